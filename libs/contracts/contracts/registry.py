@@ -1,0 +1,72 @@
+"""The registry mapping (source, type, version) to the schema of an event's data."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from contracts import donations
+
+# Every event a service may publish; a type not listed here cannot be written to an outbox.
+_SCHEMAS: dict[tuple[str, str, int], type[Schema]] = {
+    **{("donations", name, version): schema for (name, version), schema in donations.SCHEMAS.items()},
+}
+
+
+class ContractError(ValueError):
+    """An event does not match its contract; `messages` holds marshmallow's field errors."""
+
+    def __init__(self, message: str, messages: dict | None = None):
+        super().__init__(message)
+        self.messages = messages or {}
+
+
+class UnknownEventType(ContractError):
+    pass
+
+
+class EnvelopeSchema(Schema):
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    source = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    occurred_at = fields.AwareDateTime(required=True, default_timezone=None)
+    correlation_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    data = fields.Dict(required=True)
+
+
+def register(source: str, event_type: str, version: int, schema: type[Schema]) -> None:
+    """Add a contract at run time (used by tests that publish events of their own)."""
+    _SCHEMAS[(source, event_type, version)] = schema
+
+
+def known_events() -> list[tuple[str, str, int]]:
+    return sorted(_SCHEMAS)
+
+
+def schema_for(source: str, event_type: str, version: int) -> Schema:
+    try:
+        return _SCHEMAS[(source, event_type, version)]()
+    except KeyError:
+        raise UnknownEventType(f"no contract for {source}.{event_type} v{version}") from None
+
+
+def validate_data(source: str, event_type: str, version: int, data: dict) -> dict:
+    """Check an event's data against its contract and return it in its JSON form."""
+    schema = schema_for(source, event_type, version)
+    try:
+        loaded = schema.load(data)
+    except ValidationError as exc:
+        raise ContractError(
+            f"{source}.{event_type} v{version} does not match its contract", exc.messages
+        ) from None
+    return schema.dump(loaded)
+
+
+def validate_envelope(envelope: dict) -> dict:
+    """Check the envelope and its data; returns the envelope unchanged when valid."""
+    try:
+        EnvelopeSchema().load(envelope)
+    except ValidationError as exc:
+        raise ContractError("malformed event envelope", exc.messages) from None
+    validate_data(envelope["source"], envelope["type"], envelope["version"], envelope["data"])
+    return envelope

@@ -1,0 +1,88 @@
+"""PostgreSQL access for services: a psycopg 3 pool as a Nameko dependency.
+
+Under eventlet psycopg's default C wait function blocks the whole process while a query
+runs, so one slow query would stall every worker. The selector-based wait function yields to
+the eventlet hub instead; it must be chosen before psycopg is imported.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_selector")
+
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+import psycopg  # noqa: E402
+import psycopg.waiting  # noqa: E402
+from nameko.extensions import DependencyProvider  # noqa: E402
+from psycopg.rows import dict_row  # noqa: E402
+from psycopg_pool import ConnectionPool  # noqa: E402
+
+from servicekit.config import database_url  # noqa: E402
+
+# Also covers a psycopg imported before this module (the environment variable is then too late).
+psycopg.waiting.wait = psycopg.waiting.wait_selector
+
+
+def assert_cooperative() -> None:
+    """Refuse to start a service whose queries would block every green thread."""
+    if psycopg.waiting.wait is not psycopg.waiting.wait_selector:
+        raise RuntimeError(
+            "psycopg is using a blocking wait function; set PSYCOPG_WAIT_FUNC=wait_selector"
+        )
+
+
+def connect(url: str, **kwargs) -> psycopg.Connection:
+    """A single connection with dict rows, for tools and tests outside a service."""
+    return psycopg.connect(url, row_factory=dict_row, **kwargs)
+
+
+class Session:
+    """What a worker gets: one transaction per unit of work, drawn from the pool."""
+
+    def __init__(self, pool: ConnectionPool):
+        self._pool = pool
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """Commit everything done on the connection when the block ends, or roll it all back."""
+        with self._pool.connection() as conn:
+            with conn.transaction():
+                yield conn
+
+
+class Database(DependencyProvider):
+    """A connection pool created at service set-up (never at import) from `DATABASE_URL`."""
+
+    def __init__(self, min_size: int = 1, max_size: int | None = None):
+        self.min_size = min_size
+        self.max_size = max_size
+        self.pool: ConnectionPool | None = None
+
+    def setup(self) -> None:
+        assert_cooperative()
+        config = self.container.config
+        max_size = self.max_size or int(config.get("DB_POOL_SIZE", 10))
+        self.pool = ConnectionPool(
+            database_url(config),
+            min_size=min(self.min_size, max_size),
+            max_size=max_size,
+            kwargs={"row_factory": dict_row, "autocommit": False},
+            open=False,
+            max_idle=60,
+            name=f"{self.container.service_name}-db",
+        )
+
+    def start(self) -> None:
+        self.pool.open(wait=True, timeout=30)
+
+    def stop(self) -> None:
+        self.pool.close()
+
+    def kill(self) -> None:
+        self.pool.close()
+
+    def get_dependency(self, worker_ctx) -> Session:
+        return Session(self.pool)

@@ -1,0 +1,156 @@
+"""Run localstripe (a stateful Stripe emulator) for tests and local development.
+
+`python -m servicekit.devtools.localstripe_server --host 127.0.0.1 --port 8420
+[--webhook-url URL --webhook-secret SECRET]`
+
+Differences from localstripe's own `start()`: binds to the given host only (its `start()` binds
+to `::`, every interface), always starts from an empty store, and never reads or writes
+`/tmp/localstripe.pickle` (a file shared by every localstripe on the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import IO
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8420
+# localstripe accepts any key that starts with sk_; real Stripe test keys look the same.
+TEST_API_KEY = "sk_test_localstripe"
+WEBHOOK_ID = "jii"
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+) -> None:
+    """Serve localstripe in this process until interrupted (SIGINT/SIGTERM)."""
+    from aiohttp import web
+    from localstripe.resources import store
+    from localstripe.server import app
+    from localstripe.webhooks import register_webhook
+
+    # The store pickles itself to /tmp on every write; an instance attribute shadows the method.
+    store.dump_to_disk = lambda: None
+    store.clear()
+
+    if webhook_url:
+        if not webhook_secret:
+            raise SystemExit("--webhook-secret is required with --webhook-url")
+        register_webhook(WEBHOOK_ID, webhook_url, webhook_secret, None)
+
+    access_log = logging.getLogger("aiohttp.access")
+    access_log.setLevel(logging.INFO)
+    access_log.addHandler(logging.StreamHandler())
+    web.run_app(app, host=host, port=port, access_log=access_log, print=None)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--webhook-url")
+    parser.add_argument("--webhook-secret")
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.webhook_url, args.webhook_secret)
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def start_localstripe(
+    port: int = DEFAULT_PORT,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+    *,
+    host: str = DEFAULT_HOST,
+    log: IO[bytes] | int | None = None,
+    timeout: float = 20.0,
+) -> subprocess.Popen[bytes]:
+    """Start localstripe as a subprocess and return once it answers HTTP.
+
+    `log` is where its output goes (a file, `subprocess.DEVNULL`, or None to inherit).
+    """
+    cmd = [sys.executable, "-m", "servicekit.devtools.localstripe_server",
+           "--host", host, "--port", str(port)]
+    if webhook_url:
+        cmd += ["--webhook-url", webhook_url, "--webhook-secret", webhook_secret or ""]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    url = f"http://{host}:{port}/v1/customers"
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"localstripe exited with code {proc.returncode} during start-up")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                pass
+            return proc
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            return proc  # 401 without a key: it is up
+        except OSError:
+            if time.monotonic() > deadline:
+                stop(proc)
+                raise RuntimeError(
+                    f"localstripe did not answer on {url} within {timeout}s"
+                ) from None
+            time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
+def create_card_payment_method(
+    api_base: str,
+    number: str,
+    *,
+    api_key: str = TEST_API_KEY,
+    exp_month: int = 12,
+    exp_year: int = 2034,
+    cvc: str = "123",
+) -> str:
+    """Create a card PaymentMethod from a raw test card number and return its id.
+
+    Stands in for Stripe.js in tests and local runs; localstripe accepts raw numbers (real Stripe
+    does not without special permission, so this is for localstripe only).
+    """
+    body = urllib.parse.urlencode({
+        "type": "card",
+        "card[number]": number,
+        "card[exp_month]": str(exp_month),
+        "card[exp_year]": str(exp_year),
+        "card[cvc]": cvc,
+    }).encode()
+    req = urllib.request.Request(
+        api_base.rstrip("/") + "/v1/payment_methods",
+        data=body,
+        headers={"Authorization": f"Bearer {api_key}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return json.load(resp)["id"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+"""A local SMTP server that keeps every accepted message as an .eml file, for tests and dev runs.
+
+`python -m servicekit.devtools.smtp_sink --host 127.0.0.1 --port 1025 --maildir var/mail
+[--fail-first N --fail-code 451] [--always-fail-code 550] [--fail-stage rcpt|data]`
+
+Each message is written as the raw bytes received (after SMTP dot-unstuffing) to
+`<maildir>/<UTC time>-<pid>-<counter>.eml`, and one line per message goes to stdout, without any
+address in it. Failure simulation answers RCPT TO (or DATA, with `--fail-stage data`) with the given
+code: `--fail-first N` for the first N messages of this process, `--always-fail-code` for every one.
+It binds to loopback only. It runs as its own process (asyncio) because the services run under
+eventlet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 1025
+DEFAULT_MAILDIR = "var/mail"
+IDENT = "jii-smtp-sink"
+
+
+def _check_loopback(host: str) -> None:
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise SystemExit(f"smtp-sink binds to loopback only, not {host!r}")
+
+
+def _reply(code: int) -> str:
+    kind = "temporary" if 400 <= code < 500 else "permanent"
+    return f"{code} {code // 100}.0.0 Simulated {kind} failure ({IDENT})"
+
+
+class SinkHandler:
+    """aiosmtpd handler: optional simulated failures, then one .eml file per message."""
+
+    def __init__(
+        self,
+        maildir: Path,
+        *,
+        fail_first: int = 0,
+        fail_code: int = 451,
+        always_fail_code: int | None = None,
+        fail_stage: str = "rcpt",
+        out: IO[str] | None = None,
+    ) -> None:
+        self.maildir = maildir
+        self.fail_remaining = fail_first
+        self.fail_code = fail_code
+        self.always_fail_code = always_fail_code
+        self.fail_stage = fail_stage
+        self.out = out or sys.stdout
+        self.received = 0
+
+    def _simulated_failure(self, stage: str) -> str | None:
+        if stage != self.fail_stage:
+            return None
+        if self.always_fail_code is not None:
+            code = self.always_fail_code
+        elif self.fail_remaining > 0:
+            self.fail_remaining -= 1
+            code = self.fail_code
+        else:
+            return None
+        self._say(f"rejected {stage.upper()} with {code} (simulated)")
+        return _reply(code)
+
+    def _say(self, line: str) -> None:
+        print(f"smtp-sink: {line}", file=self.out, flush=True)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        failure = self._simulated_failure("rcpt")
+        if failure:
+            return failure
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        failure = self._simulated_failure("data")
+        if failure:
+            return failure
+        self.received += 1
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        name = f"{stamp}-{os.getpid()}-{self.received:06d}.eml"
+        raw: bytes = envelope.original_content or b""
+        # Write then rename so a reader polling the directory never sees half a message.
+        tmp = self.maildir / f".{name}.tmp"
+        tmp.write_bytes(raw)
+        os.replace(tmp, self.maildir / name)
+        self._say(
+            f"message {self.received} accepted: {len(raw)} bytes, "
+            f"{len(envelope.rcpt_tos)} recipient(s) -> {name}"
+        )
+        return "250 Message accepted for delivery"
+
+
+async def _serve(host: str, port: int, handler: SinkHandler) -> None:
+    from aiosmtpd.smtp import SMTP
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        # hostname given so aiosmtpd does not look up the FQDN on every connection.
+        lambda: SMTP(handler, hostname="localhost", ident=IDENT, enable_SMTPUTF8=True),
+        host=host,
+        port=port,
+    )
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    handler._say(f"listening on {host}:{port}, writing to {handler.maildir}")
+    await stopping.wait()
+    server.close()
+    await server.wait_closed()
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    maildir: str | os.PathLike[str] = DEFAULT_MAILDIR,
+    *,
+    fail_first: int = 0,
+    fail_code: int = 451,
+    always_fail_code: int | None = None,
+    fail_stage: str = "rcpt",
+) -> None:
+    """Serve in this process until SIGINT/SIGTERM."""
+    _check_loopback(host)
+    path = Path(maildir)
+    path.mkdir(parents=True, exist_ok=True)
+    handler = SinkHandler(
+        path,
+        fail_first=fail_first,
+        fail_code=fail_code,
+        always_fail_code=always_fail_code,
+        fail_stage=fail_stage,
+    )
+    asyncio.run(_serve(host, port, handler))
+
+
+def _smtp_code(value: str) -> int:
+    code = int(value)
+    if not 400 <= code < 600:
+        raise argparse.ArgumentTypeError("a failure code must be 4xx or 5xx")
+    return code
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--maildir", default=DEFAULT_MAILDIR)
+    parser.add_argument("--fail-first", type=int, default=0, metavar="N")
+    parser.add_argument("--fail-code", type=_smtp_code, default=451)
+    parser.add_argument("--always-fail-code", type=_smtp_code, default=None)
+    parser.add_argument("--fail-stage", choices=("rcpt", "data"), default="rcpt")
+    args = parser.parse_args(argv)
+    serve(
+        args.host,
+        args.port,
+        args.maildir,
+        fail_first=args.fail_first,
+        fail_code=args.fail_code,
+        always_fail_code=args.always_fail_code,
+        fail_stage=args.fail_stage,
+    )
+
+
+def _banner(host: str, port: int) -> bytes | None:
+    try:
+        with socket.create_connection((host, port), timeout=1) as sock:
+            return sock.recv(512)
+    except OSError:
+        return None
+
+
+def start_smtp_sink(
+    port: int = DEFAULT_PORT,
+    maildir: str | os.PathLike[str] = DEFAULT_MAILDIR,
+    *,
+    host: str = DEFAULT_HOST,
+    fail_first: int = 0,
+    fail_code: int = 451,
+    always_fail_code: int | None = None,
+    fail_stage: str = "rcpt",
+    log: IO[bytes] | int | None = None,
+    timeout: float = 15.0,
+) -> subprocess.Popen[bytes]:
+    """Start the sink as a subprocess; return once it greets SMTP clients on host:port.
+
+    `log` is where its output goes (a file, `subprocess.DEVNULL`, or None to inherit). Do not pass
+    a pipe you never read: the sink prints a line per message and would block once the pipe fills.
+    """
+    _check_loopback(host)
+    cmd = [
+        sys.executable, "-m", "servicekit.devtools.smtp_sink",
+        "--host", host, "--port", str(port), "--maildir", os.fspath(maildir),
+        "--fail-first", str(fail_first), "--fail-code", str(fail_code),
+        "--fail-stage", fail_stage,
+    ]  # fmt: skip
+    if always_fail_code is not None:
+        cmd += ["--always-fail-code", str(always_fail_code)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"smtp-sink exited with code {proc.returncode} during start-up")
+        banner = _banner(host, port)
+        # Checking the ident makes sure it is our sink answering, not something else on the port.
+        if banner and banner.startswith(b"220") and IDENT.encode() in banner:
+            return proc
+        if time.monotonic() > deadline:
+            stop(proc)
+            raise RuntimeError(f"smtp-sink did not answer on {host}:{port} within {timeout}s")
+        time.sleep(0.05)
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    """Terminate the sink and wait for it (killing it if it does not stop in time)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""`@consume_event`: Nameko's event handler made safe to fail.
+
+Nameko acknowledges (and so loses) an event whose handler raised. This entrypoint validates
+the envelope against its contract, hands the handler an `Envelope`, and on failure
+republishes the message to a delay queue (growing delays), parking it in the service's
+dead-letter queue once the retries are spent. The original is acknowledged only after the
+copy is confirmed by the broker, so a failure is never lost; duplicates that this may cause
+are absorbed by the handler's inbox (see `servicekit.events.inbox`).
+"""
+
+from __future__ import annotations
+
+import traceback
+from datetime import UTC, datetime
+
+import structlog
+from nameko.events import SERVICE_POOL, EventHandler
+
+from contracts import ContractError
+from servicekit.config import amqp_uri, retry_delays_ms
+from servicekit.events.envelope import Envelope
+from servicekit.events.relay import make_publisher
+from servicekit.events.topology import (
+    ATTEMPT_HEADER,
+    ERROR_HEADER,
+    FAILED_AT_HEADER,
+    QUEUE_HEADER,
+    dead_letter_queue,
+    retry_queue,
+)
+
+log = structlog.get_logger("servicekit.consumer")
+
+
+class PermanentFailure(Exception):
+    """Raise from a handler when retrying cannot help: the event goes straight to the DLQ."""
+
+
+class ReliableEventHandler(EventHandler):
+    def __init__(self, source_service: str, event_type: str, **kwargs):
+        super().__init__(
+            source_service, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
+            requeue_on_error=False, **kwargs,
+        )
+
+    def setup(self) -> None:
+        super().setup()
+        config = self.container.config
+        self.delays = retry_delays_ms(config)
+        self.publisher = make_publisher(amqp_uri(config))
+        self.publisher.mandatory = False  # the queues are declared with the publish
+        self.dlq = dead_letter_queue(self.container.service_name)
+
+    def handle_message(self, body, message) -> None:
+        try:
+            envelope = Envelope.from_message(body)
+        except ContractError as exc:
+            # Poison: no retry can make a malformed event valid.
+            self._park(body, message, f"ContractError: {exc} {exc.messages}")
+            return
+        context_data = self.unpack_message_headers(message)
+        context_data["correlation_id"] = envelope.correlation_id
+        context_data["event_id"] = envelope.id
+        handle_result = lambda worker_ctx, result=None, exc_info=None: self.handle_result(  # noqa: E731
+            message, worker_ctx, result, exc_info
+        )
+        from nameko.exceptions import ContainerBeingKilled
+
+        try:
+            self.container.spawn_worker(
+                self, (envelope,), {}, context_data=context_data, handle_result=handle_result
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0))
+        try:
+            if isinstance(exc_info[1], PermanentFailure) or attempt >= len(self.delays):
+                self._park(message.payload, message, error, attempt)
+            else:
+                self._retry(message, attempt, error)
+        except Exception:  # noqa: BLE001 - the broker is away: hand the message back instead
+            log.warning("could not schedule retry; requeueing", queue=self.queue.name)
+            self.queue_consumer.requeue_message(message)
+        return result, exc_info
+
+    def _retry(self, message, attempt: int, error: str) -> None:
+        queue = retry_queue(self.queue.name, attempt, self.delays[attempt])
+        headers = dict(message.headers or {})
+        headers[ATTEMPT_HEADER] = attempt + 1
+        log.warning(
+            "event handler failed; retrying", queue=self.queue.name, attempt=attempt + 1,
+            delay_ms=self.delays[attempt], error=error.splitlines()[-1][:200],
+        )
+        self.publisher.publish(
+            message.payload, exchange="", routing_key=queue.name, declare=[queue],
+            headers=headers, message_id=message.properties.get("message_id"),
+            content_type="application/json",
+        )
+        self.queue_consumer.ack_message(message)
+
+    def _park(self, body, message, error: str, attempt: int | None = None) -> None:
+        headers = dict(message.headers or {})
+        headers.update({
+            QUEUE_HEADER: self.queue.name,
+            ERROR_HEADER: error[-2000:],
+            FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
+        })
+        if attempt is not None:
+            headers[ATTEMPT_HEADER] = attempt
+        log.error("event parked in dead-letter queue", queue=self.queue.name, dlq=self.dlq.name,
+                  error=error.splitlines()[-1][:200] if error else "")
+        self.publisher.publish(
+            body, exchange="", routing_key=self.dlq.name, declare=[self.dlq], headers=headers,
+            message_id=message.properties.get("message_id"), content_type="application/json",
+        )
+        self.queue_consumer.ack_message(message)
+
+
+consume_event = ReliableEventHandler.decorator

@@ -1,0 +1,221 @@
+"""Build MIME messages from rendered notifications and deliver them over SMTP.
+
+Failures are classified so the caller can decide: ``TemporaryDeliveryError`` (retry with backoff)
+or ``PermanentDeliveryError`` (record and suppress). Exception texts never contain e-mail addresses,
+so they are safe to log.
+"""
+
+from __future__ import annotations
+
+import email.errors
+import email.policy
+import hashlib
+import re
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from notifications.render import RenderedMessage
+
+# 7bit transfer encoding (quoted-printable/base64 bodies, RFC 2047 headers) is accepted by every
+# relay, whether or not it announces 8BITMIME or SMTPUTF8.
+MESSAGE_POLICY = email.policy.SMTP.clone(cte_type="7bit")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "127.0.0.1"
+    port: int = 1025
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    from_addr: str = "info@j-ii.org"
+    from_name: str = "Japan Intercultural Intelligence"
+    reply_to: str | None = None
+    message_id_domain: str = "jii.local"
+    helo_name: str | None = None  # None: the local FQDN, as smtplib does
+
+
+class DeliveryError(Exception):
+    """SMTP delivery failed. ``smtp_code`` is the server's reply code, or None without one."""
+
+    def __init__(self, reason: str, smtp_code: int | None = None) -> None:
+        super().__init__(reason)
+        self.smtp_code = smtp_code
+
+
+class TemporaryDeliveryError(DeliveryError):
+    """Worth retrying later: 4xx replies, network trouble, or a relay configuration problem."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying the same message will not help (5xx reply, unusable recipient address)."""
+
+
+def delivery_key(event_id: str, kind: str, recipient: str) -> str:
+    """The identity of one delivery: the same event, kind and recipient always give the same key."""
+    return f"{event_id}:{kind}:{recipient.strip().lower()}"
+
+
+def make_message_id(key: str, domain: str = "jii.local") -> str:
+    """A stable ``Message-ID`` for a delivery key; hashing keeps the address out of the header."""
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()}@{domain}>"
+
+
+def build_message(
+    rendered: RenderedMessage,
+    *,
+    to_addr: str,
+    to_name: str | None,
+    delivery_key: str,
+    settings: SmtpSettings,
+    date: datetime | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """A multipart/alternative (text/plain + text/html, UTF-8) message ready for ``Mailer.send``.
+
+    Non-ASCII display names and subjects are RFC 2047 encoded by the header registry. Raises
+    ``PermanentDeliveryError`` when the recipient address cannot be used in a header.
+    """
+    msg = EmailMessage(policy=MESSAGE_POLICY)
+    try:
+        # Names come from web forms; a stray newline must not make the address unusable.
+        display_name = " ".join((to_name or "").split())
+        recipient = Address(display_name=display_name, addr_spec=to_addr.strip())
+    except (ValueError, IndexError, TypeError, email.errors.MessageError):
+        # "from None": the parser's message may quote the address, and tracebacks get logged.
+        raise PermanentDeliveryError("recipient address is not a valid addr-spec") from None
+    msg["Subject"] = rendered.subject
+    msg["From"] = Address(display_name=settings.from_name, addr_spec=settings.from_addr)
+    msg["To"] = recipient
+    if settings.reply_to:
+        msg["Reply-To"] = settings.reply_to
+    msg["Date"] = format_datetime(date or datetime.now(UTC))
+    msg["Message-ID"] = make_message_id(delivery_key, settings.message_id_domain)
+    # RFC 3834: tells auto-responders (vacation replies) not to answer.
+    msg["Auto-Submitted"] = "auto-generated"
+    for name, value in (extra_headers or {}).items():
+        msg[name] = value
+    msg.set_content(rendered.text, subtype="plain", charset="utf-8")
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # After the body: set_content() drops any Content-* header already present.
+    msg["Content-Language"] = rendered.locale
+    return msg
+
+
+_ADDRESSY = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
+
+
+def _redact(reply: bytes | str) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return _ADDRESSY.sub("<address>", " ".join(text.split()))[:300]
+
+
+def _by_code(code: int, stage: str, reply: bytes | str) -> DeliveryError:
+    reason = f"SMTP {code} at {stage}: {_redact(reply)}"
+    if 500 <= code < 600:
+        return PermanentDeliveryError(reason, code)
+    return TemporaryDeliveryError(reason, code)
+
+
+def classify_smtp_error(exc: BaseException) -> DeliveryError:
+    """Map an smtplib/socket exception to a temporary or permanent delivery error."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        replies = [reply for _, reply in exc.recipients.values()]
+        worst = max(codes) if all(500 <= c < 600 for c in codes) else min(codes)
+        return _by_code(worst, "RCPT", replies[codes.index(worst)])
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        # A bad relay password is an operator problem, not this message's: keep it retryable so
+        # messages wait in the retry/dead-letter path instead of being suppressed for good.
+        return TemporaryDeliveryError(f"SMTP {exc.smtp_code} at AUTH: login refused", exc.smtp_code)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return _by_code(exc.smtp_code, "MAIL FROM", exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPDataError):
+        return _by_code(exc.smtp_code, "DATA", exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPConnectError):
+        return _by_code(exc.smtp_code, "connect", exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _by_code(exc.smtp_code, "command", exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return TemporaryDeliveryError("SMTP server disconnected")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        # STARTTLS/AUTH/SMTPUTF8 missing on the relay: configuration, so retryable (see AUTH above).
+        return TemporaryDeliveryError(f"SMTP extension not supported: {_redact(str(exc))}")
+    if isinstance(exc, ssl.SSLError):
+        return TemporaryDeliveryError(f"TLS failure: {type(exc).__name__}")
+    if isinstance(exc, (TimeoutError, ConnectionError, OSError)):
+        return TemporaryDeliveryError(f"network error: {type(exc).__name__}")
+    if isinstance(exc, smtplib.SMTPException):
+        return TemporaryDeliveryError(f"SMTP error: {type(exc).__name__}")
+    raise TypeError(f"not an SMTP delivery failure: {type(exc).__name__}") from exc
+
+
+class Mailer:
+    """Sends messages through one SMTP relay, one connection per message."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+
+    def build_message(
+        self,
+        rendered: RenderedMessage,
+        *,
+        to_addr: str,
+        to_name: str | None,
+        delivery_key: str,
+        date: datetime | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> EmailMessage:
+        return build_message(
+            rendered,
+            to_addr=to_addr,
+            to_name=to_name,
+            delivery_key=delivery_key,
+            settings=self.settings,
+            date=date,
+            extra_headers=extra_headers,
+        )
+
+    def send(self, message: EmailMessage) -> str:
+        """Deliver ``message``; return its Message-ID once the relay has accepted it.
+
+        Raises ``TemporaryDeliveryError`` or ``PermanentDeliveryError``.
+        """
+        s = self.settings
+        smtp = smtplib.SMTP(timeout=s.timeout, local_hostname=s.helo_name)
+        sending = False
+        try:
+            smtp.connect(s.host, s.port)
+            smtp.ehlo()
+            if s.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if s.username:
+                smtp.login(s.username, s.password or "")
+            sending = True
+            smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            smtp.close()
+            if sending and isinstance(exc, smtplib.SMTPNotSupportedError):
+                error: DeliveryError = PermanentDeliveryError(
+                    "an address needs SMTPUTF8, which the relay does not offer"
+                )
+            else:
+                error = classify_smtp_error(exc)
+            # "from None": smtplib's exceptions carry the recipient addresses.
+            raise error from None
+        # The relay owns the message now; a failing QUIT must not turn into a retry (a duplicate).
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+        return str(message["Message-ID"])
