@@ -59,3 +59,27 @@ def service_config(rabbit_config) -> Callable[..., dict]:
         return config
 
     return build
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 15.0, interval: float = 0.05,
+               message: str = "condition") -> object:
+    """Poll `predicate` until it returns something truthy; fail the test after `timeout`."""
+    import time
+
+    import eventlet
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        eventlet.sleep(interval)
+
+
+def query(url: str, sql: str, params: tuple = ()) -> list[dict]:
+    from servicekit.db import connect
+
+    with connect(url) as conn:
+        return conn.execute(sql, params).fetchall()

@@ -100,7 +100,6 @@ class ReliableEventHandler(EventHandler):
         self.publisher.publish(
             message.payload, exchange="", routing_key=queue.name, declare=[queue],
             headers=headers, message_id=message.properties.get("message_id"),
-            content_type="application/json",
         )
         self.queue_consumer.ack_message(message)
 
@@ -117,7 +116,6 @@ class ReliableEventHandler(EventHandler):
                   error=error.splitlines()[-1][:200] if error else "")
         self.publisher.publish(
             body, exchange="", routing_key=self.dlq.name, declare=[self.dlq], headers=headers,
-            message_id=message.properties.get("message_id"), content_type="application/json",
         )
         self.queue_consumer.ack_message(message)
 

@@ -52,6 +52,7 @@ class BatchResult:
     published: int = 0
     unrouted: int = 0
     failed: bool = False
+    error: str | None = None
 
 
 def publish_batch(conn: psycopg.Connection, publisher: Publisher, limit: int = 200) -> BatchResult:
@@ -77,7 +78,6 @@ def publish_batch(conn: psycopg.Connection, publisher: Publisher, limit: int = 2
                     exchange=event_exchange(row["exchange"]),
                     routing_key=row["routing_key"],
                     message_id=str(row["event_id"]),
-                    content_type="application/json",
                     headers={"nameko.correlation_id": envelope.get("correlation_id")},
                 )
             except UndeliverableMessage:
@@ -90,6 +90,7 @@ def publish_batch(conn: psycopg.Connection, publisher: Publisher, limit: int = 2
                     (type(exc).__name__ + ": " + str(exc)[:500], row["id"]),
                 )
                 result.failed = True
+                result.error = f"{type(exc).__name__}: {exc}"[:300]
                 break
             published.append(row["id"])
         if published:
@@ -139,7 +140,7 @@ class OutboxRelay(DependencyProvider):
                 self._serve()
                 backoff = 0.2
             except (psycopg.OperationalError, *BROKER_ERRORS) as exc:
-                log.warning("outbox relay interrupted", error=type(exc).__name__, retry_in=backoff)
+                log.warning("outbox relay interrupted", error=str(exc)[:300], retry_in=backoff)
                 eventlet.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -155,7 +156,7 @@ class OutboxRelay(DependencyProvider):
                     log.debug("outbox relayed", published=result.published,
                               unrouted=result.unrouted)
                 if result.failed:
-                    raise ConnectionError("broker refused or unreachable")
+                    raise ConnectionError(f"publish failed: {result.error}")
                 if result.published + result.unrouted >= self.batch_size:
                     continue  # more waiting: no need to sleep
                 # Sleep until a commit notifies us, or until the sweep is due.

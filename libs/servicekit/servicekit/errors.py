@@ -1,0 +1,65 @@
+"""Errors a service raises to its caller, rebuilt as the same class on the gateway's side.
+
+Each carries what an HTTP problem document needs (a stable code, a human message and, for
+invalid input, field errors); the gateway maps the classes to statuses in one place.
+Constructor arguments must stay JSON-serialisable: Nameko sends `exc.args` over the wire.
+"""
+
+from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class ServiceError(Exception):
+    code = "service_error"
+
+    def __init__(self, message: str, details: dict | None = None):
+        super().__init__(message, details or {})
+        self.message = message
+        self.details = details or {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@deserialize_to_instance
+class InvalidInput(ServiceError):
+    """The request breaks a rule; `details` maps field names to lists of messages."""
+
+    code = "invalid_input"
+
+
+@deserialize_to_instance
+class NotFound(ServiceError):
+    code = "not_found"
+
+
+@deserialize_to_instance
+class Conflict(ServiceError):
+    code = "conflict"
+
+
+@deserialize_to_instance
+class PaymentDeclined(ServiceError):
+    """The card was refused; `details` carries the reason the bank gave."""
+
+    code = "payment_declined"
+
+
+@deserialize_to_instance
+class BadSignature(ServiceError):
+    """A webhook whose signature does not match its body."""
+
+    code = "bad_signature"
+
+
+@deserialize_to_instance
+class Forbidden(ServiceError):
+    code = "forbidden"
+
+
+@deserialize_to_instance
+class Unavailable(ServiceError):
+    """A peer the service depends on (Stripe, SMTP) did not answer; worth retrying later."""
+
+    code = "unavailable"

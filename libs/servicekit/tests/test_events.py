@@ -1,0 +1,125 @@
+import json
+from pathlib import Path
+
+import pytest
+from kombu import Connection
+from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_hook
+
+from servicekit.events import Envelope
+from servicekit.events.relay import event_exchange, make_publisher
+from servicekit.events.topology import ERROR_HEADER, QUEUE_HEADER, dead_letter_queue_name
+from servicekit.testing import query, wait_until
+
+from .kit_services import SinkService, SourceService
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@pytest.fixture
+def dbs(make_database):
+    return make_database("kit_source", MIGRATIONS), make_database("kit_sink", MIGRATIONS)
+
+
+@pytest.fixture
+def running(runner_factory, service_config, dbs):
+    source_url, sink_url = dbs
+    sink = runner_factory(service_config(sink_url), SinkService)
+    sink.start()  # the sink first, so its queue exists before anything is published
+    source = runner_factory(service_config(source_url), SourceService)
+    source.start()
+    return source, source_url, sink_url
+
+
+def seen(url):
+    return query(url, "SELECT n, event_id::text, correlation_id FROM seen ORDER BY n")
+
+
+def test_committed_event_reaches_the_consumer_once_with_its_correlation_id(running, service_config):
+    source, source_url, sink_url = running
+    with ServiceRpcProxy("kit_source", service_config(), context_data={"correlation_id": "req-1"}) as rpc:
+        event_id = rpc.emit(1)
+    rows = wait_until(lambda: seen(sink_url), message="the tick to be recorded")
+    assert rows == [{"n": 1, "event_id": event_id, "correlation_id": "req-1"}]
+    published = query(source_url, "SELECT published_at FROM outbox")
+    assert published[0]["published_at"] is not None
+
+
+def test_event_written_in_a_rolled_back_transaction_is_never_published(running, service_config):
+    source, source_url, sink_url = running
+    with ServiceRpcProxy("kit_source", service_config()) as rpc:
+        with pytest.raises(Exception, match="fails after writing"):
+            rpc.emit_then_fail(7)
+        rpc.emit(8)  # a later committed event proves the relay ran past the failed write
+    wait_until(lambda: seen(sink_url), message="the committed tick")
+    assert [row["n"] for row in seen(sink_url)] == [8]
+    assert query(source_url, "SELECT count(*) AS n FROM outbox")[0]["n"] == 1
+    assert query(source_url, "SELECT count(*) AS n FROM ticks")[0]["n"] == 1
+
+
+def test_the_same_event_delivered_twice_has_one_effect(running, service_config):
+    _, _, sink_url = running
+    envelope = Envelope.new("kit_source", "tick", {"n": 5}, correlation_id="dup")
+    publisher = make_publisher(service_config()["AMQP_URI"])
+    for _ in range(3):
+        publisher.publish(envelope.to_dict(), exchange=event_exchange("kit_source.events"),
+                          routing_key="tick")
+    wait_until(lambda: seen(sink_url), message="the tick")
+    # give the two duplicates time to be (not) applied
+    wait_until(lambda: _queue_empty(service_config()["AMQP_URI"]), message="queue drained")
+    assert [row["n"] for row in seen(sink_url)] == [5]
+
+
+def _queue_empty(uri):
+    with Connection(uri) as conn:
+        queue = "evt-kit_source-tick--kit_sink.record_tick"
+        _, count, _ = conn.default_channel.queue_declare(queue=queue, passive=True)
+        return count == 0
+
+
+def test_failing_handler_is_retried_then_dead_lettered_while_others_flow(running, service_config):
+    _, _, sink_url = running
+    uri = service_config()["AMQP_URI"]
+    with ServiceRpcProxy("kit_source", service_config()) as rpc:
+        poison_id = rpc.emit(1, fail=True)
+        rpc.emit(2)
+        rpc.emit(3)
+    # the good events are not held up behind the failing one
+    wait_until(lambda: len(seen(sink_url)) == 2, message="the good ticks")
+    dlq = dead_letter_queue_name("kit_sink")
+
+    def parked():
+        with Connection(uri) as conn:
+            message = conn.SimpleQueue(dlq).get(block=True, timeout=0.2) if _count(conn, dlq) else None
+            return message
+
+    message = wait_until(parked, timeout=20, message="the poison event in the DLQ")
+    assert message.payload["id"] == poison_id
+    assert message.headers["x-jii-attempt"] == 3
+    assert message.headers[QUEUE_HEADER] == "evt-kit_source-tick--kit_sink.record_tick"
+    assert "cannot handle tick 1" in message.headers[ERROR_HEADER]
+    assert [row["n"] for row in seen(sink_url)] == [2, 3]
+
+
+def _count(conn, queue):
+    try:
+        _, count, _ = conn.default_channel.queue_declare(queue=queue, passive=True)
+    except Exception:  # noqa: BLE001 - not declared yet
+        return 0
+    return count
+
+
+def test_malformed_event_is_parked_without_retries(running, service_config):
+    _, _, sink_url = running
+    uri = service_config()["AMQP_URI"]
+    publisher = make_publisher(uri)
+    bad = {"id": "not-a-uuid", "type": "tick", "data": {"n": "x"}}
+    publisher.publish(bad, exchange=event_exchange("kit_source.events"), routing_key="tick")
+
+    def parked():
+        with Connection(uri) as conn:
+            return _count(conn, dead_letter_queue_name("kit_sink")) == 1
+
+    wait_until(parked, message="the malformed event in the DLQ")
+    assert seen(sink_url) == []
+    assert json.dumps(bad)  # the body is kept as sent; jii dlq show prints it
