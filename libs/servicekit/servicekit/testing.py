@@ -7,11 +7,16 @@ Loaded by the root conftest through `pytest_plugins`.
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
+import subprocess
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +88,86 @@ def query(url: str, sql: str, params: tuple = ()) -> list[dict]:
 
     with connect(url) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+@dataclass
+class Delivery:
+    signature: str | None
+    body: bytes
+
+
+class HttpCapture:
+    """A loopback HTTP server recording every POST it receives (e.g. signed webhooks)."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[Delivery] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver._lock:
+                    receiver.deliveries.append(Delivery(self.headers["Stripe-Signature"], body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/stripe/webhook"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+
+@dataclass
+class SmtpSink:
+    port: int
+    maildir: Path
+
+    def messages(self) -> list:
+        """Every message received so far, parsed, oldest first."""
+        import email
+        from email import policy
+
+        return [
+            email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            for path in sorted(self.maildir.glob("*.eml"))
+        ]
+
+
+@pytest.fixture
+def smtp_sink(tmp_path) -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd, in its own process) keeping each message as an .eml file."""
+    from servicekit.devtools.smtp_sink import start_smtp_sink, stop
+
+    sink = SmtpSink(free_port(), tmp_path / "mail")
+    sink.maildir.mkdir()
+    proc = start_smtp_sink(sink.port, sink.maildir)
+    yield sink
+    stop(proc)
+
+
+@pytest.fixture
+def localstripe_factory() -> Iterator[Callable[..., str]]:
+    """Start localstripe on a free port (webhooks to the given URL); returns its API base."""
+    from servicekit.devtools.localstripe_server import start_localstripe, stop
+
+    procs = []
+
+    def start(webhook_url: str | None = None, webhook_secret: str | None = None) -> str:
+        port = free_port()
+        procs.append(start_localstripe(port, webhook_url, webhook_secret,
+                                       log=subprocess.DEVNULL))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for proc in procs:
+        stop(proc)

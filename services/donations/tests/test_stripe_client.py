@@ -6,15 +6,12 @@ HTTP receiver started here.
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
-import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -36,6 +33,7 @@ from servicekit.devtools.localstripe_server import (
     start_localstripe,
     stop,
 )
+from servicekit.testing import Delivery, HttpCapture
 
 WEBHOOK_SECRET = "whsec_test_jii_donations"
 VISA = "4242424242424242"
@@ -45,39 +43,8 @@ NEEDS_3DS = "4000002760003184"
 PICKLE = "/tmp/localstripe.pickle"
 
 
-@dataclass
-class Delivery:
-    signature: str | None
-    body: bytes
-
-
-class WebhookReceiver:
-    def __init__(self) -> None:
-        self.deliveries: list[Delivery] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver._lock:
-                    receiver.deliveries.append(Delivery(self.headers["Stripe-Signature"], body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/stripe/webhook"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(5)
+class WebhookReceiver(HttpCapture):
+    """Catches localstripe's webhooks and verifies them with the test secret."""
 
     def verified_events(self) -> list[tuple[Delivery, WebhookEvent]]:
         with self._lock:

@@ -73,9 +73,11 @@ def publish_batch(conn: psycopg.Connection, publisher: Publisher, limit: int = 2
         for row in rows:
             envelope = row["envelope"]
             try:
+                exchange = event_exchange(row["exchange"])
                 publisher.publish(
                     envelope,
-                    exchange=event_exchange(row["exchange"]),
+                    exchange=exchange,
+                    declare=[exchange],
                     routing_key=row["routing_key"],
                     message_id=str(row["event_id"]),
                     headers={"nameko.correlation_id": envelope.get("correlation_id")},
