@@ -16,6 +16,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -65,7 +66,10 @@ def delivery_key(event_id: str, kind: str, recipient: str) -> str:
 
 def make_message_id(key: str, domain: str = "jii.local") -> str:
     """A stable ``Message-ID`` for a delivery key; hashing keeps the address out of the header."""
-    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()}@{domain}>"
+    # 128 bits is plenty for uniqueness, and the short form keeps the header on one line (a
+    # folded Message-ID is legal but some parsers keep the fold's leading space).
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
 
 
 def build_message(
@@ -80,7 +84,8 @@ def build_message(
 ) -> EmailMessage:
     """A multipart/alternative (text/plain + text/html, UTF-8) message ready for ``Mailer.send``.
 
-    Non-ASCII display names and subjects are RFC 2047 encoded by the header registry. Raises
+    Non-ASCII display names (header registry) and subjects (``email.header``) are RFC 2047
+    encoded, every header line within 78 characters. Raises
     ``PermanentDeliveryError`` when the recipient address cannot be used in a header.
     """
     msg = EmailMessage(policy=MESSAGE_POLICY)
@@ -91,7 +96,7 @@ def build_message(
     except (ValueError, IndexError, TypeError, email.errors.MessageError):
         # "from None": the parser's message may quote the address, and tracebacks get logged.
         raise PermanentDeliveryError("recipient address is not a valid addr-spec") from None
-    msg["Subject"] = rendered.subject
+    _set_text_header(msg, "Subject", rendered.subject)
     msg["From"] = Address(display_name=settings.from_name, addr_spec=settings.from_addr)
     msg["To"] = recipient
     if settings.reply_to:
@@ -107,6 +112,18 @@ def build_message(
     # After the body: set_content() drops any Content-* header already present.
     msg["Content-Language"] = rendered.locale
     return msg
+
+
+def _set_text_header(msg: EmailMessage, name: str, value: str) -> None:
+    value = " ".join(value.split())
+    if value.isascii():
+        msg[name] = value
+        return
+    # Python 3.11's header folder drops a space when it folds between two encoded words (a
+    # Nepali subject lost the space after its dash). email.header.Header keeps spaces inside the
+    # encoded text, so encode with it and store the result as is.
+    encoded = Header(value, "utf-8", header_name=name).encode(linesep=msg.policy.linesep)
+    msg.set_raw(name, encoded)
 
 
 _ADDRESSY = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")

@@ -165,6 +165,16 @@ def _candidate_locales(tag: str | None) -> list[str]:
 # --- templates -----------------------------------------------------------------------------
 
 
+def _strict(fn: Callable[[Any], str]) -> Callable[[Any], str]:
+    # Filters receive StrictUndefined as a value; make a missing variable fail as UndefinedError.
+    def apply(value: Any) -> str:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return fn(value)
+
+    return apply
+
+
 @functools.cache
 def _environment(locale: str) -> jinja2.Environment:
     # One environment per locale so filters know the reader's language without a context variable.
@@ -176,9 +186,9 @@ def _environment(locale: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters["yen"] = lambda amount: format_yen(amount, locale)
-    env.filters["date"] = lambda value: format_date(value, locale)
-    env.filters["datetime"] = lambda value: format_datetime(value, locale)
+    env.filters["yen"] = _strict(lambda amount: format_yen(amount, locale))
+    env.filters["date"] = _strict(lambda value: format_date(value, locale))
+    env.filters["datetime"] = _strict(lambda value: format_datetime(value, locale))
     return env
 
 

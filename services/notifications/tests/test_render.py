@@ -8,7 +8,6 @@ from pathlib import Path
 
 import jinja2
 import pytest
-
 from notifications import render as render_module
 from notifications.render import (
     SUPPORTED_LOCALES,
@@ -137,7 +136,9 @@ def test_falls_back_to_japanese_when_neither_requested_nor_english_exists(
 
     assert msg.locale == "ja"
     assert msg.subject == "only_ja ja subject"
-    assert missing_templates() == [f"only_ja/{loc}.{p}" for loc in ("en", "ne") for p in render_module.PARTS]
+    assert missing_templates() == [
+        f"only_ja/{loc}.{p}" for loc in ("en", "ne") for p in render_module.PARTS
+    ]
 
 
 def test_falls_back_to_english_when_a_locale_lacks_one_of_its_parts(template_dir: Path) -> None:

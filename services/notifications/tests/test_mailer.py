@@ -1,0 +1,263 @@
+"""SMTP delivery against the real aiosmtpd sink running as a subprocess on loopback."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import smtplib
+import socket
+import subprocess
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from notifications.mailer import (
+    Mailer,
+    PermanentDeliveryError,
+    SmtpSettings,
+    TemporaryDeliveryError,
+    build_message,
+    classify_smtp_error,
+    delivery_key,
+    make_message_id,
+)
+from notifications.render import RenderedMessage, render
+from servicekit.devtools.smtp_sink import start_smtp_sink, stop
+
+EVENT_ID = "6f1c2a52-3f0e-4a4e-9a51-0c8d1f3b7e21"
+TO_ADDR = "supporter@example.org"
+
+CASES = {
+    "ja": {"to_name": "山田 花子", "from_name": "JII 事務局"},
+    "ne": {"to_name": "सीता गुरुङ", "from_name": "JII नेपाली सहयोग"},
+}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Sink:
+    def __init__(self, port: int, maildir: Path) -> None:
+        self.port = port
+        self.maildir = maildir
+
+    def messages(self) -> list[tuple[bytes, EmailMessage]]:
+        found = []
+        for path in sorted(self.maildir.glob("*.eml")):
+            raw = path.read_bytes()
+            found.append((raw, email.message_from_bytes(raw, policy=email.policy.default)))
+        return found
+
+
+@pytest.fixture
+def start_sink(tmp_path: Path) -> Iterator[Callable[..., Sink]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = []
+
+    def start(**opts: object) -> Sink:
+        port = _free_port()
+        maildir = tmp_path / f"mail-{port}"
+        log = open(tmp_path / f"sink-{port}.log", "wb")  # closed at teardown
+        logs.append(log)
+        procs.append(start_smtp_sink(port, maildir, log=log, **opts))  # type: ignore[arg-type]
+        return Sink(port, maildir)
+
+    yield start
+    for proc in procs:
+        stop(proc)
+    for log in logs:
+        log.close()
+
+
+def _settings(port: int, from_name: str = "Japan Intercultural Intelligence") -> SmtpSettings:
+    return SmtpSettings(
+        host="127.0.0.1",
+        port=port,
+        timeout=5,
+        from_addr="info@j-ii.org",
+        from_name=from_name,
+        helo_name="localhost",
+    )
+
+
+def _rendered(locale: str) -> RenderedMessage:
+    return render(
+        "pledge_welcome",
+        locale,
+        {
+            "name": CASES.get(locale, CASES["ja"])["to_name"],
+            "amount": 3000,
+            "receipt_number": "R2026-000123",
+            "paid_at": "2026-04-01T00:00:00+00:00",
+        },
+    )
+
+
+def _message(settings: SmtpSettings, locale: str = "ja", event_id: str = EVENT_ID) -> EmailMessage:
+    return build_message(
+        _rendered(locale),
+        to_addr=TO_ADDR,
+        to_name=CASES[locale]["to_name"],
+        delivery_key=delivery_key(event_id, "pledge_welcome", TO_ADDR),
+        settings=settings,
+    )
+
+
+@pytest.mark.parametrize("locale", sorted(CASES))
+def test_message_arrives_as_utf8_alternative_with_encoded_names_and_subject(
+    start_sink: Callable[..., Sink], locale: str
+) -> None:
+    sink = start_sink()
+    settings = _settings(sink.port, from_name=CASES[locale]["from_name"])
+    rendered = _rendered(locale)
+    key = delivery_key(EVENT_ID, "pledge_welcome", TO_ADDR)
+    sent = build_message(
+        rendered,
+        to_addr=TO_ADDR,
+        to_name=CASES[locale]["to_name"],
+        delivery_key=key,
+        settings=settings,
+        date=datetime(2026, 4, 1, 0, 0, 5, tzinfo=UTC),
+    )
+
+    message_id = Mailer(settings).send(sent)
+
+    [(raw, received)] = sink.messages()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    head.decode("ascii")  # non-ASCII names and subject travel RFC 2047-encoded
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    assert received.get_content_type() == "multipart/alternative"
+    plain, html = received.iter_parts()
+    assert plain.get_content_type() == "text/plain"
+    assert html.get_content_type() == "text/html"
+    assert plain.get_content_charset() == html.get_content_charset() == "utf-8"
+    # MIME text travels with CRLF line ends; the words must come back unchanged.
+    assert plain.get_content().replace("\r\n", "\n") == rendered.text
+    assert html.get_content().replace("\r\n", "\n") == rendered.html
+    assert received["Subject"] == rendered.subject
+    [to] = received["To"].addresses
+    assert (to.display_name, to.addr_spec) == (CASES[locale]["to_name"], TO_ADDR)
+    [sender] = received["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (CASES[locale]["from_name"], "info@j-ii.org")
+    assert received["Message-ID"] == message_id == make_message_id(key, "jii.local")
+    assert received["Date"].datetime == datetime(2026, 4, 1, 0, 0, 5, tzinfo=UTC)
+    assert received["Content-Language"] == locale
+
+
+def test_message_id_is_stable_per_delivery_key_and_hides_the_address() -> None:
+    settings = _settings(1025)
+    first = _message(settings)["Message-ID"]
+
+    assert _message(settings)["Message-ID"] == first
+    assert _message(settings, event_id="another-event")["Message-ID"] != first
+    assert delivery_key(EVENT_ID, "pledge_welcome", " Supporter@Example.org ") == delivery_key(
+        EVENT_ID, "pledge_welcome", TO_ADDR
+    )
+    assert delivery_key(EVENT_ID, "pledge_welcome", TO_ADDR) != delivery_key(
+        EVENT_ID, "donation_thanks", TO_ADDR
+    )
+    assert "example.org" not in first
+    assert first.endswith("@jii.local>")
+    other_domain = SmtpSettings(message_id_domain="mail.j-ii.org")
+    assert _message(other_domain)["Message-ID"].endswith("@mail.j-ii.org>")
+
+
+def test_a_451_is_temporary_and_the_retry_is_delivered_once(
+    start_sink: Callable[..., Sink],
+) -> None:
+    sink = start_sink(fail_first=1, fail_code=451)
+    mailer = Mailer(_settings(sink.port))
+    message = _message(mailer.settings)
+
+    with pytest.raises(TemporaryDeliveryError) as failed:
+        mailer.send(message)
+    assert failed.value.smtp_code == 451
+    assert sink.messages() == []
+
+    mailer.send(message)
+    assert len(sink.messages()) == 1
+
+
+def test_a_550_is_permanent_and_its_error_text_carries_no_address(
+    start_sink: Callable[..., Sink],
+) -> None:
+    sink = start_sink(always_fail_code=550)
+    mailer = Mailer(_settings(sink.port))
+
+    with pytest.raises(PermanentDeliveryError) as failed:
+        mailer.send(_message(mailer.settings))
+
+    assert failed.value.smtp_code == 550
+    assert TO_ADDR not in str(failed.value)
+    # smtplib's own exception lists the recipients, so it must not ride along into logs.
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
+    assert sink.messages() == []
+
+
+def test_a_554_after_data_is_permanent(start_sink: Callable[..., Sink]) -> None:
+    sink = start_sink(always_fail_code=554, fail_stage="data")
+    mailer = Mailer(_settings(sink.port))
+
+    with pytest.raises(PermanentDeliveryError) as failed:
+        mailer.send(_message(mailer.settings))
+
+    assert failed.value.smtp_code == 554
+    assert sink.messages() == []
+
+
+def test_a_refused_connection_is_temporary() -> None:
+    mailer = Mailer(_settings(_free_port()))  # nothing listens there
+    with pytest.raises(TemporaryDeliveryError) as failed:
+        mailer.send(_message(mailer.settings))
+    assert failed.value.smtp_code is None
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected", "code"),
+    [
+        (smtplib.SMTPRecipientsRefused({TO_ADDR: (550, b"5.1.1 <x@y> unknown")}), "perm", 550),
+        (smtplib.SMTPRecipientsRefused({TO_ADDR: (452, b"4.2.2 mailbox full")}), "temp", 452),
+        (smtplib.SMTPSenderRefused(421, b"try later", "info@j-ii.org"), "temp", 421),
+        (smtplib.SMTPDataError(552, b"too big"), "perm", 552),
+        (smtplib.SMTPConnectError(421, b"busy"), "temp", 421),
+        (smtplib.SMTPAuthenticationError(535, b"bad credentials"), "temp", 535),
+        (smtplib.SMTPServerDisconnected("gone"), "temp", None),
+        (TimeoutError("timed out"), "temp", None),
+        (ConnectionResetError(), "temp", None),
+    ],
+)
+def test_smtp_failures_are_classified(exc: BaseException, expected: str, code: int | None) -> None:
+    error = classify_smtp_error(exc)
+    kind = {"perm": PermanentDeliveryError, "temp": TemporaryDeliveryError}[expected]
+    assert type(error) is kind
+    assert error.smtp_code == code
+    assert "@" not in str(error)
+
+
+@pytest.mark.parametrize("bad", ["not an address", "<a@b.example>", "a@b.example\r\nBcc: c@d"])
+def test_an_unusable_recipient_address_is_permanent(bad: str) -> None:
+    with pytest.raises(PermanentDeliveryError):
+        build_message(
+            _rendered("ja"),
+            to_addr=bad,
+            to_name="x",
+            delivery_key="k",
+            settings=_settings(1025),
+        )
+
+
+def test_a_newline_in_the_display_name_does_not_reach_the_headers() -> None:
+    msg = build_message(
+        _rendered("ja"),
+        to_addr=TO_ADDR,
+        to_name="山田\r\nBcc: someone@example.net",
+        delivery_key="k",
+        settings=_settings(1025),
+    )
+    assert msg["Bcc"] is None
+    assert msg["To"].addresses[0].display_name == "山田 Bcc: someone@example.net"
