@@ -171,3 +171,70 @@ def localstripe_factory() -> Iterator[Callable[..., str]]:
     yield start
     for proc in procs:
         stop(proc)
+
+
+class PrivateRabbit:
+    """A RabbitMQ node of the test's own, on loopback ports, that a test may stop and restart."""
+
+    def __init__(self, base: Path, port: int):
+        self.port = port
+        self.node = f"jiitest{port}@localhost"
+        self.uri = f"amqp://guest:guest@127.0.0.1:{port}/"
+        base.mkdir(parents=True, exist_ok=True)
+        plugins = base / "enabled_plugins"
+        plugins.write_text("[].\n")
+        self.env = {
+            **os.environ,
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(port),
+            "RABBITMQ_DIST_PORT": str(port + 20000),
+            "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(base / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(plugins),
+            "RABBITMQ_PID_FILE": str(base / "rabbit.pid"),
+            "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
+        }
+        (base / "rabbitmq.conf").write_text("listeners.tcp.default = 127.0.0.1:%d\n" % port)
+        # rabbitmq-server run as root drops to the rabbitmq user, which must own its files.
+        try:
+            import shutil
+
+            for path in (base, plugins, base / "rabbitmq.conf"):
+                shutil.chown(path, user="rabbitmq")
+        except (LookupError, PermissionError):
+            pass
+
+    def _ctl(self, *args: str, timeout: float = 60) -> None:
+        subprocess.run(["rabbitmqctl", "-n", self.node, *args], env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+
+    def start(self) -> None:
+        subprocess.run(["rabbitmq-server", "-detached"], env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._ctl("wait", str(self.env["RABBITMQ_PID_FILE"]), timeout=120)
+        self._ctl("await_startup", timeout=120)
+
+    def stop(self) -> None:
+        self._ctl("stop", str(self.env["RABBITMQ_PID_FILE"]), timeout=120)
+
+
+@pytest.fixture
+def private_rabbit() -> Iterator[PrivateRabbit]:
+    import shutil
+    import tempfile
+
+    port = free_port()
+    while port + 20000 > 65535:
+        port = free_port()
+    # not under pytest's tmp_path: its parents are private to root, the broker runs as rabbitmq
+    base = Path(tempfile.mkdtemp(prefix="jii-rabbit-"))
+    rabbit = PrivateRabbit(base, port)
+    rabbit.start()
+    yield rabbit
+    try:
+        rabbit.stop()
+
+    except subprocess.SubprocessError:
+        pass
+    shutil.rmtree(base, ignore_errors=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from contracts import register
 from marshmallow import Schema, fields
 from nameko.rpc import rpc
-
-from contracts import register
 from servicekit.db import Database
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext

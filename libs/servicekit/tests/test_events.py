@@ -4,8 +4,6 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 from nameko.standalone.rpc import ServiceRpcProxy
-from nameko.testing.services import entrypoint_hook
-
 from servicekit.events import Envelope
 from servicekit.events.relay import event_exchange, make_publisher
 from servicekit.events.topology import ERROR_HEADER, QUEUE_HEADER, dead_letter_queue_name

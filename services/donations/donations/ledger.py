@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
-
 from servicekit.events.outbox import OutboxWriter
 
 

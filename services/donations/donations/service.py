@@ -5,6 +5,10 @@ from __future__ import annotations
 from marshmallow import ValidationError
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+from servicekit import errors
+from servicekit.db import Database
+from servicekit.events import Outbox, OutboxRelay
+from servicekit.logging import LogContext
 
 from donations import ledger
 from donations.schemas import PledgeRequest
@@ -16,10 +20,6 @@ from donations.stripe_client import (
     invoice_subscription_id,
 )
 from donations.stripe_provider import Stripe
-from servicekit import errors
-from servicekit.db import Database
-from servicekit.events import Outbox, OutboxRelay
-from servicekit.logging import LogContext
 
 INVOICE_PAID = ("invoice.paid", "invoice.payment_succeeded")
 

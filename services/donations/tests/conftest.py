@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-
 from servicekit.testing import HttpCapture
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"

@@ -4,10 +4,9 @@ import json
 
 import eventlet
 import pytest
+from donations.service import DonationsService
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_hook
-
-from donations.service import DonationsService
 from servicekit import errors
 from servicekit.devtools.localstripe_server import create_card_payment_method
 from servicekit.testing import query, wait_until

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from nameko.rpc import rpc
-
-from notifications.deliveries import send_once
-from notifications.mail_provider import MailerProvider
 from servicekit.db import Database
 from servicekit.events import Envelope, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
+
+from notifications.deliveries import send_once
+from notifications.mail_provider import MailerProvider
 
 
 class NotificationsService:

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 from kombu import Connection
-
 from notifications.service import NotificationsService
 from servicekit.events import Envelope
 from servicekit.events.relay import event_exchange, make_publisher

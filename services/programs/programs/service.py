@@ -2,7 +2,6 @@
 and outbox, and answers a ping so the gateway's readiness check covers it."""
 
 from nameko.rpc import rpc
-
 from servicekit.db import Database
 from servicekit.events import OutboxRelay
 from servicekit.logging import LogContext

@@ -14,9 +14,9 @@ import traceback
 from datetime import UTC, datetime
 
 import structlog
+from contracts import ContractError
 from nameko.events import SERVICE_POOL, EventHandler
 
-from contracts import ContractError
 from servicekit.config import amqp_uri, retry_delays_ms
 from servicekit.events.envelope import Envelope
 from servicekit.events.relay import make_publisher

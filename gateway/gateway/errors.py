@@ -1,0 +1,181 @@
+"""The one place where an exception becomes an HTTP answer: `application/problem+json` (RFC 9457).
+
+Every failure the gateway can meet ends up here — validation, HTTP-level refusals raised by
+routing or body reading (werkzeug's exceptions), the servicekit errors a service raises (rebuilt
+as the same class on this side of the RPC), and RPC failures. Anything not listed is a 500 whose
+body says nothing about the cause; the cause goes to the log with the request id instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from marshmallow import ValidationError
+from nameko.exceptions import ContainerBeingKilled, RpcTimeout, UnknownService
+from servicekit import errors as service_errors
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.wrappers import Response
+
+PROBLEM_JSON = "application/problem+json"
+# Relative URIs: they resolve against the gateway's own origin, so every deployment documents
+# its problem types at /problems/<slug> without the code knowing its public hostname.
+TYPE_PREFIX = "/problems/"
+# How long a client should wait before retrying after a 503; a restarted service is usually
+# consuming again within seconds.
+RETRY_AFTER_SECONDS = 5
+
+log = structlog.get_logger("gateway.errors")
+
+
+class MalformedBody(Exception):
+    """The body could not be read as the JSON (or UTF-8 text) the route needs."""
+
+
+class MissingHeader(Exception):
+    """A header the route cannot work without is absent."""
+
+    def __init__(self, header: str):
+        super().__init__(f"The {header} header is required.")
+        self.header = header
+
+
+@dataclass
+class Problem:
+    """An RFC 9457 problem document plus the headers that go with it."""
+
+    status: int
+    title: str
+    detail: str
+    slug: str | None = None  # None means `about:blank`: the status code says it all
+    errors: dict[str, list[str]] | None = None
+    extensions: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def document(self, request_id: str, instance: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": TYPE_PREFIX + self.slug if self.slug else "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+            "request_id": request_id,
+        }
+        if self.errors is not None:
+            body["errors"] = self.errors
+        body.update(self.extensions)
+        return body
+
+
+def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten marshmallow's (possibly nested) messages into `{"a.b": ["msg", ...]}`.
+
+    Clients show one message list per form field; a nested dict or a list index becomes a
+    dotted path. Errors about the body as a whole stay under marshmallow's `_schema` key.
+    """
+    if isinstance(messages, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(field_errors(value, path))
+        return flat
+    if isinstance(messages, (list, tuple)):
+        if all(isinstance(item, str) for item in messages):
+            return {prefix or "_schema": list(messages)}
+        flat = {}
+        for item in messages:
+            for key, value in field_errors(item, prefix).items():
+                flat.setdefault(key, []).extend(value)
+        return flat
+    return {prefix or "_schema": [str(messages)]}
+
+
+def _service_error(exc: service_errors.ServiceError) -> Problem | None:
+    # Messages of servicekit errors are written for the person using the site (they are the
+    # service's answer, not a stack trace), so they are passed on as the detail.
+    if isinstance(exc, service_errors.InvalidInput):
+        return Problem(400, "Invalid input", exc.message, "invalid-input",
+                       errors=field_errors(exc.details))
+    if isinstance(exc, service_errors.NotFound):
+        return Problem(404, "Not found", exc.message, "not-found")
+    if isinstance(exc, service_errors.Conflict):
+        return Problem(409, "Conflict", exc.message, "conflict")
+    if isinstance(exc, service_errors.PaymentDeclined):
+        reason = exc.details.get("reason") or exc.details.get("decline_code")
+        extensions = {"reason": str(reason)} if reason else {}
+        return Problem(402, "Payment declined", exc.message, "payment-declined",
+                       extensions=extensions)
+    if isinstance(exc, service_errors.BadSignature):
+        return Problem(400, "Bad signature", exc.message, "bad-signature")
+    if isinstance(exc, service_errors.Forbidden):
+        return Problem(403, "Forbidden", exc.message, "forbidden")
+    if isinstance(exc, service_errors.Unavailable):
+        return _unavailable("A service the request needs is temporarily unavailable.")
+    return None
+
+
+def _unavailable(detail: str) -> Problem:
+    return Problem(503, "Service unavailable", detail + " Please retry shortly.",
+                   "service-unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _http_exception(exc: HTTPException) -> Problem:
+    status = exc.code or 500
+    headers: dict[str, str] = {}
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    title = exc.name
+    detail = exc.description or title
+    return Problem(status, title, detail, headers=headers)
+
+
+def problem_for(exc: BaseException) -> Problem | None:
+    """The problem an expected exception stands for; None for anything unexpected (a 500)."""
+    if isinstance(exc, ValidationError):
+        return Problem(400, "Invalid input", "The request body has invalid fields.",
+                       "invalid-input", errors=field_errors(exc.messages))
+    if isinstance(exc, MalformedBody):
+        return Problem(400, "Malformed body", str(exc), "malformed-body")
+    if isinstance(exc, MissingHeader):
+        return Problem(400, "Missing header", str(exc), "missing-header",
+                       extensions={"header": exc.header})
+    if isinstance(exc, service_errors.ServiceError):
+        return _service_error(exc)
+    if isinstance(exc, HTTPException):
+        return _http_exception(exc)
+    if isinstance(exc, RpcTimeout):
+        return _unavailable("A service the request needs did not answer in time.")
+    if isinstance(exc, UnknownService):
+        return _unavailable("A service the request needs is not running.")
+    if isinstance(exc, ContainerBeingKilled):
+        return _unavailable("The gateway is shutting down.")
+    return None
+
+
+def problem_response(problem: Problem, request_id: str, instance: str) -> Response:
+    body = json.dumps(problem.document(request_id, instance), ensure_ascii=False)
+    response = Response(body, status=problem.status, mimetype=PROBLEM_JSON)
+    response.headers.update(problem.headers)
+    return response
+
+
+def response_for(exc: BaseException, request_id: str, instance: str, *,
+                 traceback_logged: bool = False) -> Response:
+    """Map any exception to its problem response; unexpected ones are logged, never shown."""
+    problem = problem_for(exc)
+    if problem is None:
+        # The request id in both the log line and the body lets support find one from the other.
+        log.error("unhandled error", correlation_id=request_id, path=instance,
+                  error=type(exc).__name__,
+                  exc_info=None if traceback_logged else (type(exc), exc, exc.__traceback__))
+        problem = Problem(
+            500, "Internal server error",
+            "Something went wrong on our side. Quote the request id if you contact us.",
+        )
+    elif problem.status >= 500:
+        log.warning("service unavailable", correlation_id=request_id, path=instance,
+                    error=type(exc).__name__)
+    return problem_response(problem, request_id, instance)

@@ -1,0 +1,220 @@
+"""Nameko's `@http` entrypoint, adapted so that every response is the gateway's own.
+
+Stock nameko answers unmatched URLs with werkzeug's HTML pages and worker errors with
+`text/plain` "Error: <type>: <message>" bodies that leak internals. `GatewayWebServer` replaces
+the WSGI app through nameko's `get_wsgi_app` hook, which sees every request before routing, so
+it can:
+
+* settle the request id (`X-Request-ID`) first and put it on every response, 404s included;
+* answer routing failures (404, 405) and oversize bodies (413) as problem+json;
+* hand the request id to workers as `correlation_id` context data (nameko's
+  `context_data_from_headers` hook), which `RpcProxy` forwards in the headers of every RPC.
+
+Doing it in the context data rather than in a dependency's `worker_setup` means it is present
+when the worker context is created, before any dependency (the log context included) runs, since
+nameko does not order `worker_setup` calls.
+
+Routes must use `http` from this module; a stock `nameko.web.handlers.http` in the same service
+would start a second web server on the same address.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import structlog
+from eventlet.event import Event
+from marshmallow import Schema
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.wrappers import Request, Response
+
+from gateway import errors
+from gateway.schemas import REQUEST_ID_PATTERN
+
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_ENVIRON_KEY = "jii.request_id"
+BODY_LIMIT_ENVIRON_KEY = "jii.body_limit"
+DEFAULT_MAX_BODY_BYTES = 65536
+READ_SIZE = 65536
+
+
+def request_id_from(environ: dict[str, Any]) -> str:
+    """The caller's request id if it is safe to log and forward, else a fresh uuid4.
+
+    An id that breaks the rule is replaced, not trimmed: a mangled id would look like a match
+    to someone searching the logs for the original.
+    """
+    offered = environ.get("HTTP_X_REQUEST_ID", "")
+    if REQUEST_ID_PATTERN.fullmatch(offered):
+        return offered
+    return str(uuid.uuid4())
+
+
+def request_id_of(request: Request) -> str:
+    return request.environ[REQUEST_ID_ENVIRON_KEY]
+
+
+def body_limit(config: dict[str, Any], key: str = "MAX_BODY_BYTES") -> int:
+    return int(config.get(key, config.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)))
+
+
+class GatewayWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        request_id = environ[REQUEST_ID_ENVIRON_KEY] = request_id_from(environ)
+        # Lines logged on this green thread (eventlet's access log comes after the app returns)
+        # carry the id too; workers bind their own copy through servicekit's LogContext.
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(service="gateway", correlation_id=request_id)
+        request = Request(environ, shallow=True)
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+            limit = environ[BODY_LIMIT_ENVIRON_KEY] = body_limit(
+                self.server.container.config, provider.body_limit_key)
+            # Refuse a declared oversize body before a worker is spent on it; a chunked one is
+            # stopped by `read_body` once it passes the limit.
+            if (request.content_length or 0) > limit:
+                raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
+            request.path_values = values
+            response = provider.handle_request(request)
+        except Exception as exc:  # routing errors (404, 405) and anything unexpected
+            response = errors.response_for(exc, request_id, request.path)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response(environ, start_response)
+
+
+class GatewayWebServer(WebServer):
+    def get_wsgi_app(self) -> GatewayWsgiApp:
+        return GatewayWsgiApp(self)
+
+    def context_data_from_headers(self, request: Request) -> dict[str, Any]:
+        return {"correlation_id": request_id_of(request)}
+
+
+class GatewayHttpHandler(HttpRequestHandler):
+    """`@http(method, url)` answering errors as problem+json.
+
+    `body_limit` names the config key holding the route's body size limit (default
+    `MAX_BODY_BYTES`), for routes such as webhooks whose bodies are legitimately larger.
+    """
+
+    server = GatewayWebServer()
+
+    def __init__(self, method: str, url: str, body_limit: str = "MAX_BODY_BYTES", **kwargs):
+        super().__init__(method, url, **kwargs)
+        self.body_limit_key = body_limit
+
+    def handle_request(self, request: Request) -> Response:
+        # nameko's version, except that a failure is mapped with the request at hand (its id
+        # and path go into the problem document).
+        request.shallow = False
+        try:
+            context_data = self.server.context_data_from_headers(request)
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            event = Event()
+            self.container.spawn_worker(
+                self, args, kwargs, context_data=context_data,
+                handle_result=partial(self.handle_result, event))
+            result = event.wait()
+            return self.response_from_result(result)
+        except Exception as exc:
+            # Only unexpected exceptions get here (see `http`), already logged with their
+            # traceback by nameko's worker.
+            return errors.response_for(exc, request_id_of(request), request.path,
+                                       traceback_logged=True)
+
+
+def http(method: str, url: str, **kwargs: Any) -> Callable[[Callable], Callable]:
+    """Declare a route: `@http("POST", "/api/pledges")`.
+
+    Expected failures (invalid input, a declined card, a service that is down...) are turned
+    into their problem response inside the worker: to nameko the request was handled, so it
+    does not log a client's mistake as a service error with a traceback. Anything else
+    propagates, is logged by nameko, and becomes a 500 in `GatewayHttpHandler`.
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def entrypoint(self, request: Request, *args: Any, **path_values: Any) -> Any:
+            try:
+                return fn(self, request, *args, **path_values)
+            except Exception as exc:
+                if errors.problem_for(exc) is None:
+                    raise
+                return errors.response_for(exc, request_id_of(request), request.path)
+
+        return GatewayHttpHandler.decorator(method, url, **kwargs)(entrypoint)
+
+    return decorate
+
+
+def read_body(request: Request) -> bytes:
+    """The whole body, refused with 413 past the route's limit, chunked or not.
+
+    Read from the server's input directly: eventlet's stream ends at Content-Length or at the
+    last chunk. werkzeug's `get_data` gives an empty body for chunked requests unless told the
+    server terminates the stream, and then stops silently at `max_content_length` (in our tests
+    it even returned the first chunk only), so an oversize body passed for malformed JSON.
+    """
+    limit = request.environ.get(BODY_LIMIT_ENVIRON_KEY, DEFAULT_MAX_BODY_BYTES)
+    stream = request.environ["wsgi.input"]
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(min(READ_SIZE, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
+    return b"".join(chunks)
+
+
+def read_json(request: Request, schema: Schema) -> dict[str, Any]:
+    """The request body, as JSON, loaded through `schema` (which raises ValidationError)."""
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        raise UnsupportedMediaType("The body must be JSON (Content-Type: application/json).")
+    raw = read_body(request)
+    try:
+        # NaN and Infinity are not JSON, whatever Python's parser tolerates.
+        document = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.MalformedBody(f"The body is not valid JSON: {exc}") from None
+    return schema.load(document)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def read_text(request: Request) -> str:
+    """The body exactly as sent, as text: signatures are computed over these very bytes."""
+    raw = read_body(request)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.MalformedBody("The body is not UTF-8 text.") from None
+
+
+def require_header(request: Request, name: str) -> str:
+    value = request.headers.get(name)
+    if not value:
+        raise errors.MissingHeader(name)
+    return value
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status,
+                    mimetype="application/json")
+
+
+def problem(status: int, title: str, detail: str, request: Request,
+            **extensions: Any) -> Response:
+    """A problem response built by an entrypoint itself (e.g. readiness), not from an error."""
+    document = errors.Problem(status, title, detail, extensions=extensions)
+    return errors.problem_response(document, request_id_of(request), request.path)
