@@ -8,7 +8,10 @@ from contracts import donations
 
 # Every event a service may publish; a type not listed here cannot be written to an outbox.
 _SCHEMAS: dict[tuple[str, str, int], type[Schema]] = {
-    **{("donations", name, version): schema for (name, version), schema in donations.SCHEMAS.items()},
+    **{
+        ("donations", name, version): schema
+        for (name, version), schema in donations.SCHEMAS.items()
+    },
 }
 
 

@@ -36,7 +36,7 @@ def amqp_uri(config: dict[str, Any]) -> str:
 
 
 def retry_delays_ms(config: dict[str, Any]) -> tuple[int, ...]:
-    """Delays before each retry of a failed event handler; after the last one it is dead-lettered."""
+    """Delays before each retry of a failed event handler; after the last, it is dead-lettered."""
     raw = config.get("EVENT_RETRY_DELAYS_MS", DEFAULT_RETRY_DELAYS_MS)
     if isinstance(raw, str):
         raw = [part for part in raw.replace(",", " ").split() if part]

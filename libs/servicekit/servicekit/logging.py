@@ -42,38 +42,45 @@ def mask_personal_data(_logger, _method, event_dict: dict) -> dict:
     return {k: (MASK if k in PERSONAL_KEYS else _mask(v)) for k, v in event_dict.items()}
 
 
-def configure(service: str | None = None, level: str = "INFO") -> None:
-    """JSON lines on stderr for structlog and the standard library alike."""
-    shared = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
-        mask_personal_data,
-    ]
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
+SHARED_PROCESSORS = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    structlog.processors.format_exc_info,
+    mask_personal_data,
+]
+
+
+def json_handler(stream=None) -> logging.Handler:
+    """A handler writing each record, from structlog or the standard library, as masked JSON."""
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        foreign_pre_chain=SHARED_PROCESSORS,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
     handler.jii_json = True
+    return handler
+
+
+def configure(service: str | None = None, level: str = "INFO") -> None:
+    """JSON lines on stderr for structlog and the standard library alike."""
+    structlog.configure(
+        processors=[*SHARED_PROCESSORS, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
     root = logging.getLogger()
     # Replace plain console handlers (nameko run's default), keep others such as pytest's.
     root.handlers[:] = [
         h for h in root.handlers
         if type(h) is not logging.StreamHandler and not getattr(h, "jii_json", False)
-    ] + [handler]
+    ] + [json_handler()]
     root.setLevel(level)
     for noisy in ("kombu", "amqp", "psycopg.pool", "yoyo", "urllib3", "stripe"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

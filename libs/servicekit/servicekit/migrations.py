@@ -51,7 +51,8 @@ def ensure_database(url: str) -> bool:
 def drop_database(url: str) -> None:
     name = database_name(url)
     with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        conn.execute(drop.format(sql.Identifier(name)))
 
 
 def migrate(url: str, service_migrations: str | Path) -> list[str]:

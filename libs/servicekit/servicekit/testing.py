@@ -195,7 +195,7 @@ class PrivateRabbit:
             "RABBITMQ_PID_FILE": str(base / "rabbit.pid"),
             "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
         }
-        (base / "rabbitmq.conf").write_text("listeners.tcp.default = 127.0.0.1:%d\n" % port)
+        (base / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{port}\n")
         # rabbitmq-server run as root drops to the rabbitmq user, which must own its files.
         try:
             import shutil
@@ -238,3 +238,41 @@ def private_rabbit() -> Iterator[PrivateRabbit]:
     except subprocess.SubprocessError:
         pass
     shutil.rmtree(base, ignore_errors=True)
+
+
+def _killing_all(make: Callable) -> Iterator[Callable]:
+    made: list = []
+
+    def factory(*args):
+        item = make(*args)
+        made.append(item)
+        return item
+
+    yield factory
+    for item in made:
+        try:
+            item.kill()
+        except Exception:  # noqa: BLE001 - a teardown must reach every container
+            pass
+
+
+@pytest.fixture
+def container_factory(make_database) -> Iterator[Callable]:
+    """Nameko's fixture, ordered after `make_database` so services die before their databases."""
+    from nameko.containers import get_container_cls
+
+    yield from _killing_all(lambda cls, config: get_container_cls(config)(cls, config))
+
+
+@pytest.fixture
+def runner_factory(make_database) -> Iterator[Callable]:
+    """Nameko's fixture, ordered after `make_database` so services die before their databases."""
+    from nameko.runners import ServiceRunner
+
+    def make(config, *services):
+        runner = ServiceRunner(config)
+        for service in services:
+            runner.add_service(service)
+        return runner
+
+    yield from _killing_all(make)

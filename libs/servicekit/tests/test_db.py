@@ -53,6 +53,6 @@ def test_a_transaction_that_raises_leaves_nothing_behind(
     with pytest.raises(ZeroDivisionError):
         with db.get_dependency(None).transaction() as conn:
             conn.execute("INSERT INTO inbox (handler, event_id) VALUES ('t', gen_random_uuid())")
-            1 / 0
+            raise ZeroDivisionError("the unit of work fails")
     with db.get_dependency(None).transaction() as conn:
         assert conn.execute("SELECT count(*) AS n FROM inbox").fetchone()["n"] == 0

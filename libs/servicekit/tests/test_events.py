@@ -35,7 +35,8 @@ def seen(url):
 
 def test_committed_event_reaches_the_consumer_once_with_its_correlation_id(running, service_config):
     source, source_url, sink_url = running
-    with ServiceRpcProxy("kit_source", service_config(), context_data={"correlation_id": "req-1"}) as rpc:
+    context = {"correlation_id": "req-1"}
+    with ServiceRpcProxy("kit_source", service_config(), context_data=context) as rpc:
         event_id = rpc.emit(1)
     rows = wait_until(lambda: seen(sink_url), message="the tick to be recorded")
     assert rows == [{"n": 1, "event_id": event_id, "correlation_id": "req-1"}]
@@ -88,8 +89,9 @@ def test_failing_handler_is_retried_then_dead_lettered_while_others_flow(running
 
     def parked():
         with Connection(uri) as conn:
-            message = conn.SimpleQueue(dlq).get(block=True, timeout=0.2) if _count(conn, dlq) else None
-            return message
+            if not _count(conn, dlq):
+                return None
+            return conn.SimpleQueue(dlq).get(block=True, timeout=0.2)
 
     message = wait_until(parked, timeout=20, message="the poison event in the DLQ")
     assert message.payload["id"] == poison_id

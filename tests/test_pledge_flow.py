@@ -1,0 +1,141 @@
+"""End to end through the gateway: a monthly pledge travels from HTTP through Stripe
+(localstripe), its signed webhook, the donations ledger, RabbitMQ and the notifications
+service to exactly one e-mail on a real SMTP server."""
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from donations.service import DonationsService
+from gateway.service import GatewayService
+from notifications.service import NotificationsService
+from servicekit.devtools.localstripe_server import create_card_payment_method
+from servicekit.testing import free_port, query, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+WEBHOOK_SECRET = "whsec_test_end_to_end"
+VISA = "4242424242424242"
+
+
+@pytest.fixture
+def platform(runner_factory, service_config, make_database, smtp_sink, localstripe_factory):
+    gateway_address = f"127.0.0.1:{free_port()}"
+    gateway_url = f"http://{gateway_address}"
+    stripe_base = localstripe_factory(f"{gateway_url}/api/webhooks/stripe", WEBHOOK_SECRET)
+    donations = service_config(
+        make_database("donations", ROOT / "services/donations/migrations"),
+        STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
+    notifications = service_config(
+        make_database("notifications", ROOT / "services/notifications/migrations"),
+        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port,
+    )
+    gateway = service_config(WEB_SERVER_ADDRESS=gateway_address, RPC_TIMEOUT_SECONDS=10)
+    # notifications first: its queues must exist before donations publishes anything
+    for config, service in ((notifications, NotificationsService),
+                            (donations, DonationsService), (gateway, GatewayService)):
+        runner_factory(config, service).start()
+    return {"url": gateway_url, "stripe": stripe_base, "donations_db": donations["DATABASE_URL"],
+            "notifications_db": notifications["DATABASE_URL"]}
+
+
+@pytest.fixture
+def log_lines(platform):
+    """Every log line the platform writes from now on, formatted as in production."""
+    import io
+    import logging
+
+    from servicekit.logging import json_handler
+
+    stream = io.StringIO()
+    handler = json_handler(stream)
+    handler.jii_json = False  # a service starting later must not replace this capture
+    logging.getLogger().addHandler(handler)
+    yield lambda: stream.getvalue().splitlines()
+    logging.getLogger().removeHandler(handler)
+
+
+def all_published(db_url):
+    return query(db_url, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"
+                 )[0]["n"] == 0
+
+
+@pytest.mark.parametrize("locale, expected_amount, expected_words", [
+    ("ja", "3,000円", "ありがとう"),
+    ("en", "¥3,000", "Thank you"),
+])
+def test_monthly_pledge_ends_in_exactly_one_email_in_the_supporters_language(
+    platform, smtp_sink, log_lines, locale, expected_amount, expected_words
+):
+    pledge = {
+        "amount": 3000, "email": "supporter@example.com", "name": "Aiko Tanaka",
+        "locale": locale,
+        "payment_method": create_card_payment_method(platform["stripe"], VISA),
+    }
+    response = requests.post(f"{platform['url']}/api/pledges", json=pledge, timeout=30,
+                             headers={"X-Request-ID": f"e2e-{locale}"})
+    assert response.status_code == 201, response.text
+    assert response.headers["X-Request-ID"] == f"e2e-{locale}"
+    assert response.json()["status"] == "pending"
+
+    [message] = wait_until(smtp_sink.messages, timeout=30, message="the welcome e-mail")
+    text = message.get_body(("plain",)).get_content()
+    assert expected_amount in text
+    assert expected_words in text
+    [payment] = query(platform["donations_db"], "SELECT receipt_number FROM payments")
+    assert payment["receipt_number"] in text
+    assert query(platform["donations_db"], "SELECT status FROM pledges")[0]["status"] == "active"
+
+    # Everything has been published and consumed, and still there is only the one e-mail.
+    wait_until(lambda: all_published(platform["donations_db"]), message="outbox drained")
+    events = query(platform["donations_db"],
+                   "SELECT routing_key, envelope->>'correlation_id' AS cid FROM outbox ORDER BY id")
+    assert [e["routing_key"] for e in events] == ["pledge_started", "payment_succeeded"]
+    wait_until(lambda: query(platform["notifications_db"], "SELECT 1 FROM inbox"),
+               message="the event recorded in the notifications inbox")
+    assert len(smtp_sink.messages()) == 1
+
+    # Request ids follow the work across services into every log line: the pledge's own, and
+    # the paid-invoice webhook's from the gateway through donations' event to notifications.
+    lines = log_lines()
+    records = [json.loads(line) for line in lines]
+    created = next(r for r in records if r["event"] == "pledge created")
+    assert created["correlation_id"] == f"e2e-{locale}"
+    paid = next(r for r in records if r.get("type") == "invoice.payment_succeeded")
+    thanked = next(r for r in records if r["event"] == "thank-you handled")
+    assert thanked["correlation_id"] == paid["correlation_id"]
+    assert thanked["service"] == "notifications" and thanked["event_id"]
+    assert not [line for line in lines if "supporter@example.com" in line or "Aiko" in line]
+
+
+def test_webhook_with_a_bad_signature_gets_400_and_records_nothing(platform):
+    body = '{"id": "evt_forged", "type": "invoice.payment_succeeded", "data": {"object": {}}}'
+    response = requests.post(
+        f"{platform['url']}/api/webhooks/stripe", data=body, timeout=10,
+        headers={"Stripe-Signature": "t=1700000000,v1=00ff", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert query(platform["donations_db"], "SELECT count(*) AS n FROM stripe_events"
+                 )[0]["n"] == 0
+
+
+def test_malformed_pledge_gets_400_problem_with_field_errors_and_creates_nothing(platform):
+    response = requests.post(f"{platform['url']}/api/pledges", timeout=10, json={
+        "amount": -5, "email": "nope", "name": "", "locale": "xx", "payment_method": 7,
+    })
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    problem = response.json()
+    assert {"amount", "email", "locale", "payment_method"} <= set(problem["errors"])
+    assert query(platform["donations_db"], "SELECT count(*) AS n FROM pledges")[0]["n"] == 0
+
+
+def test_unknown_route_gets_404_problem(platform):
+    response = requests.get(f"{platform['url']}/api/no-such-thing", timeout=10)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert response.json()["status"] == 404
