@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from donations.service import DonationsService
 from gateway.service import GatewayService
 from notifications.service import NotificationsService
