@@ -110,6 +110,9 @@ def _service_error(exc: service_errors.ServiceError) -> Problem | None:
                        extensions=extensions)
     if isinstance(exc, service_errors.BadSignature):
         return Problem(400, "Bad signature", exc.message, "bad-signature")
+    if isinstance(exc, service_errors.Unauthorized):
+        return Problem(401, "Unauthorized", exc.message, "unauthorized",
+                       headers={"WWW-Authenticate": 'Bearer realm="jii-staff"'})
     if isinstance(exc, service_errors.Forbidden):
         return Problem(403, "Forbidden", exc.message, "forbidden")
     if isinstance(exc, service_errors.Unavailable):

@@ -12,33 +12,24 @@ from servicekit.logging import LogContext
 from werkzeug.wrappers import Request, Response
 
 from gateway import openapi, schemas
+from gateway.auth import StaffAuth
+from gateway.routes.donations import DonationRoutes
 from gateway.rpc import TimedRpcProxy, ping_all
-from gateway.web import http, json_response, problem, read_json, read_text, require_header
+from gateway.web import http, json_response, problem
 
 DEFAULT_READY_TIMEOUT_SECONDS = 2.0
 
 
-class GatewayService:
+class GatewayService(DonationRoutes):
     name = "gateway"
 
     log = LogContext()
     config = Config()
+    staff = StaffAuth()
     donations = TimedRpcProxy("donations")
     matching = TimedRpcProxy("matching")
     programs = TimedRpcProxy("programs")
     notifications = TimedRpcProxy("notifications")
-
-    @http("POST", "/api/pledges")
-    def create_pledge(self, request: Request) -> Response:
-        pledge = read_json(request, schemas.PledgeRequest())
-        created = self.donations.create_pledge(pledge)
-        return json_response(schemas.PledgeCreated().dump(created), status=201)
-
-    @http("POST", "/api/webhooks/stripe", body_limit="WEBHOOK_MAX_BODY_BYTES")
-    def stripe_webhook(self, request: Request) -> Response:
-        signature = require_header(request, "Stripe-Signature")
-        self.donations.handle_stripe_webhook(read_text(request), signature)
-        return json_response(schemas.WebhookReceived().dump({"received": True}))
 
     @http("GET", "/healthz")
     def healthz(self, request: Request) -> Response:

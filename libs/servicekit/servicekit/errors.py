@@ -54,6 +54,13 @@ class BadSignature(ServiceError):
 
 
 @deserialize_to_instance
+class Unauthorized(ServiceError):
+    """No valid credentials: missing, expired or tampered."""
+
+    code = "unauthorized"
+
+
+@deserialize_to_instance
 class Forbidden(ServiceError):
     code = "forbidden"
 

@@ -57,6 +57,7 @@ def service_config(rabbit_config) -> Callable[..., dict]:
             "EVENT_RETRY_DELAYS_MS": [100, 200, 400],
             "OUTBOX_SWEEP_SECONDS": 1,
             "LOG_JSON": True,
+            "STAFF_TOKEN_SECRET": "test-staff-token-secret-0123456789abcdef",
         })
         if database_url:
             config["DATABASE_URL"] = database_url

@@ -1,0 +1,10 @@
+"""The gateway's routes by area.
+
+Each module holds a mixin of `@http` entrypoints that `GatewayService` inherits, the OpenAPI
+description of each of its operations (`OPERATIONS`) and its named schemas (`COMPONENTS`).
+A new area adds a module here and its mixin to `GatewayService`.
+"""
+
+from gateway.routes import donations
+
+AREAS = (donations,)

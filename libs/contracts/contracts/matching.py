@@ -1,0 +1,5 @@
+"""Events published by the matching service."""
+
+from marshmallow import Schema
+
+SCHEMAS: dict[tuple[str, int], type[Schema]] = {}
