@@ -1,8 +1,24 @@
-"""Events published by the donations service."""
+"""Events published by the donations service.
+
+Each event carries everything its consumers need (the supporter's name, e-mail and locale, the
+amounts, the receipt number and the links to put in a message), so that notifications never has
+to ask donations anything.
+"""
 
 from marshmallow import Schema, fields, validate
 
 LOCALES = ("ja", "en", "ne")
+SOURCES = ("card_one_time", "monthly", "bank_transfer", "grant", "membership_fee")
+PLEDGE_STATUSES = ("pending", "active", "paused", "past_due", "canceled")
+RECEIPT = validate.Regexp(r"^R\d{4}-\d{6}$")
+
+
+def _yen(required: bool = True) -> fields.Integer:
+    return fields.Integer(required=required, strict=True, validate=validate.Range(min=1))
+
+
+def _jpy() -> fields.String:
+    return fields.String(required=True, validate=validate.Equal("jpy"))
 
 
 class Supporter(Schema):
@@ -14,30 +30,106 @@ class Supporter(Schema):
 
 class PledgeStarted(Supporter):
     pledge_id = fields.UUID(required=True)
-    amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    currency = fields.String(required=True, validate=validate.Equal("jpy"))
+    amount = _yen()
+    currency = _jpy()
     started_at = fields.AwareDateTime(required=True)
+    # The signed self-service page (change amount, pause, cancel), for the welcome e-mail.
+    manage_url = fields.Url(required=False, require_tld=False)
 
 
 class PaymentSucceeded(Supporter):
     payment_id = fields.UUID(required=True)
     pledge_id = fields.UUID(required=False, allow_none=True)
-    source = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            ["card_one_time", "monthly", "bank_transfer", "grant", "membership_fee"]
-        ),
-    )
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
     first_of_pledge = fields.Boolean(required=True)
-    amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    currency = fields.String(required=True, validate=validate.Equal("jpy"))
-    receipt_number = fields.String(
-        required=True, validate=validate.Regexp(r"^R\d{4}-\d{6}$")
-    )
+    amount = _yen()
+    currency = _jpy()
+    receipt_number = fields.String(required=True, validate=RECEIPT)
     paid_at = fields.AwareDateTime(required=True)
+    tier = fields.String(required=False, allow_none=True)
+    designation = fields.String(required=False)
+    manage_url = fields.Url(required=False, require_tld=False)
+
+
+class PledgeEvent(Supporter):
+    """The common part of every pledge life-cycle event."""
+
+    pledge_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(PLEDGE_STATUSES))
+    amount = _yen()
+    currency = _jpy()
+    occurred_at = fields.AwareDateTime(required=True)
+    # Who did it: "supporter" (self-service link), "staff:<subject>" or "stripe".
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    manage_url = fields.Url(required=False, require_tld=False)
+
+
+class PledgeChanged(PledgeEvent):
+    # amount: the monthly amount was changed in place; resumed: after a pause; recovered: a
+    # past-due pledge was paid again.
+    change = fields.String(required=True, validate=validate.OneOf(
+        ["amount", "resumed", "recovered"]))
+    previous_amount = _yen()
+
+
+class PledgePaused(PledgeEvent):
+    pass
+
+
+class PledgePastDue(PledgeEvent):
+    failure_reason = fields.String(required=True)
+    # Where the supporter updates the card (the self-service page).
+    update_card_url = fields.Url(required=False, require_tld=False)
+
+
+class PledgeCanceled(PledgeEvent):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class PaymentFailed(Supporter):
+    pledge_id = fields.UUID(required=False, allow_none=True)
+    donation_id = fields.UUID(required=False, allow_none=True)
+    source = fields.String(required=True, validate=validate.OneOf(["card_one_time", "monthly"]))
+    amount = _yen()
+    currency = _jpy()
+    failure_reason = fields.String(required=True)
+    failed_at = fields.AwareDateTime(required=True)
+    update_card_url = fields.Url(required=False, require_tld=False)
+
+
+class PaymentRefunded(Supporter):
+    payment_id = fields.UUID(required=True)
+    refund_id = fields.UUID(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    receipt_number = fields.String(required=True, validate=RECEIPT)
+    amount = _yen()  # this refund
+    payment_amount = _yen()
+    refunded_total = _yen()  # every refund of the payment so far, this one included
+    fully_refunded = fields.Boolean(required=True)
+    currency = _jpy()
+    refunded_at = fields.AwareDateTime(required=True)
+
+
+class SupporterAnonymized(Schema):
+    """No personal data: consumers erase what they hold for this supporter.
+
+    `email_sha256` (hex of the lower-cased address) lets a consumer that keys its records by
+    address find them without the address travelling again.
+    """
+
+    supporter_id = fields.UUID(required=True)
+    email_sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    anonymized_at = fields.AwareDateTime(required=True)
 
 
 SCHEMAS = {
     ("pledge_started", 1): PledgeStarted,
+    ("pledge_changed", 1): PledgeChanged,
+    ("pledge_paused", 1): PledgePaused,
+    ("pledge_past_due", 1): PledgePastDue,
+    ("pledge_canceled", 1): PledgeCanceled,
     ("payment_succeeded", 1): PaymentSucceeded,
+    ("payment_failed", 1): PaymentFailed,
+    ("payment_refunded", 1): PaymentRefunded,
+    ("supporter_anonymized", 1): SupporterAnonymized,
 }

@@ -54,9 +54,10 @@ class SinkService:
 
     @consume_event("kit_source", "tick")
     def record_tick(self, event: Envelope) -> None:
-        if event.data["fail"]:
-            raise RuntimeError(f"cannot handle tick {event.data['n']}")
         with self.db.transaction() as conn:
+            refused = conn.execute("SELECT 1 FROM refuse WHERE n = %s", (event.data["n"],))
+            if event.data["fail"] or refused.fetchone():
+                raise RuntimeError(f"cannot handle tick {event.data['n']}")
             if not first_time(conn, "record_tick", event.id):
                 return
             conn.execute(

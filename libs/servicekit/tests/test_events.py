@@ -1,9 +1,11 @@
 import json
+import time
 from pathlib import Path
 
 import pytest
 from kombu import Connection
 from nameko.standalone.rpc import ServiceRpcProxy
+from servicekit.db import connect
 from servicekit.events import Envelope
 from servicekit.events.relay import event_exchange, make_publisher
 from servicekit.events.topology import ERROR_HEADER, QUEUE_HEADER, dead_letter_queue_name
@@ -123,3 +125,39 @@ def test_malformed_event_is_parked_without_retries(running, service_config):
     wait_until(parked, message="the malformed event in the DLQ")
     assert seen(sink_url) == []
     assert json.dumps(bad)  # the body is kept as sent; jii dlq show prints it
+
+
+def test_parked_event_is_delivered_again_by_jii_dlq_replay_once_the_fault_is_fixed(
+    running, service_config, monkeypatch
+):
+    from jii_cli.main import main as jii
+
+    _, _, sink_url = running
+    uri = service_config()["AMQP_URI"]
+    with connect(sink_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO refuse (n) VALUES (4)")
+    started = time.monotonic()
+    with ServiceRpcProxy("kit_source", service_config()) as rpc:
+        rpc.emit(4)
+        rpc.emit(5)
+    wait_until(lambda: [r["n"] for r in seen(sink_url)] == [5], message="the good tick")
+
+    def parked():
+        with Connection(uri) as conn:
+            return _count(conn, dead_letter_queue_name("kit_sink")) == 1
+
+    wait_until(parked, timeout=20, message="tick 4 parked")
+    # retried after 100, 200 and 400 ms: the delays grow, so parking takes at least their sum
+    assert time.monotonic() - started >= 0.7
+
+    with connect(sink_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM refuse")
+    monkeypatch.setenv("AMQP_URI", uri)
+    from jii_cli import workspace
+
+    # the kit's test service stands in for a real one
+    monkeypatch.setattr(workspace, "SERVICES", (*workspace.SERVICES, "kit_sink"))
+    assert jii(["dlq", "replay", "kit_sink", "--all"]) == 0
+    wait_until(lambda: [r["n"] for r in seen(sink_url)] == [4, 5], message="the replayed tick")
+    with Connection(uri) as conn:
+        assert _count(conn, dead_letter_queue_name("kit_sink")) == 0
