@@ -31,6 +31,7 @@ from jii_cli.workspace import (
     amqp_uri,
     load_config,
     repo_root,
+    service_class_path,
     service_config,
 )
 
@@ -203,10 +204,11 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
     for service in SERVICES:
         processes.append(ProcessSpec(
             service, [nameko, "run", "--config", f"services/{service}/config.yml",
-                      f"{service}.service"],
+                      service_class_path(service)],
         ))
     processes.append(ProcessSpec(
-        "gateway", [nameko, "run", "--config", "gateway/config.yml", "gateway.service"],
+        "gateway", [nameko, "run", "--config", "gateway/config.yml",
+                    service_class_path("gateway")],
         ready=gateway,
     ))
     return Plan(processes, env, gateway, localstripe_base, maildir, notes)

@@ -14,6 +14,12 @@ from servicekit.config import load_config as _load_config
 SERVICES: tuple[str, ...] = ("donations", "matching", "programs", "notifications")
 
 
+def service_class_path(service: str) -> str:
+    """What `nameko run` is given: the class named, so imported mixins are never taken for
+    services of their own."""
+    return f"{service}.service:{service.capitalize()}Service"
+
+
 class CliError(Exception):
     """A failure to report in one clear line and exit non-zero (no traceback for operators)."""
 
