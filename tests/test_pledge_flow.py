@@ -11,7 +11,7 @@ from donations.service import DonationsService
 from gateway.service import GatewayService
 from notifications.service import NotificationsService
 from servicekit.devtools.localstripe_server import create_card_payment_method
-from servicekit.testing import free_port, query, wait_until
+from servicekit.testing import HttpCapture, free_port, query, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_end_to_end"
@@ -19,10 +19,18 @@ VISA = "4242424242424242"
 
 
 @pytest.fixture
-def platform(runner_factory, service_config, make_database, smtp_sink, localstripe_factory):
+def webhooks_to():
+    """Where localstripe sends its webhooks: the gateway itself unless a test overrides it."""
+    return None
+
+
+@pytest.fixture
+def platform(runner_factory, service_config, make_database, smtp_sink, localstripe_factory,
+             webhooks_to):
     gateway_address = f"127.0.0.1:{free_port()}"
     gateway_url = f"http://{gateway_address}"
-    stripe_base = localstripe_factory(f"{gateway_url}/api/webhooks/stripe", WEBHOOK_SECRET)
+    stripe_base = localstripe_factory(webhooks_to or f"{gateway_url}/api/webhooks/stripe",
+                                      WEBHOOK_SECRET)
     donations = service_config(
         make_database("donations", ROOT / "services/donations/migrations"),
         STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
@@ -138,3 +146,48 @@ def test_unknown_route_gets_404_problem(platform):
     assert response.status_code == 404
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert response.json()["status"] == 404
+
+
+class TestOneWebhookDeliveredFiveTimes:
+    @pytest.fixture
+    def capture(self):
+        capture = HttpCapture()
+        yield capture
+        capture.close()
+
+    @pytest.fixture
+    def webhooks_to(self, capture):
+        return capture.url
+
+    def test_gives_one_payment_one_event_and_one_email(self, platform, capture, smtp_sink):
+        pledge = {"amount": 5000, "email": "supporter@example.com", "name": "Bishnu",
+                  "locale": "ne",
+                  "payment_method": create_card_payment_method(platform["stripe"], VISA)}
+        response = requests.post(f"{platform['url']}/api/pledges", json=pledge, timeout=30)
+        assert response.status_code == 201, response.text
+
+        def paid_invoice():
+            return next((d for d in capture.deliveries
+                         if json.loads(d.body)["type"] == "invoice.payment_succeeded"), None)
+
+        delivery = wait_until(paid_invoice, message="localstripe's signed webhook")
+
+        def deliver(_):
+            return requests.post(f"{platform['url']}/api/webhooks/stripe", data=delivery.body,
+                                 headers={"Stripe-Signature": delivery.signature,
+                                          "Content-Type": "application/json"}, timeout=30)
+
+        import eventlet
+
+        concurrent = list(eventlet.GreenPool().imap(deliver, range(2)))
+        sequential = [deliver(n) for n in range(3)]
+        assert [r.status_code for r in concurrent + sequential] == [200] * 5
+
+        wait_until(smtp_sink.messages, timeout=30, message="the welcome e-mail")
+        wait_until(lambda: all_published(platform["donations_db"]), message="outbox drained")
+        wait_until(lambda: query(platform["notifications_db"], "SELECT 1 FROM inbox"),
+                   message="the notifications inbox")
+        assert query(platform["donations_db"], "SELECT count(*) AS n FROM payments")[0]["n"] == 1
+        assert query(platform["donations_db"], "SELECT count(*) AS n FROM outbox"
+                     " WHERE routing_key = 'payment_succeeded'")[0]["n"] == 1
+        assert len(smtp_sink.messages()) == 1

@@ -311,7 +311,7 @@ def banner(p: Plan) -> str:
     lines += [f"  {note}" for note in p.notes]
     lines += [
         "",
-        "A one-time donation (a PaymentMethod id comes from Stripe.js on the public site;",
+        "A monthly pledge (a PaymentMethod id comes from Stripe.js on the public site;",
         "on localstripe get one for a test card with `jii dev card`):",
         "  pm=$(uv run jii dev card)",
         f"  curl -sS -X POST {gateway}/api/pledges -H 'Content-Type: application/json' \\",
