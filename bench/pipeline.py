@@ -107,7 +107,37 @@ def received(maildir: Path, seen: set[Path]) -> list[tuple[str, float]]:
     return new
 
 
-def run_pipeline(gateway: str, maildir: Path, run: int, events: int, concurrency: int) -> dict:
+def stages(donations_db: str, notifications_db: str, run: int,
+           sent_at: dict[str, float], mailed_at: dict[str, float]) -> dict[str, float]:
+    """Median seconds spent in each stage, from the timestamps each service recorded."""
+    ledger = {row["email"]: row for row in _rows(donations_db, """
+        SELECT s.email, extract(epoch FROM p.created_at) AS recorded,
+               extract(epoch FROM o.published_at) AS published
+        FROM payments p JOIN supporters s ON s.id = p.supporter_id
+        JOIN outbox o ON o.routing_key = 'payment_succeeded'
+                     AND o.envelope->'data'->>'payment_id' = p.id::text
+        WHERE p.stripe_invoice_id LIKE %s""", (f"in_{run}_%",))}
+    consumed = {row["recipient"]: float(row["consumed"]) for row in _rows(notifications_db, """
+        SELECT recipient, extract(epoch FROM created_at) AS consumed FROM deliveries
+        WHERE kind = %s""", ("pledge_welcome" if run == 0 else "donation_thanks",))}
+    spans: dict[str, list[float]] = {"webhook→ledger": [], "ledger→published": [],
+                                     "published→consumed": [], "consumed→mail": []}
+    for to, row in ledger.items():
+        spans["webhook→ledger"].append(float(row["recorded"]) - sent_at[to])
+        spans["ledger→published"].append(float(row["published"]) - float(row["recorded"]))
+        if to in consumed:
+            spans["published→consumed"].append(consumed[to] - float(row["published"]))
+            spans["consumed→mail"].append(mailed_at[to] - consumed[to])
+    return {name: statistics.median(values) * 1000 for name, values in spans.items() if values}
+
+
+def _rows(url: str, sql: str, params: tuple) -> list[dict]:
+    with connect(url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def run_pipeline(gateway: str, maildir: Path, run: int, events: int, concurrency: int,
+                 dbs: tuple[str, str]) -> dict:
     sent_at: dict[str, float] = {}
 
     def send(i: int) -> None:
@@ -123,15 +153,17 @@ def run_pipeline(gateway: str, maildir: Path, run: int, events: int, concurrency
     pool = eventlet.GreenPool(concurrency)
     for i in range(events):
         pool.spawn_n(send, i)
-    latencies: list[float] = []
+    mailed_at: dict[str, float] = {}
     deadline = time.monotonic() + 300
-    while len(latencies) < events and time.monotonic() < deadline:
+    while len(mailed_at) < events and time.monotonic() < deadline:
         eventlet.sleep(0.05)
-        latencies += [stamp - sent_at[to] for to, stamp in received(maildir, seen)]
+        mailed_at.update(received(maildir, seen))
     pool.waitall()
-    if len(latencies) < events:
-        raise RuntimeError(f"only {len(latencies)} of {events} e-mails arrived")
-    return summary(latencies, time.time() - started)
+    if len(mailed_at) < events:
+        raise RuntimeError(f"only {len(mailed_at)} of {events} e-mails arrived")
+    result = summary([mailed_at[to] - sent_at[to] for to in mailed_at], time.time() - started)
+    result.update(stages(*dbs, run, sent_at, mailed_at))
+    return result
 
 
 def run_floor(uri: str, db_url: str, events: int, concurrency: int) -> dict:
@@ -233,7 +265,8 @@ def main() -> None:
         pipeline, floor = [], []
         for run in range(args.repeats):
             pipeline.append(run_pipeline(f"http://{gateway_address}", maildir, run,
-                                         args.events, args.concurrency))
+                                         args.events, args.concurrency,
+                                         (donations_db, notifications_db)))
             floor.append(run_floor(vhost.uri, donations_db, args.events, args.concurrency))
     finally:
         for runner in runners:
@@ -255,6 +288,10 @@ def main() -> None:
     print(f"{'ratio':10} {median(pipeline, 'rate') / median(floor, 'rate'):10.2f}x "
           f"{median(pipeline, 'p50_ms') / median(floor, 'p50_ms'):9.1f}x "
           f"{median(pipeline, 'p99_ms') / median(floor, 'p99_ms'):9.1f}x  (pipeline / floor)")
+    print("pipeline stages, median ms:")
+    for stage in ("webhook→ledger", "ledger→published", "published→consumed", "consumed→mail"):
+        if all(stage in row for row in pipeline):
+            print(f"  {stage:20} {median(pipeline, stage):8.1f}")
 
 
 if __name__ == "__main__":

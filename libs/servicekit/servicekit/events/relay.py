@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import eventlet
 import psycopg
 import structlog
-from kombu import Exchange
+from kombu import Connection, Exchange, Producer
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import PERSISTENT
 from nameko.extensions import DependencyProvider
@@ -47,6 +47,58 @@ def make_publisher(uri: str) -> Publisher:
     )
 
 
+class ConfirmedPublisher:
+    """One long-lived channel in confirm mode, for the relay alone.
+
+    Nameko's Publisher opens and closes a channel for every message, which costs more than the
+    publish itself (measured: ~13 ms a message). The relay publishes one message at a time in
+    order, so it keeps a single channel; a broker failure drops it and the next call reconnects.
+    """
+
+    def __init__(self, uri: str):
+        self.uri = uri
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
+        self._returned = False
+
+    def _on_return(self, exception, exchange, routing_key, message) -> None:
+        # A mandatory message no queue took is returned before the broker confirms it.
+        self._returned = True
+
+    def _ready(self) -> Producer:
+        if self._producer is None:
+            connection = Connection(self.uri, transport_options={"confirm_publish": True},
+                                    connect_timeout=5)
+            connection.ensure_connection(max_retries=1)
+            self._connection = connection
+            self._producer = Producer(connection.channel(), on_return=self._on_return)
+        return self._producer
+
+    def publish(self, body: dict, *, exchange: Exchange, routing_key: str, message_id: str,
+                headers: dict) -> None:
+        """Return once the broker confirmed the message; UndeliverableMessage if unroutable."""
+        self._returned = False
+        try:
+            self._ready().publish(
+                body, exchange=exchange, routing_key=routing_key, declare=[exchange],
+                mandatory=True, delivery_mode=PERSISTENT, serializer="json",
+                message_id=message_id, headers=headers, retry=False,
+            )
+        except Exception:
+            self.close()
+            raise
+        if self._returned:
+            raise UndeliverableMessage()
+
+    def close(self) -> None:
+        connection, self._connection, self._producer = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:  # noqa: BLE001 - it is being thrown away
+                pass
+
+
 @dataclass
 class BatchResult:
     published: int = 0
@@ -55,7 +107,9 @@ class BatchResult:
     error: str | None = None
 
 
-def publish_batch(conn: psycopg.Connection, publisher: Publisher, limit: int = 200) -> BatchResult:
+def publish_batch(
+    conn: psycopg.Connection, publisher: ConfirmedPublisher, limit: int = 200
+) -> BatchResult:
     """Publish up to `limit` unpublished rows in id order on one transaction of `conn`.
 
     Stops at the first broker failure so that later events never overtake earlier ones.
@@ -77,7 +131,6 @@ def publish_batch(conn: psycopg.Connection, publisher: Publisher, limit: int = 2
                 publisher.publish(
                     envelope,
                     exchange=exchange,
-                    declare=[exchange],
                     routing_key=row["routing_key"],
                     message_id=str(row["event_id"]),
                     headers={"nameko.correlation_id": envelope.get("correlation_id")},
@@ -97,12 +150,14 @@ def publish_batch(conn: psycopg.Connection, publisher: Publisher, limit: int = 2
             published.append(row["id"])
         if published:
             conn.execute(
-                "UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = ANY(%s)",
+                "UPDATE outbox SET published_at = clock_timestamp(), last_error = NULL"
+                " WHERE id = ANY(%s)",
                 (published,),
             )
         if unrouted:
             conn.execute(
-                "UPDATE outbox SET published_at = now(), unrouted = true WHERE id = ANY(%s)",
+                "UPDATE outbox SET published_at = clock_timestamp(), unrouted = true"
+                " WHERE id = ANY(%s)",
                 (unrouted,),
             )
     result.published, result.unrouted = len(published), len(unrouted)
@@ -120,7 +175,7 @@ class OutboxRelay(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
         self.db_url = database_url(config)
-        self.publisher = make_publisher(amqp_uri(config))
+        self.publisher = ConfirmedPublisher(amqp_uri(config))
         self.sweep_seconds = float(config.get("OUTBOX_SWEEP_SECONDS", 5))
 
     def start(self) -> None:
@@ -132,6 +187,7 @@ class OutboxRelay(DependencyProvider):
         if self._thread is not None:
             self._thread.kill()
             self._thread = None
+        self.publisher.close()
 
     kill = stop
 
