@@ -1,14 +1,17 @@
 """The payment ledger: plain functions over one open transaction.
 
-Webhooks are the source of truth: a payment enters the ledger when Stripe says it was paid,
-once per Stripe invoice however often or in whatever order the news arrives.
+Webhooks are the source of truth for card money: a payment enters the ledger when Stripe says it
+was paid, once per invoice or PaymentIntent however often or in whatever order the news arrives.
+Staff record the money that arrives outside Stripe. Every payment gets a receipt number, without
+gaps within its calendar year, and a `payment_succeeded` event in the same transaction.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import psycopg
 from servicekit.events.outbox import OutboxWriter
@@ -21,6 +24,10 @@ class Supporter:
     email: str
     locale: str
 
+    def event_fields(self) -> dict[str, Any]:
+        return {"supporter_id": self.id, "name": self.name, "email": self.email,
+                "locale": self.locale}
+
 
 def add_supporter(conn: psycopg.Connection, name: str, email: str, locale: str) -> Supporter:
     supporter = Supporter(str(uuid.uuid4()), name, email, locale)
@@ -29,6 +36,31 @@ def add_supporter(conn: psycopg.Connection, name: str, email: str, locale: str) 
         (supporter.id, name, email, locale),
     )
     return supporter
+
+
+def find_or_add_supporter(conn: psycopg.Connection, name: str, email: str,
+                          locale: str) -> Supporter:
+    """The supporter with this address (so a statement gathers all their gifts), else a new one.
+
+    The name and language are updated to the latest given: that is how they want to be
+    addressed now.
+    """
+    row = conn.execute(
+        "SELECT id FROM supporters WHERE lower(email) = lower(%s) AND anonymized_at IS NULL"
+        " ORDER BY created_at LIMIT 1 FOR UPDATE",
+        (email,),
+    ).fetchone()
+    if row is None:
+        return add_supporter(conn, name, email, locale)
+    conn.execute("UPDATE supporters SET name = %s, locale = %s WHERE id = %s",
+                 (name, locale, row["id"]))
+    return Supporter(str(row["id"]), name, email, locale)
+
+
+def supporter(conn: psycopg.Connection, supporter_id: str) -> Supporter:
+    row = conn.execute("SELECT id, name, email, locale FROM supporters WHERE id = %s",
+                       (supporter_id,)).fetchone()
+    return Supporter(str(row["id"]), row["name"], row["email"], row["locale"])
 
 
 def add_pending_pledge(conn: psycopg.Connection, supporter: Supporter, amount: int) -> str:
@@ -55,9 +87,10 @@ def attach_subscription(
 
 
 def cancel_pledge(conn: psycopg.Connection, pledge_id: str, reason: str) -> None:
+    """Close a pledge that never started (its first charge was refused): no event, no e-mail."""
     conn.execute(
-        "UPDATE pledges SET status = 'canceled', cancel_reason = %s, updated_at = now()"
-        " WHERE id = %s",
+        "UPDATE pledges SET status = 'canceled', cancel_reason = %s, canceled_at = now(),"
+        " canceled_by = 'stripe', updated_at = now() WHERE id = %s",
         (reason, pledge_id),
     )
 
@@ -85,85 +118,287 @@ def first_stripe_delivery(conn: psycopg.Connection, event_id: str, event_type: s
     return cursor.rowcount == 1
 
 
-class PledgeNotYetKnown(Exception):
-    """An invoice for a subscription we have not linked to a pledge yet; Stripe will resend."""
+def note_stripe_event(conn: psycopg.Connection, event_id: str, note: str) -> None:
+    """Why an event changed nothing (not ours, wrong currency...), for whoever investigates."""
+    conn.execute("UPDATE stripe_events SET note = %s WHERE event_id = %s", (note[:500], event_id))
 
 
-def record_invoice_payment(
-    conn: psycopg.Connection, outbox: OutboxWriter, invoice: dict, subscription_id: str | None
-) -> str | None:
-    """Enter a paid subscription invoice in the ledger; returns the payment id, or None when
-    this invoice was already recorded or is not one of ours."""
-    if (invoice.get("currency") or "").lower() != "jpy" or not subscription_id:
-        return None
-    pledge = conn.execute(
-        """
-        SELECT p.id, p.amount, p.status, s.id AS supporter_id, s.name, s.email, s.locale
-        FROM pledges p JOIN supporters s ON s.id = p.supporter_id
-        WHERE p.stripe_subscription_id = %s FOR UPDATE OF p
-        """,
-        (subscription_id,),
-    ).fetchone()
-    if pledge is None:
-        raise PledgeNotYetKnown(subscription_id)
-    amount = int(invoice.get("amount_paid") or 0)
-    if amount <= 0:
-        return None
-    paid_at = _paid_at(invoice)
+@dataclass(frozen=True)
+class NewPayment:
+    supporter: Supporter
+    source: str
+    amount: int
+    paid_at: datetime
+    pledge_id: str | None = None
+    donation_id: str | None = None
+    stripe_invoice_id: str | None = None
+    stripe_payment_intent_id: str | None = None
+    tier: str | None = None
+    designation: str = "general"
+    reference: str | None = None
+    recorded_by: str | None = None
+    anomaly: str | None = None
+
+
+def enter_payment(conn: psycopg.Connection, outbox: OutboxWriter, payment: NewPayment, *,
+                  first_of_pledge: bool = False, manage_url: str | None = None) -> str | None:
+    """Write one payment with its receipt number and its `payment_succeeded` event.
+
+    Returns the payment id, or None when this invoice or donation is already in the ledger (a
+    second event about the same money, e.g. payment_intent.succeeded after invoice.paid).
+    """
     payment_id = str(uuid.uuid4())
     inserted = conn.execute(
         """
-        INSERT INTO payments (id, supporter_id, pledge_id, source, amount, receipt_number,
-                              stripe_invoice_id, stripe_payment_intent_id, paid_at)
-        SELECT %s, %s, %s, 'monthly', %s, %s, %s, %s, %s
-        WHERE NOT EXISTS (SELECT 1 FROM payments WHERE stripe_invoice_id = %s)
+        INSERT INTO payments (id, supporter_id, pledge_id, donation_id, source, amount,
+                              receipt_number, stripe_invoice_id, stripe_payment_intent_id,
+                              paid_at, tier, designation, reference, recorded_by, anomaly)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        ON CONFLICT DO NOTHING
         """,
-        (payment_id, pledge["supporter_id"], pledge["id"], amount,
-         _receipt_placeholder(), invoice["id"], _payment_intent_id(invoice), paid_at,
-         invoice["id"]),
+        (payment_id, payment.supporter.id, payment.pledge_id, payment.donation_id,
+         payment.source, payment.amount, f"pending-{payment_id}", payment.stripe_invoice_id,
+         payment.stripe_payment_intent_id, payment.paid_at, payment.tier, payment.designation,
+         payment.reference, payment.recorded_by, payment.anomaly),
     )
     if inserted.rowcount == 0:
         return None
-    receipt = next_receipt_number(conn, paid_at.year)
+    # The number is taken only once the payment is known to be new, keeping numbers gapless.
+    receipt = next_receipt_number(conn, payment.paid_at.year)
     conn.execute("UPDATE payments SET receipt_number = %s WHERE id = %s", (receipt, payment_id))
-    supporter = {
-        "supporter_id": str(pledge["supporter_id"]), "name": pledge["name"],
-        "email": pledge["email"], "locale": pledge["locale"],
+    data = {
+        **payment.supporter.event_fields(), "payment_id": payment_id,
+        "pledge_id": payment.pledge_id, "source": payment.source,
+        "first_of_pledge": first_of_pledge, "amount": payment.amount, "currency": "jpy",
+        "receipt_number": receipt, "paid_at": payment.paid_at.isoformat(),
+        "tier": payment.tier, "designation": payment.designation,
     }
-    first = pledge["status"] == "pending"
-    if first:
-        conn.execute(
-            "UPDATE pledges SET status = 'active', started_at = %s, updated_at = now()"
-            " WHERE id = %s",
-            (paid_at, pledge["id"]),
-        )
-        outbox.add(conn, "pledge_started", {
-            **supporter, "pledge_id": str(pledge["id"]), "amount": pledge["amount"],
-            "currency": "jpy", "started_at": paid_at.isoformat(),
-        })
-    outbox.add(conn, "payment_succeeded", {
-        **supporter, "payment_id": payment_id, "pledge_id": str(pledge["id"]),
-        "source": "monthly", "first_of_pledge": first, "amount": amount, "currency": "jpy",
-        "receipt_number": receipt, "paid_at": paid_at.isoformat(),
-    })
+    if manage_url:
+        data["manage_url"] = manage_url
+    outbox.add(conn, "payment_succeeded", data)
     return payment_id
 
 
-def _receipt_placeholder() -> str:
-    # The real number is taken only once we know this invoice is new, keeping numbers gapless.
-    return f"pending-{uuid.uuid4()}"
+# -- one-time card donations ----------------------------------------------------------------
 
 
-def _payment_intent_id(invoice: dict) -> str | None:
-    intent = invoice.get("payment_intent")
-    if isinstance(intent, dict):
-        return intent.get("id")
-    return intent
+def add_pending_donation(conn: psycopg.Connection, supporter: Supporter, amount: int,
+                         tier: str | None, designation: str) -> str:
+    donation_id = str(uuid.uuid4())
+    conn.execute(
+        "INSERT INTO donations (id, supporter_id, amount, tier, designation)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (donation_id, supporter.id, amount, tier, designation),
+    )
+    return donation_id
 
 
-def _paid_at(invoice: dict) -> datetime:
-    transitions = invoice.get("status_transitions") or {}
-    stamp = transitions.get("paid_at") or invoice.get("created")
-    if stamp:
-        return datetime.fromtimestamp(int(stamp), UTC)
+def set_donation_outcome(conn: psycopg.Connection, donation_id: str, *,
+                         payment_intent_id: str | None, status: str,
+                         failure_reason: str | None = None) -> None:
+    """What the synchronous Stripe call said. It never downgrades a donation the webhook has
+    already marked succeeded or failed (the webhook may win the race)."""
+    conn.execute(
+        """
+        UPDATE donations SET stripe_payment_intent_id = COALESCE(%s, stripe_payment_intent_id),
+               status = CASE WHEN status IN ('succeeded', 'failed') THEN status ELSE %s END,
+               failure_reason = COALESCE(failure_reason, %s), updated_at = now()
+        WHERE id = %s
+        """,
+        (payment_intent_id, status, failure_reason, donation_id),
+    )
+
+
+def donation_for_intent(conn: psycopg.Connection, intent: dict[str, Any]) -> dict | None:
+    """The donation a PaymentIntent pays, by our metadata first (set before Stripe was called,
+    so it is found even when the webhook beats our own bookkeeping), else by intent id."""
+    donation_id = (intent.get("metadata") or {}).get("donation_id")
+    row = None
+    if donation_id:
+        try:
+            uuid.UUID(str(donation_id))
+        except ValueError:
+            return None
+        row = conn.execute("SELECT * FROM donations WHERE id = %s FOR UPDATE",
+                           (donation_id,)).fetchone()
+    if row is None and intent.get("id"):
+        row = conn.execute(
+            "SELECT * FROM donations WHERE stripe_payment_intent_id = %s FOR UPDATE",
+            (intent["id"],)).fetchone()
+    return row
+
+
+def record_donation_payment(conn: psycopg.Connection, outbox: OutboxWriter,
+                            donation: dict, intent: dict[str, Any]) -> str | None:
+    amount = int(intent.get("amount_received") or intent.get("amount") or 0)
+    anomaly = None
+    if amount != donation["amount"]:
+        # Stripe is where the money is: record what was paid, and say it differs.
+        anomaly = f"asked {donation['amount']} yen, Stripe reports {amount}"
+    conn.execute(
+        "UPDATE donations SET status = 'succeeded', stripe_payment_intent_id = %s,"
+        " updated_at = now() WHERE id = %s",
+        (intent["id"], donation["id"]),
+    )
+    return enter_payment(conn, outbox, NewPayment(
+        supporter=supporter(conn, donation["supporter_id"]), source="card_one_time",
+        amount=amount, paid_at=_stamp(intent.get("created")), donation_id=str(donation["id"]),
+        stripe_payment_intent_id=intent["id"], tier=donation["tier"],
+        designation=donation["designation"], anomaly=anomaly,
+    ))
+
+
+def record_donation_failure(conn: psycopg.Connection, outbox: OutboxWriter,
+                            donation: dict, intent: dict[str, Any]) -> bool:
+    """A refused one-time payment. The supporter already got a 402 when the refusal was
+    immediate; a payment that failed after 3-D Secure (the browser may be gone) is announced."""
+    if donation["status"] in ("succeeded", "failed"):
+        return False
+    error = intent.get("last_payment_error") or {}
+    reason = error.get("decline_code") or error.get("code") or "card_declined"
+    conn.execute(
+        "UPDATE donations SET status = 'failed', failure_reason = %s, updated_at = now()"
+        " WHERE id = %s", (reason, donation["id"]))
+    if donation["status"] == "requires_action":
+        outbox.add(conn, "payment_failed", {
+            **supporter(conn, donation["supporter_id"]).event_fields(),
+            "donation_id": str(donation["id"]), "pledge_id": None, "source": "card_one_time",
+            "amount": donation["amount"], "currency": "jpy", "failure_reason": reason,
+            "failed_at": datetime.now(UTC).isoformat(),
+        })
+    return True
+
+
+# -- staff-recorded payments ------------------------------------------------------------------
+
+
+def record_staff_payment(conn: psycopg.Connection, outbox: OutboxWriter, data: dict,
+                         recorded_by: str) -> dict:
+    payer = find_or_add_supporter(conn, data["payer_name"], data["payer_email"], data["locale"])
+    # Noon UTC of the day staff saw the money: the same calendar day in Tokyo and in UTC.
+    paid_at = datetime.combine(data["paid_on"], time(12, 0), UTC)
+    payment_id = enter_payment(conn, outbox, NewPayment(
+        supporter=payer, source=data["source"], amount=data["amount"], paid_at=paid_at,
+        tier=data.get("tier"), designation=data["designation"], reference=data["reference"],
+        recorded_by=recorded_by,
+    ))
+    return payment_view(conn, payment_id)
+
+
+def payment_view(conn: psycopg.Connection, payment_id: str) -> dict:
+    row = conn.execute(
+        "SELECT id, supporter_id, source, amount, refunded_amount, receipt_number, paid_at,"
+        " designation, tier, reference, disputed_at FROM payments WHERE id = %s",
+        (payment_id,)).fetchone()
+    return {
+        "id": str(row["id"]), "supporter_id": str(row["supporter_id"]), "source": row["source"],
+        "amount": row["amount"], "refunded_amount": row["refunded_amount"], "currency": "jpy",
+        "receipt_number": row["receipt_number"], "paid_at": row["paid_at"].isoformat(),
+        "designation": row["designation"], "tier": row["tier"], "reference": row["reference"],
+        "disputed": row["disputed_at"] is not None,
+    }
+
+
+# -- refunds and disputes ---------------------------------------------------------------------
+
+
+def payment_for_update(conn: psycopg.Connection, payment_id: str) -> dict | None:
+    return conn.execute("SELECT * FROM payments WHERE id = %s FOR UPDATE",
+                        (payment_id,)).fetchone()
+
+
+def payment_for_intent(conn: psycopg.Connection, payment_intent_id: str | None) -> dict | None:
+    if not payment_intent_id:
+        return None
+    return conn.execute(
+        "SELECT * FROM payments WHERE stripe_payment_intent_id = %s FOR UPDATE",
+        (payment_intent_id,)).fetchone()
+
+
+def record_refund(conn: psycopg.Connection, outbox: OutboxWriter, payment: dict, amount: int, *,
+                  stripe_refund_id: str | None, reason: str | None, requested_by: str,
+                  refunded_at: datetime) -> str | None:
+    """Enter one refund of `payment` (locked by the caller) and emit `payment_refunded`.
+
+    None when this Stripe refund is already recorded: the staff call records it at once and
+    Stripe's charge.refunded arrives later about the same refund.
+    """
+    left = payment["amount"] - payment["refunded_amount"]
+    amount = min(amount, left)
+    if amount <= 0:
+        return None
+    refund_id = str(uuid.uuid4())
+    inserted = conn.execute(
+        "INSERT INTO refunds (id, payment_id, amount, stripe_refund_id, reason, requested_by,"
+        " refunded_at) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (refund_id, payment["id"], amount, stripe_refund_id, reason, requested_by, refunded_at),
+    )
+    if inserted.rowcount == 0:
+        return None
+    total = payment["refunded_amount"] + amount
+    conn.execute("UPDATE payments SET refunded_amount = %s WHERE id = %s", (total, payment["id"]))
+    outbox.add(conn, "payment_refunded", {
+        **supporter(conn, payment["supporter_id"]).event_fields(),
+        "payment_id": str(payment["id"]), "refund_id": refund_id, "source": payment["source"],
+        "receipt_number": payment["receipt_number"], "amount": amount,
+        "payment_amount": payment["amount"], "refunded_total": total,
+        "fully_refunded": total == payment["amount"], "currency": "jpy",
+        "refunded_at": refunded_at.isoformat(),
+    })
+    return refund_id
+
+
+def record_charge_refunds(conn: psycopg.Connection, outbox: OutboxWriter,
+                          charge: dict[str, Any]) -> list[str]:
+    """charge.refunded: enter every refund of the charge the ledger does not have yet (made in
+    Stripe's dashboard, or a staff refund whose own bookkeeping was lost)."""
+    payment = payment_for_intent(conn, charge.get("payment_intent"))
+    if payment is None:
+        return []
+    recorded: list[str] = []
+    listed = (charge.get("refunds") or {}).get("data") or []
+    for refund in sorted(listed, key=lambda r: (r.get("created") or 0, r.get("id") or "")):
+        if refund.get("status") not in (None, "succeeded"):
+            continue
+        refund_id = record_refund(
+            conn, outbox, payment, int(refund["amount"]), stripe_refund_id=refund["id"],
+            reason=refund.get("reason"), requested_by="stripe",
+            refunded_at=_stamp(refund.get("created")))
+        if refund_id:
+            recorded.append(refund_id)
+            payment = payment_for_update(conn, payment["id"])
+    if not listed:
+        # Newer API versions leave `refunds` out: fall back to the refunded total.
+        missing = int(charge.get("amount_refunded") or 0) - payment["refunded_amount"]
+        if missing > 0:
+            refund_id = record_refund(
+                conn, outbox, payment, missing,
+                stripe_refund_id=f"{charge['id']}:{charge.get('amount_refunded')}",
+                reason=None, requested_by="stripe", refunded_at=datetime.now(UTC))
+            if refund_id:
+                recorded.append(refund_id)
+    return recorded
+
+
+def flag_dispute(conn: psycopg.Connection, dispute: dict[str, Any]) -> str | None:
+    """charge.dispute.created: the donor's bank contests the payment; staff must answer it."""
+    payment = payment_for_intent(conn, dispute.get("payment_intent"))
+    if payment is None:
+        return None
+    conn.execute(
+        "UPDATE payments SET disputed_at = COALESCE(disputed_at, now()), dispute_id = %s,"
+        " dispute_reason = %s WHERE id = %s",
+        (dispute.get("id"), dispute.get("reason"), payment["id"]))
+    return str(payment["id"])
+
+
+def _stamp(seconds: Any) -> datetime:
+    if seconds:
+        return datetime.fromtimestamp(int(seconds), UTC)
     return datetime.now(UTC)
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """[start of `first`, start of the day after `last`) in UTC."""
+    return (datetime.combine(first, time(0), UTC),
+            datetime.combine(last + timedelta(days=1), time(0), UTC))

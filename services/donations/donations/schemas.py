@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
+from datetime import date
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from donations.tiers import DESIGNATIONS, tier
 
 SUPPORTED_LANGUAGES = ("ja", "en", "ne")
 
@@ -51,3 +64,152 @@ class PledgeRequest(Schema):
         data["locale"] = language_of(data["locale"])
         data["name"] = data["name"].strip()
         return data
+
+
+class DonationRequest(PledgeRequest):
+    """A one-time card donation: a tier (its amount) or a free amount within the bounds."""
+
+    tier = fields.String(load_default=None, allow_none=True)
+    designation = fields.String(load_default="general", validate=validate.OneOf(DESIGNATIONS))
+
+    @validates("amount")
+    def _amount_in_bounds(self, value: int, **_) -> None:
+        if not self.min_yen <= value <= self.max_yen:
+            raise ValidationError(f"a donation is between {self.min_yen} and {self.max_yen} yen")
+
+    @validates_schema
+    def _tier_matches_amount(self, data: dict, **_) -> None:
+        if data.get("tier") is None:
+            return
+        chosen = tier(data["tier"])
+        if chosen is None:
+            raise ValidationError("unknown tier", "tier")
+        if data.get("amount") != chosen.amount:
+            raise ValidationError(f"the {chosen.id} tier is {chosen.amount} yen", "amount")
+
+
+STAFF_SOURCES = ("bank_transfer", "grant", "membership_fee")
+
+
+class StaffPaymentRequest(Schema):
+    """A payment staff saw arrive outside Stripe (bank transfer, grant, membership fee)."""
+
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(required=True, validate=validate.OneOf(STAFF_SOURCES))
+    amount = fields.Integer(required=True, strict=True)
+    paid_on = fields.Date(required=True)
+    payer_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    payer_email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    designation = fields.String(load_default="general", validate=validate.OneOf(DESIGNATIONS))
+    tier = fields.String(load_default=None, allow_none=True)
+
+    def __init__(self, max_yen: int = 100_000_000, **kwargs):
+        super().__init__(**kwargs)
+        self.max_yen = max_yen
+
+    @validates("amount")
+    def _amount_positive(self, value: int, **_) -> None:
+        if not 1 <= value <= self.max_yen:
+            raise ValidationError(f"must be between 1 and {self.max_yen} yen")
+
+    @validates("paid_on")
+    def _not_in_future(self, value: date, **_) -> None:
+        if value > date.today() or value.year < 2000:
+            raise ValidationError("must be a date between 2000 and today")
+
+    @validates("locale")
+    def _locale_supported(self, value: str, **_) -> None:
+        try:
+            language_of(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    @validates("tier")
+    def _known_tier(self, value: str | None, **_) -> None:
+        if value is not None and tier(value) is None:
+            raise ValidationError("unknown tier")
+
+    @post_load
+    def _normalise(self, data: dict, **_) -> dict:
+        data["locale"] = language_of(data["locale"])
+        data["payer_name"] = data["payer_name"].strip()
+        return data
+
+
+class RefundRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    # Absent: refund what is left of the payment.
+    amount = fields.Integer(load_default=None, allow_none=True, strict=True,
+                            validate=validate.Range(min=1, max=100_000_000))
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(max=500))
+
+
+class ReportQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    # Inclusive calendar dates (UTC).
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+    @validates_schema
+    def _ordered(self, data: dict, **_) -> None:
+        if "from_" in data and "to" in data:
+            if data["from_"] > data["to"]:
+                raise ValidationError("must not be after to", "from")
+            if (data["to"] - data["from_"]).days > 3660:
+                raise ValidationError("a report covers at most ten years", "to")
+
+
+class StatementQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    supporter_id = fields.UUID(required=True)
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class CancelRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class SelfServiceRequest(Schema):
+    """A signed self-service link's token plus what the supporter wants done."""
+
+    class Meta:
+        unknown = RAISE
+
+    token = fields.String(required=True, validate=validate.Length(min=10, max=1000))
+    action = fields.String(required=True, validate=validate.OneOf(
+        ["view", "change_amount", "pause", "resume", "cancel"]))
+    amount = fields.Integer(load_default=None, allow_none=True, strict=True)
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(min=1, max=500))
+
+    def __init__(self, min_yen: int = 500, max_yen: int = 10_000_000, **kwargs):
+        super().__init__(**kwargs)
+        self.min_yen, self.max_yen = min_yen, max_yen
+
+    @validates_schema
+    def _needs(self, data: dict, **_) -> None:
+        if data.get("action") == "change_amount":
+            amount = data.get("amount")
+            if amount is None:
+                raise ValidationError("required to change the amount", "amount")
+            if not self.min_yen <= amount <= self.max_yen:
+                raise ValidationError(
+                    f"a monthly pledge is between {self.min_yen} and {self.max_yen} yen", "amount")
+        if data.get("action") == "cancel" and not data.get("reason"):
+            raise ValidationError("say why, in a few words", "reason")

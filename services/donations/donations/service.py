@@ -1,27 +1,70 @@
-"""The donations service's entrypoints: thin, turning each call into ledger operations."""
+"""The donations service's entrypoints: thin, turning each call into ledger operations.
+
+Domain rules live beside this module (`ledger`, `pledges`, `webhooks`, `reports`, `privacy`);
+here requests are validated, the one transaction per unit of work is opened, Stripe is called,
+and domain exceptions become the servicekit errors the gateway maps to HTTP.
+"""
 
 from __future__ import annotations
 
-from marshmallow import ValidationError
+from contextlib import contextmanager
+from typing import Any
+
+from marshmallow import Schema
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from servicekit import errors
 from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
 
-from donations import ledger
-from donations.schemas import PledgeRequest
+from donations import ledger, pledges, privacy, reports, tiers, webhooks
+from donations.links import LinkInvalid, PledgeLinks
+from donations.schemas import (
+    CancelRequest,
+    DonationRequest,
+    PledgeRequest,
+    RefundRequest,
+    ReportQuery,
+    SelfServiceRequest,
+    StaffPaymentRequest,
+    StatementQuery,
+)
 from donations.stripe_client import (
+    AuthenticationRequired,
     BadSignature,
     CardDeclined,
     StripeFailure,
     StripeUnavailable,
-    invoice_subscription_id,
+    event_from_json,
 )
 from donations.stripe_provider import Stripe
 
-INVOICE_PAID = ("invoice.paid", "invoice.payment_succeeded")
+STAFF_ROLES = ("admin", "staff")
+
+
+class Caller(DependencyProvider):
+    """Who is calling, as the gateway put it in the RPC context after checking the token."""
+
+    def get_dependency(self, worker_ctx) -> dict:
+        return {"subject": worker_ctx.data.get("staff_subject"),
+                "role": worker_ctx.data.get("staff_role")}
+
+
+class Links(DependencyProvider):
+    """Signed self-service links; absent (None) when no secret is configured."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        secret = config.get("PLEDGE_LINK_SECRET")
+        self.links = PledgeLinks(
+            str(secret), str(config.get("PLEDGE_MANAGE_URL", "http://127.0.0.1:8000/pledge")),
+            int(config.get("PLEDGE_LINK_MAX_AGE_DAYS", 400)),
+        ) if secret else None
+
+    def get_dependency(self, worker_ctx) -> PledgeLinks | None:
+        return self.links
 
 
 class DonationsService:
@@ -33,6 +76,8 @@ class DonationsService:
     stripe = Stripe()
     log = LogContext()
     config = Config()
+    caller = Caller()
+    links = Links()
 
     @rpc
     def ping(self) -> dict:
@@ -40,10 +85,57 @@ class DonationsService:
             conn.execute("SELECT 1")
         return {"service": self.name, "ok": True}
 
+    # -- public ------------------------------------------------------------------------------
+
+    @rpc
+    def donation_tiers(self) -> dict:
+        min_yen, max_yen = self._bounds()
+        return tiers.catalogue(min_yen, max_yen)
+
+    @rpc
+    def create_donation(self, request: dict) -> dict:
+        """A one-time card gift. The ledger entry waits for payment_intent.succeeded."""
+        data = self._load(DonationRequest(*self._bounds()), request, "the donation is not valid")
+        with self.db.transaction() as conn:
+            supporter = ledger.add_supporter(conn, data["name"], data["email"], data["locale"])
+            donation_id = ledger.add_pending_donation(
+                conn, supporter, data["amount"], data["tier"], data["designation"])
+        try:
+            outcome = self.stripe.client.create_one_time_payment(
+                payment_method=data["payment_method"], amount=data["amount"],
+                donation_id=donation_id, idempotency_key=f"donation:{donation_id}")
+        except (CardDeclined, AuthenticationRequired) as exc:
+            reason = exc.reason if isinstance(exc, CardDeclined) else "authentication_required"
+            with self.db.transaction() as conn:
+                ledger.set_donation_outcome(conn, donation_id, payment_intent_id=getattr(
+                    exc, "payment_intent_id", None), status="failed", failure_reason=reason)
+            raise errors.PaymentDeclined(
+                "the card was declined", {"reason": reason, "donation_id": donation_id}
+            ) from None
+        except StripeUnavailable:
+            raise errors.Unavailable("the payment provider did not answer; try again") from None
+        except StripeFailure as exc:
+            with self.db.transaction() as conn:
+                ledger.set_donation_outcome(conn, donation_id, payment_intent_id=None,
+                                            status="failed", failure_reason="refused")
+            raise errors.InvalidInput("the payment provider refused the request",
+                                      {"payment_method": [str(exc)[:200]]}) from None
+        status = outcome.payment_intent_status or "pending"
+        with self.db.transaction() as conn:
+            ledger.set_donation_outcome(
+                conn, donation_id, payment_intent_id=outcome.payment_intent_id,
+                status=status if status in ("requires_action", "succeeded") else "pending")
+        response = {"id": donation_id, "status": status}
+        if outcome.requires_action:
+            response["client_secret"] = outcome.client_secret
+        self.log.info("donation created", donation_id=donation_id, amount=data["amount"],
+                      status=status)
+        return response
+
     @rpc
     def create_pledge(self, request: dict) -> dict:
         """Start a monthly pledge: the pledge is pending until Stripe's webhook says it was paid."""
-        data = self._load(PledgeRequest, request)
+        data = self._load(PledgeRequest(*self._bounds()), request, "the pledge is not valid")
         # The pledge exists before Stripe is called, so the webhook can always find it.
         with self.db.transaction() as conn:
             supporter = ledger.add_supporter(conn, data["name"], data["email"], data["locale"])
@@ -88,29 +180,237 @@ class DonationsService:
             )
         except BadSignature:
             raise errors.BadSignature("the Stripe signature does not match the body") from None
+        applied = self._apply_stripe_event(event)
+        return {"received": True, "duplicate": not applied}
+
+    @rpc
+    def pledge_self_service(self, request: dict) -> dict:
+        """What the signed link in a supporter's e-mail allows: view, change the amount in
+        place, pause, resume, or cancel with a reason."""
+        data = self._load(SelfServiceRequest(*self._bounds()), request,
+                          "the request is not valid")
+        if self.links is None:
+            raise errors.Unavailable("self-service links are not configured")
+        try:
+            pledge_id = self.links.pledge_of(data["token"])
+        except LinkInvalid as exc:
+            raise errors.Forbidden(str(exc)) from None
+        return self._change_pledge(pledge_id, data["action"], "supporter",
+                                   amount=data.get("amount"), reason=data.get("reason"))
+
+    # -- staff -------------------------------------------------------------------------------
+
+    @rpc
+    def cancel_pledge_by_staff(self, pledge_id: str, request: dict) -> dict:
+        actor = self._require_staff()
+        data = self._load(CancelRequest(), request, "the cancellation is not valid")
+        return self._change_pledge(_uuid_or_404(pledge_id, "pledge"), "cancel", actor,
+                                   reason=data["reason"])
+
+    @rpc
+    def record_staff_payment(self, request: dict) -> dict:
+        """A bank transfer, grant or membership fee: same ledger, same thank-you e-mail."""
+        actor = self._require_staff()
+        data = self._load(StaffPaymentRequest(), request, "the payment is not valid")
+        with self.db.transaction() as conn:
+            payment = ledger.record_staff_payment(conn, self.outbox, data, actor)
+        self.log.info("staff payment recorded", payment_id=payment["id"],
+                      source=payment["source"], amount=payment["amount"])
+        return payment
+
+    @rpc
+    def refund_payment(self, payment_id: str, request: dict) -> dict:
+        """Refund all or part of a card payment through Stripe."""
+        actor = self._require_staff()
+        data = self._load(RefundRequest(), request, "the refund is not valid")
+        payment_id = _uuid_or_404(payment_id, "payment")
+        # The payment stays locked while Stripe is asked, so two staff members cannot refund
+        # the same money twice; the idempotency key makes a retried request one refund.
+        with self.db.transaction() as conn:
+            payment = ledger.payment_for_update(conn, payment_id)
+            if payment is None:
+                raise errors.NotFound("no such payment")
+            if not payment["stripe_payment_intent_id"]:
+                raise errors.Conflict("only card payments are refunded through Stripe")
+            left = payment["amount"] - payment["refunded_amount"]
+            amount = data["amount"] or left
+            if left <= 0:
+                raise errors.Conflict("the payment is already fully refunded")
+            if amount > left:
+                raise errors.InvalidInput("the refund is larger than what is left",
+                                          {"amount": [f"at most {left} yen can be refunded"]})
+            try:
+                refund = self.stripe.client.refund(
+                    payment_intent_id=payment["stripe_payment_intent_id"], amount=amount,
+                    idempotency_key=f"refund:{payment_id}:{payment['refunded_amount']}:{amount}")
+            except StripeUnavailable:
+                raise errors.Unavailable("the payment provider did not answer; try again") \
+                    from None
+            except StripeFailure as exc:
+                raise errors.Conflict(f"Stripe refused the refund: {str(exc)[:200]}") from None
+            ledger.record_refund(
+                conn, self.outbox, payment, refund.amount, stripe_refund_id=refund.id,
+                reason=data["reason"], requested_by=actor,
+                refunded_at=ledger._stamp(refund.created))
+            view = ledger.payment_view(conn, payment_id)
+        self.log.info("payment refunded", payment_id=payment_id, amount=amount)
+        return view
+
+    @rpc
+    def donation_report(self, query: dict) -> dict:
+        """The report as JSON, or `{"csv": text}` when format is csv."""
+        self._require_staff()
+        data = self._load(ReportQuery(), query, "the report query is not valid")
+        with self.db.transaction() as conn:
+            if data["format"] == "csv":
+                return {"csv": reports.donation_csv(conn, data["from_"], data["to"])}
+            return reports.donation_report(conn, data["from_"], data["to"])
+
+    @rpc
+    def annual_statement(self, query: dict) -> dict:
+        self._require_staff()
+        data = self._load(StatementQuery(), query, "the statement query is not valid")
+        with self.db.transaction() as conn:
+            statement = reports.annual_statement(conn, str(data["supporter_id"]), data["year"])
+        if statement is None:
+            raise errors.NotFound("no such supporter")
+        if data["format"] == "csv":
+            return {"csv": reports.statement_csv(statement)}
+        return statement
+
+    @rpc
+    def anonymise_supporter(self, supporter_id: str) -> dict:
+        self._require_staff()
+        supporter_id = _uuid_or_404(supporter_id, "supporter")
+        with self.db.transaction() as conn:
+            supporter = privacy.supporter_for_erasure(conn, supporter_id)
+            if supporter is None:
+                raise errors.NotFound("no such supporter")
+            if supporter["anonymized_at"] is not None:
+                return {"supporter_id": supporter_id, "anonymized": True}
+            customer = supporter["stripe_customer_id"]
+            try:
+                privacy.check_erasable(conn, supporter_id)
+                if customer:
+                    # Stripe holds the same name and address: erased there first, so a
+                    # failure leaves everything as it was.
+                    self.stripe.client.delete_customer(customer)
+                privacy.anonymise(conn, self.outbox, supporter)
+            except privacy.StillInUse as exc:
+                raise errors.Conflict(str(exc)) from None
+            except StripeFailure:
+                raise errors.Unavailable("the payment provider did not answer; try again") \
+                    from None
+        self.log.info("supporter anonymised", supporter_id=supporter_id)
+        return {"supporter_id": supporter_id, "anonymized": True}
+
+    @rpc
+    def reconcile_stripe(self, since: int) -> dict:
+        """Apply every Stripe event since `since` (Unix seconds) that no webhook brought."""
+        if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+            raise errors.InvalidInput("since must be Unix seconds", {"since": ["not valid"]})
+        try:
+            listed = self.stripe.client.list_events(since)
+        except StripeFailure:
+            raise errors.Unavailable("the payment provider did not answer; try again") from None
+        applied, failed = [], []
+        for raw in listed:
+            try:
+                if self._apply_stripe_event(event_from_json(raw)):
+                    applied.append(raw["id"])
+            except (errors.Unavailable, BadSignature):
+                failed.append(raw["id"])
+        self.log.info("stripe reconciled", listed=len(listed), applied=len(applied),
+                      failed=len(failed))
+        return {"listed": len(listed), "applied": applied, "failed": failed}
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _apply_stripe_event(self, event) -> bool:
+        """False when the event was already applied."""
+        make_link = self.links.url if self.links else (lambda _pledge_id: None)
         with self.db.transaction() as conn:
             if not ledger.first_stripe_delivery(conn, event.id, event.type):
-                return {"received": True, "duplicate": True}
-            if event.type in INVOICE_PAID:
-                try:
-                    ledger.record_invoice_payment(
-                        conn, self.outbox, event.object, invoice_subscription_id(event.object)
-                    )
-                except ledger.PledgeNotYetKnown:
-                    # Rolled back with the delivery record, so Stripe's retry is applied later.
-                    raise errors.Unavailable("pledge not recorded yet; send again") from None
-        self.log.info("stripe event applied", stripe_event=event.id, type=event.type)
-        return {"received": True, "duplicate": False}
+                return False
+            try:
+                note = webhooks.apply(conn, self.outbox, make_link, event)
+            except webhooks.NotYetKnown:
+                # Rolled back with the delivery record, so Stripe's retry is applied later.
+                raise errors.Unavailable("pledge not recorded yet; send again") from None
+            ledger.note_stripe_event(conn, event.id, note)
+        self.log.info("stripe event applied", stripe_event=event.id, type=event.type,
+                      note=note)
+        return True
 
-    def _load(self, schema_cls, request: dict) -> dict:
-        config = self.config
-        schema = schema_cls(
-            min_yen=int(config.get("PLEDGE_MIN_YEN", 500)),
-            max_yen=int(config.get("PLEDGE_MAX_YEN", 10_000_000)),
-        )
-        if not isinstance(request, dict):
-            raise errors.InvalidInput("the request body must be an object", {})
-        try:
-            return schema.load(request)
-        except ValidationError as exc:
-            raise errors.InvalidInput("the pledge is not valid", exc.messages) from None
+    def _change_pledge(self, pledge_id: str, action: str, actor: str, *,
+                       amount: int | None = None, reason: str | None = None) -> dict:
+        make_link = self.links.url if self.links else (lambda _pledge_id: None)
+        with self._pledge_locked(pledge_id) as (conn, pledge):
+            subscription = pledge["stripe_subscription_id"]
+            try:
+                if action == "change_amount":
+                    updated = pledges.change_amount(conn, self.outbox, make_link, pledge,
+                                                    amount, actor)
+                    if subscription and updated["amount"] != pledge["amount"]:
+                        self.stripe.client.change_pledge_amount(
+                            subscription_id=subscription, amount=amount)
+                elif action == "pause":
+                    updated = pledges.pause(conn, self.outbox, make_link, pledge, actor)
+                    if subscription and updated is not pledge:
+                        self.stripe.client.pause_pledge(subscription_id=subscription,
+                                                        paused=True)
+                elif action == "resume":
+                    updated = pledges.resume(conn, self.outbox, make_link, pledge, actor)
+                    if subscription and updated is not pledge:
+                        self.stripe.client.pause_pledge(subscription_id=subscription,
+                                                        paused=False)
+                elif action == "cancel":
+                    updated = pledges.cancel(conn, self.outbox, make_link, pledge, reason,
+                                             actor)
+                    if subscription and updated is not pledge:
+                        self.stripe.client.cancel_subscription(subscription)
+                else:
+                    updated = pledge
+            except pledges.TransitionRefused as exc:
+                raise errors.Conflict(str(exc)) from None
+            except StripeUnavailable:
+                raise errors.Unavailable("the payment provider did not answer; try again") \
+                    from None
+            except StripeFailure as exc:
+                raise errors.Conflict(f"Stripe refused the change: {str(exc)[:200]}") from None
+            # Stripe is asked last, inside the transaction: if it refuses, our change and its
+            # event are rolled back with it.
+        if action != "view":
+            self.log.info("pledge changed", pledge_id=pledge_id, action=action)
+        return pledges.view(updated)
+
+    @contextmanager
+    def _pledge_locked(self, pledge_id: str):
+        with self.db.transaction() as conn:
+            pledge = pledges.load(conn, pledge_id=_uuid_or_404(pledge_id, "pledge"))
+            if pledge is None:
+                raise errors.NotFound("no such pledge")
+            yield conn, pledge
+
+    def _require_staff(self) -> str:
+        # The gateway checks the token; the service checks the role again so that no other
+        # RPC caller can reach staff operations by accident.
+        if self.caller["role"] not in STAFF_ROLES:
+            raise errors.Forbidden("this needs the role admin or staff")
+        return f"staff:{self.caller['subject']}"
+
+    def _bounds(self) -> tuple[int, int]:
+        return (int(self.config.get("PLEDGE_MIN_YEN", 500)),
+                int(self.config.get("PLEDGE_MAX_YEN", 10_000_000)))
+
+    def _load(self, schema: Schema, request: Any, message: str) -> dict:
+        return errors.load_request(schema, request, message)
+
+
+def _uuid_or_404(value: Any, what: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise errors.NotFound(f"no such {what}") from None

@@ -108,6 +108,14 @@ class WebhookEvent:
     raw: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    amount: int
+    status: str
+    created: int
+
+
 class StripeClient:
     def __init__(
         self,
@@ -118,6 +126,9 @@ class StripeClient:
         read_timeout: float = 15.0,
         max_network_retries: int = 2,
     ) -> None:
+        # localstripe lacks a few parameters real Stripe needs (proration_behavior,
+        # pause_collection); they are sent only when talking to Stripe itself.
+        self.emulator = bool(api_base) and "stripe.com" not in (api_base or "")
         self._stripe = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base} if api_base else None,
@@ -245,6 +256,91 @@ class StripeClient:
         _raise_if_declined(payment)
         return _outcome(payment)
 
+    def refund(
+        self, *, payment_intent_id: str, amount: int, idempotency_key: str
+    ) -> RefundResult:
+        """Refund `amount` yen of a succeeded PaymentIntent (full or partial)."""
+        if not isinstance(amount, int) or amount <= 0:
+            raise ValueError("amount must be a positive whole number of yen")
+        params: Any = {"payment_intent": payment_intent_id, "amount": amount}
+        try:
+            refund = _plain(self._stripe.v1.refunds.create(
+                params, {"idempotency_key": f"{idempotency_key}:refund"}))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return RefundResult(refund["id"], int(refund["amount"]), refund.get("status") or "",
+                            int(refund.get("created") or 0))
+
+    def change_pledge_amount(self, *, subscription_id: str, amount: int) -> None:
+        """Set the monthly amount of the same subscription (quantity of the ¥1 plan).
+
+        No new subscription and no immediate invoice: the next monthly invoice has the new
+        amount. On real Stripe proration is switched off so nothing is charged in between.
+        """
+        if not isinstance(amount, int) or amount <= 0:
+            raise ValueError("amount must be a positive whole number of yen")
+        try:
+            sub = _plain(self._stripe.v1.subscriptions.retrieve(subscription_id))
+            item_id = sub["items"]["data"][0]["id"]
+            params: Any = {"items": [{"id": item_id, "quantity": amount}]}
+            if not self.emulator:
+                params["proration_behavior"] = "none"
+            self._stripe.v1.subscriptions.update(subscription_id, params)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def pause_pledge(self, *, subscription_id: str, paused: bool) -> None:
+        """Stop (or restart) collecting a subscription's invoices without ending it.
+
+        localstripe has no `pause_collection` and never bills on its own, so there it is a
+        no-op; on Stripe, invoices made while paused are voided.
+        """
+        if self.emulator:
+            return
+        params: Any = {"pause_collection": {"behavior": "void"} if paused else ""}
+        try:
+            self._stripe.v1.subscriptions.update(subscription_id, params)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        """End a subscription now; an already ended one is not an error."""
+        try:
+            self._stripe.v1.subscriptions.cancel(subscription_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return
+            raise _translate(exc) from exc
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def delete_customer(self, customer_id: str) -> None:
+        """Erase a customer (and its personal data) at Stripe; a missing one is fine."""
+        try:
+            self._stripe.v1.customers.delete(customer_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return
+            raise _translate(exc) from exc
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def list_events(self, since: int) -> list[dict[str, Any]]:
+        """Every event Stripe created at or after `since` (Unix seconds), oldest first."""
+        events: list[dict[str, Any]] = []
+        params: Any = {"created": {"gte": since}, "limit": 100}
+        try:
+            while True:
+                page = self._stripe.v1.events.list(params)
+                batch = [_plain(e) for e in page.data]
+                events.extend(batch)
+                if not page.has_more or not batch:
+                    break
+                params["starting_after"] = batch[-1]["id"]
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return sorted(events, key=lambda e: (e["created"], e["id"]))
+
     def construct_webhook_event(
         self, raw_body: bytes, signature_header: str | None, secret: str, tolerance: int = 300
     ) -> WebhookEvent:
@@ -286,13 +382,21 @@ def construct_webhook_event(
         raise BadSignature(str(exc).split("\n")[0]) from exc
     if not isinstance(raw, dict) or raw.get("object") != "event":
         raise BadSignature("signed body is not a Stripe event")
-    return WebhookEvent(
-        id=raw["id"],
-        type=raw["type"],
-        created=int(raw["created"]),
-        object=raw["data"]["object"],
-        raw=raw,
-    )
+    return event_from_json(raw)
+
+
+def event_from_json(raw: dict[str, Any]) -> WebhookEvent:
+    """A Stripe event as listed by the API (reconciliation) or received by webhook."""
+    try:
+        return WebhookEvent(
+            id=raw["id"],
+            type=raw["type"],
+            created=int(raw["created"]),
+            object=raw["data"]["object"],
+            raw=raw,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadSignature(f"not a Stripe event: {exc}") from exc
 
 
 def invoice_subscription_id(invoice: Mapping[str, Any]) -> str | None:

@@ -1,10 +1,10 @@
 from pathlib import Path
 
 import pytest
+from donations_testkit import LINK_SECRET, WEBHOOK_SECRET
 from servicekit.testing import HttpCapture
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
-WEBHOOK_SECRET = "whsec_test_donations_service"
 
 
 @pytest.fixture
@@ -21,4 +21,14 @@ def donations_config(service_config, make_database, localstripe_factory, webhook
         make_database("donations", MIGRATIONS),
         STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=api_base,
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, PLEDGE_MIN_YEN=500, PLEDGE_MAX_YEN=10_000_000,
+        PLEDGE_LINK_SECRET=LINK_SECRET, PLEDGE_MANAGE_URL="https://jii.example/pledge",
     )
+
+
+@pytest.fixture
+def donations(container_factory, donations_config):
+    from donations.service import DonationsService
+
+    container = container_factory(DonationsService, donations_config)
+    container.start()
+    return container

@@ -1,0 +1,220 @@
+"""Request and response bodies of the donation routes (one-time gifts, staff payments, reports,
+pledge self-service). The shape is checked here; the rules (bounds, tiers, dates) are the
+donations service's, which answers InvalidInput in the same format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate
+
+from gateway.schemas import LOCALE_PATTERN, NOT_BLANK, normalise_locale
+
+YEN = {"description": "Whole yen (JPY has no minor unit).", "example": 10000}
+LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
+DESIGNATIONS = ("general", "family_friend", "spot_otonari", "hanamaru_class",
+                "life_consultation")
+
+
+def _yen(required: bool = True, **kwargs: Any) -> fields.Integer:
+    return fields.Integer(required=required, strict=True,
+                          validate=validate.Range(min=1, max=1_000_000_000), metadata=YEN,
+                          **kwargs)
+
+
+class Localised(Schema):
+    ja = fields.String(required=True)
+    en = fields.String(required=True)
+    ne = fields.String(required=True)
+
+
+class Tier(Schema):
+    id = fields.String(required=True, metadata={"example": "class"})
+    amount = fields.Integer(required=True, metadata=YEN)
+    impact = fields.Nested(Localised, required=True)
+
+
+class Bounds(Schema):
+    min = fields.Integer(required=True, metadata={"example": 500})
+    max = fields.Integer(required=True, metadata={"example": 10000000})
+
+
+class Designation(Schema):
+    id = fields.String(required=True, metadata={"example": "hanamaru_class"})
+    name = fields.Nested(Localised, required=True)
+
+
+class DonationTiers(Schema):
+    currency = fields.String(required=True, metadata={"example": "jpy"})
+    tiers = fields.List(fields.Nested(Tier), required=True)
+    free_amount = fields.Nested(Bounds, required=True)
+    designations = fields.List(fields.Nested(Designation), required=True)
+
+
+class DonationRequest(Schema):
+    """A one-time card donation from the public site."""
+
+    class Meta:
+        unknown = RAISE
+
+    amount = _yen()
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         metadata={"example": "hanako@example.org"})
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK],
+                         metadata={"example": "Yamada Hanako"})
+    locale = fields.String(required=True, validate=LOCALE, metadata={"example": "ja-JP"})
+    payment_method = fields.String(
+        required=True, validate=[validate.Length(min=1, max=255), NOT_BLANK],
+        metadata={"description": "Stripe PaymentMethod id created by Stripe.js.",
+                  "example": "pm_card_visa"})
+    tier = fields.String(allow_none=True, validate=validate.OneOf(["class", "connect",
+                                                                   "community"]),
+                         metadata={"description": "A tier id from /api/donation-tiers; the "
+                                                  "amount must then be the tier's."})
+    designation = fields.String(validate=validate.OneOf(DESIGNATIONS),
+                                metadata={"description": "general, or one program."})
+
+    @post_load
+    def _canonical_locale(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["locale"] = normalise_locale(data["locale"])
+        return data
+
+
+class DonationCreated(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={
+        "description": "succeeded, requires_action (finish with Stripe.js) or pending. The "
+                       "receipt follows by e-mail once Stripe confirms.", "example": "succeeded"})
+    client_secret = fields.String(metadata={"example": "pi_123_secret_456"})
+
+    @post_dump
+    def _drop_absent(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class StaffPaymentRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(required=True, validate=validate.OneOf(
+        ["bank_transfer", "grant", "membership_fee"]))
+    amount = _yen()
+    paid_on = fields.Date(required=True, metadata={"example": "2026-03-31"})
+    payer_name = fields.String(required=True, validate=[validate.Length(min=1, max=200),
+                                                        NOT_BLANK])
+    payer_email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=LOCALE)
+    reference = fields.String(required=True, validate=[validate.Length(min=1, max=200),
+                                                       NOT_BLANK],
+                              metadata={"description": "Bank reference or grant agreement."})
+    designation = fields.String(validate=validate.OneOf(DESIGNATIONS))
+    tier = fields.String(allow_none=True)
+
+    @post_load
+    def _plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["locale"] = normalise_locale(data["locale"])
+        data["paid_on"] = data["paid_on"].isoformat()  # travels over RPC as JSON
+        return data
+
+
+class Payment(Schema):
+    id = fields.String(required=True)
+    supporter_id = fields.String(required=True)
+    source = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    refunded_amount = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    receipt_number = fields.String(required=True, metadata={"example": "R2026-000123"})
+    paid_at = fields.String(required=True)
+    designation = fields.String(required=True)
+    tier = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+    disputed = fields.Boolean(required=True)
+
+
+class RefundRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    amount = _yen(required=False, allow_none=True)
+    reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class ReportQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+    format = fields.String(validate=validate.OneOf(["json", "csv"]))
+
+
+class StatementQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    format = fields.String(validate=validate.OneOf(["json", "csv"]))
+
+
+class CancelRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=500),
+                                                    NOT_BLANK])
+
+
+class SelfServiceRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    token = fields.String(required=True, validate=validate.Length(min=10, max=1000),
+                          metadata={"description": "The token of the signed link."})
+    action = fields.String(required=True, validate=validate.OneOf(
+        ["view", "change_amount", "pause", "resume", "cancel"]))
+    amount = _yen(required=False, allow_none=True)
+    reason = fields.String(allow_none=True, validate=validate.Length(min=1, max=500))
+
+
+class PledgeView(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"example": "active"})
+    amount = fields.Integer(required=True, metadata=YEN)
+    currency = fields.String(required=True)
+    started_at = fields.String(allow_none=True)
+
+
+class Anonymized(Schema):
+    supporter_id = fields.String(required=True)
+    anonymized = fields.Boolean(required=True)
+
+
+class Report(Schema):
+    """See the donations service's reports module for every figure."""
+
+    class Meta:
+        unknown = RAISE
+
+    from_ = fields.String(data_key="from", required=True)
+    to = fields.String(required=True)
+    currency = fields.String(required=True)
+    total = fields.Dict(required=True)
+    by_month = fields.List(fields.Dict(), required=True)
+    by_source = fields.Dict(required=True)
+    by_tier = fields.Dict(required=True)
+    by_designation = fields.Dict(required=True)
+    disputed_payments = fields.Integer(required=True)
+    monthly_recurring_total = fields.Integer(required=True)
+    active_partners = fields.Integer(required=True)
+    active_pledges = fields.Integer(required=True)
+    churn = fields.Dict(required=True)
+    income_mix = fields.Dict(required=True)
+
+
+class Statement(Schema):
+    supporter_id = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    year = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    payments = fields.List(fields.Dict(), required=True)
+    total = fields.Integer(required=True)
