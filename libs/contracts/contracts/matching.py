@@ -1,5 +1,145 @@
-"""Events published by the matching service."""
+"""Events published by the matching service.
 
-from marshmallow import Schema
+Every pairing event carries both sides as people (name, e-mail, locale) so notifications can
+write to each in their language without asking matching anything.
+"""
 
-SCHEMAS: dict[tuple[str, int], type[Schema]] = {}
+from marshmallow import Schema, fields, validate
+
+ROLES = ("resident", "partner", "volunteer")
+CLOSE_REASONS = ("moved", "lack_of_contact", "needs_changed", "safeguarding", "other")
+SPOT_KINDS = ("city_hall", "nursery_enrolment", "hospital", "school", "language_support",
+              "other")
+
+
+class Person(Schema):
+    participant_id = fields.UUID(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(required=True)
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+
+
+class Requester(Schema):
+    """A resident asking for spot help (not necessarily a Family Friend participant)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(required=True)
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+
+
+class Invitee(Person):
+    """One side of an offer, with the signed links only they receive."""
+
+    accept_url = fields.Url(required=True, require_tld=False)
+    decline_url = fields.Url(required=True, require_tld=False)
+
+
+class ParticipantApplied(Person):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    area = fields.String(required=True)
+    applied_at = fields.AwareDateTime(required=True)
+
+
+class ParticipantApproved(Person):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    cleared = fields.Boolean(required=True)
+    approved_at = fields.AwareDateTime(required=True)
+
+
+class PairingProposed(Schema):
+    pairing_id = fields.UUID(required=True)
+    run_id = fields.UUID(required=True)
+    resident_id = fields.UUID(required=True)
+    partner_id = fields.UUID(required=True)
+    score = fields.Float(required=True, validate=validate.Range(0, 1))
+
+
+class PairingEvent(Schema):
+    pairing_id = fields.UUID(required=True)
+    resident = fields.Nested(Person, required=True)
+    partner = fields.Nested(Person, required=True)
+
+
+class PairingOffered(Schema):
+    pairing_id = fields.UUID(required=True)
+    resident = fields.Nested(Invitee, required=True)
+    partner = fields.Nested(Invitee, required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class PairingDeclined(PairingEvent):
+    declined_by = fields.String(required=True, validate=validate.OneOf(["resident", "partner"]))
+
+
+class PairingOfferExpired(PairingEvent):
+    expired_at = fields.AwareDateTime(required=True)
+
+
+class PairingStarted(PairingEvent):
+    started_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+
+
+class PairingCheckinLogged(PairingEvent):
+    checkin_id = fields.UUID(required=True)
+    logged_at = fields.AwareDateTime(required=True)
+    met_on = fields.Date(allow_none=True)
+
+
+class PairingWentInactive(PairingEvent):
+    last_contact_at = fields.AwareDateTime(required=True)
+
+
+class PairingEndingSoon(PairingEvent):
+    ends_at = fields.AwareDateTime(required=True)
+
+
+class PairingCompleted(PairingEvent):
+    started_at = fields.AwareDateTime(required=True)
+    completed_at = fields.AwareDateTime(required=True)
+
+
+class PairingClosedEarly(PairingEvent):
+    reason = fields.String(required=True, validate=validate.OneOf(CLOSE_REASONS))
+    closed_at = fields.AwareDateTime(required=True)
+
+
+class SpotRequestEvent(Schema):
+    spot_request_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(SPOT_KINDS))
+    starts_at = fields.AwareDateTime(required=True)
+    area = fields.String(required=True)
+    languages = fields.List(fields.String(), required=True)
+    requester = fields.Nested(Requester, required=True)
+
+
+class SpotRequestAssigned(SpotRequestEvent):
+    volunteer = fields.Nested(Person, required=True)
+
+
+class SpotRequestCompleted(SpotRequestAssigned):
+    hours = fields.Float(required=True, validate=validate.Range(min=0))
+
+
+class SpotRequestCancelled(SpotRequestEvent):
+    reason = fields.String(required=True)
+
+
+SCHEMAS = {
+    ("participant_applied", 1): ParticipantApplied,
+    ("participant_approved", 1): ParticipantApproved,
+    ("pairing_proposed", 1): PairingProposed,
+    ("pairing_offered", 1): PairingOffered,
+    ("pairing_declined", 1): PairingDeclined,
+    ("pairing_offer_expired", 1): PairingOfferExpired,
+    ("pairing_started", 1): PairingStarted,
+    ("pairing_checkin_logged", 1): PairingCheckinLogged,
+    ("pairing_went_inactive", 1): PairingWentInactive,
+    ("pairing_ending_soon", 1): PairingEndingSoon,
+    ("pairing_completed", 1): PairingCompleted,
+    ("pairing_closed_early", 1): PairingClosedEarly,
+    ("spot_request_created", 1): SpotRequestEvent,
+    ("spot_request_assigned", 1): SpotRequestAssigned,
+    ("spot_request_completed", 1): SpotRequestCompleted,
+    ("spot_request_cancelled", 1): SpotRequestCancelled,
+}

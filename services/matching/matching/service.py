@@ -1,21 +1,166 @@
-"""The matching service. Its domain arrives with its own issue; for now it starts, owns its database
-and outbox, and answers a ping so the gateway's readiness check covers it."""
+"""The matching service's entrypoints: thin, each one validated request → one transaction of
+plain domain code (participants, pairings, spot, reports) with its events."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
+from servicekit import errors
 from servicekit.db import Database
-from servicekit.events import OutboxRelay
+from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
+
+from matching import pairings, participants, reports, schemas, spot
+from matching.clock import Clock, every
+from matching.scoring import Settings
+
+ROLES = ("resident", "partner", "volunteer")
+
+
+class StaffSubject(DependencyProvider):
+    """Who asked, as the gateway put it in the RPC context (None for public calls)."""
+
+    def get_dependency(self, worker_ctx) -> str | None:
+        return worker_ctx.data.get("staff_subject")
 
 
 class MatchingService:
     name = "matching"
 
     db = Database()
+    outbox = Outbox()
     relay = OutboxRelay()
     log = LogContext()
+    config = Config()
+    clock = Clock()
+    staff_subject = StaffSubject()
 
     @rpc
     def ping(self) -> dict:
         with self.db.transaction() as conn:
             conn.execute("SELECT 1")
         return {"service": self.name, "ok": True}
+
+    # -- participants ---------------------------------------------------------------------
+
+    @rpc
+    def apply(self, role: str, request: dict) -> dict:
+        if role not in ROLES:
+            raise errors.NotFound(f"no application for {role!r}")
+        data = schemas.load(schemas.Application(), request, "application")
+        with self.db.transaction() as conn:
+            participant_id = participants.apply(conn, self.outbox, role, data, self.clock())
+        self.log.info("application received", participant_id=participant_id, role=role)
+        return {"id": participant_id, "role": role, "status": "applied"}
+
+    @rpc
+    def approve_participant(self, participant_id: str, request: dict | None = None) -> dict:
+        data = schemas.load(schemas.Approval(), request or {}, "approval")
+        with self.db.transaction() as conn:
+            return participants.approve(conn, self.outbox, participant_id, self.clock(),
+                                        data.get("capacity"))
+
+    # -- Family Friend pairings -----------------------------------------------------------
+
+    @rpc
+    def run_matching(self) -> dict:
+        settings = Settings.from_config(self.config)
+        with self.db.transaction() as conn:
+            run = pairings.run_batch(conn, self.outbox, settings, self.clock(),
+                                     self.staff_subject)
+        self.log.info("matching run", run_id=run["run_id"], residents=run["residents"],
+                      partners=run["partners"], proposals=len(run["proposals"]),
+                      **run["timings"])
+        return run
+
+    @rpc
+    def get_pairing(self, pairing_id: str) -> dict:
+        with self.db.transaction() as conn:
+            return pairings.get(conn, pairing_id)
+
+    @rpc
+    def approve_pairing(self, pairing_id: str) -> dict:
+        with self.db.transaction() as conn:
+            return pairings.approve(conn, self.outbox, pairing_id, self.clock(),
+                                    self._link_secret(), self.config["PUBLIC_SITE_URL"])
+
+    @rpc
+    def respond_to_pairing(self, request: dict) -> dict:
+        data = schemas.load(schemas.Response(), request, "response")
+        with self.db.transaction() as conn:
+            result = pairings.respond(conn, self.outbox, data["token"], data["answer"],
+                                      self.clock(), self._link_secret())
+        return {"id": result["id"], "state": result["state"]}
+
+    @rpc
+    def log_checkin(self, pairing_id: str, request: dict) -> dict:
+        data = schemas.load(schemas.Checkin(), request, "check-in")
+        with self.db.transaction() as conn:
+            return pairings.log_checkin(conn, self.outbox, pairing_id, data, self.clock(),
+                                        self.staff_subject)
+
+    @rpc
+    def close_pairing(self, pairing_id: str, request: dict) -> dict:
+        data = schemas.load(schemas.Closing(), request, "closing")
+        with self.db.transaction() as conn:
+            return pairings.close_early(conn, self.outbox, pairing_id, data["reason"],
+                                        data.get("note"), self.clock())
+
+    @every("MATCHING_TICK_SECONDS", 60)
+    def advance_pairings(self) -> dict:
+        """Offer expiry, inactivity, ending-soon notices and completion, as the clock says."""
+        with self.db.transaction() as conn:
+            done = pairings.tick(conn, self.outbox, self.clock())
+        if any(done.values()):
+            self.log.info("pairings advanced", **done)
+        return done
+
+    # -- Spot Otonari-san -----------------------------------------------------------------
+
+    @rpc
+    def create_spot_request(self, request: dict) -> dict:
+        data = schemas.load(schemas.SpotRequest(), request, "spot request")
+        with self.db.transaction() as conn:
+            return spot.create(conn, self.outbox, data, self.clock())
+
+    @rpc
+    def spot_candidates(self, request_id: str) -> dict:
+        with self.db.transaction() as conn:
+            ranked = spot.candidates(conn, request_id, Settings.from_config(self.config),
+                                     self.clock())
+        return {"spot_request_id": request_id, "candidates": ranked}
+
+    @rpc
+    def accept_spot_request(self, request_id: str, request: dict) -> dict:
+        data = schemas.load(schemas.SpotAssignment(), request, "assignment")
+        with self.db.transaction() as conn:
+            return spot.accept(conn, self.outbox, request_id, str(data["volunteer_id"]),
+                               self.clock())
+
+    @rpc
+    def complete_spot_request(self, request_id: str, request: dict) -> dict:
+        data = schemas.load(schemas.SpotCompletion(), request, "completion")
+        with self.db.transaction() as conn:
+            return spot.complete(conn, self.outbox, request_id, data["hours"], self.clock())
+
+    @rpc
+    def cancel_spot_request(self, request_id: str, request: dict) -> dict:
+        data = schemas.load(schemas.SpotCancellation(), request, "cancellation")
+        with self.db.transaction() as conn:
+            return spot.cancel(conn, self.outbox, request_id, data["reason"], self.clock())
+
+    # -- reports --------------------------------------------------------------------------
+
+    @rpc
+    def report(self) -> dict[str, Any]:
+        with self.db.transaction() as conn:
+            return reports.summary(conn)
+
+    def _link_secret(self) -> str:
+        secret = str(self.config.get("PAIRING_LINK_SECRET") or "")
+        if len(secret) < 32:
+            raise RuntimeError("PAIRING_LINK_SECRET must be set to at least 32 characters")
+        return secret

@@ -1,0 +1,242 @@
+"""Matching routes: applications, Family Friend pairings, Spot Otonari-san, reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from gateway.apidoc import ok, problem_response
+from gateway.routes import matching_schemas as ms
+from gateway.web import http, json_response, read_json
+
+STAFF_ROLES = ("admin", "staff")
+
+
+class MatchingRoutes:
+    """Needs a `matching` RPC proxy and `staff` auth on the service."""
+
+    # -- public ---------------------------------------------------------------------------
+
+    @http("POST", "/api/applications/residents")
+    def apply_resident(self, request: Request) -> Response:
+        return self._apply(request, "resident")
+
+    @http("POST", "/api/applications/partners")
+    def apply_partner(self, request: Request) -> Response:
+        return self._apply(request, "partner")
+
+    @http("POST", "/api/applications/volunteers")
+    def apply_volunteer(self, request: Request) -> Response:
+        return self._apply(request, "volunteer")
+
+    def _apply(self, request: Request, role: str) -> Response:
+        body = read_json(request, ms.Application())
+        created = self.matching.apply(role, body)
+        return json_response(ms.ApplicationReceived().dump(created), status=201)
+
+    @http("POST", "/api/pairing-responses")
+    def respond_to_pairing(self, request: Request) -> Response:
+        body = read_json(request, ms.PairingResponse())
+        return json_response(ms.PairingState().dump(self.matching.respond_to_pairing(body)))
+
+    @http("POST", "/api/spot-requests")
+    def create_spot_request(self, request: Request) -> Response:
+        body = read_json(request, ms.SpotRequest())
+        created = self.matching.create_spot_request(body)
+        return json_response(ms.SpotRequestState().dump(created), status=201)
+
+    # -- staff ----------------------------------------------------------------------------
+
+    @http("POST", "/api/staff/participants/<participant_id>/approve")
+    def approve_participant(self, request: Request, participant_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        body = read_json(request, ms.Approval()) if request.content_length else {}
+        result = self.matching.approve_participant(participant_id, body)
+        return json_response(ms.ParticipantApproved().dump(result))
+
+    @http("POST", "/api/staff/matching/runs")
+    def run_matching(self, request: Request) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        return json_response(ms.MatchingRun().dump(self.matching.run_matching()), status=201)
+
+    @http("GET", "/api/staff/pairings/<pairing_id>")
+    def get_pairing(self, request: Request, pairing_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        return json_response(ms.Pairing().dump(self.matching.get_pairing(pairing_id)))
+
+    @http("POST", "/api/staff/pairings/<pairing_id>/approve")
+    def approve_pairing(self, request: Request, pairing_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        return json_response(ms.Pairing().dump(self.matching.approve_pairing(pairing_id)))
+
+    @http("POST", "/api/staff/pairings/<pairing_id>/close")
+    def close_pairing(self, request: Request, pairing_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        body = read_json(request, ms.Closing())
+        return json_response(ms.Pairing().dump(self.matching.close_pairing(pairing_id, body)))
+
+    @http("POST", "/api/staff/pairings/<pairing_id>/checkins")
+    def log_checkin(self, request: Request, pairing_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        body = read_json(request, ms.Checkin())
+        logged = self.matching.log_checkin(pairing_id, body)
+        return json_response(ms.CheckinLogged().dump(logged), status=201)
+
+    @http("GET", "/api/staff/spot-requests/<request_id>/candidates")
+    def spot_candidates(self, request: Request, request_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        return json_response(ms.SpotCandidates().dump(self.matching.spot_candidates(request_id)))
+
+    @http("POST", "/api/staff/spot-requests/<request_id>/accept")
+    def accept_spot_request(self, request: Request, request_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        body = read_json(request, ms.SpotAssignment())
+        result = self.matching.accept_spot_request(request_id, body)
+        return json_response(ms.SpotRequestState().dump(result))
+
+    @http("POST", "/api/staff/spot-requests/<request_id>/complete")
+    def complete_spot_request(self, request: Request, request_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        body = read_json(request, ms.SpotCompletion())
+        result = self.matching.complete_spot_request(request_id, body)
+        return json_response(ms.SpotRequestState().dump(result))
+
+    @http("POST", "/api/staff/spot-requests/<request_id>/cancel")
+    def cancel_spot_request(self, request: Request, request_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        body = read_json(request, ms.SpotCancellation())
+        result = self.matching.cancel_spot_request(request_id, body)
+        return json_response(ms.SpotRequestState().dump(result))
+
+    @http("GET", "/api/staff/reports/matching")
+    def matching_report(self, request: Request) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        return json_response(ms.MatchingReport().dump(self.matching.report()))
+
+
+COMPONENTS = {
+    "Application": ms.Application, "ApplicationReceived": ms.ApplicationReceived,
+    "PairingResponse": ms.PairingResponse, "PairingState": ms.PairingState,
+    "Pairing": ms.Pairing, "MatchingRun": ms.MatchingRun, "Approval": ms.Approval,
+    "ParticipantApproved": ms.ParticipantApproved, "Closing": ms.Closing,
+    "Checkin": ms.Checkin, "CheckinLogged": ms.CheckinLogged,
+    "SpotRequest": ms.SpotRequest, "SpotRequestState": ms.SpotRequestState,
+    "SpotCandidates": ms.SpotCandidates, "SpotAssignment": ms.SpotAssignment,
+    "SpotCompletion": ms.SpotCompletion, "SpotCancellation": ms.SpotCancellation,
+    "MatchingReport": ms.MatchingReport,
+}
+
+UNAUTHORIZED = problem_response("Missing, malformed or expired staff token.", {
+    "type": "/problems/unauthorized", "title": "Unauthorized", "status": 401,
+    "detail": "staff routes need an Authorization: Bearer token"})
+FORBIDDEN = problem_response("The token's role may not do this.", {
+    "type": "/problems/forbidden", "title": "Forbidden", "status": 403,
+    "detail": "this needs the role admin or staff"})
+NOT_FOUND = problem_response("No such record.", {
+    "type": "/problems/not-found", "title": "Not found", "status": 404,
+    "detail": "no such pairing"})
+COMMON = {"500": "InternalError", "503": "ServiceUnavailable"}
+BODY = {"400": "InvalidInput", "413": "PayloadTooLarge", "415": "UnsupportedMediaType"}
+STAFF = {"401": UNAUTHORIZED, "403": FORBIDDEN}
+BEARER = [{"in": "header", "name": "Authorization", "required": True,
+           "schema": {"type": "string"}, "example": "Bearer eyJhbGciOiJIUzI1NiJ9..."}]
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"in": "path", "name": name, "required": True,
+            "schema": {"type": "string", "format": "uuid"}}
+
+
+def _operation(operation_id: str, summary: str, responses: dict[str, Any], *,
+               body: type | None = None, example: dict | None = None, staff: bool = False,
+               path: str | None = None, description: str | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": operation_id, "tags": ["matching"], "summary": summary,
+        "responses": {**responses, **(BODY if body else {}), **(STAFF if staff else {}),
+                      **COMMON},
+    }
+    if description:
+        operation["description"] = description
+    parameters = (list(BEARER) if staff else []) + ([_path(path)] if path else [])
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        content: dict[str, Any] = {"schema": body}
+        if example is not None:
+            content["example"] = example
+        operation["requestBody"] = {"required": True, "content": {"application/json": content}}
+    return operation
+
+
+APPLICATION_EXAMPLE = {
+    "name": "Maya Gurung", "email": "maya@example.org", "locale": "ne-NP", "area": "shinjuku",
+    "languages": [{"code": "ne", "level": "native"}, {"code": "en", "level": "conversational"},
+                  {"code": "ja", "level": "basic"}],
+    "household_size": 3, "children_ages": [2, 5], "interests": ["cooking", "parks"],
+    "slots": ["sat-morning", "sun-afternoon"], "preferences": {"partner_gender": "female"},
+}
+RECEIVED = ok("Application received; staff will screen it.", ms.ApplicationReceived)
+CONFLICT = {"409": "Conflict"}
+
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/applications/residents", "post"): _operation(
+        "applyResident", "A family applies for a Family Friend", {"201": RECEIVED},
+        body=ms.Application, example=APPLICATION_EXAMPLE),
+    ("/api/applications/partners", "post"): _operation(
+        "applyPartner", "A Japanese local applies to be a Family Friend partner",
+        {"201": RECEIVED}, body=ms.Application),
+    ("/api/applications/volunteers", "post"): _operation(
+        "applyVolunteer", "A volunteer applies for Spot Otonari-san", {"201": RECEIVED},
+        body=ms.Application),
+    ("/api/pairing-responses", "post"): _operation(
+        "respondToPairing", "Accept or decline a pairing offer (signed link, 3 days)",
+        {"200": ok("Answer recorded.", ms.PairingState), **CONFLICT},
+        body=ms.PairingResponse, description="A link that is expired or no longer open is "
+                                             "409; a forged one is 400 bad-signature."),
+    ("/api/spot-requests", "post"): _operation(
+        "createSpotRequest", "A resident asks for one-time help",
+        {"201": ok("Request recorded.", ms.SpotRequestState)}, body=ms.SpotRequest),
+    ("/api/staff/participants/{participant_id}/approve", "post"): _operation(
+        "approveParticipant", "Screening passed (partners and volunteers are cleared)",
+        {"200": ok("Approved.", ms.ParticipantApproved), "400": "InvalidInput",
+         "404": NOT_FOUND}, staff=True, path="participant_id"),
+    ("/api/staff/matching/runs", "post"): _operation(
+        "runMatching", "Propose an optimal assignment over everyone ready",
+        {"201": ok("Proposals saved.", ms.MatchingRun)}, staff=True),
+    ("/api/staff/pairings/{pairing_id}", "get"): _operation(
+        "getPairing", "A pairing with its score breakdown and alternatives",
+        {"200": ok("The pairing.", ms.Pairing), "404": NOT_FOUND}, staff=True,
+        path="pairing_id"),
+    ("/api/staff/pairings/{pairing_id}/approve", "post"): _operation(
+        "approvePairing", "Approve a proposal: both sides get signed links",
+        {"200": ok("Offered.", ms.Pairing), "404": NOT_FOUND, **CONFLICT}, staff=True,
+        path="pairing_id"),
+    ("/api/staff/pairings/{pairing_id}/close", "post"): _operation(
+        "closePairing", "Close a pairing early with a reason",
+        {"200": ok("Closed.", ms.Pairing), "404": NOT_FOUND, **CONFLICT}, staff=True,
+        path="pairing_id", body=ms.Closing, example={"reason": "moved"}),
+    ("/api/staff/pairings/{pairing_id}/checkins", "post"): _operation(
+        "logCheckin", "Log a monthly check-in",
+        {"201": ok("Logged.", ms.CheckinLogged), "404": NOT_FOUND, **CONFLICT}, staff=True,
+        path="pairing_id", body=ms.Checkin, example={"met_on": "2026-05-10"}),
+    ("/api/staff/spot-requests/{request_id}/candidates", "get"): _operation(
+        "spotCandidates", "Volunteers ranked by language, distance, availability, load",
+        {"200": ok("Ranked volunteers.", ms.SpotCandidates), "404": NOT_FOUND}, staff=True,
+        path="request_id"),
+    ("/api/staff/spot-requests/{request_id}/accept", "post"): _operation(
+        "acceptSpotRequest", "Record the volunteer who takes the request",
+        {"200": ok("Assigned.", ms.SpotRequestState), "404": NOT_FOUND, **CONFLICT},
+        staff=True, path="request_id", body=ms.SpotAssignment),
+    ("/api/staff/spot-requests/{request_id}/complete", "post"): _operation(
+        "completeSpotRequest", "Completed, with the hours given",
+        {"200": ok("Completed.", ms.SpotRequestState), "404": NOT_FOUND, **CONFLICT},
+        staff=True, path="request_id", body=ms.SpotCompletion, example={"hours": 2.5}),
+    ("/api/staff/spot-requests/{request_id}/cancel", "post"): _operation(
+        "cancelSpotRequest", "Cancel a spot request",
+        {"200": ok("Cancelled.", ms.SpotRequestState), "404": NOT_FOUND, **CONFLICT},
+        staff=True, path="request_id", body=ms.SpotCancellation),
+    ("/api/staff/reports/matching", "get"): _operation(
+        "matchingReport", "Waiting, supply and demand, pairings by state, completion",
+        {"200": ok("The report.", ms.MatchingReport)}, staff=True),
+}

@@ -1,0 +1,201 @@
+"""Request and response bodies of the matching routes.
+
+As elsewhere in the gateway these check the shape (types, required fields, ranges); the
+vocabularies (languages, areas, interests, slots) are the matching service's rule, answered as
+400 with the field named in the same format.
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from gateway.schemas import LOCALE_PATTERN, NOT_BLANK
+
+LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
+AGE = fields.Integer(strict=True, validate=validate.Range(0, 17, error="Ages are 0 to 17."))
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE  # a misspelt field is an error, not silently dropped
+
+
+class LanguageSkill(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=2, max=3),
+                         metadata={"description": "ISO 639-1 code.", "example": "ne"})
+    level = fields.String(required=True, validate=validate.OneOf(
+        ["basic", "conversational", "fluent", "native"]), metadata={"example": "native"})
+
+
+class Coordinates(Strict):
+    lat = fields.Float(required=True, validate=validate.Range(20, 46))
+    lon = fields.Float(required=True, validate=validate.Range(122, 154))
+
+
+class Preferences(Strict):
+    partner_gender = fields.String(allow_none=True, validate=validate.OneOf(
+        ["female", "male", "nonbinary"]))
+    max_distance_km = fields.Float(allow_none=True, validate=validate.Range(1, 200))
+    max_children = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 10))
+
+
+class Application(Strict):
+    """A resident's (family's), partner's or volunteer's application."""
+
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK],
+                         metadata={"example": "Maya Gurung"})
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         metadata={"example": "maya@example.org"})
+    locale = fields.String(required=True, validate=LOCALE, metadata={"example": "ne-NP"})
+    gender = fields.String(allow_none=True, validate=validate.OneOf(
+        ["female", "male", "nonbinary"]))
+    area = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={
+        "description": "Municipality code from the service's table (Tokyo's 62 municipalities "
+                       "and neighbouring cities, e.g. 'shinjuku'); another place needs "
+                       "coordinates.", "example": "shinjuku"})
+    coordinates = fields.Nested(Coordinates)
+    languages = fields.List(fields.Nested(LanguageSkill), required=True,
+                            validate=validate.Length(min=1, max=10))
+    household_size = fields.Integer(strict=True, validate=validate.Range(1, 20),
+                                    metadata={"example": 3})
+    children_ages = fields.List(AGE, validate=validate.Length(max=10),
+                                metadata={"example": [2, 5]})
+    experience_ages = fields.List(AGE, validate=validate.Length(max=10), metadata={
+        "description": "Partners: ages of children they have raised or cared for."})
+    interests = fields.List(fields.String(), validate=validate.Length(max=20),
+                            metadata={"example": ["cooking", "parks"]})
+    slots = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=21),
+                        metadata={"description": "Weekly availability: day-part, part one of "
+                                                 "morning, afternoon, evening.",
+                                  "example": ["sat-morning", "sun-afternoon"]})
+    preferences = fields.Nested(Preferences)
+    capacity = fields.Integer(strict=True, validate=validate.Range(1, 3), metadata={
+        "description": "Partners: how many families at once."})
+
+
+class ApplicationReceived(Schema):
+    id = fields.String(required=True)
+    role = fields.String(required=True, metadata={"example": "resident"})
+    status = fields.String(required=True, metadata={"example": "applied"})
+
+
+class Approval(Strict):
+    capacity = fields.Integer(strict=True, validate=validate.Range(0, 3))
+
+
+class ParticipantApproved(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"example": "approved"})
+    cleared = fields.Boolean(required=True)
+
+
+class PairingResponse(Strict):
+    token = fields.String(required=True, validate=validate.Length(min=10, max=2000),
+                          metadata={"description": "The token of the signed link."})
+    answer = fields.String(required=True, validate=validate.OneOf(["accept", "decline"]))
+
+
+class PairingState(Schema):
+    id = fields.String(required=True)
+    state = fields.String(required=True, metadata={"example": "active"})
+
+
+class Pairing(Schema):
+    id = fields.String(required=True)
+    state = fields.String(required=True)
+    score = fields.Float(required=True)
+    resident_id = fields.String(required=True)
+    partner_id = fields.String(required=True)
+    breakdown = fields.Dict(keys=fields.String(), values=fields.Float())
+    alternatives = fields.List(fields.Dict())
+    offer_expires_at = fields.String(allow_none=True)
+    started_at = fields.String(allow_none=True)
+    ends_at = fields.String(allow_none=True)
+    close_reason = fields.String(allow_none=True)
+
+
+class MatchingRun(Schema):
+    run_id = fields.String(required=True)
+    residents = fields.Integer(required=True)
+    partners = fields.Integer(required=True)
+    proposals = fields.List(fields.Dict(), required=True, metadata={
+        "description": "pairing_id, resident_id, partner_id, score, breakdown per term, and "
+                       "the top three alternatives."})
+    unmatched = fields.List(fields.String(), required=True)
+    timings = fields.Dict(keys=fields.String(), values=fields.Float())
+
+
+class Closing(Strict):
+    reason = fields.String(required=True, validate=validate.OneOf(
+        ["moved", "lack_of_contact", "needs_changed", "safeguarding", "other"]))
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class Checkin(Strict):
+    met_on = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^\d{4}-\d{2}-\d{2}$", error="Must be a date, YYYY-MM-DD."))
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class CheckinLogged(Schema):
+    id = fields.String(required=True)
+    pairing = fields.Nested(Pairing, required=True)
+
+
+class SpotRequest(Strict):
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK])
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=LOCALE)
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["city_hall", "nursery_enrolment", "hospital", "school", "language_support", "other"]))
+    starts_at = fields.String(required=True, metadata={
+        "description": "ISO 8601 with offset.", "example": "2026-04-11T10:00:00+09:00"})
+    area = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    languages = fields.List(fields.String(), required=True,
+                            validate=validate.Length(min=1, max=5),
+                            metadata={"example": ["ne", "en"]})
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class SpotRequestState(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"example": "open"})
+    kind = fields.String(required=True)
+    starts_at = fields.String(required=True)
+    area = fields.String(required=True)
+    languages = fields.List(fields.String(), required=True)
+    volunteer_id = fields.String(allow_none=True)
+    hours = fields.Float(allow_none=True)
+
+
+class SpotCandidates(Schema):
+    spot_request_id = fields.String(required=True)
+    candidates = fields.List(fields.Dict(), required=True, metadata={
+        "description": "volunteer_id, name, score, breakdown, recent_load; best first."})
+
+
+class SpotAssignment(Strict):
+    # a string, not fields.UUID: the loaded value travels over RPC as JSON
+    volunteer_id = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", error="Not a valid UUID."))
+
+
+class SpotCompletion(Strict):
+    hours = fields.Float(required=True, validate=validate.Range(0.25, 24))
+
+
+class SpotCancellation(Strict):
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=500), NOT_BLANK])
+
+
+class MatchingReport(Schema):
+    waiting_residents = fields.Integer(required=True)
+    waiting_by_language = fields.Dict(keys=fields.String(), values=fields.Integer())
+    waiting_by_area = fields.Dict(keys=fields.String(), values=fields.Integer())
+    supply_and_demand_by_language = fields.Dict(keys=fields.String(), values=fields.Dict())
+    available_partners = fields.Integer()
+    pairings_by_state = fields.Dict(keys=fields.String(), values=fields.Integer())
+    completion_rate = fields.Float(allow_none=True)
+    average_days_to_match = fields.Float(allow_none=True)
+    spot_requests_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    spot_hours = fields.Float()

@@ -1,0 +1,129 @@
+"""Participant profiles and the closed vocabularies they are written in.
+
+Languages, interests and availability slots come from fixed lists so that each can be packed
+into a bit mask: the scorer then compares whole batches with integer AND/OR and a popcount
+instead of Python set operations per pair. Anything outside a list is refused at the door
+(`InvalidInput`), never silently ignored, because a misspelt language would quietly make a
+family unmatchable.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+# ISO 639-1 codes of the languages JII's residents and partners speak (largest resident groups
+# in Tokyo first). At most 64: a participant's languages at each level fit one uint64.
+LANGUAGES: tuple[str, ...] = (
+    "ja", "en", "zh", "ko", "vi", "ne", "tl", "pt", "es", "id", "th", "my", "si", "bn", "hi",
+    "ur", "mn", "fr", "de", "ru", "uk", "ar", "fa", "tr", "ms", "km", "lo", "it", "ta", "pa",
+    "uz", "ps", "am", "sw", "pl", "nl", "sv", "he", "te", "ml", "kk", "ky", "tg", "ka", "hy",
+    "ro", "cs", "el", "hu", "fi", "da", "no", "yo", "ha", "ig", "so", "dz", "ceb",
+)
+LANGUAGE_INDEX = {code: i for i, code in enumerate(LANGUAGES)}
+
+# Ordered levels; a language is "workable" for a pairing from conversational up.
+LEVELS: dict[str, int] = {"basic": 1, "conversational": 2, "fluent": 3, "native": 4}
+MAX_LEVEL = 4
+WORKABLE_LEVEL = LEVELS["conversational"]
+
+INTERESTS: tuple[str, ...] = (
+    "cooking", "parks", "shopping", "festivals", "sports", "music", "crafts", "reading",
+    "hiking", "games", "travel", "languages", "gardening", "art", "tea-ceremony", "anime",
+    "photography", "cycling", "museums", "cafes", "movies", "dance", "volunteering", "religion",
+    "technology", "fashion", "fishing", "camping", "onsen", "baking", "swimming", "calligraphy",
+)
+INTEREST_INDEX = {name: i for i, name in enumerate(INTERESTS)}
+
+# A week in 21 slots: seven days × morning, afternoon, evening ("sat-morning").
+DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PARTS: tuple[str, ...] = ("morning", "afternoon", "evening")
+SLOTS: tuple[str, ...] = tuple(f"{day}-{part}" for day in DAYS for part in PARTS)
+SLOT_INDEX = {name: i for i, name in enumerate(SLOTS)}
+
+GENDERS: tuple[str, ...] = ("female", "male", "nonbinary")
+GENDER_CODE = {None: 0, **{name: i + 1 for i, name in enumerate(GENDERS)}}
+
+MAX_CHILD_AGE = 17  # children's ages are 0..17; one bit each
+# A partner who raised (or works with) a child of age a can advise on ages a±2.
+EXPERIENCE_SPREAD_YEARS = 2
+
+ROLES = ("resident", "partner", "volunteer")
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name_ja: str
+    name_en: str
+    kind: str  # ward, city, town, village (Tokyo's 62) or nearby (neighbouring prefectures)
+    lat: float
+    lon: float
+
+
+@cache
+def areas() -> dict[str, Area]:
+    """The areas the service knows, from the table shipped with it (approximate centroids)."""
+    path = Path(__file__).with_name("data") / "areas.csv"
+    with path.open(encoding="utf-8") as handle:
+        return {
+            row["code"]: Area(row["code"], row["name_ja"], row["name_en"], row["kind"],
+                              float(row["lat"]), float(row["lon"]))
+            for row in csv.DictReader(handle)
+        }
+
+
+@dataclass
+class Profile:
+    """What matching knows about one participant; the same shape for every role.
+
+    `experience_ages` is a partner's experience with children (own children's ages, or ages
+    they have cared for); `capacity` is how many families a partner takes at once.
+    `preferences` holds optional requirements: `partner_gender`, `max_distance_km`, and for a
+    partner `max_children`.
+    """
+
+    id: str
+    role: str
+    languages: dict[str, int]
+    lat: float
+    lon: float
+    area: str = ""
+    gender: str | None = None
+    household_size: int = 1
+    children_ages: list[int] = field(default_factory=list)
+    experience_ages: list[int] = field(default_factory=list)
+    interests: list[str] = field(default_factory=list)
+    slots: list[str] = field(default_factory=list)
+    preferences: dict = field(default_factory=dict)
+    cleared: bool = False
+    capacity: int = 1
+    waiting_runs: int = 0
+    waiting_days: float = 0.0
+
+
+def language_masks(languages: dict[str, int]) -> list[int]:
+    """Bit masks of the languages spoken at least at level 1, 2, 3 and 4."""
+    masks = [0] * MAX_LEVEL
+    for code, level in languages.items():
+        bit = 1 << LANGUAGE_INDEX[code]
+        for k in range(level):
+            masks[k] |= bit
+    return masks
+
+
+def bits(names: list[str] | set[str], index: dict[str, int]) -> int:
+    mask = 0
+    for name in names:
+        mask |= 1 << index[name]
+    return mask
+
+
+def age_mask(ages: list[int], spread: int = 0) -> int:
+    mask = 0
+    for age in ages:
+        for a in range(max(0, age - spread), min(MAX_CHILD_AGE, age + spread) + 1):
+            mask |= 1 << a
+    return mask

@@ -1,0 +1,203 @@
+"""What the matching service accepts over RPC. The gateway checks the shape; this is the rule
+(vocabularies, ranges), answered as `InvalidInput` with field errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
+from servicekit import errors
+
+from matching.profiles import GENDERS, INTERESTS, LANGUAGE_INDEX, LEVELS, SLOT_INDEX, areas
+
+LOCALE = validate.Regexp(r"^(ja|en|ne)([-_][A-Za-z0-9]{2,8})*$",
+                         error="Must be ja, en or ne, optionally with a region.")
+NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
+CLOSE_REASONS = ("moved", "lack_of_contact", "needs_changed", "safeguarding", "other")
+SPOT_KINDS = ("city_hall", "nursery_enrolment", "hospital", "school", "language_support",
+              "other")
+
+
+def language_of(tag: str) -> str:
+    return tag.replace("_", "-").split("-", 1)[0].lower()
+
+
+class LanguageSkill(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.OneOf(
+        list(LANGUAGE_INDEX), error="Unknown language; use an ISO 639-1 code such as 'ne'."))
+    level = fields.String(required=True, validate=validate.OneOf(list(LEVELS)))
+
+
+class Coordinates(Schema):
+    class Meta:
+        unknown = RAISE
+
+    lat = fields.Float(required=True, validate=validate.Range(20, 46))
+    lon = fields.Float(required=True, validate=validate.Range(122, 154))
+
+
+class Preferences(Schema):
+    class Meta:
+        unknown = RAISE
+
+    partner_gender = fields.String(validate=validate.OneOf(GENDERS), allow_none=True)
+    max_distance_km = fields.Float(validate=validate.Range(1, 200), allow_none=True)
+    max_children = fields.Integer(strict=True, validate=validate.Range(0, 10), allow_none=True)
+
+
+AGE = fields.Integer(strict=True, validate=validate.Range(0, 17, error="Ages are 0 to 17."))
+
+
+def _known(vocabulary: dict[str, int] | tuple[str, ...], what: str, example: str):
+    def check(values: list[str]) -> None:
+        bad = sorted({v for v in values if v not in vocabulary})
+        if bad:
+            raise ValidationError(f"unknown {what}: {', '.join(bad)} (e.g. {example!r})")
+        if len(set(values)) != len(values):
+            raise ValidationError(f"a {what} is listed twice")
+
+    return check
+
+
+class Application(Schema):
+    """A resident's, partner's or volunteer's application; the role comes from the route."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK])
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=LOCALE)
+    gender = fields.String(validate=validate.OneOf(GENDERS), allow_none=True)
+    area = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    coordinates = fields.Nested(Coordinates)
+    languages = fields.List(fields.Nested(LanguageSkill), required=True,
+                            validate=validate.Length(min=1, max=10))
+    household_size = fields.Integer(strict=True, load_default=1,
+                                    validate=validate.Range(1, 20))
+    children_ages = fields.List(AGE, load_default=list, validate=validate.Length(max=10))
+    experience_ages = fields.List(AGE, load_default=list, validate=validate.Length(max=10))
+    interests = fields.List(fields.String(), load_default=list,
+                            validate=[validate.Length(max=20),
+                                      _known(INTERESTS, "interest", "cooking")])
+    slots = fields.List(fields.String(), required=True,
+                        validate=[validate.Length(min=1, max=21),
+                                  _known(SLOT_INDEX, "slot", "sat-morning")])
+    preferences = fields.Nested(Preferences, load_default=dict)
+    capacity = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 3))
+
+    @validates("languages")
+    def _distinct_languages(self, value: list[dict], **_: Any) -> None:
+        codes = [skill.get("code") for skill in value if isinstance(skill, dict)]
+        if len(set(codes)) != len(codes):
+            raise ValidationError("a language is listed twice")
+
+    @validates_schema
+    def _area_known_or_placed(self, data: dict, **_: Any) -> None:
+        # An area outside the shipped table is accepted only with its coordinates.
+        if "area" in data and data["area"] not in areas() and "coordinates" not in data:
+            raise ValidationError(
+                "unknown area; use a municipality code such as 'shinjuku' or give coordinates",
+                "area")
+
+    @post_load
+    def _normalise(self, data: dict, **_: Any) -> dict:
+        data["locale"] = language_of(data["locale"])
+        data["name"] = data["name"].strip()
+        data["languages"] = {s["code"]: LEVELS[s["level"]] for s in data["languages"]}
+        if "coordinates" not in data:
+            known = areas()[data["area"]]
+            data["coordinates"] = {"lat": known.lat, "lon": known.lon}
+        data["preferences"] = {k: v for k, v in data["preferences"].items() if v is not None}
+        return data
+
+
+class Approval(Schema):
+    class Meta:
+        unknown = RAISE
+
+    capacity = fields.Integer(strict=True, validate=validate.Range(0, 3))
+
+
+class Closing(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=validate.OneOf(CLOSE_REASONS))
+    note = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+class Checkin(Schema):
+    class Meta:
+        unknown = RAISE
+
+    met_on = fields.Date(allow_none=True)
+    note = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+class Response(Schema):
+    class Meta:
+        unknown = RAISE
+
+    token = fields.String(required=True, validate=validate.Length(min=10, max=2000))
+    answer = fields.String(required=True, validate=validate.OneOf(["accept", "decline"]))
+
+
+class SpotRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK])
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=LOCALE)
+    kind = fields.String(required=True, validate=validate.OneOf(SPOT_KINDS))
+    starts_at = fields.AwareDateTime(required=True)
+    area = fields.String(required=True, validate=validate.OneOf(
+        list(areas()), error="unknown area; use a municipality code such as 'shinjuku'"))
+    languages = fields.List(fields.String(), required=True,
+                            validate=[validate.Length(min=1, max=5),
+                                      _known(LANGUAGE_INDEX, "language", "ne")])
+    note = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+    @post_load
+    def _normalise(self, data: dict, **_: Any) -> dict:
+        data["locale"] = language_of(data["locale"])
+        return data
+
+
+class SpotAssignment(Schema):
+    class Meta:
+        unknown = RAISE
+
+    volunteer_id = fields.UUID(required=True)
+
+
+class SpotCompletion(Schema):
+    class Meta:
+        unknown = RAISE
+
+    hours = fields.Float(required=True, validate=validate.Range(0.25, 24))
+
+
+class SpotCancellation(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=500), NOT_BLANK])
+
+
+def load(schema: Schema, request: Any, what: str) -> dict:
+    """Validate an RPC payload, or raise `InvalidInput` with marshmallow's field errors."""
+    return errors.load_request(schema, request, f"the {what} is not valid")

@@ -1,0 +1,169 @@
+"""Spot Otonari-san: one-time help from a volunteer (city hall, nursery, hospital, ...).
+
+    open ─▶ assigned ─▶ completed (hours logged)
+      └───────┴──────▶ cancelled
+
+Volunteers are ranked with the same vectorised terms as Family Friend pairings (language,
+distance, availability) plus their recent load, so the same few volunteers are not asked
+every time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import psycopg
+from servicekit import errors
+from servicekit.events.outbox import OutboxWriter
+
+from matching import participants
+from matching.participants import iso, person
+from matching.profiles import MAX_LEVEL, PARTS, Profile, areas
+from matching.scoring import (
+    Settings,
+    availability_term,
+    distance_km,
+    distance_term,
+    language_term,
+    no_workable_language,
+    side_of,
+    too_far,
+)
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+LOAD_WINDOW = timedelta(days=30)
+SPOT_WEIGHTS = {"language": 3.0, "distance": 2.0, "availability": 2.0, "load": 1.0}
+
+
+def slot_of(moment: datetime) -> str:
+    """The weekly slot a meeting falls in, in Tokyo time ("sat-morning")."""
+    local = moment.astimezone(TOKYO)
+    part = PARTS[0] if local.hour < 12 else PARTS[1] if local.hour < 17 else PARTS[2]
+    return f"{local.strftime('%a').lower()}-{part}"
+
+
+def _row(conn: psycopg.Connection, request_id: str, lock: bool = True) -> dict[str, Any]:
+    try:
+        uuid.UUID(str(request_id))
+    except ValueError:
+        raise errors.NotFound("no such spot request") from None
+    row = conn.execute("SELECT * FROM spot_requests WHERE id = %s"
+                       + (" FOR UPDATE" if lock else ""), (request_id,)).fetchone()
+    if row is None:
+        raise errors.NotFound("no such spot request")
+    return row
+
+
+def _event(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "spot_request_id": str(row["id"]), "kind": row["kind"],
+        "starts_at": iso(row["starts_at"]), "area": row["area"],
+        "languages": list(row["languages"]),
+        "requester": {"name": row["name"], "email": row["email"], "locale": row["locale"]},
+    }
+
+
+def view(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(row["id"]), "status": row["status"], "kind": row["kind"],
+            "starts_at": iso(row["starts_at"]), "area": row["area"],
+            "languages": list(row["languages"]),
+            "volunteer_id": str(row["volunteer_id"]) if row["volunteer_id"] else None,
+            "hours": float(row["hours"]) if row["hours"] is not None else None}
+
+
+def create(conn: psycopg.Connection, outbox: OutboxWriter, data: dict, now: datetime
+           ) -> dict[str, Any]:
+    area = areas()[data["area"]]
+    row = conn.execute(
+        """INSERT INTO spot_requests (id, kind, starts_at, area, lat, lon, languages, name,
+                                      email, locale, note, created_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
+        (str(uuid.uuid4()), data["kind"], data["starts_at"], data["area"], area.lat, area.lon,
+         data["languages"], data["name"], data["email"], data["locale"], data.get("note"), now),
+    ).fetchone()
+    outbox.add(conn, "spot_request_created", _event(row))
+    return view(row)
+
+
+def candidates(conn: psycopg.Connection, request_id: str, settings: Settings, now: datetime,
+               limit: int = 10) -> list[dict[str, Any]]:
+    """Volunteers who can help, best first, each with their score breakdown."""
+    request = _row(conn, request_id, lock=False)
+    volunteers = conn.execute(
+        """SELECT v.*, (SELECT count(*) FROM spot_requests s WHERE s.volunteer_id = v.id
+                        AND s.assigned_at > %s AND s.status <> 'cancelled') AS recent_load
+           FROM participants v
+           WHERE v.role = 'volunteer' AND v.status = 'approved' AND v.cleared""",
+        (now - LOAD_WINDOW,),
+    ).fetchall()
+    if not volunteers:
+        return []
+    # The request as a one-row side: its languages at the top level, so the language term is
+    # the volunteer's best level in any language the resident speaks.
+    asked = side_of([Profile(
+        id=str(request["id"]), role="resident", lat=request["lat"], lon=request["lon"],
+        languages={code: MAX_LEVEL for code in request["languages"]},
+        slots=[slot_of(request["starts_at"])],
+    )]).as_column()
+    offered = side_of([participants.profile_of(v, now) for v in volunteers]).as_row()
+    distance = distance_km(asked, offered)
+    feasible = ~(no_workable_language(asked, offered) | too_far(asked, offered, settings,
+                                                                  distance))[0]
+    terms = {
+        "language": language_term(asked, offered)[0],
+        "distance": distance_term(asked, offered, settings, distance)[0],
+        "availability": availability_term(asked, offered)[0],
+        "load": 1.0 / (1.0 + np.array([v["recent_load"] for v in volunteers], dtype=float)),
+    }
+    total = sum(SPOT_WEIGHTS[k] * v for k, v in terms.items()) / sum(SPOT_WEIGHTS.values())
+    order = [int(j) for j in np.argsort(-total, kind="stable") if feasible[j]][:limit]
+    return [{"volunteer_id": str(volunteers[j]["id"]), "name": volunteers[j]["name"],
+             "score": round(float(total[j]), 4),
+             "breakdown": {k: round(float(v[j]), 4) for k, v in terms.items()},
+             "recent_load": volunteers[j]["recent_load"]} for j in order]
+
+
+def accept(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, volunteer_id: str,
+           now: datetime) -> dict[str, Any]:
+    """A volunteer takes the request (staff record it on their word)."""
+    row = _row(conn, request_id)
+    if row["status"] != "open":
+        raise errors.Conflict(f"the spot request is {row['status']}")
+    volunteer = participants.get(conn, volunteer_id)
+    if volunteer["role"] != "volunteer" or not volunteer["cleared"]:
+        raise errors.Conflict("only a cleared volunteer can take a spot request")
+    row = conn.execute(
+        """UPDATE spot_requests SET status = 'assigned', volunteer_id = %s, assigned_at = %s
+           WHERE id = %s RETURNING *""", (volunteer_id, now, request_id)).fetchone()
+    outbox.add(conn, "spot_request_assigned", {**_event(row), "volunteer": person(volunteer)})
+    return view(row)
+
+
+def complete(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, hours: float,
+             now: datetime) -> dict[str, Any]:
+    row = _row(conn, request_id)
+    if row["status"] != "assigned":
+        raise errors.Conflict(f"the spot request is {row['status']}")
+    row = conn.execute(
+        """UPDATE spot_requests SET status = 'completed', hours = %s, finished_at = %s
+           WHERE id = %s RETURNING *""", (hours, now, request_id)).fetchone()
+    volunteer = participants.get(conn, row["volunteer_id"])
+    outbox.add(conn, "spot_request_completed", {**_event(row), "volunteer": person(volunteer),
+                                                "hours": float(row["hours"])})
+    return view(row)
+
+
+def cancel(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, reason: str,
+           now: datetime) -> dict[str, Any]:
+    row = _row(conn, request_id)
+    if row["status"] not in ("open", "assigned"):
+        raise errors.Conflict(f"the spot request is {row['status']}")
+    row = conn.execute(
+        """UPDATE spot_requests SET status = 'cancelled', cancel_reason = %s, finished_at = %s
+           WHERE id = %s RETURNING *""", (reason, now, request_id)).fetchone()
+    outbox.add(conn, "spot_request_cancelled", {**_event(row), "reason": reason})
+    return view(row)

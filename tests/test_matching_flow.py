@@ -1,0 +1,155 @@
+"""End to end through the gateway: applications, a batch run, a pairing accepted by signed
+links and completed six months later by the service's timer, a spot request, and bad input
+answered as problem+json."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+from gateway.auth import issue_token
+from gateway.service import GatewayService
+from matching.clock import Clock, MovableClock
+from matching.service import MatchingService
+from nameko.testing.utils import get_container, get_extension
+from servicekit.testing import free_port, query, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def clock():
+    return MovableClock(datetime(2026, 4, 1, tzinfo=UTC))
+
+
+@pytest.fixture
+def platform(runner_factory, service_config, make_database, gateway_database, clock):
+    address = f"127.0.0.1:{free_port()}"
+    matching = service_config(
+        make_database("matching", ROOT / "services/matching/migrations"),
+        PAIRING_LINK_SECRET="end-to-end-pairing-link-secret-0123456789",
+        PUBLIC_SITE_URL="https://jii.example.org", MATCHING_TICK_SECONDS=0.2,
+    )
+    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
+                             RPC_TIMEOUT_SECONDS=10)
+    runner = runner_factory(matching, MatchingService)
+    get_extension(get_container(runner, MatchingService), Clock).source = clock
+    runner.start()
+    runner_factory(gateway, GatewayService).start()
+    token = issue_token(gateway["STAFF_TOKEN_SECRET"], "staff@jii.example.org", "staff")
+    return {"url": f"http://{address}", "db": matching["DATABASE_URL"],
+            "staff": {"Authorization": f"Bearer {token}"},
+            "secret": gateway["STAFF_TOKEN_SECRET"]}
+
+
+def post(platform, path, body=None, staff=False):
+    return requests.post(f"{platform['url']}{path}", json=body if body is not None else {},
+                         headers=platform["staff"] if staff else {}, timeout=30)
+
+
+def get(platform, path):
+    return requests.get(f"{platform['url']}{path}", headers=platform["staff"], timeout=30)
+
+
+RESIDENT = {
+    "name": "Maya Gurung", "email": "maya@example.org", "locale": "ne-NP", "area": "nakano",
+    "languages": [{"code": "ne", "level": "native"}, {"code": "en", "level": "fluent"}],
+    "household_size": 3, "children_ages": [2, 5], "interests": ["cooking", "parks"],
+    "slots": ["sat-morning", "sun-afternoon"],
+}
+PARTNER = {
+    "name": "Sato Yuki", "email": "yuki@example.org", "locale": "ja", "area": "shinjuku",
+    "gender": "female", "languages": [{"code": "ja", "level": "native"},
+                                      {"code": "en", "level": "conversational"}],
+    "experience_ages": [3, 6], "interests": ["cooking"], "slots": ["sat-morning"],
+}
+
+
+def token_in(url: str) -> str:
+    return parse_qs(urlparse(url).query)["token"][0]
+
+
+def test_a_family_is_paired_accepts_by_link_and_completes_six_months_later(platform, clock):
+    resident = post(platform, "/api/applications/residents", RESIDENT)
+    partner = post(platform, "/api/applications/partners", PARTNER)
+    assert (resident.status_code, partner.status_code) == (201, 201), resident.text
+    for applicant in (resident, partner):
+        approved = post(platform, f"/api/staff/participants/{applicant.json()['id']}/approve",
+                        staff=True)
+        assert approved.status_code == 200, approved.text
+
+    run = post(platform, "/api/staff/matching/runs", staff=True)
+    assert run.status_code == 201, run.text
+    [proposal] = run.json()["proposals"]
+    assert proposal["breakdown"]["children"] == 1.0
+    offered = post(platform, f"/api/staff/pairings/{proposal['pairing_id']}/approve",
+                   staff=True)
+    assert offered.json()["state"] == "offered"
+
+    [offer] = query(platform["db"], "SELECT envelope->'data' AS d FROM outbox "
+                                    "WHERE routing_key = 'pairing_offered'")
+    links = offer["d"]
+    assert links["resident"]["locale"] == "ne" and links["partner"]["name"] == "Sato Yuki"
+    for side in ("resident", "partner"):
+        token = token_in(links[side]["accept_url"])
+        answered = post(platform, "/api/pairing-responses", {"token": token, "answer": "accept"})
+        assert answered.status_code == 200, answered.text
+    assert answered.json()["state"] == "active"
+
+    pairing_path = f"/api/staff/pairings/{proposal['pairing_id']}"
+    checkin = post(platform, f"{pairing_path}/checkins", {"met_on": "2026-04-20"}, staff=True)
+    assert checkin.status_code == 201, checkin.text
+    ends_at = datetime.fromisoformat(get(platform, pairing_path).json()["ends_at"])
+    assert ends_at == datetime(2026, 10, 1, tzinfo=UTC)
+
+    clock.now = ends_at  # the service's own timer notices
+    wait_until(lambda: get(platform, pairing_path).json()["state"] == "completed",
+               message="the timer to complete the pairing")
+    report = get(platform, "/api/staff/reports/matching").json()
+    assert report["pairings_by_state"] == {"completed": 1}
+    assert report["completion_rate"] == 1.0
+
+
+def test_a_spot_request_through_the_gateway_from_creation_to_completion(platform):
+    volunteer = post(platform, "/api/applications/volunteers", {**PARTNER, "name": "Kenji"})
+    post(platform, f"/api/staff/participants/{volunteer.json()['id']}/approve", staff=True)
+    created = post(platform, "/api/spot-requests", {
+        "name": "Maya Gurung", "email": "maya@example.org", "locale": "ne", "kind": "hospital",
+        "starts_at": "2026-04-11T10:00:00+09:00", "area": "shinjuku", "languages": ["en"]})
+    assert created.status_code == 201, created.text
+    spot = f"/api/staff/spot-requests/{created.json()['id']}"
+    [candidate] = get(platform, f"{spot}/candidates").json()["candidates"]
+    assert candidate["volunteer_id"] == volunteer.json()["id"]
+    assert post(platform, f"{spot}/accept", {"volunteer_id": candidate["volunteer_id"]},
+                staff=True).json()["status"] == "assigned"
+    done = post(platform, f"{spot}/complete", {"hours": 3}, staff=True)
+    assert (done.json()["status"], done.json()["hours"]) == ("completed", 3.0)
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"languages": [{"code": "xx", "level": "fluent"}]}, "languages"),
+    ({"area": "atlantis"}, "area"),
+    ({"slots": ["saturday"]}, "slots"),
+    ({"slots": [7]}, "slots.0"),
+    ({"children_ages": [3, 18]}, "children_ages.1"),
+    ({"household_size": 0}, "household_size"),
+])
+def test_bad_applications_are_400_problems_naming_the_field(platform, change, field):
+    response = post(platform, "/api/applications/residents", {**RESIDENT, **change})
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert any(key == field or key.startswith(f"{field}.") for key in response.json()["errors"])
+    assert query(platform["db"], "SELECT count(*) AS n FROM participants")[0]["n"] == 0
+
+
+def test_staff_routes_refuse_missing_and_wrong_role_tokens(platform):
+    assert requests.post(f"{platform['url']}/api/staff/matching/runs", timeout=10
+                         ).status_code == 401
+    consultant = issue_token(platform["secret"], "c@jii.example.org", "consultant")
+    response = requests.post(f"{platform['url']}/api/staff/matching/runs", timeout=10,
+                             headers={"Authorization": f"Bearer {consultant}"})
+    assert response.status_code == 403
+    assert query(platform["db"], "SELECT count(*) AS n FROM matching_runs")[0]["n"] == 0
