@@ -1,5 +1,143 @@
-"""Events published by the programs service."""
+"""Events published by the programs service.
 
-from marshmallow import Schema
+Class events carry the guardian (name, e-mail, locale) and consultation events the resident and
+the expert, so notifications can write to each in their language without asking programs.
+Children are named by first name only: nothing else about a child leaves the service.
+"""
 
-SCHEMAS: dict[tuple[str, int], type[Schema]] = {}
+from marshmallow import Schema, fields, validate
+
+TOPICS = ("residence_visa", "work", "housing", "child_rearing_education", "medical",
+          "tax_pension", "other")
+URGENCIES = ("low", "normal", "high", "urgent")
+CONSULTATION_OUTCOMES = ("resolved", "referred", "closed")
+
+
+def _text(max_length: int = 200) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
+
+
+def _locale() -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=2, max=35))
+
+
+class Guardian(Schema):
+    name = _text()
+    email = fields.Email(required=True)
+    locale = _locale()
+
+
+class ClassRef(Schema):
+    class_id = fields.UUID(required=True)
+    title = _text()
+    venue = _text()
+    schedule = _text(500)
+
+
+class EnrollmentEvent(Schema):
+    enrollment_id = fields.UUID(required=True)
+    class_ = fields.Nested(ClassRef, required=True, data_key="class")
+    child_first_name = _text()
+    guardian = fields.Nested(Guardian, required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+
+
+class EnrollmentConfirmed(EnrollmentEvent):
+    pass
+
+
+class EnrollmentWaitlisted(EnrollmentEvent):
+    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class EnrollmentPromoted(EnrollmentEvent):
+    pass
+
+
+class EnrollmentWithdrawn(EnrollmentEvent):
+    previous_status = fields.String(required=True,
+                                    validate=validate.OneOf(["confirmed", "waitlisted"]))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class SessionHeld(Schema):
+    session_id = fields.UUID(required=True)
+    class_ = fields.Nested(ClassRef, required=True, data_key="class")
+    session_number = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    held_at = fields.AwareDateTime(required=True)
+    attended = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    enrolled = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    # Attendance may be corrected; the highest revision of a session is the one that counts.
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class Resident(Schema):
+    name = _text()
+    email = fields.Email(required=True)
+    locale = _locale()
+
+
+class Expert(Schema):
+    expert_id = fields.UUID(required=True)
+    name = _text()
+    email = fields.Email(required=True)
+    locale = _locale()
+
+
+class ConsultationEvent(Schema):
+    consultation_id = fields.UUID(required=True)
+    topic = fields.String(required=True, validate=validate.OneOf(TOPICS))
+    language = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+    resident = fields.Nested(Resident, required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+
+
+class ConsultationOpened(ConsultationEvent):
+    pass
+
+
+class ConsultationAssigned(ConsultationEvent):
+    expert = fields.Nested(Expert, required=True)
+
+
+class ConsultationStarted(ConsultationEvent):
+    expert = fields.Nested(Expert, required=True)
+
+
+class ConsultationResolved(ConsultationEvent):
+    """The case ended: resolved, referred elsewhere, or closed without a resolution."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(CONSULTATION_OUTCOMES))
+    opened_at = fields.AwareDateTime(required=True)
+
+
+class ImpactUpdated(Schema):
+    """One month's public figures, sent when they changed (at most once per interval)."""
+
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
+    residents_supported = fields.Integer(required=True, strict=True)
+    pairings_completed = fields.Integer(required=True, strict=True)
+    spot_requests_done = fields.Integer(required=True, strict=True)
+    children_enrolled = fields.Integer(required=True, strict=True)
+    sessions_held = fields.Integer(required=True, strict=True)
+    attendances = fields.Integer(required=True, strict=True)
+    consultations_resolved = fields.Integer(required=True, strict=True)
+    yen_raised = fields.Integer(required=True, strict=True)
+    yen_raised_by_source = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True),
+                                       required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+SCHEMAS = {
+    ("class_enrollment_confirmed", 1): EnrollmentConfirmed,
+    ("class_enrollment_waitlisted", 1): EnrollmentWaitlisted,
+    ("class_enrollment_promoted", 1): EnrollmentPromoted,
+    ("class_enrollment_withdrawn", 1): EnrollmentWithdrawn,
+    ("class_session_held", 1): SessionHeld,
+    ("consultation_opened", 1): ConsultationOpened,
+    ("consultation_assigned", 1): ConsultationAssigned,
+    ("consultation_started", 1): ConsultationStarted,
+    ("consultation_resolved", 1): ConsultationResolved,
+    ("impact_updated", 1): ImpactUpdated,
+}

@@ -1,21 +1,320 @@
-"""The programs service. Its domain arrives with its own issue; for now it starts, owns its database
-and outbox, and answers a ping so the gateway's readiness check covers it."""
+"""The programs service's entrypoints: the catalog, Hanamaru classes, consultations and the
+impact ledger.
 
+Entrypoints stay thin: they validate (`schemas`), check the caller's role, open the one
+transaction of the unit of work and hand it to the domain modules beside this one. Roles are
+checked here as well as in the gateway, so that no other RPC caller reaches staff operations
+or case notes by accident.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
+from nameko.timer import Timer
+from servicekit import errors
 from servicekit.db import Database
-from servicekit.events import OutboxRelay
+from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
+
+from programs import catalog, classes, consultations, impact
+from programs.schemas import (
+    AssignRequest,
+    AttendanceRequest,
+    CaseNoteRequest,
+    ClassRequest,
+    ConsultationRequest,
+    EnrollmentRequest,
+    ExpertRequest,
+    FollowUpRequest,
+    ImpactQuery,
+    StatusRequest,
+    WithdrawRequest,
+    load,
+)
+
+CLASS_ROLES = ("admin", "staff")
+CASE_ROLES = ("admin", "staff", "consultant")
+# Case notes are confidential: staff who run the office do not read them.
+NOTE_ROLES = ("admin", "consultant")
+DEFAULT_IMPACT_INTERVAL_SECONDS = 3600.0
+
+
+class Caller(DependencyProvider):
+    """Who is calling, as the gateway put it in the RPC context after checking the token."""
+
+    def get_dependency(self, worker_ctx) -> dict[str, str | None]:
+        return {"subject": worker_ctx.data.get("staff_subject"),
+                "role": worker_ctx.data.get("staff_role")}
+
+
+class ConfiguredTimer(Timer):
+    """A timer whose interval comes from the config (`key`), read when the service starts."""
+
+    def __init__(self, key: str, default: float, **kwargs: Any):
+        super().__init__(default, **kwargs)
+        self.key = key
+
+    def setup(self) -> None:
+        self.interval = float(self.container.config.get(self.key, self.interval))
+
+
+configured_timer = ConfiguredTimer.decorator
 
 
 class ProgramsService:
     name = "programs"
 
     db = Database()
+    outbox = Outbox()
     relay = OutboxRelay()
     log = LogContext()
+    config = Config()
+    caller = Caller()
 
     @rpc
     def ping(self) -> dict:
         with self.db.transaction() as conn:
             conn.execute("SELECT 1")
         return {"service": self.name, "ok": True}
+
+    # -- catalog -----------------------------------------------------------------------------
+
+    @rpc
+    def program_catalog(self, lang: str | None = None) -> dict:
+        if lang is not None and not isinstance(lang, str):
+            raise errors.InvalidInput("lang must be a language tag", {"lang": ["not valid"]})
+        return catalog.catalog(lang)
+
+    # -- Hanamaru classes --------------------------------------------------------------------
+
+    @rpc
+    def list_classes(self) -> list[dict]:
+        with self.db.transaction() as conn:
+            return classes.open_classes(conn)
+
+    @rpc
+    def create_class(self, request: dict) -> dict:
+        actor = self._require(CLASS_ROLES)
+        data = load(ClassRequest(), request, "the class is not valid")
+        with self.db.transaction() as conn:
+            created = classes.create_class(conn, data, actor)
+        self.log.info("class created", class_id=created["id"], capacity=created["capacity"])
+        return created
+
+    @rpc
+    def enroll_child(self, class_id: str, request: dict) -> dict:
+        data = load(EnrollmentRequest(), request, "the enrolment is not valid")
+        with self.db.transaction() as conn:
+            result = classes.enroll(conn, self.outbox, _uuid_or_404(class_id, "class"), data)
+        self.log.info("child enrolled", class_id=result["class_id"], enrollment_id=result["id"],
+                      status=result["status"])
+        return result
+
+    @rpc
+    def class_roster(self, class_id: str) -> dict:
+        self._require(CLASS_ROLES)
+        with self.db.transaction() as conn:
+            return classes.roster(conn, _uuid_or_404(class_id, "class"))
+
+    @rpc
+    def withdraw_enrollment(self, class_id: str, enrollment_id: str, request: dict) -> dict:
+        self._require(CLASS_ROLES)
+        data = load(WithdrawRequest(), request, "the withdrawal is not valid")
+        with self.db.transaction() as conn:
+            result = classes.withdraw(conn, self.outbox, _uuid_or_404(class_id, "class"),
+                                      _uuid_or_404(enrollment_id, "enrollment"), data["reason"])
+        self.log.info("enrolment withdrawn", enrollment_id=result["id"],
+                      promoted=result["promoted"])
+        return result
+
+    @rpc
+    def record_attendance(self, class_id: str, session_id: str, request: dict) -> dict:
+        self._require(CLASS_ROLES)
+        data = load(AttendanceRequest(), request, "the attendance is not valid")
+        with self.db.transaction() as conn:
+            result = classes.record_attendance(
+                conn, self.outbox, _uuid_or_404(class_id, "class"),
+                _uuid_or_404(session_id, "session"), [str(p) for p in data["present"]])
+        self.log.info("attendance recorded", session_id=result["session_id"],
+                      attended=result["attended"], revision=result["revision"])
+        return result
+
+    # -- consultations -----------------------------------------------------------------------
+
+    @rpc
+    def open_consultation(self, request: dict) -> dict:
+        data = load(ConsultationRequest(), request, "the consultation request is not valid")
+        with self.db.transaction() as conn:
+            result = consultations.open_case(conn, self.outbox, data)
+        self.log.info("consultation opened", consultation_id=result["id"], topic=data["topic"])
+        return result
+
+    @rpc
+    def add_expert(self, request: dict) -> dict:
+        self._require(("admin",))
+        data = load(ExpertRequest(), request, "the expert is not valid")
+        with self.db.transaction() as conn:
+            return consultations.add_expert(conn, data)
+
+    @rpc
+    def list_experts(self) -> list[dict]:
+        self._require(CASE_ROLES)
+        with self.db.transaction() as conn:
+            return consultations.experts(conn)
+
+    @rpc
+    def consultation(self, consultation_id: str) -> dict:
+        self._require(CASE_ROLES)
+        with self.db.transaction() as conn:
+            return consultations.view(conn, _uuid_or_404(consultation_id, "consultation"))
+
+    @rpc
+    def assign_consultation(self, consultation_id: str, request: dict) -> dict:
+        actor = self._require(CASE_ROLES)
+        data = load(AssignRequest(), request, "the assignment is not valid")
+        with self.db.transaction() as conn:
+            result = consultations.assign(
+                conn, self.outbox, _uuid_or_404(consultation_id, "consultation"),
+                data["expert_id"], actor)
+        self.log.info("consultation assigned", consultation_id=result["id"],
+                      expert_id=result["expert"]["id"])
+        return result
+
+    @rpc
+    def change_consultation_status(self, consultation_id: str, request: dict) -> dict:
+        actor = self._require(CASE_ROLES)
+        data = load(StatusRequest(), request, "the status change is not valid")
+        with self.db.transaction() as conn:
+            result = consultations.change_status(
+                conn, self.outbox, _uuid_or_404(consultation_id, "consultation"),
+                data["status"], data["note"], actor)
+        self.log.info("consultation status changed", consultation_id=result["id"],
+                      status=result["status"])
+        return result
+
+    @rpc
+    def add_follow_up(self, consultation_id: str, request: dict) -> dict:
+        actor = self._require(CASE_ROLES)
+        data = load(FollowUpRequest(), request, "the follow-up is not valid")
+        with self.db.transaction() as conn:
+            return consultations.add_follow_up(
+                conn, _uuid_or_404(consultation_id, "consultation"), data["due_on"],
+                data["what"], actor)
+
+    @rpc
+    def complete_follow_up(self, consultation_id: str, follow_up_id: str) -> dict:
+        self._require(CASE_ROLES)
+        with self.db.transaction() as conn:
+            return consultations.complete_follow_up(
+                conn, _uuid_or_404(consultation_id, "consultation"),
+                _uuid_or_404(follow_up_id, "follow-up"))
+
+    @rpc
+    def due_follow_ups(self, until: str | None = None) -> list[dict]:
+        self._require(CASE_ROLES)
+        try:
+            day = date.fromisoformat(until) if until else date.today()
+        except (TypeError, ValueError):
+            raise errors.InvalidInput("until must be a date", {"until": ["not a date"]}) from None
+        with self.db.transaction() as conn:
+            return consultations.due_follow_ups(conn, day)
+
+    @rpc
+    def add_case_note(self, consultation_id: str, request: dict) -> dict:
+        actor = self._require(NOTE_ROLES)
+        data = load(CaseNoteRequest(), request, "the note is not valid")
+        with self.db.transaction() as conn:
+            note = consultations.add_note(
+                conn, _uuid_or_404(consultation_id, "consultation"), data["body"], actor)
+        self.log.info("case note added", consultation_id=note["consultation_id"])
+        return note
+
+    @rpc
+    def case_notes(self, consultation_id: str) -> list[dict]:
+        self._require(NOTE_ROLES)
+        with self.db.transaction() as conn:
+            return consultations.notes(conn, _uuid_or_404(consultation_id, "consultation"))
+
+    # -- impact ledger -----------------------------------------------------------------------
+
+    @rpc
+    def impact_figures(self, query: dict | None = None) -> dict:
+        data = load(ImpactQuery(), query or {}, "the impact query is not valid")
+        with self.db.transaction() as conn:
+            return impact.figures(conn, data["from_"], data["to"])
+
+    @configured_timer("IMPACT_TICK_SECONDS", 5.0)
+    def publish_impact(self) -> None:
+        interval = float(self.config.get("IMPACT_UPDATE_INTERVAL_SECONDS",
+                                         DEFAULT_IMPACT_INTERVAL_SECONDS))
+        with self.db.transaction() as conn:
+            emitted = impact.publish_due(conn, self.outbox, interval)
+        if emitted:
+            self.log.info("impact updated", months=emitted)
+
+    def _count(self, event: Envelope) -> None:
+        """Apply an event to the ledger once, in the transaction that records it as seen."""
+        with self.db.transaction() as conn:
+            if not first_time(conn, f"impact:{event.source}.{event.type}", event.id):
+                return
+            impact.record(conn, event.source, event.type, event.data)
+
+    @consume_event("donations", "payment_succeeded")
+    def count_payment(self, event: Envelope) -> None:
+        self._count(event)
+
+    @consume_event("donations", "payment_refunded")
+    def count_refund(self, event: Envelope) -> None:
+        self._count(event)
+
+    @consume_event("matching", "pairing_started")
+    def count_pairing_started(self, event: Envelope) -> None:
+        self._count(event)
+
+    @consume_event("matching", "pairing_completed")
+    def count_pairing_completed(self, event: Envelope) -> None:
+        self._count(event)
+
+    @consume_event("matching", "spot_request_completed")
+    def count_spot_request(self, event: Envelope) -> None:
+        self._count(event)
+
+    @consume_event("programs", "class_enrollment_confirmed")
+    def count_enrollment(self, event: Envelope) -> None:
+        self._count(event)
+
+    @consume_event("programs", "class_enrollment_promoted")
+    def count_promotion(self, event: Envelope) -> None:
+        self._count(event)
+
+    @consume_event("programs", "class_session_held")
+    def count_session(self, event: Envelope) -> None:
+        self._count(event)
+
+    @consume_event("programs", "consultation_opened")
+    def count_consultation_opened(self, event: Envelope) -> None:
+        self._count(event)
+
+    @consume_event("programs", "consultation_resolved")
+    def count_consultation_ended(self, event: Envelope) -> None:
+        self._count(event)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _require(self, roles: tuple[str, ...]) -> str:
+        if self.caller["role"] not in roles:
+            raise errors.Forbidden(f"this needs the role {' or '.join(roles)}")
+        return f"{self.caller['role']}:{self.caller['subject']}"
+
+
+def _uuid_or_404(value: Any, what: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise errors.NotFound(f"no such {what}") from None

@@ -1,0 +1,363 @@
+"""Programs routes: the catalog, Hanamaru classes, consultations and the public impact figures,
+with the staff side of classes (roster, withdrawals, attendance) and of consultations
+(experts, assignment, states, follow-ups, case notes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from gateway.apidoc import ok, problem_response
+from gateway.routes import programs_schemas as ps
+from gateway.web import http, json_response, read_json
+
+CLASS_ROLES = ("admin", "staff")
+CASE_ROLES = ("admin", "staff", "consultant")
+# Case notes are confidential; the programs service checks the role again on its side.
+NOTE_ROLES = ("admin", "consultant")
+
+
+class ProgramRoutes:
+    """Needs a `programs` RPC proxy and `staff` auth on the service."""
+
+    # -- public ------------------------------------------------------------------------------
+
+    @http("GET", "/api/programs")
+    def program_catalog(self, request: Request) -> Response:
+        query = ps.CatalogQuery().load(request.args.to_dict())
+        return json_response(ps.ProgramCatalog().dump(
+            self.programs.program_catalog(query["lang"])))
+
+    @http("GET", "/api/classes")
+    def list_classes(self, request: Request) -> Response:
+        return json_response(ps.ClassList().dump({"classes": self.programs.list_classes()}))
+
+    @http("POST", "/api/classes/<class_id>/enrollments")
+    def enroll_child(self, request: Request, class_id: str) -> Response:
+        enrollment = read_json(request, ps.EnrollmentRequest())
+        created = self.programs.enroll_child(class_id, enrollment)
+        return json_response(ps.EnrollmentCreated().dump(created), status=201)
+
+    @http("POST", "/api/consultations")
+    def open_consultation(self, request: Request) -> Response:
+        consultation = read_json(request, ps.ConsultationRequest())
+        created = self.programs.open_consultation(consultation)
+        return json_response(ps.ConsultationCreated().dump(created), status=201)
+
+    @http("GET", "/api/impact")
+    def impact(self, request: Request) -> Response:
+        query = ps.ImpactQuery().load(request.args.to_dict())
+        figures = self.programs.impact_figures({"from": query["from_"], "to": query["to"]})
+        return json_response(ps.Impact().dump(figures))
+
+    # -- staff: classes ----------------------------------------------------------------------
+
+    @http("POST", "/api/staff/classes")
+    def create_class(self, request: Request) -> Response:
+        self.staff.require(request, *CLASS_ROLES)
+        body = read_json(request, ps.ClassRequest())
+        return json_response(ps.ClassRoster().dump(self.programs.create_class(body)), status=201)
+
+    @http("GET", "/api/staff/classes/<class_id>")
+    def class_roster(self, request: Request, class_id: str) -> Response:
+        self.staff.require(request, *CLASS_ROLES)
+        return json_response(ps.ClassRoster().dump(self.programs.class_roster(class_id)))
+
+    @http("POST", "/api/staff/classes/<class_id>/enrollments/<enrollment_id>/withdraw")
+    def withdraw_enrollment(self, request: Request, class_id: str,
+                            enrollment_id: str) -> Response:
+        self.staff.require(request, *CLASS_ROLES)
+        body = read_json(request, ps.WithdrawRequest())
+        return json_response(ps.Withdrawn().dump(
+            self.programs.withdraw_enrollment(class_id, enrollment_id, body)))
+
+    @http("POST", "/api/staff/classes/<class_id>/sessions/<session_id>/attendance")
+    def record_attendance(self, request: Request, class_id: str, session_id: str) -> Response:
+        self.staff.require(request, *CLASS_ROLES)
+        body = read_json(request, ps.AttendanceRequest())
+        return json_response(ps.AttendanceRecorded().dump(
+            self.programs.record_attendance(class_id, session_id, body)))
+
+    # -- staff: consultations ----------------------------------------------------------------
+
+    @http("POST", "/api/staff/experts")
+    def add_expert(self, request: Request) -> Response:
+        self.staff.require(request, "admin")
+        body = read_json(request, ps.ExpertRequest())
+        return json_response(ps.Expert().dump(self.programs.add_expert(body)), status=201)
+
+    @http("GET", "/api/staff/experts")
+    def list_experts(self, request: Request) -> Response:
+        self.staff.require(request, *CASE_ROLES)
+        return json_response(ps.ExpertList().dump({"experts": self.programs.list_experts()}))
+
+    @http("GET", "/api/staff/consultations/<consultation_id>")
+    def consultation(self, request: Request, consultation_id: str) -> Response:
+        self.staff.require(request, *CASE_ROLES)
+        return json_response(ps.Consultation().dump(
+            self.programs.consultation(consultation_id)))
+
+    @http("POST", "/api/staff/consultations/<consultation_id>/assign")
+    def assign_consultation(self, request: Request, consultation_id: str) -> Response:
+        self.staff.require(request, *CASE_ROLES)
+        body = read_json(request, ps.AssignRequest())
+        return json_response(ps.Consultation().dump(
+            self.programs.assign_consultation(consultation_id, body)))
+
+    @http("POST", "/api/staff/consultations/<consultation_id>/status")
+    def change_consultation_status(self, request: Request, consultation_id: str) -> Response:
+        self.staff.require(request, *CASE_ROLES)
+        body = read_json(request, ps.StatusRequest())
+        return json_response(ps.Consultation().dump(
+            self.programs.change_consultation_status(consultation_id, body)))
+
+    @http("POST", "/api/staff/consultations/<consultation_id>/follow-ups")
+    def add_follow_up(self, request: Request, consultation_id: str) -> Response:
+        self.staff.require(request, *CASE_ROLES)
+        body = read_json(request, ps.FollowUpRequest())
+        return json_response(ps.FollowUp().dump(
+            self.programs.add_follow_up(consultation_id, body)), status=201)
+
+    @http("POST", "/api/staff/consultations/<consultation_id>/follow-ups/<follow_up_id>/done")
+    def complete_follow_up(self, request: Request, consultation_id: str,
+                           follow_up_id: str) -> Response:
+        self.staff.require(request, *CASE_ROLES)
+        return json_response(ps.FollowUp().dump(
+            self.programs.complete_follow_up(consultation_id, follow_up_id)))
+
+    @http("GET", "/api/staff/follow-ups")
+    def due_follow_ups(self, request: Request) -> Response:
+        self.staff.require(request, *CASE_ROLES)
+        query = ps.FollowUpQuery().load(request.args.to_dict())
+        return json_response(ps.FollowUpList().dump(
+            {"follow_ups": self.programs.due_follow_ups(query["until"])}))
+
+    @http("GET", "/api/staff/consultations/<consultation_id>/notes")
+    def case_notes(self, request: Request, consultation_id: str) -> Response:
+        self.staff.require(request, *NOTE_ROLES)
+        return json_response(ps.CaseNoteList().dump(
+            {"notes": self.programs.case_notes(consultation_id)}))
+
+    @http("POST", "/api/staff/consultations/<consultation_id>/notes")
+    def add_case_note(self, request: Request, consultation_id: str) -> Response:
+        self.staff.require(request, *NOTE_ROLES)
+        body = read_json(request, ps.CaseNoteRequest())
+        return json_response(ps.CaseNote().dump(
+            self.programs.add_case_note(consultation_id, body)), status=201)
+
+
+# -- OpenAPI -------------------------------------------------------------------------------------
+
+def _problem(status: int, slug: str, title: str, detail: str) -> dict[str, Any]:
+    return problem_response(detail, {"type": f"/problems/{slug}", "title": title,
+                                     "status": status, "detail": detail})
+
+
+def _path(*names: str) -> list[dict[str, Any]]:
+    return [{"in": "path", "name": name, "required": True,
+             "schema": {"type": "string", "format": "uuid"}} for name in names]
+
+
+def _body(schema: type, example: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema,
+                                                               "example": example}}}
+
+
+STAFF_AUTH = [{"bearerAuth": []}]
+UNAUTHORIZED = _problem(401, "unauthorized", "Unauthorized",
+                        "staff routes need an Authorization: Bearer token")
+FORBIDDEN = _problem(403, "forbidden", "Forbidden", "this needs the role admin or consultant")
+NO_CLASS = _problem(404, "not-found", "Not found", "no such class")
+NO_CASE = _problem(404, "not-found", "Not found", "no such consultation")
+JSON_BODY_ERRORS = {"400": "InvalidInput", "413": "PayloadTooLarge",
+                    "415": "UnsupportedMediaType"}
+SERVER_ERRORS = {"500": "InternalError", "503": "ServiceUnavailable"}
+STAFF_ERRORS = {"401": UNAUTHORIZED, "403": FORBIDDEN, **SERVER_ERRORS}
+
+
+def _staff(operation_id: str, summary: str, responses: dict[str, Any], *,
+           parameters: list[dict[str, Any]] | None = None,
+           body: dict[str, Any] | None = None, tag: str = "staff") -> dict[str, Any]:
+    operation: dict[str, Any] = {"operationId": operation_id, "tags": [tag], "summary": summary,
+                                 "security": STAFF_AUTH,
+                                 "responses": {**responses, **STAFF_ERRORS}}
+    if parameters:
+        operation["parameters"] = parameters
+    if body:
+        operation["requestBody"] = body
+        operation["responses"].update(JSON_BODY_ERRORS)
+    return operation
+
+
+ENROLLMENT_EXAMPLE = {
+    "child_first_name": "Sita", "child_last_name": "Gurung", "child_age": 8,
+    "languages": ["ne", "ja"], "guardian_name": "Maya Gurung",
+    "guardian_email": "maya@example.org", "guardian_locale": "ne",
+    "participation_consent": True, "photo_consent": False,
+}
+
+COMPONENTS = {
+    "ProgramCatalog": ps.ProgramCatalog,
+    "HanamaruClass": ps.HanamaruClass,
+    "ClassList": ps.ClassList,
+    "EnrollmentRequest": ps.EnrollmentRequest,
+    "EnrollmentCreated": ps.EnrollmentCreated,
+    "ClassRequest": ps.ClassRequest,
+    "ClassRoster": ps.ClassRoster,
+    "WithdrawRequest": ps.WithdrawRequest,
+    "Withdrawn": ps.Withdrawn,
+    "AttendanceRequest": ps.AttendanceRequest,
+    "AttendanceRecorded": ps.AttendanceRecorded,
+    "ConsultationRequest": ps.ConsultationRequest,
+    "ConsultationCreated": ps.ConsultationCreated,
+    "ExpertRequest": ps.ExpertRequest,
+    "Expert": ps.Expert,
+    "ExpertList": ps.ExpertList,
+    "AssignRequest": ps.AssignRequest,
+    "StatusRequest": ps.StatusRequest,
+    "FollowUpRequest": ps.FollowUpRequest,
+    "FollowUp": ps.FollowUp,
+    "FollowUpList": ps.FollowUpList,
+    "Consultation": ps.Consultation,
+    "CaseNoteRequest": ps.CaseNoteRequest,
+    "CaseNote": ps.CaseNote,
+    "CaseNoteList": ps.CaseNoteList,
+    "Impact": ps.Impact,
+}
+
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/programs", "get"): {
+        "operationId": "listPrograms",
+        "tags": ["programs"],
+        "summary": "The four programs, described in the language asked for",
+        "parameters": [{"in": "query", "name": "lang", "required": False,
+                        "description": "BCP 47 tag; ja, en and ne are available, others fall "
+                                       "back to en.", "schema": {"type": "string"},
+                        "example": "ne"}],
+        "responses": {"200": ok("The catalog.", ps.ProgramCatalog), "400": "InvalidInput",
+                      **SERVER_ERRORS},
+    },
+    ("/api/classes", "get"): {
+        "operationId": "listClasses",
+        "tags": ["programs"],
+        "summary": "Hanamaru classes open for sign-up, with seats left and waitlist length",
+        "responses": {"200": ok("Open classes.", ps.ClassList), **SERVER_ERRORS},
+    },
+    ("/api/classes/{class_id}/enrollments", "post"): {
+        "operationId": "enrollChild",
+        "tags": ["programs"],
+        "summary": "Sign a child up for a class: a seat if one is free, else the waitlist",
+        "description": "Seats go first come, first served; when the class is full the child "
+                       "waits in arrival order and is moved up automatically when a seat "
+                       "frees. The same child cannot be signed up twice for a class.",
+        "parameters": _path("class_id"),
+        "requestBody": _body(ps.EnrollmentRequest, ENROLLMENT_EXAMPLE),
+        "responses": {
+            "201": ok("Confirmed, or waitlisted with its position.", ps.EnrollmentCreated,
+                      {"id": "5e7c2b8a-1d4f-4e3a-9b6c-7a8d9e0f1a2b",
+                       "class_id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+                       "status": "waitlisted", "position": 3}),
+            **JSON_BODY_ERRORS, "404": NO_CLASS,
+            "409": _problem(409, "conflict", "Conflict",
+                            "this child is already enrolled in this class or on its waitlist"),
+            **SERVER_ERRORS,
+        },
+    },
+    ("/api/consultations", "post"): {
+        "operationId": "openConsultation",
+        "tags": ["programs"],
+        "summary": "Ask the Daily Life Consultation Service for help",
+        "requestBody": _body(ps.ConsultationRequest, {
+            "topic": "residence_visa", "language": "ne", "urgency": "high",
+            "summary": "My visa expires next month and my employer changed.",
+            "name": "Ram Thapa", "email": "ram@example.org", "locale": "ne"}),
+        "responses": {"201": ok("Received; an expert will be assigned.",
+                                ps.ConsultationCreated,
+                                {"id": "3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f",
+                                 "status": "intake"}),
+                      **JSON_BODY_ERRORS, **SERVER_ERRORS},
+    },
+    ("/api/impact", "get"): {
+        "operationId": "impact",
+        "tags": ["programs"],
+        "summary": "Public impact figures per month (Tokyo time) and over the range",
+        "parameters": [
+            {"in": "query", "name": "from", "required": False,
+             "schema": {"type": "string", "pattern": ps.MONTH_PATTERN}, "example": "2026-01"},
+            {"in": "query", "name": "to", "required": False,
+             "schema": {"type": "string", "pattern": ps.MONTH_PATTERN}, "example": "2026-12"},
+        ],
+        "responses": {"200": ok("The figures.", ps.Impact), "400": "InvalidInput",
+                      **SERVER_ERRORS},
+    },
+    ("/api/staff/classes", "post"): _staff(
+        "createClass", "Create a Hanamaru class with its sessions (admin, staff)",
+        {"201": ok("The class.", ps.ClassRoster)},
+        body=_body(ps.ClassRequest, {
+            "title": "Hanamaru Class Shinjuku", "venue": "Shinjuku Community Centre",
+            "schedule": "Saturdays 10:00-11:30", "level": "hiragana beginners",
+            "capacity": 10, "waitlist_limit": 20, "tutors": ["Suzuki Kei"],
+            "sessions": [{"starts_at": "2026-05-09T10:00:00+09:00"}]})),
+    ("/api/staff/classes/{class_id}", "get"): _staff(
+        "classRoster", "A class with its children, confirmed and waiting in order",
+        {"200": ok("The roster.", ps.ClassRoster), "404": NO_CLASS},
+        parameters=_path("class_id")),
+    ("/api/staff/classes/{class_id}/enrollments/{enrollment_id}/withdraw", "post"): _staff(
+        "withdrawEnrollment", "Withdraw a child; the first child waiting gets the seat",
+        {"200": ok("Withdrawn.", ps.Withdrawn), "404": NO_CLASS},
+        parameters=_path("class_id", "enrollment_id"),
+        body=_body(ps.WithdrawRequest, {"reason": "family moved to Osaka"})),
+    ("/api/staff/classes/{class_id}/sessions/{session_id}/attendance", "post"): _staff(
+        "recordAttendance", "Record who came to a session (again to correct it)",
+        {"200": ok("The session, held.", ps.AttendanceRecorded), "404": NO_CLASS},
+        parameters=_path("class_id", "session_id"),
+        body=_body(ps.AttendanceRequest, {"present": ["5e7c2b8a-1d4f-4e3a-9b6c-7a8d9e0f1a2b"]})),
+    ("/api/staff/experts", "post"): _staff(
+        "addExpert", "Add an expert with specialties and languages (admin)",
+        {"201": ok("The expert.", ps.Expert)},
+        body=_body(ps.ExpertRequest, {
+            "name": "Kobayashi Aya", "email": "aya@example.org", "locale": "ja",
+            "profession": "administrative_scrivener", "specialties": ["residence_visa"],
+            "languages": ["ja", "en"]})),
+    ("/api/staff/experts", "get"): _staff(
+        "listExperts", "Experts with their open cases", {"200": ok("Experts.", ps.ExpertList)}),
+    ("/api/staff/consultations/{consultation_id}", "get"): _staff(
+        "consultation", "A consultation with its history and follow-ups (no case notes)",
+        {"200": ok("The consultation.", ps.Consultation), "404": NO_CASE},
+        parameters=_path("consultation_id")),
+    ("/api/staff/consultations/{consultation_id}/assign", "post"): _staff(
+        "assignConsultation", "Assign an expert by specialty and language (or the one given)",
+        {"200": ok("The consultation.", ps.Consultation), "404": NO_CASE, "409": "Conflict"},
+        parameters=_path("consultation_id"), body=_body(ps.AssignRequest, {})),
+    ("/api/staff/consultations/{consultation_id}/status", "post"): _staff(
+        "changeConsultationStatus", "Move a consultation on: in_progress, then resolved, "
+        "referred or closed",
+        {"200": ok("The consultation.", ps.Consultation), "404": NO_CASE, "409": "Conflict"},
+        parameters=_path("consultation_id"),
+        body=_body(ps.StatusRequest, {"status": "resolved", "note": "visa renewed"})),
+    ("/api/staff/consultations/{consultation_id}/follow-ups", "post"): _staff(
+        "addFollowUp", "Add a follow-up with a due date",
+        {"201": ok("The follow-up.", ps.FollowUp), "404": NO_CASE, "409": "Conflict"},
+        parameters=_path("consultation_id"),
+        body=_body(ps.FollowUpRequest, {"due_on": "2026-05-20",
+                                        "what": "Check the immigration bureau's answer"})),
+    ("/api/staff/consultations/{consultation_id}/follow-ups/{follow_up_id}/done", "post"):
+        _staff("completeFollowUp", "Mark a follow-up done",
+               {"200": ok("The follow-up.", ps.FollowUp), "404": NO_CASE},
+               parameters=_path("consultation_id", "follow_up_id")),
+    ("/api/staff/follow-ups", "get"): _staff(
+        "dueFollowUps", "Open follow-ups due by a date (default today)",
+        {"200": ok("Follow-ups, soonest first.", ps.FollowUpList), "400": "InvalidInput"},
+        parameters=[{"in": "query", "name": "until", "required": False,
+                     "schema": {"type": "string", "format": "date"}}]),
+    ("/api/staff/consultations/{consultation_id}/notes", "get"): _staff(
+        "caseNotes", "Confidential case notes (consultant, admin)",
+        {"200": ok("Notes, oldest first.", ps.CaseNoteList), "404": NO_CASE},
+        parameters=_path("consultation_id")),
+    ("/api/staff/consultations/{consultation_id}/notes", "post"): _staff(
+        "addCaseNote", "Add a confidential case note (consultant, admin)",
+        {"201": ok("The note.", ps.CaseNote), "404": NO_CASE},
+        parameters=_path("consultation_id"),
+        body=_body(ps.CaseNoteRequest, {"body": "Called the employer; documents on the way."})),
+}

@@ -1,0 +1,369 @@
+"""Request and response bodies of the programs routes (catalog, classes, consultations, impact).
+
+As in `gateway.schemas`, these check the shape of a request; the programs service holds the
+rules (capacity, consent, who may be assigned) and answers `InvalidInput` in the same format.
+Loaded values stay JSON types (dates and ids as strings) because they travel on over RPC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from contracts.programs import TOPICS, URGENCIES
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+from gateway.schemas import LOCALE_PATTERN
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# re.match anchors at the start: leading spaces are allowed, an all-blank value is not.
+NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
+
+
+def _aware_datetime(value: str) -> None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("Must be an ISO 8601 date and time.") from None
+    if moment.tzinfo is None:
+        raise ValidationError("Must carry a time zone (e.g. Z or +09:00).")
+
+
+def _iso_date(value: str) -> None:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("Must be a date, YYYY-MM-DD.") from None
+
+
+def _text(max_length: int = 200, **kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(min=1, max=max_length), NOT_BLANK], **kwargs)
+
+
+def _uuid(metadata: dict[str, Any] | None = None, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Regexp(UUID_PATTERN, error="Must be a UUID."),
+                         metadata={"format": "uuid", **(metadata or {})}, **kwargs)
+
+
+def _language_list(**kwargs: Any) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.Regexp(LANGUAGE_TAG, error="Must be a language tag.")),
+        validate=validate.Length(min=1, max=20), **kwargs)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE  # a misspelt field is an error, not silently dropped
+
+
+class Query(Schema):
+    class Meta:
+        unknown = EXCLUDE  # links carry tracking parameters; a query ignores what it does not use
+
+
+# -- catalog -------------------------------------------------------------------------------------
+
+class CatalogProgram(Schema):
+    id = fields.String(required=True, metadata={"example": "hanamaru-class"})
+    name = fields.String(required=True, metadata={"example": "Hanamaru Class"})
+    tagline = fields.String(required=True)
+    description = fields.String(required=True)
+
+
+class ProgramCatalog(Schema):
+    lang = fields.String(required=True, metadata={
+        "description": "The language served: the one asked for, or en (then ja) when it is not "
+                       "available yet.", "example": "en"})
+    programs = fields.List(fields.Nested(CatalogProgram), required=True)
+
+
+class CatalogQuery(Query):
+    lang = fields.String(load_default=None, validate=validate.Regexp(
+        LANGUAGE_TAG, error="Must be a language tag such as ja, en or ne."))
+
+
+# -- classes -------------------------------------------------------------------------------------
+
+class ClassSession(Schema):
+    id = fields.String(required=True)
+    number = fields.Integer(required=True)
+    starts_at = fields.String(required=True, metadata={"format": "date-time"})
+    held = fields.Boolean(required=True)
+
+
+class HanamaruClass(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True, metadata={"example": "Hanamaru Class Shinjuku"})
+    venue = fields.String(required=True, metadata={"example": "Shinjuku Community Centre"})
+    schedule = fields.String(required=True, metadata={"example": "Saturdays 10:00-11:30"})
+    level = fields.String(required=True, metadata={"example": "hiragana beginners"})
+    capacity = fields.Integer(required=True, metadata={"example": 10})
+    seats_left = fields.Integer(required=True, metadata={"example": 3})
+    waitlist_length = fields.Integer(required=True, metadata={"example": 0})
+    waitlist_open = fields.Boolean(required=True)
+    status = fields.String(required=True, metadata={"example": "open"})
+    sessions = fields.List(fields.Nested(ClassSession), required=True)
+
+
+class ClassList(Schema):
+    classes = fields.List(fields.Nested(HanamaruClass), required=True)
+
+
+class EnrollmentRequest(Strict):
+    """A child signed up for a class by their guardian."""
+
+    child_first_name = _text(100, required=True, metadata={"example": "Sita"})
+    child_last_name = _text(100, required=True, metadata={"example": "Gurung"})
+    child_age = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               metadata={"description": "Age or grade is required.",
+                                         "example": 8})
+    child_grade = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(min=1, max=50),
+                                metadata={"example": "小学2年"})
+    languages = _language_list(required=True, metadata={
+        "description": "Languages the child speaks.", "example": ["ne", "ja"]})
+    guardian_name = _text(required=True, metadata={"example": "Maya Gurung"})
+    guardian_email = fields.Email(required=True, validate=validate.Length(max=254),
+                                  metadata={"example": "maya@example.org"})
+    guardian_locale = fields.String(required=True, validate=LOCALE, metadata={
+        "description": "Language of the messages the guardian receives.", "example": "ne"})
+    participation_consent = fields.Boolean(required=True, truthy={True}, falsy={False},
+                                           metadata={"description": "Must be true."})
+    photo_consent = fields.Boolean(required=True, truthy={True}, falsy={False})
+
+
+class EnrollmentCreated(Schema):
+    id = fields.String(required=True)
+    class_id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["confirmed", "waitlisted"]})
+    position = fields.Integer(metadata={"description": "Place on the waitlist (waitlisted only)."})
+
+
+class ClassSessionRequest(Strict):
+    starts_at = fields.String(required=True, validate=_aware_datetime,
+                              metadata={"format": "date-time"})
+
+
+class ClassRequest(Strict):
+    title = _text(required=True)
+    venue = _text(required=True)
+    schedule = _text(500, required=True)
+    level = _text(100, required=True)
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    waitlist_limit = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                    validate=validate.Range(min=0))
+    tutors = fields.List(_text(), load_default=list)
+    sessions = fields.List(fields.Nested(ClassSessionRequest), required=True,
+                           validate=validate.Length(min=1))
+
+
+class ClassRosterEntry(Schema):
+    id = fields.String(required=True)
+    child_first_name = fields.String(required=True)
+    child_last_name = fields.String(required=True)
+    child_age = fields.Integer(allow_none=True)
+    child_grade = fields.String(allow_none=True)
+    languages = fields.List(fields.String(), required=True)
+    guardian_name = fields.String(required=True)
+    guardian_email = fields.String(required=True)
+    guardian_locale = fields.String(required=True)
+    photo_consent = fields.Boolean(required=True)
+    status = fields.String(required=True)
+    promoted = fields.Boolean(required=True)
+    position = fields.Integer()
+    created_at = fields.String(required=True)
+    confirmed_at = fields.String(allow_none=True)
+
+
+class ClassRoster(HanamaruClass):
+    tutors = fields.List(fields.String(), required=True)
+    waitlist_limit = fields.Integer(allow_none=True)
+    confirmed = fields.Integer(required=True)
+    enrollments = fields.List(fields.Nested(ClassRosterEntry))
+
+
+class WithdrawRequest(Strict):
+    reason = _text(500, required=True)
+
+
+class Withdrawn(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    promoted = fields.String(allow_none=True, metadata={
+        "description": "The enrolment promoted from the waitlist to the freed seat, if any."})
+
+
+class AttendanceRequest(Strict):
+    present = fields.List(_uuid(), required=True, metadata={
+        "description": "Enrolments present at the session; every other seat is absent."})
+
+
+class AttendanceRecorded(Schema):
+    session_id = fields.String(required=True)
+    class_id = fields.String(required=True)
+    held_at = fields.String(required=True)
+    attended = fields.Integer(required=True)
+    enrolled = fields.Integer(required=True)
+    revision = fields.Integer(required=True)
+
+
+# -- consultations -------------------------------------------------------------------------------
+
+class ConsultationRequest(Strict):
+    """A resident asks the Daily Life Consultation Service for help."""
+
+    topic = fields.String(required=True, validate=validate.OneOf(TOPICS))
+    language = fields.String(required=True, validate=validate.Regexp(
+        LANGUAGE_TAG, error="Must be a language tag."), metadata={
+        "description": "The language the consultation is held in.", "example": "ne"})
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
+    summary = _text(4000, required=True)
+    name = _text(required=True, metadata={"example": "Ram Thapa"})
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=LOCALE)
+
+
+class ConsultationCreated(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"example": "intake"})
+
+
+class ExpertRequest(Strict):
+    name = _text(required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=LOCALE)
+    profession = fields.String(required=True, validate=validate.OneOf(
+        ["lawyer", "social_worker", "administrative_scrivener", "interpreter", "other"]))
+    specialties = fields.List(fields.String(validate=validate.OneOf(TOPICS)), required=True,
+                              validate=validate.Length(min=1))
+    languages = _language_list(required=True)
+
+
+class Expert(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    locale = fields.String(required=True)
+    profession = fields.String(required=True)
+    specialties = fields.List(fields.String(), required=True)
+    languages = fields.List(fields.String(), required=True)
+    active = fields.Boolean(required=True)
+    open_cases = fields.Integer()
+
+
+class ExpertList(Schema):
+    experts = fields.List(fields.Nested(Expert), required=True)
+
+
+class AssignRequest(Strict):
+    expert_id = _uuid(load_default=None, allow_none=True, metadata={
+        "description": "Absent: the expert in the topic who speaks the language and has the "
+                       "fewest open cases."})
+
+
+class StatusRequest(Strict):
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["in_progress", "resolved", "referred", "closed"]))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class FollowUpRequest(Strict):
+    due_on = fields.String(required=True, validate=_iso_date, metadata={"format": "date"})
+    what = _text(1000, required=True)
+
+
+class FollowUp(Schema):
+    id = fields.String(required=True)
+    consultation_id = fields.String(required=True)
+    due_on = fields.String(required=True, metadata={"format": "date"})
+    what = fields.String(required=True)
+    done = fields.Boolean(required=True)
+
+
+class FollowUpList(Schema):
+    follow_ups = fields.List(fields.Nested(FollowUp), required=True)
+
+
+class FollowUpQuery(Query):
+    until = fields.String(load_default=None, validate=_iso_date)
+
+
+class ConsultationResident(Schema):
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    locale = fields.String(required=True)
+
+
+class ConsultationHistoryEntry(Schema):
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(required=True)
+    actor = fields.String(required=True)
+    note = fields.String(allow_none=True)
+    at = fields.String(required=True)
+
+
+class Consultation(Schema):
+    """A case as staff see it; case notes are served separately, to fewer roles."""
+
+    id = fields.String(required=True)
+    topic = fields.String(required=True)
+    language = fields.String(required=True)
+    urgency = fields.String(required=True)
+    summary = fields.String(required=True)
+    status = fields.String(required=True)
+    resident = fields.Nested(ConsultationResident, required=True)
+    expert = fields.Nested(Expert, allow_none=True)
+    opened_at = fields.String(required=True)
+    ended_at = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(ConsultationHistoryEntry), required=True)
+    follow_ups = fields.List(fields.Nested(FollowUp), required=True)
+
+
+class CaseNoteRequest(Strict):
+    body = _text(20000, required=True)
+
+
+class CaseNote(Schema):
+    id = fields.String(required=True)
+    consultation_id = fields.String(required=True)
+    author = fields.String(required=True)
+    body = fields.String(required=True)
+    created_at = fields.String(required=True)
+
+
+class CaseNoteList(Schema):
+    notes = fields.List(fields.Nested(CaseNote), required=True)
+
+
+# -- impact --------------------------------------------------------------------------------------
+
+class ImpactQuery(Query):
+    from_ = fields.String(load_default=None, data_key="from", validate=validate.Regexp(
+        MONTH_PATTERN, error="Must be a month, YYYY-MM."))
+    to = fields.String(load_default=None, validate=validate.Regexp(
+        MONTH_PATTERN, error="Must be a month, YYYY-MM."))
+
+
+class ImpactFigures(Schema):
+    residents_supported = fields.Integer(required=True)
+    pairings_completed = fields.Integer(required=True)
+    spot_requests_done = fields.Integer(required=True)
+    children_enrolled = fields.Integer(required=True)
+    sessions_held = fields.Integer(required=True)
+    attendances = fields.Integer(required=True)
+    consultations_resolved = fields.Integer(required=True)
+    yen_raised = fields.Integer(required=True, metadata={"description": "Net of refunds."})
+    yen_raised_by_source = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                       required=True)
+
+
+class ImpactMonth(ImpactFigures):
+    month = fields.String(required=True, metadata={"example": "2026-04"})
+
+
+class Impact(Schema):
+    months = fields.List(fields.Nested(ImpactMonth), required=True)
+    totals = fields.Nested(ImpactFigures, required=True)

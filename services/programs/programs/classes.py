@@ -1,0 +1,273 @@
+"""Hanamaru classes: capacity, a first-come-first-served waitlist, and attendance.
+
+Every change to a class's roster takes the class row's lock first (`FOR UPDATE`), so sign-ups,
+withdrawals and promotions of one class are decided one at a time: the seat count cannot be
+overrun however many requests arrive together, and the order in which they got the lock is
+the order of the waitlist (`arrival` is drawn under the lock).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from servicekit.errors import Conflict, InvalidInput, NotFound
+from servicekit.events.outbox import OutboxWriter
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def child_key(first_name: str, last_name: str, guardian_email: str) -> str:
+    """The same child signed up twice looks the same here, whatever the spacing or case."""
+    name = " ".join(f"{first_name} {last_name}".split()).casefold()
+    return f"{name}|{guardian_email.strip().lower()}"
+
+
+def create_class(conn: psycopg.Connection, data: dict[str, Any], actor: str) -> dict[str, Any]:
+    class_id = str(uuid.uuid4())
+    conn.execute(
+        """INSERT INTO classes (id, title, venue, schedule, level, capacity, waitlist_limit,
+                                tutors, created_by)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        (class_id, data["title"], data["venue"], data["schedule"], data["level"],
+         data["capacity"], data["waitlist_limit"], data["tutors"], actor),
+    )
+    for number, starts_at in enumerate(data["sessions"], start=1):
+        conn.execute(
+            "INSERT INTO class_sessions (id, class_id, session_number, starts_at)"
+            " VALUES (%s, %s, %s, %s)",
+            (str(uuid.uuid4()), class_id, number, starts_at),
+        )
+    return class_view(conn, class_id, staff=True)
+
+
+def class_view(conn: psycopg.Connection, class_id: str, staff: bool = False) -> dict[str, Any]:
+    row = conn.execute(
+        """SELECT c.*,
+                  (SELECT count(*) FROM enrollments e
+                    WHERE e.class_id = c.id AND e.status = 'confirmed') AS confirmed,
+                  (SELECT count(*) FROM enrollments e
+                    WHERE e.class_id = c.id AND e.status = 'waitlisted') AS waiting
+           FROM classes c WHERE c.id = %s""",
+        (class_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFound("no such class")
+    sessions = conn.execute(
+        "SELECT id, session_number, starts_at, held_at FROM class_sessions"
+        " WHERE class_id = %s ORDER BY session_number", (class_id,),
+    ).fetchall()
+    view = {
+        "id": str(row["id"]), "title": row["title"], "venue": row["venue"],
+        "schedule": row["schedule"], "level": row["level"], "capacity": row["capacity"],
+        "seats_left": max(0, row["capacity"] - row["confirmed"]),
+        "waitlist_length": row["waiting"],
+        "waitlist_open": row["waitlist_limit"] is None or row["waiting"] < row["waitlist_limit"],
+        "status": row["status"],
+        "sessions": [{"id": str(s["id"]), "number": s["session_number"],
+                      "starts_at": s["starts_at"].isoformat(),
+                      "held": s["held_at"] is not None} for s in sessions],
+    }
+    if staff:
+        # Volunteer tutors' names are for staff; the public sees the class, not the people.
+        view.update(tutors=list(row["tutors"]), waitlist_limit=row["waitlist_limit"],
+                    confirmed=row["confirmed"])
+    return view
+
+
+def open_classes(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    ids = conn.execute(
+        """SELECT c.id FROM classes c
+           WHERE c.status = 'open'
+           ORDER BY (SELECT min(starts_at) FROM class_sessions s WHERE s.class_id = c.id),
+                    c.title""",
+    ).fetchall()
+    return [class_view(conn, str(row["id"])) for row in ids]
+
+
+def _lock_class(conn: psycopg.Connection, class_id: str) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM classes WHERE id = %s FOR UPDATE", (class_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such class")
+    return row
+
+
+def _class_ref(cls: dict[str, Any]) -> dict[str, Any]:
+    return {"class_id": str(cls["id"]), "title": cls["title"], "venue": cls["venue"],
+            "schedule": cls["schedule"]}
+
+
+def _enrollment_event(cls: dict[str, Any], enrollment: dict[str, Any],
+                      at: datetime) -> dict[str, Any]:
+    return {
+        "enrollment_id": str(enrollment["id"]), "class": _class_ref(cls),
+        "child_first_name": enrollment["child_first_name"],
+        "guardian": {"name": enrollment["guardian_name"], "email": enrollment["guardian_email"],
+                     "locale": enrollment["guardian_locale"]},
+        "occurred_at": at.isoformat(),
+    }
+
+
+def _waiting_count(conn: psycopg.Connection, class_id: str) -> int:
+    return conn.execute(
+        "SELECT count(*) AS n FROM enrollments WHERE class_id = %s AND status = 'waitlisted'",
+        (class_id,),
+    ).fetchone()["n"]
+
+
+def enroll(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
+           data: dict[str, Any]) -> dict[str, Any]:
+    """Give the child a seat if one is free and nobody is waiting, else a place in the queue."""
+    cls = _lock_class(conn, class_id)
+    if cls["status"] != "open":
+        raise Conflict("this class no longer takes sign-ups")
+    key = child_key(data["child_first_name"], data["child_last_name"], data["guardian_email"])
+    if conn.execute(
+        "SELECT 1 FROM enrollments WHERE class_id = %s AND child_key = %s"
+        " AND status <> 'withdrawn'", (class_id, key),
+    ).fetchone():
+        raise Conflict("this child is already enrolled in this class or on its waitlist")
+    confirmed = conn.execute(
+        "SELECT count(*) AS n FROM enrollments WHERE class_id = %s AND status = 'confirmed'",
+        (class_id,),
+    ).fetchone()["n"]
+    waiting = _waiting_count(conn, class_id)
+    # Nobody jumps the queue: a free seat goes to a newcomer only when nobody is waiting.
+    if confirmed < cls["capacity"] and waiting == 0:
+        status = "confirmed"
+    elif cls["waitlist_limit"] is not None and waiting >= cls["waitlist_limit"]:
+        raise Conflict("the class and its waitlist are full")
+    else:
+        status = "waitlisted"
+    at = _now()
+    enrollment = conn.execute(
+        """INSERT INTO enrollments
+             (id, class_id, child_first_name, child_last_name, child_age, child_grade, languages,
+              guardian_name, guardian_email, guardian_locale, participation_consent,
+              photo_consent, child_key, status, created_at, confirmed_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+           RETURNING *""",
+        (str(uuid.uuid4()), class_id, data["child_first_name"], data["child_last_name"],
+         data["child_age"], data["child_grade"], data["languages"], data["guardian_name"],
+         data["guardian_email"], data["guardian_locale"], data["participation_consent"],
+         data["photo_consent"], key, status, at, at if status == "confirmed" else None),
+    ).fetchone()
+    event = _enrollment_event(cls, enrollment, at)
+    result: dict[str, Any] = {"id": str(enrollment["id"]), "class_id": class_id,
+                              "status": status}
+    if status == "confirmed":
+        outbox.add(conn, "class_enrollment_confirmed", event)
+    else:
+        result["position"] = waiting + 1
+        outbox.add(conn, "class_enrollment_waitlisted", {**event, "position": waiting + 1})
+    return result
+
+
+def withdraw(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
+             enrollment_id: str, reason: str) -> dict[str, Any]:
+    """Take the child off the class; a freed seat goes to the first child waiting."""
+    cls = _lock_class(conn, class_id)
+    enrollment = conn.execute(
+        "SELECT * FROM enrollments WHERE id = %s AND class_id = %s",
+        (enrollment_id, class_id),
+    ).fetchone()
+    if enrollment is None:
+        raise NotFound("no such enrollment in this class")
+    if enrollment["status"] == "withdrawn":
+        return {"id": enrollment_id, "status": "withdrawn", "promoted": None}
+    at = _now()
+    conn.execute(
+        "UPDATE enrollments SET status = 'withdrawn', withdrawn_at = %s, withdraw_reason = %s"
+        " WHERE id = %s", (at, reason, enrollment_id),
+    )
+    outbox.add(conn, "class_enrollment_withdrawn", {
+        **_enrollment_event(cls, enrollment, at), "previous_status": enrollment["status"],
+        "reason": reason})
+    promoted = None
+    if enrollment["status"] == "confirmed":
+        promoted = _promote_first_waiting(conn, outbox, cls, at)
+    return {"id": enrollment_id, "status": "withdrawn", "promoted": promoted}
+
+
+def _promote_first_waiting(conn: psycopg.Connection, outbox: OutboxWriter, cls: dict[str, Any],
+                           at: datetime) -> str | None:
+    first = conn.execute(
+        """UPDATE enrollments SET status = 'confirmed', confirmed_at = %s, promoted = true
+           WHERE id = (SELECT id FROM enrollments WHERE class_id = %s AND status = 'waitlisted'
+                       ORDER BY arrival LIMIT 1)
+           RETURNING *""",
+        (at, cls["id"]),
+    ).fetchone()
+    if first is None:
+        return None
+    outbox.add(conn, "class_enrollment_promoted", _enrollment_event(cls, first, at))
+    return str(first["id"])
+
+
+def roster(conn: psycopg.Connection, class_id: str) -> dict[str, Any]:
+    """The class for staff: who has a seat, who waits and in which order."""
+    view = class_view(conn, class_id, staff=True)
+    rows = conn.execute(
+        """SELECT id, child_first_name, child_last_name, child_age, child_grade, languages,
+                  guardian_name, guardian_email, guardian_locale, photo_consent, status,
+                  created_at, confirmed_at, promoted, arrival
+           FROM enrollments WHERE class_id = %s ORDER BY arrival""",
+        (class_id,),
+    ).fetchall()
+    enrollments, position = [], 0
+    for row in rows:
+        item = {key: row[key] for key in (
+            "child_first_name", "child_last_name", "child_age", "child_grade", "guardian_name",
+            "guardian_email", "guardian_locale", "photo_consent", "status", "promoted")}
+        item.update(id=str(row["id"]), languages=list(row["languages"]),
+                    created_at=row["created_at"].isoformat(),
+                    confirmed_at=row["confirmed_at"].isoformat() if row["confirmed_at"] else None)
+        if row["status"] == "waitlisted":
+            position += 1
+            item["position"] = position
+        enrollments.append(item)
+    view["enrollments"] = enrollments
+    return view
+
+
+def record_attendance(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
+                      session_id: str, present: list[str]) -> dict[str, Any]:
+    """Mark the session held with who came; recording again corrects it (a new revision)."""
+    cls = _lock_class(conn, class_id)
+    session = conn.execute(
+        "SELECT * FROM class_sessions WHERE id = %s AND class_id = %s FOR UPDATE",
+        (session_id, class_id),
+    ).fetchone()
+    if session is None:
+        raise NotFound("no such session in this class")
+    enrolled = {str(row["id"]) for row in conn.execute(
+        "SELECT id FROM enrollments WHERE class_id = %s AND status = 'confirmed'", (class_id,),
+    ).fetchall()}
+    present_ids = {str(item) for item in present}
+    strangers = sorted(present_ids - enrolled)
+    if strangers:
+        raise InvalidInput("only children with a seat in this class can attend",
+                           {"present": [f"not enrolled in this class: {', '.join(strangers)}"]})
+    conn.execute("DELETE FROM attendance WHERE session_id = %s", (session_id,))
+    for enrollment_id in sorted(enrolled):
+        conn.execute(
+            "INSERT INTO attendance (session_id, enrollment_id, present) VALUES (%s, %s, %s)",
+            (session_id, enrollment_id, enrollment_id in present_ids),
+        )
+    held_at = session["held_at"] or _now()
+    revision = session["attendance_revision"] + 1
+    conn.execute(
+        "UPDATE class_sessions SET held_at = %s, attendance_revision = %s WHERE id = %s",
+        (held_at, revision, session_id),
+    )
+    outbox.add(conn, "class_session_held", {
+        "session_id": session_id, "class": _class_ref(cls),
+        "session_number": session["session_number"], "held_at": held_at.isoformat(),
+        "attended": len(present_ids), "enrolled": len(enrolled), "revision": revision,
+    })
+    return {"session_id": session_id, "class_id": class_id, "held_at": held_at.isoformat(),
+            "attended": len(present_ids), "enrolled": len(enrolled), "revision": revision}

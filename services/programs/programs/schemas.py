@@ -1,0 +1,197 @@
+"""What the programs service accepts over RPC. The gateway checks shapes too; this is the rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.programs import TOPICS, URGENCIES
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
+from servicekit import errors
+
+SUPPORTED_LOCALES = ("ja", "en", "ne")
+PROFESSIONS = ("lawyer", "social_worker", "administrative_scrivener", "interpreter", "other")
+# A language a person speaks: any BCP 47 primary language subtag, optionally with a region.
+LANGUAGE_TAG = validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                               error="Must be a language tag such as ja, en, ne or pt-BR.")
+# re.match anchors at the start: leading spaces are allowed, an all-blank value is not.
+NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
+
+
+def _text(max_length: int = 200, **kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(min=1, max=max_length), NOT_BLANK], **kwargs)
+
+
+def language_of(tag: str) -> str:
+    """The primary language subtag, lower case: 'pt-BR' → 'pt'."""
+    return tag.replace("_", "-").split("-", 1)[0].lower()
+
+
+def supported_locale(tag: str) -> str:
+    language = language_of(tag)
+    if language not in SUPPORTED_LOCALES:
+        raise ValidationError(f"Must be one of {', '.join(SUPPORTED_LOCALES)}.")
+    return language
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE  # a misspelt field is an error, not silently dropped
+
+
+class SessionRequest(Strict):
+    starts_at = fields.AwareDateTime(required=True)
+
+
+class ClassRequest(Strict):
+    title = _text(required=True)
+    venue = _text(required=True)
+    schedule = _text(500, required=True)
+    level = _text(100, required=True)
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=500))
+    waitlist_limit = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                    validate=validate.Range(min=0, max=1000))
+    tutors = fields.List(_text(), load_default=list, validate=validate.Length(max=50))
+    sessions = fields.List(fields.Nested(SessionRequest), required=True,
+                           validate=validate.Length(min=1, max=200))
+
+    @post_load
+    def _ordered_sessions(self, data: dict, **_: Any) -> dict:
+        data["sessions"] = sorted(s["starts_at"] for s in data["sessions"])
+        return data
+
+
+class EnrollmentRequest(Strict):
+    child_first_name = _text(100, required=True)
+    child_last_name = _text(100, required=True)
+    child_age = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(min=3, max=18))
+    child_grade = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(min=1, max=50))
+    languages = fields.List(fields.String(validate=LANGUAGE_TAG), required=True,
+                            validate=validate.Length(min=1, max=10))
+    guardian_name = _text(required=True)
+    guardian_email = fields.Email(required=True, validate=validate.Length(max=254))
+    guardian_locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    participation_consent = fields.Boolean(required=True, truthy={True}, falsy={False})
+    photo_consent = fields.Boolean(required=True, truthy={True}, falsy={False})
+
+    @validates("participation_consent")
+    def _consented(self, value: bool, **_: Any) -> None:
+        if value is not True:
+            raise ValidationError("The guardian must agree to the child taking part.")
+
+    @validates("guardian_locale")
+    def _locale(self, value: str, **_: Any) -> None:
+        supported_locale(value)
+
+    @validates_schema
+    def _age_or_grade(self, data: dict, **_: Any) -> None:
+        if data.get("child_age") is None and not data.get("child_grade"):
+            raise ValidationError("Give the child's age or school grade.", "child_age")
+
+    @post_load
+    def _normalise(self, data: dict, **_: Any) -> dict:
+        data["guardian_locale"] = supported_locale(data["guardian_locale"])
+        data["guardian_email"] = data["guardian_email"].strip()
+        data["languages"] = sorted({language_of(tag) for tag in data["languages"]})
+        for key in ("child_first_name", "child_last_name", "guardian_name"):
+            data[key] = " ".join(data[key].split())
+        return data
+
+
+class WithdrawRequest(Strict):
+    reason = _text(500, required=True)
+
+
+class AttendanceRequest(Strict):
+    present = fields.List(fields.UUID(), required=True, validate=validate.Length(max=500))
+
+
+class ConsultationRequest(Strict):
+    topic = fields.String(required=True, validate=validate.OneOf(TOPICS))
+    language = fields.String(required=True, validate=LANGUAGE_TAG)
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
+    summary = _text(4000, required=True)
+    name = _text(required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+
+    @validates("locale")
+    def _locale(self, value: str, **_: Any) -> None:
+        supported_locale(value)
+
+    @post_load
+    def _normalise(self, data: dict, **_: Any) -> dict:
+        data["language"] = language_of(data["language"])
+        data["locale"] = supported_locale(data["locale"])
+        data["name"] = " ".join(data["name"].split())
+        return data
+
+
+class ExpertRequest(Strict):
+    name = _text(required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    profession = fields.String(required=True, validate=validate.OneOf(PROFESSIONS))
+    specialties = fields.List(fields.String(validate=validate.OneOf(TOPICS)), required=True,
+                              validate=validate.Length(min=1))
+    languages = fields.List(fields.String(validate=LANGUAGE_TAG), required=True,
+                            validate=validate.Length(min=1, max=20))
+
+    @validates("locale")
+    def _locale(self, value: str, **_: Any) -> None:
+        supported_locale(value)
+
+    @post_load
+    def _normalise(self, data: dict, **_: Any) -> dict:
+        data["locale"] = supported_locale(data["locale"])
+        data["specialties"] = sorted(set(data["specialties"]))
+        data["languages"] = sorted({language_of(tag) for tag in data["languages"]})
+        return data
+
+
+class AssignRequest(Strict):
+    # Absent: the service picks the best-placed expert.
+    expert_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class StatusRequest(Strict):
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["in_progress", "resolved", "referred", "closed"]))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class FollowUpRequest(Strict):
+    due_on = fields.Date(required=True)
+    what = _text(1000, required=True)
+
+
+class CaseNoteRequest(Strict):
+    body = _text(20000, required=True)
+
+
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Must be a month, YYYY-MM.")
+
+
+class ImpactQuery(Strict):
+    from_ = fields.String(load_default=None, allow_none=True, data_key="from", validate=MONTH)
+    to = fields.String(load_default=None, allow_none=True, validate=MONTH)
+
+    @validates_schema
+    def _ordered(self, data: dict, **_: Any) -> None:
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("Must not be after to.", "from")
+
+
+def load(schema: Schema, request: Any, message: str) -> dict:
+    """The request loaded through `schema`, or InvalidInput with marshmallow's field errors."""
+    return errors.load_request(schema, request, message)
