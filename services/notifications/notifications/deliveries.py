@@ -1,49 +1,82 @@
-"""Sending one message exactly once: the delivery log and the suppression list."""
+"""Sending each message exactly once: the delivery log, the suppression list and opt-outs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 import psycopg
 
-from notifications.mailer import Mailer, PermanentDeliveryError, delivery_key
+from notifications.mailer import (
+    Mailer,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+    delivery_key,
+)
 from notifications.render import render
 
-# Mail a person needs whatever their bounce history (receipts, pairing offers) is never
-# suppressed; only newsletters such as impact updates are.
-TRANSACTIONAL = frozenset({"pledge_welcome", "donation_thanks"})
+# Bulk mail (newsletters) honours bounces and opt-outs. Everything else is mail a person needs
+# whatever their bounce history (receipts, pairing offers, card problems) and is never
+# suppressed. A new kind is transactional unless it is listed here.
+BULK = frozenset({"impact_update"})
 
 
-def send_once(
-    conn: psycopg.Connection, mailer: Mailer, *, event_id: str, kind: str, to_addr: str,
-    to_name: str | None, locale: str, context: dict,
-) -> str:
-    """Render and send `kind` to one recipient unless the log shows it was already handled.
+def is_transactional(kind: str) -> bool:
+    return kind not in BULK
 
-    Runs inside the handler's transaction: the log row commits with the inbox claim. A
-    temporary SMTP failure propagates (the transaction rolls back and the event is retried);
-    a permanent one is recorded and the address suppressed. Returns the resulting status.
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to one person, built from an event by `notifications.messages`."""
+
+    kind: str
+    to_addr: str
+    to_name: str | None
+    locale: str | None
+    context: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _suppression_reason(conn: psycopg.Connection, kind: str, to_addr: str) -> str | None:
+    if is_transactional(kind):
+        return None
+    if conn.execute("SELECT 1 FROM unsubscribes WHERE recipient = lower(%s) AND list = %s",
+                    (to_addr, kind)).fetchone():
+        return "unsubscribed"
+    row = conn.execute("SELECT reason FROM suppressions WHERE recipient = lower(%s)",
+                       (to_addr,)).fetchone()
+    return f"bounced earlier: {row['reason']}"[:500] if row else None
+
+
+def send_once(conn: psycopg.Connection, mailer: Mailer, *, event_id: str, message: Outgoing) -> str:
+    """Render and send one message unless the log shows it was already handled.
+
+    Returns the status recorded: sent, failed (permanent SMTP failure; the address is then
+    suppressed for bulk mail), suppressed, or duplicate (nothing done). A temporary failure
+    propagates and nothing is recorded, so the caller's transaction rolls back and the event
+    is retried later.
     """
-    key = delivery_key(event_id, kind, to_addr)
+    key = delivery_key(event_id, message.kind, message.to_addr)
+    # Two copies of one event handled at the same moment must not both send: the second waits
+    # here until the first commits its log row, then sees it.
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
     if conn.execute("SELECT 1 FROM deliveries WHERE delivery_key = %s", (key,)).fetchone():
         return "duplicate"
-    rendered = render(kind, locale, context)
-    suppressed = kind not in TRANSACTIONAL and conn.execute(
-        "SELECT 1 FROM suppressions WHERE recipient = lower(%s)", (to_addr,)
-    ).fetchone()
-    message = mailer.build_message(
-        rendered, to_addr=to_addr, to_name=to_name, delivery_key=key
-    )
-    status, error = "sent", None
-    if suppressed:
-        status = "suppressed"
-    else:
+    rendered = render(message.kind, message.locale, message.context)
+    email = mailer.build_message(rendered, to_addr=message.to_addr, to_name=message.to_name,
+                                 delivery_key=key, extra_headers=message.headers)
+    error = _suppression_reason(conn, message.kind, message.to_addr)
+    status = "suppressed" if error else "sent"
+    if not error:
         try:
-            mailer.send(message)
+            mailer.send(email)
         except PermanentDeliveryError as exc:
             status, error = "failed", str(exc)[:500]
             conn.execute(
                 "INSERT INTO suppressions (recipient, reason) VALUES (lower(%s), %s)"
                 " ON CONFLICT DO NOTHING",
-                (to_addr, error),
+                (message.to_addr, error),
             )
     conn.execute(
         """
@@ -51,6 +84,31 @@ def send_once(
                                 status, error)
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
         """,
-        (key, event_id, kind, to_addr, rendered.locale, message["Message-ID"], status, error),
+        (key, event_id, message.kind, message.to_addr, rendered.locale, email["Message-ID"],
+         status, error),
     )
     return status
+
+
+def deliver_all(db: Any, mailer: Mailer, event_id: str,
+                messages: Iterable[Outgoing]) -> dict[str, str]:
+    """Send each message in its own transaction; return {recipient kind: status}.
+
+    One transaction per message means a recipient already served is never sent to again when
+    another recipient of the same event fails and the event is retried (the log row of the
+    first is committed). A temporary failure does not stop the others either: it is raised
+    once every message was tried, so the consumer retries the event with growing delays.
+    """
+    statuses: dict[str, str] = {}
+    temporary: TemporaryDeliveryError | None = None
+    for i, message in enumerate(messages):
+        label = f"{i}:{message.kind}"
+        try:
+            with db.transaction() as conn:
+                statuses[label] = send_once(conn, mailer, event_id=event_id, message=message)
+        except TemporaryDeliveryError as exc:
+            statuses[label] = "deferred"
+            temporary = temporary or exc
+    if temporary is not None:
+        raise temporary
+    return statuses

@@ -128,6 +128,26 @@ def format_yen(amount: int, locale: str) -> str:
     return _FORMATS[resolve_locale(locale)].yen(_check_yen(amount))
 
 
+def format_number(value: int, locale: str) -> str:
+    """A count (people, sessions) grouped for the reader: 1,234 / १,२३४ in Nepali."""
+    number = _check_yen(value)
+    if resolve_locale(locale) == "ne":
+        return f"{_sign(number)}{_group_south_asian(str(abs(number)))}".translate(
+            _DEVANAGARI_DIGITS)
+    return f"{number:,}"
+
+
+def format_month(value: str, locale: str) -> str:
+    """A ``YYYY-MM`` month: 2026年4月 / April 2026 / २०२६ अप्रिल."""
+    year, month = (int(part) for part in value.split("-"))
+    language = resolve_locale(locale)
+    if language == "ja":
+        return f"{year}年{month}月"
+    if language == "ne":
+        return f"{year} {_NE_MONTHS[month - 1]}".translate(_DEVANAGARI_DIGITS)
+    return f"{_EN_MONTHS[month - 1]} {year}"
+
+
 def format_date(value: datetime | date | str, locale: str) -> str:
     """The calendar date in Asia/Tokyo (datetimes are taken as UTC when naive)."""
     return _FORMATS[resolve_locale(locale)].date(_to_tokyo(value))
@@ -189,6 +209,8 @@ def _environment(locale: str) -> jinja2.Environment:
     env.filters["yen"] = _strict(lambda amount: format_yen(amount, locale))
     env.filters["date"] = _strict(lambda value: format_date(value, locale))
     env.filters["datetime"] = _strict(lambda value: format_datetime(value, locale))
+    env.filters["num"] = _strict(lambda value: format_number(value, locale))
+    env.filters["month"] = _strict(lambda value: format_month(value, locale))
     return env
 
 

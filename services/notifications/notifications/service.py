@@ -1,14 +1,30 @@
-"""The notifications service: consumes events only, and turns them into e-mail."""
+"""The notifications service: consumes events only, and turns them into e-mail.
+
+Handlers are thin: `messages` decides who gets what from an event, `deliveries` sends each
+message once, `partners` keeps the list of active JII Partners for the monthly impact update.
+A temporary SMTP failure propagates out of the handler, so the event is retried with growing
+delays (servicekit's consumer) and, once SMTP is back, delivered; recipients already served
+are skipped through the delivery log.
+"""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from nameko.rpc import rpc
 from servicekit.db import Database
+from servicekit.errors import BadSignature, InvalidInput
 from servicekit.events import Envelope, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
 
-from notifications.deliveries import send_once
+from notifications import delivery_log, messages, partners
+from notifications.deliveries import deliver_all
 from notifications.mail_provider import MailerProvider
+from notifications.settings import SettingsProvider
+from notifications.unsubscribe import InvalidUnsubscribeToken
+
+IMPACT_LIST = "impact_update"
 
 
 class NotificationsService:
@@ -17,7 +33,10 @@ class NotificationsService:
     db = Database()
     relay = OutboxRelay()
     mailer = MailerProvider()
+    settings = SettingsProvider()
     log = LogContext()
+
+    # -- RPC (called by the gateway only) -------------------------------------------------
 
     @rpc
     def ping(self) -> dict:
@@ -25,21 +44,182 @@ class NotificationsService:
             conn.execute("SELECT 1")
         return {"service": self.name, "ok": True}
 
+    @rpc
+    def unsubscribe(self, token: str) -> dict:
+        """One-click unsubscribe: stops that list (impact updates) for that address only."""
+        try:
+            address, mailing_list = self.settings.links.read(token)
+        except InvalidUnsubscribeToken as exc:
+            raise BadSignature(str(exc)) from None
+        with self.db.transaction() as conn:
+            conn.execute("INSERT INTO unsubscribes (recipient, list) VALUES (lower(%s), %s)"
+                         " ON CONFLICT DO NOTHING", (address, mailing_list))
+        self.log.info("unsubscribed", list=mailing_list)
+        return {"unsubscribed": True, "list": mailing_list}
+
+    @rpc
+    def delivery_log(self, email: str | None = None, event_id: str | None = None,
+                     limit: int = 200) -> list[dict[str, Any]]:
+        """The delivery log for one address or one event, newest first (staff only)."""
+        if bool(email) == bool(event_id):
+            raise InvalidInput("give either an e-mail address or an event id",
+                               {"email": ["give exactly one of email or event"]})
+        if event_id:
+            try:
+                uuid.UUID(event_id)
+            except ValueError:
+                raise InvalidInput("not an event id", {"event": ["not a UUID"]}) from None
+        with self.db.transaction() as conn:
+            return delivery_log.entries(conn, email=email, event_id=event_id, limit=limit)
+
+    # -- donations ------------------------------------------------------------------------
+
     @consume_event("donations", "payment_succeeded")
     def thank_supporter(self, event: Envelope) -> None:
         """One e-mail per payment: a welcome to JII Partners for a pledge's first, else thanks."""
-        data = event.data
-        kind = "pledge_welcome" if data["first_of_pledge"] else "donation_thanks"
+        self._notify(event, done="thank-you handled")  # the line the pipeline traces follow
+
+    @consume_event("donations", "payment_failed")
+    def on_payment_failed(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("donations", "payment_refunded")
+    def on_payment_refunded(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("donations", "pledge_started")
+    def on_pledge_started(self, event: Envelope) -> None:
+        # No e-mail: the welcome goes out with the first payment's receipt.
+        self._track_pledge(event)
+
+    @consume_event("donations", "pledge_changed")
+    def on_pledge_changed(self, event: Envelope) -> None:
+        self._track_pledge(event)
+        self._notify(event)
+
+    @consume_event("donations", "pledge_paused")
+    def on_pledge_paused(self, event: Envelope) -> None:
+        self._track_pledge(event)
+        self._notify(event)
+
+    @consume_event("donations", "pledge_past_due")
+    def on_pledge_past_due(self, event: Envelope) -> None:
+        # No e-mail: payment_failed (with the card-update link) already told the supporter.
+        self._track_pledge(event)
+
+    @consume_event("donations", "pledge_canceled")
+    def on_pledge_canceled(self, event: Envelope) -> None:
+        self._track_pledge(event)
+        self._notify(event)
+
+    @consume_event("donations", "supporter_anonymized")
+    def on_supporter_anonymized(self, event: Envelope) -> None:
         with self.db.transaction() as conn:
-            if not first_time(conn, "thank_supporter", event.id):
-                return
-            status = send_once(
-                conn, self.mailer, event_id=event.id, kind=kind, to_addr=data["email"],
-                to_name=data["name"], locale=data["locale"],
-                context={
-                    "name": data["name"], "amount": data["amount"],
-                    "receipt_number": data["receipt_number"], "paid_at": data["paid_at"],
-                    "source": data["source"],
-                },
-            )
-        self.log.info("thank-you handled", kind=kind, status=status)
+            partners.forget_supporter(conn, event.data["supporter_id"],
+                                      event.data["email_sha256"])
+
+    # -- matching -------------------------------------------------------------------------
+
+    @consume_event("matching", "pairing_offered")
+    def on_pairing_offered(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "pairing_started")
+    def on_pairing_started(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "pairing_ending_soon")
+    def on_pairing_ending_soon(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "pairing_completed")
+    def on_pairing_completed(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "pairing_closed_early")
+    def on_pairing_closed_early(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "spot_request_assigned")
+    def on_spot_request_assigned(self, event: Envelope) -> None:
+        self._notify(event)
+
+    # -- programs -------------------------------------------------------------------------
+
+    @consume_event("programs", "class_enrollment_confirmed")
+    def on_class_enrollment_confirmed(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("programs", "class_enrollment_waitlisted")
+    def on_class_enrollment_waitlisted(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("programs", "class_enrollment_promoted")
+    def on_class_enrollment_promoted(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("programs", "consultation_opened")
+    def on_consultation_opened(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("programs", "consultation_assigned")
+    def on_consultation_assigned(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("programs", "impact_updated")
+    def send_impact_update(self, event: Envelope) -> None:
+        """Keep the month's figures; mail the month before to active partners once it is over."""
+        if self._already_handled(event):
+            return
+        with self.db.transaction() as conn:
+            partners.record_impact(conn, event.data)
+            mailings = partners.months_to_mail(conn, event.data["month"], event.id)
+            recipients = partners.active_partners(conn) if mailings else []
+        links = self.settings.links
+        for figures, mailing_event_id in mailings:
+            statuses = deliver_all(self.db, self.mailer, mailing_event_id, [
+                messages.impact_update(figures, partner, links.url(partner["email"], IMPACT_LIST))
+                for partner in recipients
+            ])
+            self.log.info("impact update mailed", month=figures["month"],
+                          statuses=_count(statuses))
+        self._mark_handled(event)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _notify(self, event: Envelope, done: str = "notified") -> None:
+        if self._already_handled(event):
+            return
+        build = messages.BUILDERS[(event.source, event.type)]
+        statuses = deliver_all(self.db, self.mailer, event.id,
+                               build(event.data, self.settings.audience))
+        self._mark_handled(event)
+        self.log.info(done, event_type=event.type, statuses=_count(statuses))
+
+    # The delivery log, one row per (event, kind, recipient), is what makes sending
+    # exactly-once; the inbox row says the whole event is done, written only after every
+    # recipient was served, so a redelivery of a finished event is skipped outright.
+    def _already_handled(self, event: Envelope) -> bool:
+        with self.db.transaction() as conn:
+            return bool(conn.execute(
+                "SELECT 1 FROM inbox WHERE handler = %s AND event_id = %s",
+                (_handler(event), event.id)).fetchone())
+
+    def _mark_handled(self, event: Envelope) -> None:
+        with self.db.transaction() as conn:
+            first_time(conn, _handler(event), event.id)
+
+    def _track_pledge(self, event: Envelope) -> None:
+        with self.db.transaction() as conn:
+            partners.record_pledge(conn, event.type, event.data, event.occurred_at)
+
+
+def _handler(event: Envelope) -> str:
+    return f"notifications.{event.source}.{event.type}"
+
+
+def _count(statuses: dict[str, str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for status in statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    return counts

@@ -60,7 +60,8 @@ def test_the_two_donation_kinds_exist_with_every_locale() -> None:
 
 
 def test_every_context_fixture_covers_a_known_kind() -> None:
-    assert set(CONTEXTS) == set(known_kinds())
+    # The other kinds are covered from example events in test_messages.py.
+    assert set(CONTEXTS) <= set(known_kinds())
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)

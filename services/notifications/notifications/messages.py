@@ -1,0 +1,216 @@
+"""Which messages an event causes, to whom, and with what template context.
+
+Plain functions from an event's data (already checked against its contract) to `Outgoing`
+messages: no I/O, so the template tests can build every context from example events exactly as
+the service does. Template variables are named here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from notifications.deliveries import Outgoing
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Settings messages need beyond the event: where staff alerts go."""
+
+    staff_email: str
+    staff_locale: str = "ja"
+    staff_name: str = "JII"
+
+
+Data = Mapping[str, Any]
+
+
+def _to(person: Data, kind: str, context: dict[str, Any], **headers: str) -> Outgoing:
+    return Outgoing(kind=kind, to_addr=person["email"], to_name=person["name"],
+                    locale=person["locale"], context={"name": person["name"], **context},
+                    headers=headers)
+
+
+def _staff(audience: Audience, kind: str, context: dict[str, Any]) -> Outgoing:
+    return Outgoing(kind=kind, to_addr=audience.staff_email, to_name=audience.staff_name,
+                    locale=audience.staff_locale, context=context)
+
+
+# -- donations ------------------------------------------------------------------------------
+
+
+def payment_succeeded(data: Data, audience: Audience) -> list[Outgoing]:
+    kind = "pledge_welcome" if data["first_of_pledge"] else "donation_thanks"
+    context = {"amount": data["amount"], "receipt_number": data["receipt_number"],
+               "paid_at": data["paid_at"]}
+    if kind == "donation_thanks":
+        context["source"] = data["source"]
+    return [_to(data, kind, context)]
+
+
+def payment_failed(data: Data, audience: Audience) -> list[Outgoing]:
+    return [_to(data, "payment_failed", {
+        "amount": data["amount"], "source": data["source"], "failed_at": data["failed_at"],
+        "update_card_url": data.get("update_card_url"),
+    })]
+
+
+def pledge_changed(data: Data, audience: Audience) -> list[Outgoing]:
+    # "recovered" means a past-due pledge was paid again: the thank-you for that payment says
+    # everything the supporter needs, a second e-mail would only be noise.
+    if data["change"] == "recovered":
+        return []
+    return [_to(data, "pledge_changed", {
+        "change": data["change"], "amount": data["amount"],
+        "previous_amount": data["previous_amount"], "manage_url": data.get("manage_url"),
+    })]
+
+
+def pledge_paused(data: Data, audience: Audience) -> list[Outgoing]:
+    return [_to(data, "pledge_paused", {
+        "amount": data["amount"], "paused_at": data["occurred_at"],
+        "manage_url": data.get("manage_url"),
+    })]
+
+
+def pledge_canceled(data: Data, audience: Audience) -> list[Outgoing]:
+    return [_to(data, "pledge_canceled", {
+        "amount": data["amount"], "canceled_at": data["occurred_at"],
+        "by_supporter": data["actor"] == "supporter",
+    })]
+
+
+def payment_refunded(data: Data, audience: Audience) -> list[Outgoing]:
+    return [_to(data, "refund_notice", {
+        "amount": data["amount"], "payment_amount": data["payment_amount"],
+        "receipt_number": data["receipt_number"], "refunded_at": data["refunded_at"],
+        "fully_refunded": data["fully_refunded"],
+    })]
+
+
+# -- matching -------------------------------------------------------------------------------
+
+
+def _both_sides(data: Data, kind: str, context: dict[str, Any],
+                per_side: Callable[[Data], dict[str, Any]] = lambda side: {}) -> list[Outgoing]:
+    resident, partner = data["resident"], data["partner"]
+    return [
+        _to(resident, kind, {**context, "role": "resident", "other_name": partner["name"],
+                             **per_side(resident)}),
+        _to(partner, kind, {**context, "role": "partner", "other_name": resident["name"],
+                            **per_side(partner)}),
+    ]
+
+
+def pairing_offered(data: Data, audience: Audience) -> list[Outgoing]:
+    # Each side gets only their own signed links.
+    return _both_sides(data, "pairing_offered", {"expires_at": data["expires_at"]},
+                       lambda side: {"accept_url": side["accept_url"],
+                                     "decline_url": side["decline_url"]})
+
+
+def pairing_started(data: Data, audience: Audience) -> list[Outgoing]:
+    return _both_sides(data, "pairing_started",
+                       {"started_at": data["started_at"], "ends_at": data["ends_at"]})
+
+
+def pairing_ending_soon(data: Data, audience: Audience) -> list[Outgoing]:
+    return _both_sides(data, "pairing_ending_soon", {"ends_at": data["ends_at"]})
+
+
+def pairing_completed(data: Data, audience: Audience) -> list[Outgoing]:
+    return _both_sides(data, "pairing_completed",
+                       {"started_at": data["started_at"], "completed_at": data["completed_at"]})
+
+
+def pairing_closed_early(data: Data, audience: Audience) -> list[Outgoing]:
+    return [_staff(audience, "pairing_closed_early", {
+        "pairing_id": data["pairing_id"], "resident_name": data["resident"]["name"],
+        "partner_name": data["partner"]["name"], "reason": data["reason"],
+        "closed_at": data["closed_at"],
+    })]
+
+
+def spot_request_assigned(data: Data, audience: Audience) -> list[Outgoing]:
+    common = {"spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"]}
+    requester, volunteer = data["requester"], data["volunteer"]
+    return [
+        _to(requester, "spot_assigned_resident", {**common, "volunteer_name": volunteer["name"]}),
+        _to(volunteer, "spot_assigned_volunteer", {
+            **common, "requester_name": requester["name"],
+            "languages": ", ".join(data["languages"])}),
+    ]
+
+
+# -- programs -------------------------------------------------------------------------------
+
+
+def _enrollment(kind: str, extra: Callable[[Data], dict[str, Any]] = lambda d: {}
+                ) -> Callable[[Data, Audience], list[Outgoing]]:
+    def build(data: Data, audience: Audience) -> list[Outgoing]:
+        cls = data["class"]
+        return [_to(data["guardian"], kind, {
+            "child_first_name": data["child_first_name"], "class_title": cls["title"],
+            "venue": cls["venue"], "schedule": cls["schedule"], **extra(data)})]
+
+    return build
+
+
+class_enrollment_confirmed = _enrollment("class_enrollment_confirmed")
+class_enrollment_waitlisted = _enrollment("class_enrollment_waitlisted",
+                                          lambda d: {"position": d["position"]})
+class_enrollment_promoted = _enrollment("class_enrollment_promoted")
+
+
+def consultation_assigned(data: Data, audience: Audience) -> list[Outgoing]:
+    # The resident learns who took the case; the expert already sees it in the staff tools.
+    return [_to(data["resident"], "consultation_assigned", {
+        "topic": data["topic"], "expert_name": data["expert"]["name"]})]
+
+
+def consultation_opened(data: Data, audience: Audience) -> list[Outgoing]:
+    """Staff alert for an urgent case only; other cases wait for the normal assignment."""
+    if data["urgency"] != "urgent":
+        return []
+    return [_staff(audience, "staff_urgent_consultation", {
+        "consultation_id": data["consultation_id"], "topic": data["topic"],
+        "language": data["language"], "opened_at": data["occurred_at"]})]
+
+
+IMPACT_FIGURES = ("residents_supported", "pairings_completed", "spot_requests_done",
+                  "children_enrolled", "sessions_held", "consultations_resolved")
+
+
+def impact_update(figures: Data, partner: Data, unsubscribe_url: str) -> Outgoing:
+    """The monthly update for one partner (the recipients come from the partners table)."""
+    return _to(partner, "impact_update", {
+        "month": figures["month"], **{key: figures[key] for key in IMPACT_FIGURES},
+        "unsubscribe_url": unsubscribe_url,
+    }, **{
+        # RFC 2369 and RFC 8058: mail clients show an unsubscribe button that POSTs here.
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    })
+
+
+# (source, event type) -> builder; the service subscribes to exactly these.
+BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
+    ("donations", "payment_succeeded"): payment_succeeded,
+    ("donations", "payment_failed"): payment_failed,
+    ("donations", "pledge_changed"): pledge_changed,
+    ("donations", "pledge_paused"): pledge_paused,
+    ("donations", "pledge_canceled"): pledge_canceled,
+    ("donations", "payment_refunded"): payment_refunded,
+    ("matching", "pairing_offered"): pairing_offered,
+    ("matching", "pairing_started"): pairing_started,
+    ("matching", "pairing_ending_soon"): pairing_ending_soon,
+    ("matching", "pairing_completed"): pairing_completed,
+    ("matching", "pairing_closed_early"): pairing_closed_early,
+    ("matching", "spot_request_assigned"): spot_request_assigned,
+    ("programs", "class_enrollment_confirmed"): class_enrollment_confirmed,
+    ("programs", "class_enrollment_waitlisted"): class_enrollment_waitlisted,
+    ("programs", "class_enrollment_promoted"): class_enrollment_promoted,
+    ("programs", "consultation_assigned"): consultation_assigned,
+    ("programs", "consultation_opened"): consultation_opened,
+}

@@ -1,0 +1,35 @@
+"""Settings beyond SMTP, as a Nameko dependency: staff alert address and unsubscribe links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nameko.extensions import DependencyProvider
+
+from notifications.messages import Audience
+from notifications.unsubscribe import UnsubscribeLinks
+
+
+@dataclass(frozen=True)
+class Settings:
+    audience: Audience
+    links: UnsubscribeLinks
+
+
+class SettingsProvider(DependencyProvider):
+    def setup(self) -> None:
+        config = self.container.config
+        self.settings = Settings(
+            audience=Audience(
+                staff_email=str(config.get("STAFF_ALERT_EMAIL", "info@j-ii.org")),
+                staff_locale=str(config.get("STAFF_ALERT_LOCALE", "ja")),
+            ),
+            links=UnsubscribeLinks(
+                secret=str(config.get("UNSUBSCRIBE_SECRET",
+                                      "local-development-unsubscribe-secret-0123456789")),
+                base_url=str(config.get("PUBLIC_SITE_URL", "http://127.0.0.1:8000")),
+            ),
+        )
+
+    def get_dependency(self, worker_ctx) -> Settings:
+        return self.settings

@@ -1,0 +1,107 @@
+"""A valid example event for every contract notifications consumes, checked against the contract.
+
+The template tests build each message's context from these through `notifications.messages`,
+exactly as the service does, so a template reading a variable no event provides fails here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts import validate_data
+from servicekit.events import Envelope
+
+HANAKO = {"name": "山田 花子", "email": "hanako@example.com", "locale": "ja"}
+EMILY = {"name": "Emily Carter", "email": "emily@example.org", "locale": "en-GB"}
+SITA = {"name": "सीता गुरुङ", "email": "sita@example.net", "locale": "ne-NP"}
+SUPPORTER = {"supporter_id": "6f1c1d1e-0000-4000-8000-000000000001", **HANAKO}
+PLEDGE = {**SUPPORTER, "pledge_id": "6f1c1d1e-0000-4000-8000-000000000003", "status": "active",
+          "amount": 3000, "currency": "jpy", "occurred_at": "2026-04-10T01:00:00+00:00",
+          "actor": "supporter", "manage_url": "https://j-ii.org/pledge?token=abc.def"}
+RESIDENT = {"participant_id": "7a000000-0000-4000-8000-000000000001", **SITA}
+PARTNER = {"participant_id": "7a000000-0000-4000-8000-000000000002", **HANAKO}
+SIDES = {"pairing_id": "7b000000-0000-4000-8000-000000000001", "resident": RESIDENT,
+         "partner": PARTNER}
+CLASS = {"class_id": "7c000000-0000-4000-8000-000000000001", "title": "はなまる教室 新宿",
+         "venue": "新宿区立中央図書館 3階", "schedule": "毎週土曜日 10:00–11:30"}
+ENROLLMENT = {"enrollment_id": "7c000000-0000-4000-8000-000000000002", "class": CLASS,
+              "child_first_name": "Aarav", "guardian": SITA,
+              "occurred_at": "2026-04-02T03:00:00+00:00"}
+CONSULTATION = {"consultation_id": "7d000000-0000-4000-8000-000000000001",
+                "topic": "residence_visa", "language": "ne", "urgency": "urgent",
+                "resident": SITA, "occurred_at": "2026-04-03T00:30:00+00:00"}
+SPOT = {"spot_request_id": "7e000000-0000-4000-8000-000000000001", "kind": "nursery_enrolment",
+        "starts_at": "2026-04-20T01:00:00+00:00", "area": "Shinjuku", "languages": ["ne", "ja"],
+        "requester": SITA, "volunteer": {"participant_id": RESIDENT["participant_id"], **EMILY}}
+
+EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("donations", "payment_succeeded"): {
+        **SUPPORTER, "payment_id": "6f1c1d1e-0000-4000-8000-000000000002",
+        "pledge_id": None, "source": "card_one_time", "first_of_pledge": False,
+        "amount": 10000, "currency": "jpy", "receipt_number": "R2026-000124",
+        "paid_at": "2026-03-31T16:30:00+00:00"},
+    ("donations", "payment_failed"): {
+        **SUPPORTER, "pledge_id": PLEDGE["pledge_id"], "donation_id": None, "source": "monthly",
+        "amount": 3000, "currency": "jpy", "failure_reason": "expired_card",
+        "failed_at": "2026-04-27T00:00:00+00:00",
+        "update_card_url": "https://j-ii.org/pledge?token=abc.def"},
+    # Consumed to keep the list of active partners; no e-mail of their own.
+    ("donations", "pledge_started"): {
+        **SUPPORTER, "pledge_id": PLEDGE["pledge_id"], "amount": 3000, "currency": "jpy",
+        "started_at": "2026-03-01T00:00:00+00:00"},
+    ("donations", "pledge_past_due"): {**PLEDGE, "status": "past_due",
+                                       "failure_reason": "expired_card"},
+    ("donations", "pledge_changed"): {**PLEDGE, "change": "amount", "previous_amount": 3000,
+                                      "amount": 5000},
+    ("donations", "pledge_paused"): {**PLEDGE, "status": "paused"},
+    ("donations", "pledge_canceled"): {**PLEDGE, "status": "canceled",
+                                       "reason": "moving abroad"},
+    ("donations", "payment_refunded"): {
+        **SUPPORTER, "payment_id": "6f1c1d1e-0000-4000-8000-000000000002",
+        "refund_id": "6f1c1d1e-0000-4000-8000-000000000009", "source": "card_one_time",
+        "receipt_number": "R2026-000124", "amount": 4000, "payment_amount": 10000,
+        "refunded_total": 4000, "fully_refunded": False, "currency": "jpy",
+        "refunded_at": "2026-04-05T02:00:00+00:00"},
+    ("matching", "pairing_offered"): {
+        "pairing_id": SIDES["pairing_id"],
+        "resident": {**RESIDENT, "accept_url": "https://j-ii.org/pairing?t=res.accept",
+                     "decline_url": "https://j-ii.org/pairing?t=res.decline"},
+        "partner": {**PARTNER, "accept_url": "https://j-ii.org/pairing?t=par.accept",
+                    "decline_url": "https://j-ii.org/pairing?t=par.decline"},
+        "expires_at": "2026-04-04T14:59:00+00:00"},
+    ("matching", "pairing_started"): {**SIDES, "started_at": "2026-04-05T00:00:00+00:00",
+                                      "ends_at": "2026-10-05T00:00:00+00:00"},
+    ("matching", "pairing_ending_soon"): {**SIDES, "ends_at": "2026-10-05T00:00:00+00:00"},
+    ("matching", "pairing_completed"): {**SIDES, "started_at": "2026-04-05T00:00:00+00:00",
+                                        "completed_at": "2026-10-05T00:00:00+00:00"},
+    ("matching", "pairing_closed_early"): {**SIDES, "reason": "moved",
+                                           "closed_at": "2026-06-01T00:00:00+00:00"},
+    ("matching", "spot_request_assigned"): SPOT,
+    ("programs", "class_enrollment_confirmed"): ENROLLMENT,
+    ("programs", "class_enrollment_waitlisted"): {**ENROLLMENT, "position": 3},
+    ("programs", "class_enrollment_promoted"): ENROLLMENT,
+    ("programs", "consultation_opened"): CONSULTATION,
+    ("programs", "consultation_assigned"): {
+        **CONSULTATION, "urgency": "normal",
+        "expert": {"expert_id": "7d000000-0000-4000-8000-000000000002",
+                   "name": "田中 誠（行政書士）", "email": "tanaka@example.jp", "locale": "ja"}},
+    ("programs", "impact_updated"): {
+        "month": "2026-04", "residents_supported": 1234, "pairings_completed": 12,
+        "spot_requests_done": 37, "children_enrolled": 58, "sessions_held": 16,
+        "attendances": 410, "consultations_resolved": 21, "yen_raised": 1850000,
+        "yen_raised_by_source": {"monthly": 1200000, "card_one_time": 650000},
+        "updated_at": "2026-05-01T00:00:00+00:00"},
+}
+
+
+def example(source: str, event_type: str, /, **changes: Any) -> dict[str, Any]:
+    """The example data of an event, with `changes` (`...` removes a field), checked against its
+    contract."""
+    data = {**EXAMPLES[(source, event_type)], **changes}
+    return validate_data(source, event_type, 1,
+                         {key: value for key, value in data.items() if value is not ...})
+
+
+def envelope(source: str, event_type: str, /, **changes: Any) -> Envelope:
+    return Envelope.new(source, event_type, example(source, event_type, **changes),
+                        correlation_id="test")

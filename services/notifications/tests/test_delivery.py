@@ -1,0 +1,141 @@
+"""Delivery over real SMTP: once per (event, kind, recipient), whatever SMTP answers."""
+
+from __future__ import annotations
+
+import time
+
+from notification_examples import envelope
+from notifications_testkit import dlq_depth, publish, settle
+from servicekit.testing import free_port, query, wait_until
+
+
+def _deliveries(config: dict) -> list[dict]:
+    return query(config["DATABASE_URL"],
+                 "SELECT kind, recipient, status, error FROM deliveries ORDER BY created_at")
+
+
+def test_a_server_answering_451_twice_then_accepting_delivers_once_after_growing_delays(
+    sink_factory, start_notifications
+):
+    sink = sink_factory(fail_first=2, fail_code=451)
+    config = start_notifications(sink.port)
+    started = time.monotonic()
+
+    publish(config, envelope("donations", "payment_refunded"))
+
+    wait_until(sink.messages, message="the refund notice")
+    elapsed = time.monotonic() - started
+    settle()
+    assert len(sink.messages()) == 1
+    assert sink.rejections() == 2
+    # Two retries through the consumer's delay queues: 100 ms, then 200 ms.
+    assert elapsed >= 0.3
+    assert [(d["kind"], d["status"]) for d in _deliveries(config)] == [("refund_notice", "sent")]
+    assert dlq_depth(config) == 0
+
+
+def test_a_550_is_recorded_as_failed_without_retries_and_suppresses_only_bulk_mail(
+    sink_factory, start_notifications
+):
+    sink = sink_factory(always_fail_code=550)
+    config = start_notifications(sink.port)
+
+    publish(config, envelope("donations", "payment_refunded"))
+    wait_until(lambda: _deliveries(config), message="the failure recorded")
+    settle()
+
+    [failed] = _deliveries(config)
+    assert (failed["kind"], failed["status"]) == ("refund_notice", "failed")
+    assert failed["error"].startswith("SMTP 550")
+    assert sink.rejections() == 1, "no retry storm: one attempt only"
+    assert dlq_depth(config) == 0
+    assert query(config["DATABASE_URL"], "SELECT recipient FROM suppressions") == [
+        {"recipient": "hanako@example.com"}]
+
+    # The same address as a JII Partner: the impact update (bulk) is not even attempted...
+    publish(config, envelope("donations", "pledge_started"))
+    publish(config, envelope("programs", "impact_updated", month="2026-04"))
+    publish(config, envelope("programs", "impact_updated", month="2026-05"))
+    wait_until(lambda: len(_deliveries(config)) == 2, message="the impact update decided")
+    assert _deliveries(config)[1]["status"] == "suppressed"
+    assert sink.rejections() == 1
+
+    # ...while transactional mail (a failed payment with its card link) still is.
+    publish(config, envelope("donations", "payment_failed"))
+    wait_until(lambda: len(_deliveries(config)) == 3, message="the payment failure notice")
+    assert sink.rejections() == 2
+
+
+def test_a_temporary_failure_for_one_recipient_never_resends_to_the_other(
+    sink_factory, start_notifications
+):
+    sink = sink_factory(fail_first=1, fail_code=451)  # the first RCPT (the resident) fails
+    config = start_notifications(sink.port)
+
+    publish(config, envelope("matching", "pairing_offered"))
+
+    wait_until(lambda: len(sink.messages()) == 2, message="both offers")
+    settle()
+    assert sorted(m["To"].addresses[0].addr_spec for m in sink.messages()) == [
+        "hanako@example.com", "sita@example.net"]
+    assert {d["status"] for d in _deliveries(config)} == {"sent"}
+
+
+def test_a_duplicated_event_sends_one_email_per_recipient(sink_factory, start_notifications):
+    sink = sink_factory()
+    config = start_notifications(sink.port)
+    event = envelope("matching", "spot_request_assigned")
+
+    for _ in range(3):
+        publish(config, event)
+
+    wait_until(lambda: len(sink.messages()) == 2, message="resident and volunteer mails")
+    settle()
+    assert len(sink.messages()) == 2
+    assert len(_deliveries(config)) == 2
+
+
+def test_smtp_down_for_a_while_loses_nothing_and_sends_everything_once_when_it_returns(
+    sink_factory, start_notifications
+):
+    port = free_port()
+    # Longer delays than the default test ones, so the events are still retrying when SMTP
+    # comes back rather than parked.
+    config = start_notifications(port, EVENT_RETRY_DELAYS_MS=[300, 600, 1200, 2400, 4800, 9600])
+    events = [envelope("donations", "payment_refunded"), envelope("matching", "pairing_started"),
+              envelope("programs", "class_enrollment_waitlisted")]
+    for event in events:
+        publish(config, event)
+    settle(1.0)  # refused connections meanwhile: each event is in its retry cycle
+    assert _deliveries(config) == []
+
+    sink = sink_factory(port=port)
+
+    wait_until(lambda: len(sink.messages()) == 4, timeout=30, message="all four e-mails")
+    settle(2.5)
+    messages = sink.messages()
+    assert len(messages) == 4
+    assert len({m["Message-ID"] for m in messages}) == 4
+    assert len(_deliveries(config)) == 4
+    assert dlq_depth(config) == 0
+
+
+def test_received_message_is_multipart_with_encoded_headers_and_stable_id(
+    sink_factory, start_notifications
+):
+    sink = sink_factory()
+    config = start_notifications(sink.port)
+    event = envelope("programs", "class_enrollment_confirmed")
+
+    publish(config, event)
+
+    [message] = wait_until(sink.messages, message="the enrolment confirmation")
+    raw = next(sink.maildir.glob("*.eml")).read_bytes()
+    assert raw.isascii(), "7bit: quoted-printable/base64 bodies, RFC 2047 headers"
+    assert b"Subject: =?utf-8?" in raw
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message["Content-Language"] == "ne"
+    assert "Aarav" in message["Subject"]
+    [row] = query(config["DATABASE_URL"], "SELECT message_id FROM deliveries")
+    assert message["Message-ID"] == row["message_id"]

@@ -1,0 +1,229 @@
+"""Every message kind, built from a valid example event of its contract, renders in every locale.
+
+Fails when a locale lacks a template, when a template reads a variable the event does not
+provide (in any branch, not only the one rendered), or when a reviewed rendering changes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+from contracts.matching import CLOSE_REASONS, SPOT_KINDS
+from contracts.programs import TOPICS
+from notification_examples import EXAMPLES, example
+from notifications import messages
+from notifications.deliveries import BULK, Outgoing, is_transactional
+from notifications.render import (
+    SUPPORTED_LOCALES,
+    known_kinds,
+    missing_templates,
+    render,
+    required_context,
+)
+
+REVIEWED = Path(__file__).parent / "examples"
+AUDIENCE = messages.Audience(staff_email="staff@j-ii.org", staff_locale="ja")
+UNSUBSCRIBE_URL = "https://api.j-ii.org/api/unsubscribe/eyJlIjoiaGFuYWtvIn0.sig"
+
+# Variants that reach the other branches and kinds of the builders.
+VARIANTS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
+    "payment_succeeded.first": (("donations", "payment_succeeded"),
+                                {"first_of_pledge": True, "source": "monthly",
+                                 "pledge_id": "6f1c1d1e-0000-4000-8000-000000000003"}),
+    "payment_failed.one_time": (("donations", "payment_failed"),
+                                {"source": "card_one_time", "update_card_url": ...}),
+    "pledge_changed.resumed": (("donations", "pledge_changed"),
+                               {"change": "resumed", "previous_amount": 5000}),
+    "pledge_canceled.by_staff": (("donations", "pledge_canceled"), {"actor": "staff:42"}),
+    "payment_refunded.full": (("donations", "payment_refunded"),
+                              {"amount": 10000, "refunded_total": 10000,
+                               "fully_refunded": True}),
+    "pairing_closed_early.safeguarding": (("matching", "pairing_closed_early"),
+                                          {"reason": "safeguarding"}),
+}
+
+
+def _outgoing(key: tuple[str, str], changes: dict | None = None) -> list[Outgoing]:
+    data = example(*key, **(changes or {}))
+    if key == ("programs", "impact_updated"):
+        return [messages.impact_update(data, {"name": "山田 花子", "email": "h@example.com",
+                                              "locale": "ja"}, UNSUBSCRIBE_URL)]
+    return messages.BUILDERS[key](data, AUDIENCE)
+
+
+def _all_messages() -> dict[str, Outgoing]:
+    found: dict[str, Outgoing] = {}
+    cases = {key[1]: (key, {}) for key in EXAMPLES
+             if key in messages.BUILDERS or key[1] == "impact_updated"}
+    cases.update(VARIANTS)
+    for name, (key, changes) in cases.items():
+        for i, message in enumerate(_outgoing(key, changes)):
+            found[f"{name}[{i}]:{message.kind}"] = message
+    return found
+
+
+ALL = _all_messages()
+
+
+def test_every_template_kind_is_sent_for_some_event() -> None:
+    assert {m.kind for m in ALL.values()} == set(known_kinds())
+
+
+def test_no_kind_lacks_a_locale_or_a_part() -> None:
+    assert missing_templates() == []
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+@pytest.mark.parametrize("case", sorted(ALL))
+def test_every_message_renders_in_every_locale_without_fallback(case: str, locale: str) -> None:
+    message = ALL[case]
+    rendered = render(message.kind, locale, message.context)
+
+    assert rendered.locale == locale
+    assert rendered.subject and "{" not in rendered.subject
+    assert rendered.html.startswith("<!DOCTYPE html>")
+    assert f'<html lang="{locale}">' in rendered.html
+    for body in (rendered.text, rendered.html):
+        assert "{{" not in body and "{%" not in body
+        if message.to_name and "name" in message.context:
+            assert str(message.context["name"]).split()[0] in body
+
+
+@pytest.mark.parametrize("case", sorted(ALL))
+def test_templates_read_only_variables_the_event_provides_in_every_branch(case: str) -> None:
+    # StrictUndefined only catches the branch rendered; this reads every branch of every locale.
+    message = ALL[case]
+    assert required_context(message.kind) <= set(message.context)
+
+
+@pytest.mark.parametrize("kind", sorted(known_kinds()))
+def test_every_locale_of_a_kind_reads_the_same_variables(kind: str) -> None:
+    per_locale = {loc: required_context(kind, loc) for loc in SUPPORTED_LOCALES}
+    assert len({frozenset(v) for v in per_locale.values()}) == 1, per_locale
+
+
+@pytest.mark.parametrize("case", sorted(ALL))
+def test_a_missing_variable_fails_the_render(case: str) -> None:
+    message = ALL[case]
+    used = sorted(required_context(message.kind) & set(message.context))
+    context = {k: v for k, v in message.context.items() if k != used[0]}
+    with pytest.raises(jinja2.UndefinedError):
+        # every locale names its reader (or, for staff, the first detail) unconditionally
+        for locale in SUPPORTED_LOCALES:
+            render(message.kind, locale, context)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_every_value_an_event_may_carry_has_a_label_in_every_locale(locale: str) -> None:
+    for kind in SPOT_KINDS:
+        for message in _outgoing(("matching", "spot_request_assigned"), {"kind": kind}):
+            render(message.kind, locale, message.context)
+    for topic in TOPICS:
+        for message in _outgoing(("programs", "consultation_assigned"), {"topic": topic}):
+            render(message.kind, locale, message.context)
+        for message in _outgoing(("programs", "consultation_opened"), {"topic": topic}):
+            render(message.kind, locale, message.context)
+    for reason in CLOSE_REASONS:
+        for message in _outgoing(("matching", "pairing_closed_early"), {"reason": reason}):
+            render(message.kind, locale, message.context)
+
+
+def test_pairing_offer_goes_to_both_sides_each_with_only_their_own_links() -> None:
+    resident, partner = _outgoing(("matching", "pairing_offered"))
+    assert (resident.to_addr, partner.to_addr) == ("sita@example.net", "hanako@example.com")
+    for message, own, other in ((resident, "res", "par"), (partner, "par", "res")):
+        rendered = render(message.kind, message.locale, message.context)
+        for body in (rendered.text, rendered.html):
+            assert f"t={own}.accept" in body and f"t={own}.decline" in body
+            assert f"t={other}." not in body
+    assert "सीता गुरुङ" in render("pairing_offered", "ja", partner.context).text
+    assert "山田 花子" in render("pairing_offered", "ne", resident.context).text
+
+
+@pytest.mark.parametrize("event_type", ["pairing_started", "pairing_ending_soon",
+                                        "pairing_completed"])
+def test_pairing_news_goes_to_both_sides_in_their_own_language(event_type: str) -> None:
+    resident, partner = _outgoing(("matching", event_type))
+    assert (resident.locale, partner.locale) == ("ne-NP", "ja")
+    assert render(resident.kind, resident.locale, resident.context).locale == "ne"
+    assert "सीता गुरुङ" in render(partner.kind, partner.locale, partner.context).text
+
+
+def test_spot_assignment_tells_the_resident_and_the_volunteer() -> None:
+    resident, volunteer = _outgoing(("matching", "spot_request_assigned"))
+    assert (resident.kind, resident.to_addr) == ("spot_assigned_resident", "sita@example.net")
+    assert (volunteer.kind, volunteer.to_addr) == ("spot_assigned_volunteer", "emily@example.org")
+    text = render(volunteer.kind, volunteer.locale, volunteer.context).text
+    assert "nursery school enrolment" in text and "20 April 2026, 10:00 (Japan time)" in text
+
+
+def test_staff_alerts_go_to_the_configured_staff_address_in_its_locale() -> None:
+    [closed] = _outgoing(("matching", "pairing_closed_early"))
+    [urgent] = _outgoing(("programs", "consultation_opened"))
+    for alert in (closed, urgent):
+        assert (alert.to_addr, alert.locale) == ("staff@j-ii.org", "ja")
+    assert "転居" in render(closed.kind, closed.locale, closed.context).text
+
+
+def test_only_urgent_consultations_alert_staff() -> None:
+    assert _outgoing(("programs", "consultation_opened"), {"urgency": "high"}) == []
+
+
+def test_a_recovered_pledge_sends_nothing_beyond_the_payment_thank_you() -> None:
+    assert _outgoing(("donations", "pledge_changed"), {"change": "recovered"}) == []
+
+
+def test_payment_failed_carries_the_card_update_link() -> None:
+    [message] = _outgoing(("donations", "payment_failed"))
+    for locale in SUPPORTED_LOCALES:
+        rendered = render(message.kind, locale, message.context)
+        assert "https://j-ii.org/pledge?token=abc.def" in rendered.text
+        assert 'href="https://j-ii.org/pledge?token=abc.def"' in rendered.html
+
+
+def test_impact_update_is_the_only_bulk_kind_and_carries_one_click_unsubscribe() -> None:
+    assert BULK == {"impact_update"}
+    assert all(is_transactional(kind) for kind in known_kinds() if kind != "impact_update")
+    [message] = _outgoing(("programs", "impact_updated"))
+    assert message.headers == {"List-Unsubscribe": f"<{UNSUBSCRIBE_URL}>",
+                               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    rendered = render(message.kind, "ne", message.context)
+    assert "१,२३४" in rendered.text and "२०२६ अप्रिल" in rendered.subject
+    assert UNSUBSCRIBE_URL in rendered.text
+
+
+# Reviewed renderings: a template change that alters one of these must come with re-reviewed
+# example files (set JII_UPDATE_EXAMPLES=1 to rewrite them, then read the diff).
+REVIEWED_CASES: dict[str, tuple[str, str]] = {
+    "payment_failed.monthly.en": ("payment_failed[0]:payment_failed", "en"),
+    "pledge_changed.amount.ne": ("pledge_changed[0]:pledge_changed", "ne"),
+    "refund_notice.partial.ja": ("payment_refunded[0]:refund_notice", "ja"),
+    "pairing_offered.resident.ne": ("pairing_offered[0]:pairing_offered", "ne"),
+    "pairing_offered.partner.ja": ("pairing_offered[1]:pairing_offered", "ja"),
+    "pairing_completed.partner.en": ("pairing_completed[1]:pairing_completed", "en"),
+    "pairing_closed_early.staff.ja": ("pairing_closed_early[0]:pairing_closed_early", "ja"),
+    "spot_assigned_volunteer.en": ("spot_request_assigned[1]:spot_assigned_volunteer", "en"),
+    "class_enrollment_waitlisted.ja": (
+        "class_enrollment_waitlisted[0]:class_enrollment_waitlisted", "ja"),
+    "consultation_assigned.ne": ("consultation_assigned[0]:consultation_assigned", "ne"),
+    "impact_update.en": ("impact_updated[0]:impact_update", "en"),
+    "impact_update.ja": ("impact_updated[0]:impact_update", "ja"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REVIEWED_CASES))
+def test_rendering_matches_the_reviewed_example(name: str) -> None:
+    case, locale = REVIEWED_CASES[name]
+    message = ALL[case]
+    rendered = render(message.kind, locale, message.context)
+    text = f"Subject: {rendered.subject}\n\n{rendered.text}"
+    txt_path, html_path = REVIEWED / f"{name}.txt", REVIEWED / f"{name}.html"
+    if os.environ.get("JII_UPDATE_EXAMPLES") == "1":
+        txt_path.write_text(text, encoding="utf-8")
+        html_path.write_text(rendered.html, encoding="utf-8")
+    assert text == txt_path.read_text(encoding="utf-8")
+    assert rendered.html == html_path.read_text(encoding="utf-8")
