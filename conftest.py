@@ -5,3 +5,14 @@ import eventlet
 eventlet.monkey_patch()
 
 pytest_plugins = ["servicekit.testing"]
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def gateway_database(make_database) -> str:
+    """A fresh database for the gateway's own tables (staff accounts)."""
+    from pathlib import Path
+
+    return make_database("gateway", Path(__file__).parent / "gateway" / "migrations")

@@ -239,6 +239,8 @@ def main() -> None:
     suffix = uuid.uuid4().hex[:8]
     donations_db = f"{PG}/jii_bench_donations_{suffix}"
     notifications_db = f"{PG}/jii_bench_notifications_{suffix}"
+    gateway_db = f"{PG}/jii_bench_gateway_{suffix}"
+    migrate(gateway_db, ROOT / "gateway/migrations")
     migrate(donations_db, ROOT / "services/donations/migrations")
     migrate(notifications_db, ROOT / "services/notifications/migrations")
     maildir = Path(tempfile.mkdtemp(prefix="jii-bench-mail-"))
@@ -254,7 +256,8 @@ def main() -> None:
             ({**base, "DATABASE_URL": donations_db, "STRIPE_API_KEY": "sk_test_unused",
               "STRIPE_API_BASE": "http://127.0.0.1:9", "STRIPE_WEBHOOK_SECRET": SECRET},
              DonationsService),
-            ({**base, "WEB_SERVER_ADDRESS": gateway_address, "RPC_TIMEOUT_SECONDS": 30,
+            ({**base, "DATABASE_URL": gateway_db, "WEB_SERVER_ADDRESS": gateway_address,
+              "RPC_TIMEOUT_SECONDS": 30,
               "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"}, GatewayService),
         ):
             runner = ServiceRunner(config)
@@ -275,6 +278,7 @@ def main() -> None:
         vhost.delete()
         drop_database(donations_db)
         drop_database(notifications_db)
+        drop_database(gateway_db)
 
     def median(rows: list[dict], key: str) -> float:
         return statistics.median(row[key] for row in rows)

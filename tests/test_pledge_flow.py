@@ -26,7 +26,7 @@ def webhooks_to():
 
 @pytest.fixture
 def platform(runner_factory, service_config, make_database, smtp_sink, localstripe_factory,
-             webhooks_to):
+             webhooks_to, gateway_database):
     gateway_address = f"127.0.0.1:{free_port()}"
     gateway_url = f"http://{gateway_address}"
     stripe_base = localstripe_factory(webhooks_to or f"{gateway_url}/api/webhooks/stripe",
@@ -40,7 +40,8 @@ def platform(runner_factory, service_config, make_database, smtp_sink, localstri
         make_database("notifications", ROOT / "services/notifications/migrations"),
         SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port,
     )
-    gateway = service_config(WEB_SERVER_ADDRESS=gateway_address, RPC_TIMEOUT_SECONDS=10)
+    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=gateway_address,
+                             RPC_TIMEOUT_SECONDS=10)
     # notifications first: its queues must exist before donations publishes anything
     for config, service in ((notifications, NotificationsService),
                             (donations, DonationsService), (gateway, GatewayService)):

@@ -98,6 +98,27 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (dlq_list, dlq_show, dlq_replay, dlq_purge):
         sub.set_defaults(handler=_lazy("dlq"))
 
+    staff = commands.add_parser("staff", help="staff accounts (the gateway's database)")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    staff_add = staff_commands.add_parser("add", help="create a staff account")
+    staff_add.add_argument("email")
+    staff_add.add_argument("--role", required=True, choices=["admin", "staff", "consultant"])
+    staff_add.add_argument("--password-stdin", action="store_true",
+                           help="read the password from the first line of standard input")
+    staff_add.set_defaults(handler=_lazy("staff"))
+
+    mail = commands.add_parser("mail", help="e-mail sent by the notifications service")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True, metavar="COMMAND")
+    mail_log = mail_commands.add_parser(
+        "log", help="the delivery log for one address or one event",
+        description="Every message notifications sent, failed or suppressed, newest first.")
+    mail_who = mail_log.add_mutually_exclusive_group(required=True)
+    mail_who.add_argument("--email", metavar="ADDRESS")
+    mail_who.add_argument("--event", metavar="EVENT_ID")
+    mail_log.add_argument("--limit", type=_positive_int, default=200)
+    mail_log.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    mail_log.set_defaults(handler=_lazy("mail"))
+
     dev = commands.add_parser("dev", help="local development")
     dev_commands = dev.add_subparsers(dest="dev_command", required=True, metavar="COMMAND")
     dev_run = dev_commands.add_parser(
@@ -110,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     card.add_argument("--api-base", help="localstripe URL (default: $STRIPE_API_BASE or "
                                          "http://127.0.0.1:$LOCALSTRIPE_PORT)")
     card.set_defaults(handler=_lazy("devcard"))
+
+    from jii_cli.stripe import add_parser as add_stripe_parser
+
+    add_stripe_parser(commands, _lazy("stripe"))
     return parser
 
 

@@ -8,7 +8,14 @@ import psycopg
 from servicekit.config import database_url
 from servicekit.migrations import database_name, migrate
 
-from jii_cli.workspace import CliError, check_services, repo_root, service_config, service_dir
+from jii_cli.workspace import (
+    DATABASE_OWNERS,
+    CliError,
+    check_services,
+    repo_root,
+    service_config,
+    service_dir,
+)
 
 
 def migrate_services(services: list[str] | None = None, root: Path | None = None) -> dict:
@@ -19,7 +26,7 @@ def migrate_services(services: list[str] | None = None, root: Path | None = None
     """
     root = root or repo_root()
     applied: dict[str, list[str]] = {}
-    for service in check_services(services):
+    for service in check_services(services, DATABASE_OWNERS):
         url = database_url(service_config(service, root))
         try:
             applied[service] = migrate(url, service_dir(service, root) / "migrations")

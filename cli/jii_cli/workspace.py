@@ -58,8 +58,13 @@ def load_config(path: Path) -> dict[str, Any]:
         return _load_config(path)
 
 
+# Everything that owns a database: the services and the gateway (staff accounts).
+DATABASE_OWNERS: tuple[str, ...] = (*SERVICES, "gateway")
+
+
 def service_dir(service: str, root: Path | None = None) -> Path:
-    return (root or repo_root()) / "services" / service
+    root = root or repo_root()
+    return root / "gateway" if service == "gateway" else root / "services" / service
 
 
 def service_config(service: str, root: Path | None = None) -> dict[str, Any]:
@@ -75,11 +80,12 @@ def amqp_uri() -> str:
     return os.environ.get("AMQP_URI") or DEFAULT_AMQP_URI
 
 
-def check_services(names: list[str] | None) -> list[str]:
-    """The services named (all when none), refusing a name that is not one of ours."""
+def check_services(names: list[str] | None, known: tuple[str, ...] | None = None) -> list[str]:
+    """The services named (all `known` when none), refusing a name that is not one of ours."""
+    known = known or SERVICES
     if not names:
-        return list(SERVICES)
-    unknown = [name for name in names if name not in SERVICES]
+        return list(known)
+    unknown = [name for name in names if name not in known]
     if unknown:
-        raise CliError(f"unknown service {', '.join(unknown)} (known: {', '.join(SERVICES)})")
+        raise CliError(f"unknown service {', '.join(unknown)} (known: {', '.join(known)})")
     return list(dict.fromkeys(names))

@@ -58,6 +58,9 @@ class Authorizer:
         self._secret = secret
         self._worker_ctx = worker_ctx
 
+    def issue(self, subject: str, role: str, ttl_seconds: int) -> str:
+        return issue_token(self._secret, subject, role, ttl_seconds)
+
     def require(self, request: Request, *roles: str) -> StaffIdentity:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
@@ -80,3 +83,4 @@ class StaffAuth(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Authorizer:
         return Authorizer(self.secret, worker_ctx)
+

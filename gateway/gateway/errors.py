@@ -20,6 +20,8 @@ from servicekit import errors as service_errors
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
+from gateway.edge import RateLimited
+
 PROBLEM_JSON = "application/problem+json"
 # Relative URIs: they resolve against the gateway's own origin, so every deployment documents
 # its problem types at /problems/<slug> without the code knowing its public hostname.
@@ -137,6 +139,10 @@ def _http_exception(exc: HTTPException) -> Problem:
 
 def problem_for(exc: BaseException) -> Problem | None:
     """The problem an expected exception stands for; None for anything unexpected (a 500)."""
+    if isinstance(exc, RateLimited):
+        return Problem(429, "Too many requests",
+                       f"Too many requests from this client; retry in {exc.retry_after} s.",
+                       "rate-limited", headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, ValidationError):
         return Problem(400, "Invalid input", "The request body has invalid fields.",
                        "invalid-input", errors=field_errors(exc.messages))

@@ -8,28 +8,49 @@ RPC `correlation_id` (see `web`).
 from __future__ import annotations
 
 from nameko.dependency_providers import Config
+from nameko.timer import timer
+from servicekit.db import Database
+from servicekit.events import Envelope
 from servicekit.logging import LogContext
 from werkzeug.wrappers import Request, Response
 
-from gateway import openapi, schemas
+from gateway import feed, openapi, routes, schemas
 from gateway.auth import StaffAuth
 from gateway.routes.donations import DonationRoutes
 from gateway.rpc import TimedRpcProxy, ping_all
 from gateway.web import http, json_response, problem
 
 DEFAULT_READY_TIMEOUT_SECONDS = 2.0
+PRUNE_EVERY_SECONDS = 3600
 
 
-class GatewayService(DonationRoutes):
+class GatewayService(DonationRoutes, routes.programs.ProgramRoutes,
+                     routes.matching.MatchingRoutes, routes.staff.StaffRoutes,
+                     routes.notifications.NotificationRoutes, routes.events.EventRoutes):
     name = "gateway"
 
     log = LogContext()
     config = Config()
     staff = StaffAuth()
+    db = Database()  # the gateway's own: staff accounts, the staff event feed
     donations = TimedRpcProxy("donations")
     matching = TimedRpcProxy("matching")
     programs = TimedRpcProxy("programs")
     notifications = TimedRpcProxy("notifications")
+
+    @feed.feed_events()
+    def record_event(self, event: Envelope) -> None:
+        """Keep every service's events for `GET /api/staff/events` (personal data: not logged)."""
+        with self.db.transaction() as conn:
+            feed.store(conn, event)
+
+    @timer(interval=PRUNE_EVERY_SECONDS)
+    def prune_events(self) -> None:
+        days = float(self.config.get("STAFF_EVENTS_RETENTION_DAYS", feed.DEFAULT_RETENTION_DAYS))
+        with self.db.transaction() as conn:
+            removed = feed.prune(conn, days)
+        if removed:
+            self.log.info("staff events pruned", removed=removed, retention_days=days)
 
     @http("GET", "/healthz")
     def healthz(self, request: Request) -> Response:

@@ -29,13 +29,13 @@ from typing import Any
 
 import structlog
 from eventlet.event import Event
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.wrappers import Request, Response
 
-from gateway import errors
+from gateway import edge, errors
 from gateway.schemas import REQUEST_ID_PATTERN
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -73,8 +73,17 @@ class GatewayWsgiApp(WsgiApp):
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(service="gateway", correlation_id=request_id)
         request = Request(environ, shallow=True)
+        config = self.server.container.config
+        origins = edge.allowed_origins(config)
         try:
+            early = edge.preflight(request, origins)
+            if early is not None:
+                response = early
+                raise _Answered
             provider, values = self.url_map.bind_to_environ(environ).match()
+            if edge.is_limited(request):
+                self.server.limiter.take(edge.client_of(
+                    request, str(config.get("TRUST_FORWARDED_FOR", "")).lower() == "true"))
             limit = environ[BODY_LIMIT_ENVIRON_KEY] = body_limit(
                 self.server.container.config, provider.body_limit_key)
             # Refuse a declared oversize body before a worker is spent on it; a chunked one is
@@ -83,13 +92,24 @@ class GatewayWsgiApp(WsgiApp):
                 raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
             request.path_values = values
             response = provider.handle_request(request)
-        except Exception as exc:  # routing errors (404, 405) and anything unexpected
+        except _Answered:
+            pass
+        except Exception as exc:  # routing errors (404, 405), 429 and anything unexpected
             response = errors.response_for(exc, request_id, request.path)
+        edge.add_cors_headers(request, response, origins)
         response.headers[REQUEST_ID_HEADER] = request_id
         return response(environ, start_response)
 
 
+class _Answered(Exception):
+    """The request was answered before routing (a CORS preflight)."""
+
+
 class GatewayWebServer(WebServer):
+    def setup(self) -> None:
+        super().setup()
+        self.limiter = edge.limiter_from(self.container.config)
+
     def get_wsgi_app(self) -> GatewayWsgiApp:
         return GatewayWsgiApp(self)
 
@@ -185,7 +205,28 @@ def read_json(request: Request, schema: Schema) -> dict[str, Any]:
         document = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.MalformedBody(f"The body is not valid JSON: {exc}") from None
+    if (where := _nul_at(document)) is not None:
+        # Valid JSON, but no text stored anywhere may hold U+0000 (PostgreSQL refuses it).
+        raise ValidationError({where: ["The NUL character (U+0000) is not allowed."]})
     return schema.load(document)
+
+
+def _nul_at(value: Any, path: str = "_schema") -> str | None:
+    """The top-level field holding a string (or key) with a NUL character, if any."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = path if path != "_schema" else str(key).replace("\x00", "")
+            if "\x00" in str(key):
+                return where or "_schema"
+            if (found := _nul_at(item, where)) is not None:
+                return found
+    if isinstance(value, list):
+        for item in value:
+            if (found := _nul_at(item, path)) is not None:
+                return found
+    return None
 
 
 def _reject_constant(name: str) -> Any:

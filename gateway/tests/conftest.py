@@ -12,8 +12,9 @@ from servicekit.testing import free_port
 
 
 @pytest.fixture
-def gateway_config(service_config) -> dict:
+def gateway_config(service_config, gateway_database) -> dict:
     return service_config(
+        gateway_database,
         WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}",
         RPC_TIMEOUT_SECONDS=1,
         READY_TIMEOUT_SECONDS=0.5,

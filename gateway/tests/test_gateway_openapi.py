@@ -54,7 +54,7 @@ def test_document_lists_every_served_route_and_no_other(document, gateway_contai
                   for method in item if method in HTTP_METHODS}
 
     assert documented == served_routes(gateway_container)
-    assert len(documented) == 5
+    assert len(documented) >= 5  # not vacuous; every area adds its own routes
 
 
 def test_document_has_the_structure_of_openapi_3(document):

@@ -15,13 +15,30 @@ DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_RETRY_DELAYS_MS = (1_000, 5_000, 30_000, 120_000)
 
 
+def _config_loader() -> type[yaml.SafeLoader]:
+    """A YAML loader that substitutes `${VAR:default}` like nameko's, on a class of its own.
+
+    nameko's `setup_yaml_parser` registers its resolver on `yaml.SafeLoader` itself, which makes
+    every later `yaml.safe_load` in the process rewrite `${...}` text (docker compose files
+    included); a subclass keeps that to config files.
+    """
+    from functools import partial
+
+    from nameko.cli.main import IMPLICIT_ENV_VAR_MATCHER, env_var_constructor
+
+    class ConfigLoader(yaml.SafeLoader):
+        pass
+
+    ConfigLoader.add_constructor("!env_var", env_var_constructor)
+    ConfigLoader.add_constructor("!raw_env_var", partial(env_var_constructor, raw=True))
+    ConfigLoader.add_implicit_resolver("!env_var", IMPLICIT_ENV_VAR_MATCHER, None)
+    return ConfigLoader
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a config.yml the way `nameko run --config` does, environment variables included."""
-    from nameko.cli.main import setup_yaml_parser
-
-    setup_yaml_parser()
     with open(path) as handle:
-        return yaml.safe_load(handle) or {}
+        return yaml.load(handle, Loader=_config_loader()) or {}  # noqa: S506 - a SafeLoader
 
 
 def database_url(config: dict[str, Any]) -> str:

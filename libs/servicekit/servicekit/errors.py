@@ -70,3 +70,16 @@ class Unavailable(ServiceError):
     """A peer the service depends on (Stripe, SMTP) did not answer; worth retrying later."""
 
     code = "unavailable"
+
+
+def load_request(schema, request, message: str) -> dict:
+    """An RPC payload loaded through a marshmallow `schema`, or `InvalidInput` carrying the
+    field errors — the one way services turn bad input into a 400."""
+    from marshmallow import ValidationError
+
+    if not isinstance(request, dict):
+        raise InvalidInput("the request body must be an object", {})
+    try:
+        return schema.load(request)
+    except ValidationError as exc:
+        raise InvalidInput(message, exc.messages) from None

@@ -21,3 +21,14 @@ def test_retry_delays_read_from_a_list_or_a_string(raw, expected):
 def test_non_positive_retry_delays_are_refused():
     with pytest.raises(RuntimeError):
         retry_delays_ms({"EVENT_RETRY_DELAYS_MS": "100,0"})
+
+
+def test_loading_a_config_leaves_other_yaml_alone(tmp_path):
+    import yaml
+
+    path = tmp_path / "config.yml"
+    path.write_text("LEVEL: ${JII_T_UNSET_LEVEL:INFO}\n")
+    assert load_config(path) == {"LEVEL": "INFO"}
+    # docker compose's own `${VAR:-default}` must reach compose files untouched
+    assert yaml.safe_load("LEVEL: ${JII_T_UNSET_LEVEL:-INFO}") == {
+        "LEVEL": "${JII_T_UNSET_LEVEL:-INFO}"}

@@ -1,0 +1,211 @@
+"""Gateway benchmark (DESIGN §8): requests per second and p99 latency of `GET /api/programs`
+(a read through RPC to programs) and `POST /api/donations` (a one-time card gift: RPC to
+donations, which creates and confirms a PaymentIntent with localstripe and writes its ledger),
+beside a bare Nameko `@http` endpoint returning a constant, measured in the same run.
+
+    .venv/bin/python bench/gateway.py [--requests 300] [--concurrency 10] [--repeats 3]
+
+Everything listens on loopback; the client runs in the same process (eventlet), as it does for
+the bare endpoint, so the ratios compare like with like. Figures are medians over repeats.
+Needs the local RabbitMQ (with its management API) and PostgreSQL; starts localstripe and the
+services itself and removes what it created.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named like the gateway package: keep its directory off the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+import eventlet.queue  # noqa: E402
+import requests  # noqa: E402
+from donations.service import DonationsService  # noqa: E402
+from gateway.service import GatewayService  # noqa: E402
+from nameko.runners import ServiceRunner  # noqa: E402
+from nameko.web.handlers import http as bare_http  # noqa: E402
+from programs.service import ProgramsService  # noqa: E402
+from servicekit.devtools.localstripe_server import (  # noqa: E402
+    create_card_payment_method,
+    start_localstripe,
+)
+from servicekit.devtools.localstripe_server import stop as stop_process  # noqa: E402
+from servicekit.migrations import drop_database, migrate  # noqa: E402
+from servicekit.testing import free_port  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PG = "postgresql://postgres@127.0.0.1:5432"
+MANAGEMENT = "http://127.0.0.1:15672/api"
+VISA = "4242424242424242"
+
+
+class BareService:
+    """The floor: Nameko's own @http, no RPC, no validation, a constant body."""
+
+    name = "bench_bare"
+
+    @bare_http("GET", "/bare")
+    def bare(self, request):
+        return 200, {"Content-Type": "application/json"}, '{"ok": true}'
+
+
+class Vhost:
+    """A RabbitMQ virtual host of the benchmark's own, removed afterwards."""
+
+    def __init__(self) -> None:
+        self.name = f"jii-bench-{uuid.uuid4().hex[:8]}"
+        auth = ("guest", "guest")
+        requests.put(f"{MANAGEMENT}/vhosts/{self.name}", auth=auth, timeout=10).raise_for_status()
+        requests.put(f"{MANAGEMENT}/permissions/{self.name}/guest", auth=auth, timeout=10,
+                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        self.uri = f"amqp://guest:guest@127.0.0.1:5672/{self.name}"
+
+    def delete(self) -> None:
+        requests.delete(f"{MANAGEMENT}/vhosts/{self.name}", auth=("guest", "guest"), timeout=10)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def load(make_request, count: int, concurrency: int, max_seconds: float) -> dict[str, float]:
+    """`count` requests from `concurrency` clients; stops early after `max_seconds`."""
+    jobs: eventlet.queue.Queue = eventlet.queue.Queue()
+    for i in range(count):
+        jobs.put(i)
+    latencies: list[float] = []
+    failures: list[str] = []
+    deadline = time.monotonic() + max_seconds
+
+    def client() -> None:
+        session = requests.Session()
+        while time.monotonic() < deadline:
+            try:
+                i = jobs.get_nowait()
+            except eventlet.queue.Empty:
+                return
+            started = time.perf_counter()
+            response = make_request(session, i)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code >= 300:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+
+    started = time.perf_counter()
+    pool = eventlet.GreenPool(concurrency)
+    for _ in range(concurrency):
+        pool.spawn(client)
+    pool.waitall()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} failed requests, e.g. {failures[0]}")
+    return {"rate": len(latencies) / elapsed, "p50_ms": percentile(latencies, 0.5) * 1000,
+            "p99_ms": percentile(latencies, 0.99) * 1000, "done": len(latencies)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="per scenario and repeat")
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--max-seconds", type=float, default=60,
+                        help="cap on each scenario's run")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    vhost = Vhost()
+    suffix = uuid.uuid4().hex[:8]
+    databases = {name: f"{PG}/jii_bench_{name}_{suffix}"
+                 for name in ("gateway", "programs", "donations")}
+    migrate(databases["gateway"], ROOT / "gateway/migrations")
+    migrate(databases["programs"], ROOT / "services/programs/migrations")
+    migrate(databases["donations"], ROOT / "services/donations/migrations")
+    stripe_port = free_port()
+    stripe = start_localstripe(stripe_port, log=subprocess.DEVNULL)
+    stripe_base = f"http://127.0.0.1:{stripe_port}"
+    gateway_address, bare_address = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    base = {"AMQP_URI": vhost.uri, "LOG_JSON": True, "LOG_LEVEL": "WARNING", "max_workers": 10}
+    runners = []
+    results: dict[str, list[dict]] = {"bare": [], "programs": [], "donations": []}
+    try:
+        for config, service in (
+            ({**base, "DATABASE_URL": databases["programs"]}, ProgramsService),
+            ({**base, "DATABASE_URL": databases["donations"], "STRIPE_API_KEY":
+              "sk_test_localstripe", "STRIPE_API_BASE": stripe_base,
+              "STRIPE_WEBHOOK_SECRET": "whsec_bench"}, DonationsService),
+            ({**base, "DATABASE_URL": databases["gateway"], "WEB_SERVER_ADDRESS":
+              gateway_address, "RPC_TIMEOUT_SECONDS": 30, "RATE_LIMIT_BURST": 10**9,
+              "RATE_LIMIT_PER_MINUTE": 10**9,
+              "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"}, GatewayService),
+            ({**base, "WEB_SERVER_ADDRESS": bare_address}, BareService),
+        ):
+            runner = ServiceRunner(config)
+            runner.add_service(service)
+            runner.start()
+            runners.append(runner)
+        gateway, bare = f"http://{gateway_address}", f"http://{bare_address}"
+        # Stripe.js's part, done before the clock starts: one PaymentMethod per donation.
+        total = args.requests * args.repeats
+        methods = [create_card_payment_method(stripe_base, VISA) for _ in range(total)]
+
+        def donate(session, i, offset=0):
+            return session.post(f"{gateway}/api/donations", timeout=30, json={
+                "amount": 3000, "email": f"bench{offset + i}@example.org",
+                "name": "Bench Supporter", "locale": "ja",
+                "payment_method": methods[offset + i]})
+
+        scenarios = {
+            "bare": lambda session, i: session.get(f"{bare}/bare", timeout=30),
+            "programs": lambda session, i: session.get(f"{gateway}/api/programs?lang=ja",
+                                                       timeout=30),
+        }
+        for name in scenarios:  # warm-up: connections, pools, caches
+            load(scenarios[name], args.concurrency * 2, args.concurrency, args.max_seconds)
+        for run in range(args.repeats):
+            for name, request in scenarios.items():
+                results[name].append(load(request, args.requests, args.concurrency,
+                                          args.max_seconds))
+            results["donations"].append(load(
+                lambda session, i, run=run: donate(session, i, run * args.requests),
+                args.requests, args.concurrency, args.max_seconds))
+    finally:
+        for runner in runners:
+            runner.kill()
+        stop_process(stripe)
+        vhost.delete()
+        for url in databases.values():
+            drop_database(url)
+
+    def median(rows: list[dict], key: str) -> float:
+        return statistics.median(row[key] for row in rows)
+
+    print(f"gateway benchmark: {args.requests} requests per scenario, concurrency "
+          f"{args.concurrency}, median of {args.repeats} runs (loopback, one process)")
+    print(f"{'':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'rate ratio':>11} {'p99 ratio':>10}")
+    floor = results["bare"]
+    for name, label in (("bare", "bare @http GET /bare"), ("programs", "GET /api/programs"),
+                        ("donations", "POST /api/donations")):
+        rows = results[name]
+        print(f"{label:24} {median(rows, 'rate'):9.1f} {median(rows, 'p50_ms'):8.1f} "
+              f"{median(rows, 'p99_ms'):8.1f} {median(rows, 'rate') / median(floor, 'rate'):10.3f}x"
+              f" {median(rows, 'p99_ms') / median(floor, 'p99_ms'):9.1f}x")
+    short = [name for name, rows in results.items() if any(r["done"] < args.requests
+                                                               for r in rows)]
+    if short:
+        print(f"note: stopped at --max-seconds before all requests were sent: {short}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Staff accounts: argon2 password hashes and lock-out after repeated failures.
+
+Plain functions over a psycopg connection, used by the session route and by `jii staff add`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from gateway.auth import ROLES
+
+_hasher = PasswordHasher()
+# Verified when the e-mail is unknown, so both answers take as long (no account probing).
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 12
+
+
+class AccountLocked(Exception):
+    def __init__(self, until: datetime):
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    email: str
+    role: str
+
+
+def add_account(conn: psycopg.Connection, email: str, password: str, role: str) -> Account:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    account = Account(str(uuid.uuid4()), email.strip(), role)
+    conn.execute(
+        "INSERT INTO staff_accounts (id, email, password_hash, role) VALUES (%s, %s, %s, %s)",
+        (account.id, account.email, _hasher.hash(password), role),
+    )
+    return account
+
+
+def authenticate(conn: psycopg.Connection, email: str, password: str, *, max_attempts: int,
+                 lockout: timedelta, now: datetime | None = None) -> Account | None:
+    """The account when the password is right; None when not. Raises AccountLocked while an
+    account is locked, which happens after `max_attempts` failures in a row."""
+    now = now or datetime.now(UTC)
+    row = conn.execute(
+        "SELECT id, email, role, password_hash, failed_attempts, locked_until"
+        " FROM staff_accounts WHERE lower(email) = lower(%s) FOR UPDATE",
+        (email.strip(),),
+    ).fetchone()
+    if row is None:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if row["locked_until"] and row["locked_until"] > now:
+        raise AccountLocked(row["locked_until"])
+    if not _verify(row["password_hash"], password):
+        failures = row["failed_attempts"] + 1
+        locked_until = now + lockout if failures >= max_attempts else None
+        conn.execute(
+            "UPDATE staff_accounts SET failed_attempts = %s, locked_until = %s WHERE id = %s",
+            (0 if locked_until else failures, locked_until, row["id"]),
+        )
+        return None
+    conn.execute(
+        "UPDATE staff_accounts SET failed_attempts = 0, locked_until = NULL, last_login_at = %s"
+        " WHERE id = %s",
+        (now, row["id"]),
+    )
+    return Account(str(row["id"]), row["email"], row["role"])
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,142 @@
+"""`GET /api/staff/events`: the gateway keeps every service's events for staff tools."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from gateway.auth import issue_token
+from kombu import Connection
+from servicekit.config import amqp_uri
+from servicekit.events import Envelope
+from servicekit.events.relay import event_exchange, make_publisher
+from servicekit.testing import query, wait_until
+
+from gateway import feed
+
+
+def participant_applied(name: str) -> Envelope:
+    return Envelope.new("matching", "participant_applied", {
+        "participant_id": str(uuid.uuid4()), "name": name, "email": f"{name}@example.org",
+        "locale": "ja", "role": "resident", "area": "Shinjuku",
+        "applied_at": datetime.now(UTC).isoformat()})
+
+
+def impact_updated() -> Envelope:
+    figures = dict.fromkeys(["residents_supported", "pairings_completed", "spot_requests_done",
+                             "children_enrolled", "sessions_held", "attendances",
+                             "consultations_resolved", "yen_raised"], 1)
+    return Envelope.new("programs", "impact_updated", {
+        **figures, "month": "2026-04", "yen_raised_by_source": {"card": 1},
+        "updated_at": datetime.now(UTC).isoformat()})
+
+
+@pytest.fixture
+def publish(gateway_config):
+    publisher = make_publisher(amqp_uri(gateway_config))  # mandatory: the feed's queue is bound
+
+    def send(envelope: Envelope | dict, source: str | None = None, event_type: str = "x"):
+        body = envelope.to_dict() if isinstance(envelope, Envelope) else envelope
+        source = source or body["source"]
+        publisher.publish(body, exchange=event_exchange(f"{source}.events"),
+                          routing_key=body.get("type", event_type),
+                          message_id=str(body.get("id", "")))
+
+    return send
+
+
+@pytest.fixture
+def token(gateway_config):
+    def make(role: str = "staff") -> dict:
+        return {"Authorization": "Bearer " + issue_token(
+            gateway_config["STAFF_TOKEN_SECRET"], "staff-1", role)}
+
+    return make
+
+
+def feed_of(gateway, headers, **params) -> dict:
+    answer = requests.get(f"{gateway}/api/staff/events", params=params, headers=headers,
+                          timeout=5)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_published_events_appear_once_in_order_and_page_by_cursor(gateway, publish, token):
+    events = [participant_applied(f"person{i}") for i in range(5)] + [impact_updated()]
+    for event in events:
+        publish(event)
+    publish(events[1])  # a redelivered or duplicated event is kept once
+    staff = token("staff")
+    page = wait_until(lambda: (p := feed_of(gateway, staff)) and len(p["events"]) >= 6 and p,
+                      message="six events in the feed")
+    assert [e["id"] for e in page["events"]] == [e.id for e in events]
+    first = page["events"][0]
+    assert first["data"]["name"] == "person0" and first["source"] == "matching"
+    assert first["type"] == "participant_applied" and first["version"] == 1
+    assert first["correlation_id"] == events[0].correlation_id
+    cursors = [e["cursor"] for e in page["events"]]
+    assert cursors == sorted(cursors) and page["next"] == cursors[-1]
+
+    # Paging: `after=` the previous answer's `next`, a page at a time.
+    two = feed_of(gateway, staff, limit=2)
+    assert [e["id"] for e in two["events"]] == [events[0].id, events[1].id]
+    rest = feed_of(gateway, staff, after=two["next"], limit=10)
+    assert [e["id"] for e in rest["events"]] == [e.id for e in events[2:]]
+    assert feed_of(gateway, staff, after=page["next"]) == {"events": [], "next": page["next"]}
+    only = feed_of(gateway, token("admin"), type="impact_updated")
+    assert [e["id"] for e in only["events"]] == [events[-1].id]
+
+    # A later event comes after the cursor a tool already holds.
+    later = participant_applied("late")
+    publish(later)
+    newer = wait_until(lambda: feed_of(gateway, staff, after=page["next"])["events"],
+                       message="the later event")
+    assert [e["id"] for e in newer] == [later.id]
+
+
+def test_malformed_events_are_parked_not_stored(gateway, publish, token, gateway_config,
+                                                gateway_database):
+    bad = participant_applied("x").to_dict()
+    bad["data"] = {**bad["data"], "email": "not-an-email"}
+    publish(bad)
+    publish({"no": "envelope"}, source="donations", event_type="payment_succeeded")
+    good = participant_applied("after")
+    publish(good)
+    wait_until(lambda: query(gateway_database, "SELECT 1 FROM staff_events"),
+               message="the good event")
+    rows = query(gateway_database, "SELECT event_id FROM staff_events")
+    assert [str(r["event_id"]) for r in rows] == [good.id]
+    with Connection(amqp_uri(gateway_config)) as conn:
+        def parked():
+            _, count, _ = conn.default_channel.queue_declare("gateway.dlq", passive=True)
+            return count == 2
+        wait_until(parked, message="two events in gateway.dlq")
+
+
+@pytest.mark.parametrize("role, status", [(None, 401), ("consultant", 403)])
+def test_the_feed_needs_a_staff_or_admin_token(gateway, token, role, status):
+    headers = token(role) if role else {}
+    answer = requests.get(f"{gateway}/api/staff/events", headers=headers, timeout=5)
+    assert answer.status_code == status
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    bad = requests.get(f"{gateway}/api/staff/events", headers=token("staff"),
+                       params={"after": -1}, timeout=5)
+    assert bad.status_code == 400
+
+
+def test_old_events_are_pruned(gateway_database):
+    from servicekit.db import connect
+
+    with connect(gateway_database) as conn:
+        for event, age in ((participant_applied("old"), "40 days"),
+                           (participant_applied("new"), "1 day")):
+            with conn.transaction():
+                feed.store(conn, event)
+                conn.execute("UPDATE staff_events SET received_at = now() - %s::interval"
+                             " WHERE event_id = %s", (age, event.id))
+        with conn.transaction():
+            assert feed.prune(conn, 30) == 1
+        assert [r["data"]["name"] for r in feed.page(conn)] == ["new"]
+
