@@ -27,7 +27,7 @@ from servicekit.events.topology import (
 
 from jii_cli.broker import connect
 from jii_cli.table import format_table
-from jii_cli.workspace import CliError, check_services
+from jii_cli.workspace import DEPLOYABLES, CliError, check_services
 
 DLQ_HEADERS = (QUEUE_HEADER, ERROR_HEADER, FAILED_AT_HEADER)
 
@@ -226,8 +226,8 @@ def purge(service: str, yes: bool) -> int:
 
 def run(args) -> int:
     if args.dlq_command == "list":
-        return list_queue(check_services(args.services))
-    (service,) = check_services([args.service])
+        return list_queue(check_services(args.services, DEPLOYABLES))
+    (service,) = check_services([args.service], DEPLOYABLES)
     if args.dlq_command == "show":
         return show(service, args.ref)
     if args.dlq_command == "replay":

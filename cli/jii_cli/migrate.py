@@ -9,7 +9,7 @@ from servicekit.config import database_url
 from servicekit.migrations import database_name, migrate
 
 from jii_cli.workspace import (
-    DATABASE_OWNERS,
+    DEPLOYABLES,
     CliError,
     check_services,
     repo_root,
@@ -26,7 +26,7 @@ def migrate_services(services: list[str] | None = None, root: Path | None = None
     """
     root = root or repo_root()
     applied: dict[str, list[str]] = {}
-    for service in check_services(services, DATABASE_OWNERS):
+    for service in check_services(services, DEPLOYABLES):
         url = database_url(service_config(service, root))
         try:
             applied[service] = migrate(url, service_dir(service, root) / "migrations")

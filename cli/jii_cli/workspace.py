@@ -58,8 +58,9 @@ def load_config(path: Path) -> dict[str, Any]:
         return _load_config(path)
 
 
-# Everything that owns a database: the services and the gateway (staff accounts).
-DATABASE_OWNERS: tuple[str, ...] = (*SERVICES, "gateway")
+# Everything deployed on its own: the services and the gateway, which also owns a database
+# (staff accounts, the event feed) and consumes events (so has a dead-letter queue).
+DEPLOYABLES: tuple[str, ...] = (*SERVICES, "gateway")
 
 
 def service_dir(service: str, root: Path | None = None) -> Path:

@@ -99,6 +99,12 @@ def build(served: Iterable[tuple[str, str]]) -> dict[str, Any]:
         components.update(area.COMPONENTS)
     for name, schema in components.items():
         spec.components.schema(name, schema=schema)
+    # Staff routes name this scheme: a token from POST /api/staff/session.
+    spec.components.security_scheme("bearerAuth", {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "A staff token from POST /api/staff/session; roles admin, staff, "
+                       "consultant.",
+    })
     spec.components.header("RequestId", {
         "description": "The request's id: the caller's X-Request-ID if it was 1-128 characters "
                        "of [A-Za-z0-9._-], else a generated uuid4.",

@@ -108,3 +108,14 @@ def test_problem_examples_match_the_problem_schema(document):
 def test_document_passes_the_openapi_validator(document):
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(document)
+
+
+def test_every_security_scheme_a_route_names_is_defined():
+    from gateway.openapi import document_for
+    from gateway.service import GatewayService
+
+    document = document_for(GatewayService)
+    defined = set(document["components"].get("securitySchemes", {}))
+    named = {name for path in document["paths"].values() for operation in path.values()
+             for requirement in operation.get("security", []) for name in requirement}
+    assert named and named <= defined
