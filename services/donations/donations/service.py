@@ -15,6 +15,7 @@ from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from servicekit import errors
+from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
@@ -42,14 +43,6 @@ from donations.stripe_client import (
 from donations.stripe_provider import Stripe
 
 STAFF_ROLES = ("admin", "staff")
-
-
-class Caller(DependencyProvider):
-    """Who is calling, as the gateway put it in the RPC context after checking the token."""
-
-    def get_dependency(self, worker_ctx) -> dict:
-        return {"subject": worker_ctx.data.get("staff_subject"),
-                "role": worker_ctx.data.get("staff_role")}
 
 
 class Links(DependencyProvider):

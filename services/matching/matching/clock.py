@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 
 
 def system_now() -> datetime:
@@ -40,21 +39,6 @@ class MovableClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
-
-
-class ConfiguredTimer(Timer):
-    """A nameko timer whose interval is read from config at set-up (key, default seconds)."""
-
-    def __init__(self, key: str, default: float, **kwargs):
-        super().__init__(interval=default, **kwargs)
-        self.key = key
-
-    def setup(self) -> None:
-        self.interval = float(self.container.config.get(self.key, self.interval))
-        super().setup()
-
-
-every = ConfiguredTimer.decorator
 
 
 def add_months(moment: datetime, months: int) -> datetime:

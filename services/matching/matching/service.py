@@ -6,25 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from servicekit import errors
+from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
+from servicekit.timers import every
 
 from matching import pairings, participants, reports, schemas, spot
-from matching.clock import Clock, every
+from matching.clock import Clock
 from matching.scoring import Settings
 
 ROLES = ("resident", "partner", "volunteer")
-
-
-class StaffSubject(DependencyProvider):
-    """Who asked, as the gateway put it in the RPC context (None for public calls)."""
-
-    def get_dependency(self, worker_ctx) -> str | None:
-        return worker_ctx.data.get("staff_subject")
 
 
 class MatchingService:
@@ -36,7 +30,7 @@ class MatchingService:
     log = LogContext()
     config = Config()
     clock = Clock()
-    staff_subject = StaffSubject()
+    caller = Caller()
 
     @rpc
     def ping(self) -> dict:
@@ -70,7 +64,7 @@ class MatchingService:
         settings = Settings.from_config(self.config)
         with self.db.transaction() as conn:
             run = pairings.run_batch(conn, self.outbox, settings, self.clock(),
-                                     self.staff_subject)
+                                     self.caller["subject"])
         self.log.info("matching run", run_id=run["run_id"], residents=run["residents"],
                       partners=run["partners"], proposals=len(run["proposals"]),
                       **run["timings"])
@@ -100,7 +94,7 @@ class MatchingService:
         data = schemas.load(schemas.Checkin(), request, "check-in")
         with self.db.transaction() as conn:
             return pairings.log_checkin(conn, self.outbox, pairing_id, data, self.clock(),
-                                        self.staff_subject)
+                                        self.caller["subject"])
 
     @rpc
     def close_pairing(self, pairing_id: str, request: dict) -> dict:

@@ -14,13 +14,13 @@ from datetime import date
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
-from nameko.timer import Timer
 from servicekit import errors
+from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
+from servicekit.timers import every
 
 from programs import catalog, classes, consultations, impact
 from programs.schemas import (
@@ -43,28 +43,6 @@ CASE_ROLES = ("admin", "staff", "consultant")
 # Case notes are confidential: staff who run the office do not read them.
 NOTE_ROLES = ("admin", "consultant")
 DEFAULT_IMPACT_INTERVAL_SECONDS = 3600.0
-
-
-class Caller(DependencyProvider):
-    """Who is calling, as the gateway put it in the RPC context after checking the token."""
-
-    def get_dependency(self, worker_ctx) -> dict[str, str | None]:
-        return {"subject": worker_ctx.data.get("staff_subject"),
-                "role": worker_ctx.data.get("staff_role")}
-
-
-class ConfiguredTimer(Timer):
-    """A timer whose interval comes from the config (`key`), read when the service starts."""
-
-    def __init__(self, key: str, default: float, **kwargs: Any):
-        super().__init__(default, **kwargs)
-        self.key = key
-
-    def setup(self) -> None:
-        self.interval = float(self.container.config.get(self.key, self.interval))
-
-
-configured_timer = ConfiguredTimer.decorator
 
 
 class ProgramsService:
@@ -249,7 +227,7 @@ class ProgramsService:
         with self.db.transaction() as conn:
             return impact.figures(conn, data["from_"], data["to"])
 
-    @configured_timer("IMPACT_TICK_SECONDS", 5.0)
+    @every("IMPACT_TICK_SECONDS", 5.0)
     def publish_impact(self) -> None:
         interval = float(self.config.get("IMPACT_UPDATE_INTERVAL_SECONDS",
                                          DEFAULT_IMPACT_INTERVAL_SECONDS))
