@@ -153,10 +153,10 @@ def test_parked_event_is_delivered_again_by_jii_dlq_replay_once_the_fault_is_fix
     with connect(sink_url, autocommit=True) as conn:
         conn.execute("DELETE FROM refuse")
     monkeypatch.setenv("AMQP_URI", uri)
-    from jii_cli import workspace
+    from jii_cli import dlq
 
     # the kit's test service stands in for a real one
-    monkeypatch.setattr(workspace, "SERVICES", (*workspace.SERVICES, "kit_sink"))
+    monkeypatch.setattr(dlq, "DEPLOYABLES", (*dlq.DEPLOYABLES, "kit_sink"))
     assert jii(["dlq", "replay", "kit_sink", "--all"]) == 0
     wait_until(lambda: [r["n"] for r in seen(sink_url)] == [4, 5], message="the replayed tick")
     with Connection(uri) as conn:
