@@ -3,7 +3,7 @@
 donations, which creates and confirms a PaymentIntent with localstripe and writes its ledger),
 beside a bare Nameko `@http` endpoint returning a constant, measured in the same run.
 
-    .venv/bin/python bench/gateway.py [--requests 300] [--concurrency 10] [--repeats 3]
+    .venv/bin/python bench/bench_gateway.py [--requests 300] [--concurrency 10] [--repeats 3]
 
 Everything listens on loopback; the client runs in the same process (eventlet), as it does for
 the bare endpoint, so the ratios compare like with like. Figures are medians over repeats.

@@ -5,7 +5,7 @@ Printed beside a floor measured in the same run on the same broker and database:
 transactional write, one confirmed persistent publish and one transactional consume, written
 directly with psycopg and kombu. Figures are medians over repeats; the ratios are what to watch.
 
-    .venv/bin/python bench/pipeline.py [--events 300] [--concurrency 10] [--repeats 3]
+    .venv/bin/python bench/bench_pipeline.py [--events 300] [--concurrency 10] [--repeats 3]
 
 Needs the local RabbitMQ (with its management API) and PostgreSQL; starts everything else
 itself on loopback and removes what it created.
