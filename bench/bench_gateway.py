@@ -13,12 +13,6 @@ services itself and removes what it created.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This file is named like the gateway package: keep its directory off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
@@ -29,9 +23,11 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import eventlet.queue  # noqa: E402
 import requests  # noqa: E402
+from benchkit import PG, Vhost, percentile  # noqa: E402
 from donations.service import DonationsService  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
@@ -46,8 +42,6 @@ from servicekit.migrations import drop_database, migrate  # noqa: E402
 from servicekit.testing import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-PG = "postgresql://postgres@127.0.0.1:5432"
-MANAGEMENT = "http://127.0.0.1:15672/api"
 VISA = "4242424242424242"
 
 
@@ -61,24 +55,6 @@ class BareService:
         return 200, {"Content-Type": "application/json"}, '{"ok": true}'
 
 
-class Vhost:
-    """A RabbitMQ virtual host of the benchmark's own, removed afterwards."""
-
-    def __init__(self) -> None:
-        self.name = f"jii-bench-{uuid.uuid4().hex[:8]}"
-        auth = ("guest", "guest")
-        requests.put(f"{MANAGEMENT}/vhosts/{self.name}", auth=auth, timeout=10).raise_for_status()
-        requests.put(f"{MANAGEMENT}/permissions/{self.name}/guest", auth=auth, timeout=10,
-                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-        self.uri = f"amqp://guest:guest@127.0.0.1:5672/{self.name}"
-
-    def delete(self) -> None:
-        requests.delete(f"{MANAGEMENT}/vhosts/{self.name}", auth=("guest", "guest"), timeout=10)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def load(make_request, count: int, concurrency: int, max_seconds: float) -> dict[str, float]:

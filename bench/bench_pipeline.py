@@ -33,6 +33,7 @@ from pathlib import Path  # noqa: E402
 
 import eventlet.queue  # noqa: E402
 import requests  # noqa: E402
+from benchkit import PG, Vhost, percentile  # noqa: E402
 from donations.service import DonationsService  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
 from kombu import Connection, Exchange, Producer, Queue  # noqa: E402
@@ -44,34 +45,14 @@ from servicekit.migrations import drop_database, migrate  # noqa: E402
 from servicekit.testing import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-PG = "postgresql://postgres@127.0.0.1:5432"
-MANAGEMENT = "http://127.0.0.1:15672/api"
 SECRET = "whsec_bench"
 
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
     return {"rate": len(latencies) / elapsed, "p50_ms": percentile(latencies, 0.5) * 1000,
             "p99_ms": percentile(latencies, 0.99) * 1000}
 
-
-class Vhost:
-    """A RabbitMQ virtual host of the benchmark's own, so nothing else's queues get in."""
-
-    def __init__(self) -> None:
-        self.name = f"jii-bench-{uuid.uuid4().hex[:8]}"
-        auth = ("guest", "guest")
-        requests.put(f"{MANAGEMENT}/vhosts/{self.name}", auth=auth, timeout=10).raise_for_status()
-        requests.put(f"{MANAGEMENT}/permissions/{self.name}/guest", auth=auth, timeout=10,
-                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-        self.uri = f"amqp://guest:guest@127.0.0.1:5672/{self.name}"
-
-    def delete(self) -> None:
-        requests.delete(f"{MANAGEMENT}/vhosts/{self.name}", auth=("guest", "guest"), timeout=10)
 
 
 def seed_pledges(url: str, count: int) -> None:

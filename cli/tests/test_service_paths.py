@@ -17,3 +17,11 @@ def test_procfile_runs_each_service_by_its_class():
     procfile = (repo_root() / "Procfile").read_text()
     for service in [*SERVICES, "gateway"]:
         assert service_class_path(service) in procfile
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_module_alone_also_names_exactly_its_service(service):
+    # systemd's jii-service@.service runs `nameko run <name>.service`: shared mixins must not
+    # be taken for services of their own
+    [service_cls] = import_service(f"{service}.service")
+    assert service_cls.name == service

@@ -161,3 +161,20 @@ def test_parked_event_is_delivered_again_by_jii_dlq_replay_once_the_fault_is_fix
     wait_until(lambda: [r["n"] for r in seen(sink_url)] == [4, 5], message="the replayed tick")
     with Connection(uri) as conn:
         assert _count(conn, dead_letter_queue_name("kit_sink")) == 0
+
+
+def test_event_nobody_is_bound_to_yet_is_kept_as_unrouted_not_lost(
+    runner_factory, service_config, make_database
+):
+    # Only the source runs: the broker returns the mandatory message instead of dropping it.
+    source_url = make_database("kit_source", MIGRATIONS)
+    runner_factory(service_config(source_url), SourceService).start()
+    with ServiceRpcProxy("kit_source", service_config()) as rpc:
+        event_id = rpc.emit(9)
+
+    def marked():
+        rows = query(source_url, "SELECT event_id::text, unrouted, published_at FROM outbox")
+        return rows if rows and rows[0]["published_at"] else None
+
+    [row] = wait_until(marked, message="the relay to deal with the event")
+    assert row["event_id"] == event_id and row["unrouted"] is True

@@ -14,7 +14,7 @@ from marshmallow import Schema
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
-from servicekit import errors
+from servicekit import errors, health
 from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
@@ -60,7 +60,7 @@ class Links(DependencyProvider):
         return self.links
 
 
-class DonationsService:
+class DonationsService(health.Ping):
     name = "donations"
 
     db = Database()
@@ -71,12 +71,6 @@ class DonationsService:
     config = Config()
     caller = Caller()
     links = Links()
-
-    @rpc
-    def ping(self) -> dict:
-        with self.db.transaction() as conn:
-            conn.execute("SELECT 1")
-        return {"service": self.name, "ok": True}
 
     # -- public ------------------------------------------------------------------------------
 

@@ -305,25 +305,11 @@ class StripeClient:
 
     def cancel_subscription(self, subscription_id: str) -> None:
         """End a subscription now; an already ended one is not an error."""
-        try:
-            self._stripe.v1.subscriptions.cancel(subscription_id)
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status == 404:
-                return
-            raise _translate(exc) from exc
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
+        _unless_gone(self._stripe.v1.subscriptions.cancel, subscription_id)
 
     def delete_customer(self, customer_id: str) -> None:
         """Erase a customer (and its personal data) at Stripe; a missing one is fine."""
-        try:
-            self._stripe.v1.customers.delete(customer_id)
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status == 404:
-                return
-            raise _translate(exc) from exc
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
+        _unless_gone(self._stripe.v1.customers.delete, customer_id)
 
     def list_events(self, since: int) -> list[dict[str, Any]]:
         """Every event Stripe created at or after `since` (Unix seconds), oldest first."""
@@ -405,6 +391,17 @@ def invoice_subscription_id(invoice: Mapping[str, Any]) -> str | None:
         return invoice["subscription"]
     parent = invoice.get("parent") or {}
     return (parent.get("subscription_details") or {}).get("subscription")
+
+
+def _unless_gone(call: Any, object_id: str) -> None:
+    """Ask Stripe to end or erase an object; one that is already gone (404) is the same result."""
+    try:
+        call(object_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status != 404:
+            raise _translate(exc) from exc
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
 
 
 def _plain(obj: stripe.StripeObject) -> dict[str, Any]:

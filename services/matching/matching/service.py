@@ -7,7 +7,7 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from servicekit import errors
+from servicekit import errors, health
 from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
@@ -21,7 +21,7 @@ from matching.scoring import Settings
 ROLES = ("resident", "partner", "volunteer")
 
 
-class MatchingService:
+class MatchingService(health.Ping):
     name = "matching"
 
     db = Database()
@@ -31,12 +31,6 @@ class MatchingService:
     config = Config()
     clock = Clock()
     caller = Caller()
-
-    @rpc
-    def ping(self) -> dict:
-        with self.db.transaction() as conn:
-            conn.execute("SELECT 1")
-        return {"service": self.name, "ok": True}
 
     # -- participants ---------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from nameko.rpc import rpc
+from servicekit import health
 from servicekit.db import Database
 from servicekit.errors import BadSignature, InvalidInput
 from servicekit.events import Envelope, OutboxRelay, consume_event, first_time
@@ -27,7 +28,7 @@ from notifications.unsubscribe import InvalidUnsubscribeToken
 IMPACT_LIST = "impact_update"
 
 
-class NotificationsService:
+class NotificationsService(health.Ping):
     name = "notifications"
 
     db = Database()
@@ -37,12 +38,6 @@ class NotificationsService:
     log = LogContext()
 
     # -- RPC (called by the gateway only) -------------------------------------------------
-
-    @rpc
-    def ping(self) -> dict:
-        with self.db.transaction() as conn:
-            conn.execute("SELECT 1")
-        return {"service": self.name, "ok": True}
 
     @rpc
     def unsubscribe(self, token: str) -> dict:

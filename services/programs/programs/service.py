@@ -15,7 +15,7 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from servicekit import errors
+from servicekit import errors, health
 from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
@@ -45,7 +45,7 @@ NOTE_ROLES = ("admin", "consultant")
 DEFAULT_IMPACT_INTERVAL_SECONDS = 3600.0
 
 
-class ProgramsService:
+class ProgramsService(health.Ping):
     name = "programs"
 
     db = Database()
@@ -54,12 +54,6 @@ class ProgramsService:
     log = LogContext()
     config = Config()
     caller = Caller()
-
-    @rpc
-    def ping(self) -> dict:
-        with self.db.transaction() as conn:
-            conn.execute("SELECT 1")
-        return {"service": self.name, "ok": True}
 
     # -- catalog -----------------------------------------------------------------------------
 
