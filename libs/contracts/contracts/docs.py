@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from contracts import donations, matching, programs
+from contracts import donations, matching, notifications, programs
 from contracts.registry import EnvelopeSchema
 
 # The producing services' own contracts: not those tests register at run time.
-PRODUCERS = {"donations": donations, "matching": matching, "programs": programs}
+PRODUCERS = {"donations": donations, "matching": matching, "notifications": notifications,
+             "programs": programs}
 
 
 def _type_name(field: fields.Field) -> str:

@@ -110,6 +110,24 @@ class PaymentRefunded(Supporter):
     refunded_at = fields.AwareDateTime(required=True)
 
 
+class PaymentDisputed(Schema):
+    """The donor's bank contests a card payment: an alert for staff, so no personal data.
+
+    Staff answer the dispute in Stripe before `evidence_due_by`; the payment and its receipt
+    number are enough to find the supporter in the staff tools.
+    """
+
+    payment_id = fields.UUID(required=True)
+    receipt_number = fields.String(required=True, validate=RECEIPT)
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    amount = _yen()  # the amount contested
+    currency = _jpy()
+    dispute_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    disputed_at = fields.AwareDateTime(required=True)
+    evidence_due_by = fields.AwareDateTime(required=False, allow_none=True)
+
+
 class SupporterAnonymized(Schema):
     """No personal data: consumers erase what they hold for this supporter.
 
@@ -131,5 +149,6 @@ SCHEMAS = {
     ("payment_succeeded", 1): PaymentSucceeded,
     ("payment_failed", 1): PaymentFailed,
     ("payment_refunded", 1): PaymentRefunded,
+    ("payment_disputed", 1): PaymentDisputed,
     ("supporter_anonymized", 1): SupporterAnonymized,
 }

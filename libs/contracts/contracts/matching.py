@@ -117,6 +117,10 @@ class SpotRequestAssigned(SpotRequestEvent):
     volunteer = fields.Nested(Person, required=True)
 
 
+class SpotRequestReminderDue(SpotRequestAssigned):
+    """Sent once, the day before (Asia/Tokyo) an assigned spot request takes place."""
+
+
 class SpotRequestCompleted(SpotRequestAssigned):
     hours = fields.Float(required=True, validate=validate.Range(min=0))
 
@@ -140,6 +144,7 @@ SCHEMAS = {
     ("pairing_closed_early", 1): PairingClosedEarly,
     ("spot_request_created", 1): SpotRequestEvent,
     ("spot_request_assigned", 1): SpotRequestAssigned,
+    ("spot_request_reminder_due", 1): SpotRequestReminderDue,
     ("spot_request_completed", 1): SpotRequestCompleted,
     ("spot_request_cancelled", 1): SpotRequestCancelled,
 }

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from contracts import donations, matching, programs
+from contracts import donations, matching, notifications, programs
 
 # Every event a service may publish; a type not listed here cannot be written to an outbox.
 _SCHEMAS: dict[tuple[str, str, int], type[Schema]] = {
     (module.__name__.rsplit(".", 1)[-1], name, version): schema
-    for module in (donations, matching, programs)
+    for module in (donations, matching, notifications, programs)
     for (name, version), schema in module.SCHEMAS.items()
 }
 
