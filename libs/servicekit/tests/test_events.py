@@ -1,5 +1,6 @@
 import json
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,45 @@ def test_event_nobody_is_bound_to_yet_is_kept_as_unrouted_not_lost(
 
     [row] = wait_until(marked, message="the relay to deal with the event")
     assert row["event_id"] == event_id and row["unrouted"] is True
+
+
+def test_relay_batch_confirms_together_keeps_order_and_marks_only_the_unbound_type_unrouted(
+    make_database, service_config
+):
+    # The relay publishes a whole batch before awaiting its confirms: an unroutable event in
+    # the middle must be told apart from its neighbours by its own return, not by position.
+    from kombu import Exchange, Queue
+    from servicekit.events.relay import ConfirmedPublisher, publish_batch
+
+    url = make_database("kit_source", MIGRATIONS)
+    uri = service_config()["AMQP_URI"]
+    queue = Queue("kit_batch_sink", exchange=Exchange("kit_source.events", type="topic",
+                                                      durable=True),
+                  routing_key="bound", durable=True, auto_delete=True)
+    with connect(url) as conn:
+        for n, key in enumerate(["bound", "bound", "nobody", "bound", "bound"]):
+            event_id = str(uuid.uuid4())
+            envelope = {"id": event_id, "type": key, "correlation_id": f"c{n}", "data": {}}
+            conn.execute("INSERT INTO outbox (event_id, exchange, routing_key, envelope)"
+                         " VALUES (%s, 'kit_source.events', %s, %s)",
+                         (event_id, key, json.dumps(envelope)))
+    publisher = ConfirmedPublisher(uri)
+    with Connection(uri) as broker:
+        bound = queue(broker.channel())
+        bound.declare()
+        try:
+            with connect(url) as conn:
+                result = publish_batch(conn, publisher)
+            received = []
+            while (message := bound.get(no_ack=True)) is not None:
+                received.append(message.payload["correlation_id"])
+        finally:
+            publisher.close()
+            bound.delete()
+    assert (result.published, result.unrouted, result.failed) == (4, 1, False)
+    assert received == ["c0", "c1", "c3", "c4"]
+    rows = query(url, "SELECT routing_key, unrouted, published_at IS NOT NULL AS done"
+                      " FROM outbox ORDER BY id")
+    assert [(r["routing_key"], r["unrouted"], r["done"]) for r in rows] == [
+        ("bound", False, True), ("bound", False, True), ("nobody", True, True),
+        ("bound", False, True), ("bound", False, True)]
