@@ -380,15 +380,34 @@ def record_charge_refunds(conn: psycopg.Connection, outbox: OutboxWriter,
     return recorded
 
 
-def flag_dispute(conn: psycopg.Connection, dispute: dict[str, Any]) -> str | None:
-    """charge.dispute.created: the donor's bank contests the payment; staff must answer it."""
+def flag_dispute(conn: psycopg.Connection, outbox: OutboxWriter,
+                 dispute: dict[str, Any]) -> str | None:
+    """charge.dispute.created: the donor's bank contests the payment; staff must answer it.
+
+    The payment is flagged and `payment_disputed` emitted only the first time: staff answer a
+    contested payment once, so a second dispute about it (or the same one sent again) updates
+    the dispute's id and reason but raises no second alert.
+    """
     payment = payment_for_intent(conn, dispute.get("payment_intent"))
     if payment is None:
         return None
+    disputed_at = _stamp(dispute.get("created"))
     conn.execute(
-        "UPDATE payments SET disputed_at = COALESCE(disputed_at, now()), dispute_id = %s,"
+        "UPDATE payments SET disputed_at = COALESCE(disputed_at, %s), dispute_id = %s,"
         " dispute_reason = %s WHERE id = %s",
-        (dispute.get("id"), dispute.get("reason"), payment["id"]))
+        (disputed_at, dispute.get("id"), dispute.get("reason"), payment["id"]))
+    if payment["disputed_at"] is None:  # the row is locked: no concurrent first flag
+        due_by = (dispute.get("evidence_details") or {}).get("due_by")
+        outbox.add(conn, "payment_disputed", {
+            "payment_id": str(payment["id"]), "receipt_number": payment["receipt_number"],
+            "source": payment["source"],
+            "amount": int(dispute.get("amount") or payment["amount"]), "currency": "jpy",
+            "dispute_id": dispute["id"],
+            # Stripe always gives a reason; "general" is its own catch-all should one lack it.
+            "reason": dispute.get("reason") or "general",
+            "disputed_at": disputed_at.isoformat(),
+            "evidence_due_by": _stamp(due_by).isoformat() if due_by else None,
+        })
     return str(payment["id"])
 
 

@@ -50,7 +50,7 @@ def apply(conn: psycopg.Connection, outbox: OutboxWriter, links: pledges.LinkMak
         recorded = ledger.record_charge_refunds(conn, outbox, obj)
         return f"{len(recorded)} refund(s) recorded" if recorded else "no new refund"
     # charge.dispute.created
-    payment_id = ledger.flag_dispute(conn, obj)
+    payment_id = ledger.flag_dispute(conn, outbox, obj)
     return f"payment {payment_id} disputed" if payment_id else "ignored: payment not ours"
 
 

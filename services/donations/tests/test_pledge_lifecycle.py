@@ -3,8 +3,10 @@ event. Events localstripe never sends are built from the real objects read back 
 signed with the webhook secret, then posted through the real entrypoint."""
 
 import time
+from datetime import UTC, datetime
 
 import eventlet
+from contracts import validate_data
 from donations_testkit import (
     STAFF,
     WEBHOOK_SECRET,
@@ -142,16 +144,57 @@ def test_charge_refunded_from_stripe_enters_the_refund_once_and_emits_payment_re
     assert pledge_status(donations_config, pledge) == "active"
 
 
-def test_dispute_created_flags_the_payment(donations, donations_config, webhook_capture):
+def test_dispute_created_flags_the_payment_and_emits_payment_disputed_once(
+    donations, donations_config, webhook_capture
+):
     db = donations_config["DATABASE_URL"]
     active_pledge(donations, donations_config, webhook_capture)
     [payment] = query(db, "SELECT * FROM payments")
+    opened, due_by = int(time.time()) - 60, int(time.time()) + 7 * 86400
     dispute = {"id": "dp_test_1", "object": "dispute", "amount": 3000, "currency": "jpy",
                "payment_intent": payment["stripe_payment_intent_id"], "reason": "fraudulent",
-               "status": "needs_response"}
-    deliver(donations, *signed(stripe_event("charge.dispute.created", dispute), WEBHOOK_SECRET))
+               "status": "needs_response", "created": opened,
+               "evidence_details": {"due_by": due_by, "has_evidence": False}}
+    first = signed(stripe_event("charge.dispute.created", dispute), WEBHOOK_SECRET)
+    deliver(donations, *first)
     [row] = query(db, "SELECT disputed_at, dispute_reason FROM payments")
-    assert row["disputed_at"] is not None and row["dispute_reason"] == "fraudulent"
+    assert row["disputed_at"] == datetime.fromtimestamp(opened, UTC)
+    assert row["dispute_reason"] == "fraudulent"
+    [disputed] = events(db, "payment_disputed")
+    validate_data("donations", "payment_disputed", 1, {
+        k: v for k, v in disputed.items() if k != "_type"})
+    assert disputed == {
+        "_type": "payment_disputed", "payment_id": str(payment["id"]),
+        "receipt_number": payment["receipt_number"], "source": "monthly", "amount": 3000,
+        "currency": "jpy", "dispute_id": "dp_test_1", "reason": "fraudulent",
+        "disputed_at": datetime.fromtimestamp(opened, UTC).isoformat(),
+        "evidence_due_by": datetime.fromtimestamp(due_by, UTC).isoformat()}
+
+    # Stripe sends the same event again, then a second dispute about the same payment (with
+    # no evidence deadline): the payment stays flagged once and staff are alerted once.
+    assert deliver(donations, *first)["duplicate"] is True
+    second = {**dispute, "id": "dp_test_2", "reason": "duplicate", "created": opened + 30}
+    del second["evidence_details"]
+    deliver(donations, *signed(stripe_event("charge.dispute.created", second), WEBHOOK_SECRET))
+    assert len(events(db, "payment_disputed")) == 1
+    [row] = query(db, "SELECT disputed_at, dispute_id FROM payments")
+    assert (row["disputed_at"], row["dispute_id"]) == (
+        datetime.fromtimestamp(opened, UTC), "dp_test_2")
+
+
+def test_a_dispute_without_deadline_or_date_is_announced_with_no_deadline_and_now(
+    donations, donations_config, webhook_capture
+):
+    db = donations_config["DATABASE_URL"]
+    active_pledge(donations, donations_config, webhook_capture)
+    [payment] = query(db, "SELECT * FROM payments")
+    dispute = {"id": "dp_test_3", "object": "dispute", "amount": 1000, "currency": "jpy",
+               "payment_intent": payment["stripe_payment_intent_id"], "reason": "general"}
+    before = datetime.now(UTC)
+    deliver(donations, *signed(stripe_event("charge.dispute.created", dispute), WEBHOOK_SECRET))
+    [disputed] = events(db, "payment_disputed")
+    assert disputed["evidence_due_by"] is None and disputed["amount"] == 1000
+    assert datetime.fromisoformat(disputed["disputed_at"]) >= before.replace(microsecond=0)
 
 
 def test_an_invoice_in_another_currency_is_not_entered(

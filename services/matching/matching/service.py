@@ -140,6 +140,15 @@ class MatchingService(health.Ping):
         with self.db.transaction() as conn:
             return spot.cancel(conn, self.outbox, request_id, data["reason"], self.clock())
 
+    @every("MATCHING_TICK_SECONDS", 60)
+    def remind_spot_requests(self) -> dict:
+        """Remind both sides of an assigned spot request the day before it (Tokyo time)."""
+        with self.db.transaction() as conn:
+            sent = spot.send_reminders(conn, self.outbox, self.clock())
+        if sent:
+            self.log.info("spot request reminders due", reminders=sent)
+        return {"reminders": sent}
+
     # -- reports --------------------------------------------------------------------------
 
     @rpc

@@ -3,6 +3,8 @@
     open ─▶ assigned ─▶ completed (hours logged)
       └───────┴──────▶ cancelled
 
+The day before (in Tokyo) an assigned request takes place, both sides are reminded of it once.
+
 Volunteers are ranked with the same vectorised terms as Family Friend pairings (language,
 distance, availability) plus their recent load, so the same few volunteers are not asked
 every time.
@@ -11,7 +13,7 @@ every time.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -167,3 +169,44 @@ def cancel(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, reas
            WHERE id = %s RETURNING *""", (reason, now, request_id)).fetchone()
     outbox.add(conn, "spot_request_cancelled", {**_event(row), "reason": reason})
     return view(row)
+
+
+def reminder_horizon(now: datetime) -> datetime:
+    """The start (Tokyo midnight) of the day after tomorrow in Tokyo: a request starting before
+    it takes place today or tomorrow there, so its reminder is due."""
+    day_after_tomorrow = now.astimezone(TOKYO).date() + timedelta(days=2)
+    return datetime.combine(day_after_tomorrow, time(0), TOKYO)
+
+
+def reminder_due(starts_at: datetime, now: datetime) -> bool:
+    """Whether an assigned, not yet reminded request starting at `starts_at` is reminded at `now`.
+
+    The reminder is due from midnight (Asia/Tokyo) of the day before the request's Tokyo date
+    until the request starts. Normally that is the day before; a request assigned later than
+    that (the evening before, or for later the same day) is reminded at once, because the
+    people are still to meet; one whose start has passed is not reminded at all.
+    """
+    return now < starts_at < reminder_horizon(now)
+
+
+def send_reminders(conn: psycopg.Connection, outbox: OutboxWriter, now: datetime) -> int:
+    """Emit `spot_request_reminder_due` for every assigned request whose reminder is due (see
+    `reminder_due`, which this query mirrors); returns how many were sent.
+
+    Stamping `reminder_sent_at` in the transaction of the event makes it one reminder per
+    request; SKIP LOCKED lets several instances tick at once without both sending one.
+    """
+    rows = conn.execute(
+        """UPDATE spot_requests SET reminder_sent_at = %(now)s
+           WHERE id IN (SELECT id FROM spot_requests
+                        WHERE status = 'assigned' AND reminder_sent_at IS NULL
+                          AND starts_at > %(now)s AND starts_at < %(horizon)s
+                        ORDER BY starts_at FOR UPDATE SKIP LOCKED)
+           RETURNING *""",
+        {"now": now, "horizon": reminder_horizon(now)},
+    ).fetchall()
+    for row in rows:
+        volunteer = participants.get(conn, row["volunteer_id"])
+        outbox.add(conn, "spot_request_reminder_due",
+                   {**_event(row), "volunteer": person(volunteer)})
+    return len(rows)
