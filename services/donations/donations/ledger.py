@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from servicekit.events.outbox import OutboxWriter
+from servicekit.tokyo import tokyo_date, tokyo_noon
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def enter_payment(conn: psycopg.Connection, outbox: OutboxWriter, payment: NewPa
     if inserted.rowcount == 0:
         return None
     # The number is taken only once the payment is known to be new, keeping numbers gapless.
-    receipt = next_receipt_number(conn, payment.paid_at.year)
+    receipt = next_receipt_number(conn, tokyo_date(payment.paid_at).year)
     conn.execute("UPDATE payments SET receipt_number = %s WHERE id = %s", (receipt, payment_id))
     data = {
         **payment.supporter.event_fields(), "payment_id": payment_id,
@@ -276,7 +277,7 @@ def record_staff_payment(conn: psycopg.Connection, outbox: OutboxWriter, data: d
                          recorded_by: str) -> dict:
     payer = find_or_add_supporter(conn, data["payer_name"], data["payer_email"], data["locale"])
     # Noon UTC of the day staff saw the money: the same calendar day in Tokyo and in UTC.
-    paid_at = datetime.combine(data["paid_on"], time(12, 0), UTC)
+    paid_at = tokyo_noon(data["paid_on"])
     payment_id = enter_payment(conn, outbox, NewPayment(
         supporter=payer, source=data["source"], amount=data["amount"], paid_at=paid_at,
         tier=data.get("tier"), designation=data["designation"], reference=data["reference"],
@@ -417,7 +418,3 @@ def _stamp(seconds: Any) -> datetime:
     return datetime.now(UTC)
 
 
-def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """[start of `first`, start of the day after `last`) in UTC."""
-    return (datetime.combine(first, time(0), UTC),
-            datetime.combine(last + timedelta(days=1), time(0), UTC))

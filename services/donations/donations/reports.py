@@ -13,8 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
-
-from donations.ledger import day_bounds
+from servicekit.tokyo import tokyo_date, tokyo_day_bounds
 
 SOURCES = ("card_one_time", "monthly", "bank_transfer", "grant", "membership_fee")
 
@@ -31,7 +30,7 @@ def _add(bucket: dict[str, int], row: dict) -> None:
 
 
 def _payments(conn: psycopg.Connection, first: date, last: date) -> list[dict]:
-    start, end = day_bounds(first, last)
+    start, end = tokyo_day_bounds(first, last)
     return conn.execute(
         """
         SELECT p.receipt_number, p.paid_at, p.source, p.tier, p.designation, p.amount,
@@ -54,12 +53,12 @@ def donation_report(conn: psycopg.Connection, first: date, last: date) -> dict[s
     disputed = 0
     for row in rows:
         _add(total, row)
-        _add(by_month.setdefault(row["paid_at"].strftime("%Y-%m"), _bucket()), row)
+        _add(by_month.setdefault(tokyo_date(row["paid_at"]).strftime("%Y-%m"), _bucket()), row)
         _add(by_source[row["source"]], row)
         _add(by_tier.setdefault(row["tier"] or "none", _bucket()), row)
         _add(by_designation.setdefault(row["designation"], _bucket()), row)
         disputed += row["disputed_at"] is not None
-    start, end = day_bounds(first, last)
+    start, end = tokyo_day_bounds(first, last)
     membership = by_source["membership_fee"]["net"]
     others = total["net"] - membership
     return {
@@ -117,7 +116,7 @@ def donation_csv(conn: psycopg.Connection, first: date, last: date) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in _payments(conn, first, last):
         writer.writerow([
-            row["receipt_number"], row["paid_at"].date().isoformat(), row["source"],
+            row["receipt_number"], tokyo_date(row["paid_at"]).isoformat(), row["source"],
             row["tier"] or "", row["designation"], row["amount"], row["refunded_amount"],
             row["amount"] - row["refunded_amount"], row["reference"] or "",
             _safe_cell(row["payer"] or ""), "yes" if row["disputed_at"] else "",
@@ -126,18 +125,18 @@ def donation_csv(conn: psycopg.Connection, first: date, last: date) -> str:
 
 
 def annual_statement(conn: psycopg.Connection, supporter_id: str, year: int) -> dict | None:
-    """Every gift of one supporter in one calendar year (UTC), for a tax-deduction claim."""
+    """Every gift of one supporter in one calendar year (Tokyo), for a tax-deduction claim."""
     supporter = conn.execute("SELECT id, name, anonymized_at FROM supporters WHERE id = %s",
                              (supporter_id,)).fetchone()
     if supporter is None:
         return None
-    start, end = day_bounds(date(year, 1, 1), date(year, 12, 31))
+    start, end = tokyo_day_bounds(date(year, 1, 1), date(year, 12, 31))
     rows = conn.execute(
         "SELECT receipt_number, paid_at, source, amount, refunded_amount FROM payments"
         " WHERE supporter_id = %s AND paid_at >= %s AND paid_at < %s"
         " ORDER BY paid_at, receipt_number", (supporter_id, start, end)).fetchall()
     payments = [{
-        "receipt_number": r["receipt_number"], "paid_on": r["paid_at"].date().isoformat(),
+        "receipt_number": r["receipt_number"], "paid_on": tokyo_date(r["paid_at"]).isoformat(),
         "source": r["source"], "amount": r["amount"], "refunded": r["refunded_amount"],
         "net": r["amount"] - r["refunded_amount"],
     } for r in rows]

@@ -14,6 +14,7 @@ from marshmallow import (
     validates,
     validates_schema,
 )
+from servicekit.tokyo import today_in_tokyo
 
 from donations.tiers import DESIGNATIONS, tier
 
@@ -118,7 +119,7 @@ class StaffPaymentRequest(Schema):
 
     @validates("paid_on")
     def _not_in_future(self, value: date, **_) -> None:
-        if value > date.today() or value.year < 2000:
+        if value > today_in_tokyo() or value.year < 2000:
             raise ValidationError("must be a date between 2000 and today")
 
     @validates("locale")

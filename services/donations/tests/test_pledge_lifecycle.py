@@ -246,3 +246,21 @@ def test_staff_cancel_ends_the_subscription_with_a_reason_and_the_deleted_echo_i
                                                       "staff:aiko@jii.example")
     [row] = query(db, "SELECT cancel_reason, canceled_by FROM pledges")
     assert row["cancel_reason"] == "asked by phone"
+
+
+def test_a_payment_on_new_years_eve_evening_utc_gets_a_receipt_of_the_new_tokyo_year(
+    donations, donations_config, webhook_capture
+):
+    # Receipts back a Japanese tax deduction: their year is the calendar year in Tokyo.
+    db = donations_config["DATABASE_URL"]
+    pledge = active_pledge(donations, donations_config, webhook_capture)
+    new_year_in_tokyo = int(datetime(2026, 12, 31, 15, 30, tzinfo=UTC).timestamp())
+    paid = next_invoice(invoice_of(donations_config, pledge),
+                        status_transitions={"paid_at": new_year_in_tokyo})
+    deliver(donations, *signed(stripe_event("invoice.paid", paid), WEBHOOK_SECRET))
+    [receipt] = query(db, "SELECT receipt_number FROM payments WHERE paid_at = %s",
+                      (datetime(2026, 12, 31, 15, 30, tzinfo=UTC),))
+    assert receipt["receipt_number"].startswith("R2027-")
+    statement = call(donations, "annual_statement",
+                     {"supporter_id": str(pledge["supporter_id"]), "year": 2027}, context=STAFF)
+    assert [p["paid_on"] for p in statement["payments"]] == ["2027-01-01"]

@@ -10,6 +10,7 @@ from donations_testkit import STAFF, active_pledge, call, events, sdk
 from servicekit import errors
 from servicekit.db import connect
 from servicekit.testing import query
+from servicekit.tokyo import today_in_tokyo
 
 
 def staff_payment(**overrides):
@@ -99,7 +100,7 @@ def test_partial_then_full_refund_through_stripe_updates_ledger_report_and_event
     refunded = events(db, "payment_refunded")
     assert [(e["amount"], e["refunded_total"], e["fully_refunded"]) for e in refunded] == [
         (1000, 1000, False), (2000, 3000, True)]
-    today = date.today().isoformat()
+    today = today_in_tokyo().isoformat()  # staff ask for days as Tokyo has them
     report = call(donations, "donation_report", {"from": today, "to": today}, context=STAFF)
     assert report["total"] == {"count": 1, "gross": 3000, "refunded": 3000, "net": 0}
 
@@ -150,8 +151,10 @@ def _fixed_data(db):
             ("bank_transfer", 50000, "2026-01-31", None, "general", 0, None),
             ("grant", 200000, "2026-02-01", None, "family_friend", 0, None),
             ("membership_fee", 2000, "2026-02-15", None, "general", 0, None),
-            ("card_one_time", 99999, "2026-03-01", None, "general", 0, None),  # after
-            ("bank_transfer", 7777, "2025-12-31 23:59", None, "general", 0, None),  # before
+            # 00:30 on 1 March in Tokyo, still 28 February in UTC
+            ("card_one_time", 99999, "2026-02-28 15:30", None, "general", 0, None),  # after
+            # 23:59 on 31 December in Tokyo: last year's, whatever the UTC date says
+            ("bank_transfer", 7777, "2025-12-31 14:59", None, "general", 0, None),  # before
         ]
         for n, (source, amount, paid, tier, designation, refunded, pledge) in enumerate(
                 payments, 1):

@@ -15,12 +15,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import psycopg
 from servicekit import errors
 from servicekit.events.outbox import OutboxWriter
+from servicekit.tokyo import TOKYO, tokyo_date
 
 from matching import participants
 from matching.participants import iso, person
@@ -36,7 +36,6 @@ from matching.scoring import (
     too_far,
 )
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 LOAD_WINDOW = timedelta(days=30)
 SPOT_WEIGHTS = {"language": 3.0, "distance": 2.0, "availability": 2.0, "load": 1.0}
 
@@ -174,7 +173,7 @@ def cancel(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, reas
 def reminder_horizon(now: datetime) -> datetime:
     """The start (Tokyo midnight) of the day after tomorrow in Tokyo: a request starting before
     it takes place today or tomorrow there, so its reminder is due."""
-    day_after_tomorrow = now.astimezone(TOKYO).date() + timedelta(days=2)
+    day_after_tomorrow = tokyo_date(now) + timedelta(days=2)
     return datetime.combine(day_after_tomorrow, time(0), TOKYO)
 
 

@@ -1,0 +1,34 @@
+"""Tokyo calendar days: where a day, a month or a tax year begins for JII.
+
+Times are stored and sent in UTC, but the people JII serves live by Tokyo's calendar: a gift
+made at 20:00 UTC on 31 December is a gift of the next year for its tax receipt, and staff
+asking for "March" mean March in Tokyo.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def tokyo_date(moment: datetime) -> date:
+    """The calendar date of an aware instant in Tokyo."""
+    return moment.astimezone(TOKYO).date()
+
+
+def today_in_tokyo(now: datetime | None = None) -> date:
+    return tokyo_date(now or datetime.now(UTC))
+
+
+def tokyo_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """[Tokyo midnight starting `first`, Tokyo midnight after `last`), as UTC instants."""
+    start = datetime.combine(first, time(0), TOKYO)
+    end = datetime.combine(last + timedelta(days=1), time(0), TOKYO)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def tokyo_noon(day: date) -> datetime:
+    """A UTC instant well inside `day` in Tokyo, for money known only by its date."""
+    return datetime.combine(day, time(12), TOKYO).astimezone(UTC)
