@@ -1,23 +1,29 @@
 """End to end: the monthly impact update reaches active partners only, and the one-click
-unsubscribe (RFC 8058) POSTed to the gateway stops the next one for that person only. Staff
-read the delivery log through the gateway."""
+unsubscribe (RFC 8058) POSTed to the gateway stops the next one for that person only; the same
+link opened in a browser only asks, and its button unsubscribes. Staff read the delivery log
+through the gateway."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 import requests
 from gateway.auth import issue_token
 from gateway.service import GatewayService
 from notifications.service import NotificationsService
+from notifications.unsubscribe import UnsubscribeLinks
 from servicekit.events import Envelope
 from servicekit.events.relay import event_exchange, make_publisher
 from servicekit.testing import free_port, query, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+           "Accept-Language": "ne-NP,ne;q=0.9,en;q=0.5"}
 
 
 @pytest.fixture
@@ -124,12 +130,54 @@ def test_impact_update_goes_to_active_partners_and_one_click_unsubscribe_stops_o
                            for m in smtp_sink.messages()), message="the payment failure mail")
 
 
+def unsubscribed(config: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(row["recipient"], row["list"]) for row in query(
+        config["DATABASE_URL"], "SELECT recipient, list FROM unsubscribes ORDER BY recipient")]
+
+
+def test_the_link_opened_in_a_browser_asks_first_and_its_button_unsubscribes(platform):
+    config = platform["config"]
+    link = UnsubscribeLinks(config["UNSUBSCRIBE_SECRET"], platform["url"]).url(
+        "Ann@Example.org", "impact_update")
+
+    # Opening the link (or a scanner prefetching it) changes nothing.
+    page = requests.get(link, headers=BROWSER, timeout=10)
+    assert page.status_code == 200, page.text
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert '<html lang="ne">' in page.text
+    assert unsubscribed(config) == []
+
+    # The button: the form's POST, as a browser submits it.
+    [action] = re.findall(r'<form method="post" action="([^"]+)">', page.text)
+    done = requests.post(urljoin(link, action.replace("&amp;", "&")),
+                         data="List-Unsubscribe=One-Click", timeout=10,
+                         headers={**BROWSER, "Content-Type": "application/x-www-form-urlencoded"})
+    assert done.status_code == 200, done.text
+    assert done.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "तपाईंको सदस्यता रद्द गरिएको छ" in done.text
+    assert unsubscribed(config) == [("ann@example.org", "impact_update")]
+
+    # A mail client's one-click POST of the same link afterwards: JSON, and harmless.
+    again = requests.post(link, data="List-Unsubscribe=One-Click", timeout=10,
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert again.json() == {"unsubscribed": True, "list": "impact_update"}
+    assert unsubscribed(config) == [("ann@example.org", "impact_update")]
+
+
 def test_a_forged_unsubscribe_link_is_refused_with_a_problem_document(platform):
-    answer = requests.post(f"{platform['url']}/api/unsubscribe/eyJlIjoiYUBiLmMifQ.forged",
-                           timeout=10)
+    forged = f"{platform['url']}/api/unsubscribe/eyJlIjoiYUBiLmMifQ.forged"
+    answer = requests.post(forged, timeout=10)
     assert answer.status_code == 400
     assert answer.headers["Content-Type"].startswith("application/problem+json")
     assert answer.json()["type"] == "/problems/bad-signature"
+
+    # ...or with a page, when a browser submits the form of a forged link's page.
+    page = requests.post(forged, data="List-Unsubscribe=One-Click", timeout=10,
+                         headers={**BROWSER, "Content-Type": "application/x-www-form-urlencoded"})
+    assert page.status_code == 400
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "यो लिङ्क मान्य छैन" in page.text
+    assert unsubscribed(platform["config"]) == []
 
 
 def _staff(platform, role: str = "staff") -> dict[str, str]:

@@ -20,6 +20,7 @@ from servicekit import errors as service_errors
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
+from gateway.capabilities import redact
 from gateway.edge import RateLimited
 
 PROBLEM_JSON = "application/problem+json"
@@ -177,7 +178,7 @@ def response_for(exc: BaseException, request_id: str, instance: str, *,
     problem = problem_for(exc)
     if problem is None:
         # The request id in both the log line and the body lets support find one from the other.
-        log.error("unhandled error", correlation_id=request_id, path=instance,
+        log.error("unhandled error", correlation_id=request_id, path=redact(instance),
                   error=type(exc).__name__,
                   exc_info=None if traceback_logged else (type(exc), exc, exc.__traceback__))
         problem = Problem(
@@ -185,6 +186,6 @@ def response_for(exc: BaseException, request_id: str, instance: str, *,
             "Something went wrong on our side. Quote the request id if you contact us.",
         )
     elif problem.status >= 500:
-        log.warning("service unavailable", correlation_id=request_id, path=instance,
+        log.warning("service unavailable", correlation_id=request_id, path=redact(instance),
                     error=type(exc).__name__)
     return problem_response(problem, request_id, instance)

@@ -22,20 +22,23 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import structlog
+from eventlet import wsgi
 from eventlet.event import Event
 from marshmallow import Schema, ValidationError
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.wrappers import Request, Response
 
 from gateway import edge, errors
+from gateway.capabilities import RedactingAccessLog
 from gateway.schemas import REQUEST_ID_PATTERN
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -109,6 +112,11 @@ class GatewayWebServer(WebServer):
     def setup(self) -> None:
         super().setup()
         self.limiter = edge.limiter_from(self.container.config)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
+        # nameko's server, with an access log that never holds a link's token
+        return wsgi.Server(sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug,
+                           log=RedactingAccessLog(logging.getLogger("nameko.web.server")))
 
     def get_wsgi_app(self) -> GatewayWsgiApp:
         return GatewayWsgiApp(self)

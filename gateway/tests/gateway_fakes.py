@@ -86,4 +86,21 @@ def _pinged(service_name: str) -> type:
 
 FakeMatching = _pinged("matching")
 FakePrograms = _pinged("programs")
-FakeNotifications = _pinged("notifications")
+
+
+class FakeNotifications:
+    """Unsubscribes any token but those ending in `.forged`, which it did not sign."""
+
+    name = "notifications"
+    ctx = WorkerContext()
+
+    @rpc
+    def unsubscribe(self, token: str) -> dict:
+        CALLS.record(self.ctx, "unsubscribe", token)
+        if token.endswith(".forged"):
+            raise errors.BadSignature("the unsubscribe link is not valid")
+        return {"unsubscribed": True, "list": "impact_update"}
+
+    @rpc
+    def ping(self) -> str:
+        return "pong"

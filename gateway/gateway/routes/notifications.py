@@ -1,16 +1,48 @@
-"""Notification routes: one-click unsubscribe (public, RFC 8058) and the staff delivery log."""
+"""Notification routes: unsubscribe (public, RFC 8058) and the staff delivery log.
+
+The unsubscribe link of the monthly impact update is both the mail's `List-Unsubscribe` target
+(mail clients POST to it) and a link in the body (a browser GETs it). The GET only shows a
+confirmation page whose form makes the same POST; the POST answers JSON, or HTML to a browser.
+Failures answer problem+json, or an HTML page when the client prefers HTML (both methods).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from servicekit.errors import BadSignature
 from werkzeug.wrappers import Request, Response
 
-from gateway.apidoc import ok, problem_response
+from gateway import errors, pages, unsubscribe_pages
+from gateway.apidoc import PROBLEM_RESPONSES, ok, problem_response
 from gateway.web import http, json_response
 
 STAFF_ROLES = ("admin", "staff")
+# notifications' tokens are itsdangerous URL-safe: base64url parts joined by dots (a leading
+# dot when compressed). Only the service can check the signature, but the gateway checks the
+# shape first: the GET echoes the token into its page, and a token of dots alone would be a
+# path segment ("." or "..") rather than a name.
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_.-]+")
+MAX_TOKEN_LENGTH = 1024
+INVALID_LINK = "the unsubscribe link is not valid"
+
+
+def unsubscribe_token(token: str) -> str:
+    """The token if it has the shape of one; BadSignature (400, as the service's) otherwise."""
+    if (len(token) > MAX_TOKEN_LENGTH or not TOKEN_CHARACTERS.fullmatch(token)
+            or not token.strip(".")):
+        raise BadSignature(INVALID_LINK)
+    return token
+
+
+def _failure_page(request: Request, lang: str, exc: Exception) -> Response | None:
+    """An expected failure as a page for a browser; None leaves it to the problem+json path."""
+    problem = errors.problem_for(exc)
+    if problem is None or not pages.prefers_html(request):
+        return None
+    return unsubscribe_pages.failure_page(problem, lang)
 
 
 class Unsubscribed(Schema):
@@ -50,11 +82,34 @@ class MailLog(Schema):
 class NotificationRoutes:
     """Needs a `notifications` RPC proxy and `staff` auth on the service."""
 
+    @http("GET", "/api/unsubscribe/<token>")
+    def unsubscribe_page(self, request: Request, token: str) -> Response:
+        # A person clicked the link in the e-mail. No RPC: RFC 8058 forbids a GET that
+        # unsubscribes, since scanners prefetch links; the page's button makes the POST.
+        lang = pages.language_of(request)
+        try:
+            checked = unsubscribe_token(token)
+        except BadSignature as exc:
+            if (page := _failure_page(request, lang, exc)) is None:
+                raise
+            return page
+        return unsubscribe_pages.confirm_page(checked, lang)
+
     @http("POST", "/api/unsubscribe/<token>")
     def unsubscribe(self, request: Request, token: str) -> Response:
-        # Mail clients POST `List-Unsubscribe=One-Click` here (RFC 8058); the body carries
-        # nothing else, so it is not read. The token is the signed address and list.
-        return json_response(Unsubscribed().dump(self.notifications.unsubscribe(token)))
+        # Mail clients POST `List-Unsubscribe=One-Click` here (RFC 8058), form-encoded or
+        # multipart; so does the confirmation page's form. The body carries nothing else, so
+        # it is not read (nor its Content-Type checked). The token is the signed address and list.
+        lang = pages.language_of(request)
+        try:
+            result = self.notifications.unsubscribe(unsubscribe_token(token))
+        except Exception as exc:
+            if (page := _failure_page(request, lang, exc)) is None:
+                raise
+            return page
+        if pages.prefers_html(request):
+            return unsubscribe_pages.done_page(lang)
+        return json_response(Unsubscribed().dump(result))
 
     @http("GET", "/api/staff/mail")
     def mail_log(self, request: Request) -> Response:
@@ -74,23 +129,83 @@ _FORBIDDEN = problem_response("The token's role may not do this.", {
     "type": "/problems/forbidden", "title": "Forbidden", "status": 403,
     "detail": "this needs the role admin or staff"})
 
+# The length limit is told, not declared: a generated over-long token would be refused by the
+# HTTP server (414) before the gateway could answer its documented 400.
+_TOKEN = {"in": "path", "name": "token", "required": True,
+          "description": "The signed token of the link in the e-mail: URL-safe base64 parts "
+                         f"joined by dots, at most {MAX_TOKEN_LENGTH} characters.",
+          "schema": {"type": "string",
+                     "pattern": r"^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$"}}
+_LANG = {"in": "query", "name": "lang", "required": False,
+         "description": "Language of an HTML answer (ja, en or ne; a regional tag such as "
+                        "ne-NP counts as its language). Without it, or for another language, "
+                        "Accept-Language decides, then ja.",
+         "schema": {"type": "string"}, "example": "ne"}
+_PAGE_HEADERS = ("HTML pages carry Content-Security-Policy (no scripts; forms post to this "
+                 "origin only; no framing), X-Frame-Options: DENY, Referrer-Policy: no-referrer "
+                 "and Cache-Control: no-store.")
+_HTML = {"schema": {"type": "string"},
+         "example": '<!DOCTYPE html>\n<html lang="en">…</html>'}
+_BAD_LINK = problem_response("The link is not one we signed (or not shaped like one).", {
+    "type": "/problems/bad-signature", "title": "Bad signature", "status": 400,
+    "detail": INVALID_LINK})
+
+
+def _or_page(response: dict[str, Any], page: str) -> dict[str, Any]:
+    """A problem response that a client preferring text/html (a browser) gets as a page."""
+    return {**response, "description": f"{response['description']} A client preferring "
+                                       f"text/html gets {page} instead.",
+            "content": {**response["content"], "text/html": _HTML}}
+
+
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/unsubscribe/{token}", "get"): {
+        "operationId": "unsubscribePage",
+        "tags": ["notifications"],
+        "summary": "The confirmation page behind the unsubscribe link in an impact update",
+        "description": "What a browser gets when the person clicks the link in the e-mail. "
+                       "Changes nothing (RFC 8058: link scanners fetch every URL): the page "
+                       "explains that only the monthly impact update stops and offers a button "
+                       "whose form POSTs `List-Unsubscribe=One-Click` to the same URL. The "
+                       "signature is checked by that POST; here only the token's shape. "
+                       + _PAGE_HEADERS,
+        "parameters": [_TOKEN, _LANG],
+        "responses": {
+            "200": {"description": "The confirmation page, in the language chosen.",
+                    "headers": {"X-Request-ID": "RequestId"},
+                    "content": {"text/html": _HTML}},
+            "400": _or_page(_BAD_LINK, "a page saying the link is not valid"),
+            "500": "InternalError",
+        },
+    },
     ("/api/unsubscribe/{token}", "post"): {
         "operationId": "unsubscribe",
         "tags": ["notifications"],
         "summary": "One-click unsubscribe from the monthly impact update (RFC 8058)",
-        "description": "The link of an impact update's List-Unsubscribe header. Stops impact "
+        "description": "The link of an impact update's List-Unsubscribe header, POSTed by mail "
+                       "clients, and the target of the confirmation page's form. Stops impact "
                        "updates for that address only; receipts and other transactional mail "
-                       "continue. Repeating it is harmless.",
-        "parameters": [{"in": "path", "name": "token", "required": True,
-                        "schema": {"type": "string"}}],
+                       "continue. Repeating it is harmless. The body is not read. Answers JSON "
+                       "unless the client prefers text/html over JSON (a browser submitting "
+                       "the form), which gets a page saying it is done. " + _PAGE_HEADERS,
+        "parameters": [_TOKEN, _LANG],
+        "requestBody": {
+            "required": False,
+            "description": "RFC 8058's one-click body; ignored.",
+            "content": {media: {"schema": {"type": "object", "properties": {
+                "List-Unsubscribe": {"type": "string", "enum": ["One-Click"]}}},
+                "example": {"List-Unsubscribe": "One-Click"}}
+                for media in ("application/x-www-form-urlencoded", "multipart/form-data")},
+        },
         "responses": {
-            "200": ok("Unsubscribed.", Unsubscribed,
-                      {"unsubscribed": True, "list": "impact_update"}),
-            "400": problem_response("The link is not one we signed.", {
-                "type": "/problems/bad-signature", "title": "Bad signature", "status": 400,
-                "detail": "the unsubscribe link is not valid"}),
-            "500": "InternalError", "503": "ServiceUnavailable",
+            "200": _or_page(ok("Unsubscribed.", Unsubscribed,
+                               {"unsubscribed": True, "list": "impact_update"}),
+                            "a page saying it is done"),
+            "400": _or_page(_BAD_LINK, "a page saying the link is not valid"),
+            "413": "PayloadTooLarge",
+            "500": "InternalError",
+            "503": _or_page(PROBLEM_RESPONSES["ServiceUnavailable"],
+                            "a page asking to try again shortly"),
         },
     },
     ("/api/staff/mail", "get"): {
