@@ -19,7 +19,7 @@ def test_procfile_runs_each_service_by_its_class():
         assert service_class_path(service) in procfile
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", [*SERVICES, "gateway"])
 def test_a_service_module_alone_also_names_exactly_its_service(service):
     # systemd's jii-service@.service runs `nameko run <name>.service`: shared mixins must not
     # be taken for services of their own

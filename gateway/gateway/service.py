@@ -16,7 +16,6 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import feed, openapi, routes, schemas
 from gateway.auth import StaffAuth
-from gateway.routes.donations import DonationRoutes
 from gateway.rpc import TimedRpcProxy, ping_all
 from gateway.web import http, json_response, problem
 
@@ -24,7 +23,7 @@ DEFAULT_READY_TIMEOUT_SECONDS = 2.0
 PRUNE_EVERY_SECONDS = 3600
 
 
-class GatewayService(DonationRoutes, routes.programs.ProgramRoutes,
+class GatewayService(routes.donations.DonationRoutes, routes.programs.ProgramRoutes,
                      routes.matching.MatchingRoutes, routes.staff.StaffRoutes,
                      routes.notifications.NotificationRoutes, routes.events.EventRoutes):
     name = "gateway"
