@@ -204,6 +204,7 @@ def test_staff_read_the_delivery_log_by_address_or_by_event(platform, smtp_sink)
     assert by_email.status_code == 200, by_email.text
     [entry] = by_email.json()["deliveries"]
     assert entry["kind"] == "refund_notice" and entry["status"] == "sent"
+    assert entry["attempts"] == 1 and entry["last_attempt_at"]
     assert entry["event_id"] == event.id
     assert by_event.json() == by_email.json()
 

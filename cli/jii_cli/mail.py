@@ -2,7 +2,9 @@
 
 Read from the notifications database directly, as `jii outbox status` reads each service's, so
 operators can answer "did they get it?" even when the services are down. The query mirrors
-`notifications.delivery_log` (the CLI does not depend on the service's package).
+`notifications.delivery_log` (the CLI does not depend on the service's package). A `deferred`
+row is a message SMTP has not accepted yet: still being retried, or parked with its event in
+`notifications.dlq` once the retries ran out; `attempts` and `error` say how often and why.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from servicekit.db import connect
 from jii_cli.table import format_table
 from jii_cli.workspace import CliError, service_config
 
-COLUMNS = ("created_at", "status", "kind", "recipient", "locale", "event_id", "error")
+COLUMNS = ("created_at", "status", "attempts", "last_attempt_at", "kind", "recipient", "locale",
+           "event_id", "error")
 
 
 def log_entries(url: str, email: str | None, event_id: str | None,
@@ -25,13 +28,14 @@ def log_entries(url: str, email: str | None, event_id: str | None,
                     else ("event_id = %s", event_id))
     with connect(url, connect_timeout=5) as conn:
         rows = conn.execute(
-            f"""SELECT created_at, status, kind, recipient, locale, event_id::text AS event_id,
-                       error, message_id
+            f"""SELECT created_at, status, attempts, last_attempt_at, kind, recipient, locale,
+                       event_id::text AS event_id, error, message_id
                   FROM deliveries WHERE {where}
                  ORDER BY created_at DESC, kind LIMIT %s""",
             (param, limit),
         ).fetchall()
-    return [{**row, "created_at": row["created_at"].isoformat(timespec="seconds")}
+    return [{**row, "created_at": row["created_at"].isoformat(timespec="seconds"),
+             "last_attempt_at": row["last_attempt_at"].isoformat(timespec="seconds")}
             for row in rows]
 
 
@@ -48,5 +52,6 @@ def run(args) -> int:
     elif not rows:
         print("no deliveries")
     else:
-        print(format_table(COLUMNS, [[row[c] or "" for c in COLUMNS] for row in rows]))
+        # format_table blanks only None: an attempt count of 0 (suppressed, never tried) shows.
+        print(format_table(COLUMNS, [[row[c] for c in COLUMNS] for row in rows]))
     return 0

@@ -68,11 +68,14 @@ class MailLogEntry(Schema):
     kind = fields.String(required=True)
     recipient = fields.String(required=True)
     locale = fields.String(required=True)
-    status = fields.String(required=True,
-                           validate=validate.OneOf(["sent", "failed", "suppressed"]))
+    # deferred: SMTP has not accepted it yet (4xx or unreachable); the event's retries go on
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["sent", "deferred", "failed", "suppressed"]))
     error = fields.String(allow_none=True)
+    attempts = fields.Integer(required=True)
     message_id = fields.String(required=True)
     created_at = fields.String(required=True)
+    last_attempt_at = fields.String(required=True)
 
 
 class MailLog(Schema):

@@ -89,6 +89,16 @@ def payment_refunded(data: Data, audience: Audience) -> list[Outgoing]:
     })]
 
 
+def payment_disputed(data: Data, audience: Audience) -> list[Outgoing]:
+    """Staff answer a dispute in Stripe; the supporter is not written to (the bank is involved,
+    and the event carries no personal data)."""
+    return [_staff(audience, "staff_dispute", {
+        "receipt_number": data["receipt_number"], "amount": data["amount"],
+        "source": data["source"], "reason": data["reason"], "dispute_id": data["dispute_id"],
+        "disputed_at": data["disputed_at"], "evidence_due_by": data.get("evidence_due_by"),
+    })]
+
+
 # -- matching -------------------------------------------------------------------------------
 
 
@@ -132,15 +142,23 @@ def pairing_closed_early(data: Data, audience: Audience) -> list[Outgoing]:
     })]
 
 
-def spot_request_assigned(data: Data, audience: Audience) -> list[Outgoing]:
-    common = {"spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"]}
-    requester, volunteer = data["requester"], data["volunteer"]
-    return [
-        _to(requester, "spot_assigned_resident", {**common, "volunteer_name": volunteer["name"]}),
-        _to(volunteer, "spot_assigned_volunteer", {
-            **common, "requester_name": requester["name"],
-            "languages": ", ".join(data["languages"])}),
-    ]
+def _spot(resident_kind: str, volunteer_kind: str) -> Callable[[Data, Audience], list[Outgoing]]:
+    def build(data: Data, audience: Audience) -> list[Outgoing]:
+        common = {"spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"]}
+        requester, volunteer = data["requester"], data["volunteer"]
+        return [
+            _to(requester, resident_kind, {**common, "volunteer_name": volunteer["name"]}),
+            _to(volunteer, volunteer_kind, {
+                **common, "requester_name": requester["name"],
+                "languages": ", ".join(data["languages"])}),
+        ]
+
+    return build
+
+
+spot_request_assigned = _spot("spot_assigned_resident", "spot_assigned_volunteer")
+# The day before: the same facts again, to each side in their own language.
+spot_request_reminder_due = _spot("spot_reminder_resident", "spot_reminder_volunteer")
 
 
 # -- programs -------------------------------------------------------------------------------
@@ -194,6 +212,23 @@ def impact_update(figures: Data, partner: Data, unsubscribe_url: str) -> Outgoin
     })
 
 
+# -- notifications (its own alerts) ---------------------------------------------------------
+
+
+def dead_letters_growing(data: Data, audience: Audience) -> list[Outgoing]:
+    queue = data["queue"]
+    return [_staff(audience, "staff_dlq_growing", {
+        "queue": queue, "service": dead_letter_service(queue), "depth": data["depth"],
+        "previous_depth": data["previous_depth"], "threshold": data["threshold"],
+        "observed_at": data["observed_at"],
+    })]
+
+
+def dead_letter_service(queue: str) -> str:
+    """The service `jii dlq` names for a queue: `donations.dlq` -> `donations`."""
+    return queue.removesuffix(".dlq")
+
+
 # (source, event type) -> builder; the service subscribes to exactly these.
 BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("donations", "payment_succeeded"): payment_succeeded,
@@ -202,15 +237,18 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("donations", "pledge_paused"): pledge_paused,
     ("donations", "pledge_canceled"): pledge_canceled,
     ("donations", "payment_refunded"): payment_refunded,
+    ("donations", "payment_disputed"): payment_disputed,
     ("matching", "pairing_offered"): pairing_offered,
     ("matching", "pairing_started"): pairing_started,
     ("matching", "pairing_ending_soon"): pairing_ending_soon,
     ("matching", "pairing_completed"): pairing_completed,
     ("matching", "pairing_closed_early"): pairing_closed_early,
     ("matching", "spot_request_assigned"): spot_request_assigned,
+    ("matching", "spot_request_reminder_due"): spot_request_reminder_due,
     ("programs", "class_enrollment_confirmed"): class_enrollment_confirmed,
     ("programs", "class_enrollment_waitlisted"): class_enrollment_waitlisted,
     ("programs", "class_enrollment_promoted"): class_enrollment_promoted,
     ("programs", "consultation_assigned"): consultation_assigned,
     ("programs", "consultation_opened"): consultation_opened,
+    ("notifications", "dead_letters_growing"): dead_letters_growing,
 }

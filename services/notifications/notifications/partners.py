@@ -48,7 +48,11 @@ def active_partners(conn: psycopg.Connection) -> list[dict[str, Any]]:
 
 
 def forget_supporter(conn: psycopg.Connection, supporter_id: str, email_sha256: str) -> None:
-    """Erase what we hold about an anonymised supporter; the delivery log keeps only a hash."""
+    """Erase what we hold about an anonymised supporter; the delivery log keeps only a hash.
+
+    A message still waiting for SMTP (deferred) is settled as suppressed: the event's next
+    retry finds it under its erased key (see `erased_delivery_key`) and sends nothing.
+    """
     conn.execute("DELETE FROM partners WHERE supporter_id = %s", (supporter_id,))
     for table in ("unsubscribes", "suppressions"):
         conn.execute(f"DELETE FROM {table} WHERE encode(sha256(convert_to(recipient, 'UTF8')),"
@@ -56,7 +60,10 @@ def forget_supporter(conn: psycopg.Connection, supporter_id: str, email_sha256: 
     conn.execute(
         """
         UPDATE deliveries
-           SET recipient = 'erased', delivery_key = event_id || ':' || kind || ':sha256:' || %s
+           SET recipient = 'erased', delivery_key = event_id || ':' || kind || ':sha256:' || %s,
+               status = CASE status WHEN 'deferred' THEN 'suppressed' ELSE status END,
+               error = CASE status WHEN 'deferred' THEN 'erased at the person''s request'
+                       ELSE error END
          WHERE encode(sha256(convert_to(lower(recipient), 'UTF8')), 'hex') = %s
         """,
         (email_sha256, email_sha256),
@@ -65,6 +72,11 @@ def forget_supporter(conn: psycopg.Connection, supporter_id: str, email_sha256: 
 
 def email_sha256(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
+
+
+def erased_delivery_key(event_id: str, kind: str, address: str) -> str:
+    """The key a delivery keeps once its recipient was erased (as `forget_supporter` writes)."""
+    return f"{event_id}:{kind}:sha256:{email_sha256(address)}"
 
 
 def record_impact(conn: psycopg.Connection, figures: dict[str, Any]) -> None:

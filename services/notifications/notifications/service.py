@@ -2,24 +2,30 @@
 
 Handlers are thin: `messages` decides who gets what from an event, `deliveries` sends each
 message once, `partners` keeps the list of active JII Partners for the monthly impact update.
-A temporary SMTP failure propagates out of the handler, so the event is retried with growing
-delays (servicekit's consumer) and, once SMTP is back, delivered; recipients already served
-are skipped through the delivery log.
+A temporary SMTP failure is logged as deferred and propagates out of the handler, so the event
+is retried with growing delays (servicekit's consumer) and, once SMTP is back, delivered;
+recipients already served are skipped through the delivery log.
+
+One timer watches the services' dead-letter queues (`dead_letters`): when one grows it
+publishes `dead_letters_growing` through this service's own outbox, and consumes that event
+like any other to mail staff, so the alert also reaches `jii events tail` and the staff feed.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from nameko.rpc import rpc
 from servicekit import health
 from servicekit.db import Database
 from servicekit.errors import BadSignature, InvalidInput
-from servicekit.events import Envelope, OutboxRelay, consume_event, first_time
+from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
+from servicekit.timers import every
 
-from notifications import delivery_log, messages, partners
+from notifications import dead_letters, delivery_log, messages, partners
 from notifications.deliveries import deliver_all
 from notifications.mail_provider import MailerProvider
 from notifications.settings import SettingsProvider
@@ -32,6 +38,7 @@ class NotificationsService(health.Ping):
     name = "notifications"
 
     db = Database()
+    outbox = Outbox()
     relay = OutboxRelay()
     mailer = MailerProvider()
     settings = SettingsProvider()
@@ -67,6 +74,29 @@ class NotificationsService(health.Ping):
         with self.db.transaction() as conn:
             return delivery_log.entries(conn, email=email, event_id=event_id, limit=limit)
 
+    # -- the dead-letter queue watch -------------------------------------------------------
+
+    @every("DLQ_WATCH_SECONDS", 60)
+    def watch_dead_letters(self) -> list[str]:
+        """Alert staff when a watched dead-letter queue grows; returns the queues alerted."""
+        watch = self.settings.dead_letters
+        try:
+            depths = dead_letters.read_depths(watch)
+        except dead_letters.BrokerUnavailable as exc:
+            # Nothing to decide on without depths; the memory is untouched, the next tick retries.
+            self.log.warning("dead-letter watch skipped: broker unavailable", error=str(exc))
+            return []
+        alerts = dead_letters.alert_growing(self.db, self.outbox, depths, watch.threshold,
+                                            datetime.now(UTC))
+        for alert in alerts:
+            self.log.warning("dead letters growing", queue=alert["queue"], depth=alert["depth"],
+                             previous_depth=alert["previous_depth"])
+        return [alert["queue"] for alert in alerts]
+
+    @consume_event("notifications", "dead_letters_growing")
+    def on_dead_letters_growing(self, event: Envelope) -> None:
+        self._notify(event)
+
     # -- donations ------------------------------------------------------------------------
 
     @consume_event("donations", "payment_succeeded")
@@ -80,6 +110,10 @@ class NotificationsService(health.Ping):
 
     @consume_event("donations", "payment_refunded")
     def on_payment_refunded(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("donations", "payment_disputed")
+    def on_payment_disputed(self, event: Envelope) -> None:
         self._notify(event)
 
     @consume_event("donations", "pledge_started")
@@ -137,6 +171,10 @@ class NotificationsService(health.Ping):
 
     @consume_event("matching", "spot_request_assigned")
     def on_spot_request_assigned(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "spot_request_reminder_due")
+    def on_spot_request_reminder_due(self, event: Envelope) -> None:
         self._notify(event)
 
     # -- programs -------------------------------------------------------------------------

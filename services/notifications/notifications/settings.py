@@ -1,4 +1,5 @@
-"""Settings beyond SMTP, as a Nameko dependency: staff alert address and unsubscribe links."""
+"""Settings beyond SMTP, as a Nameko dependency: staff alert address, unsubscribe links and
+the dead-letter queue watch."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
 
+from notifications.dead_letters import Watch
 from notifications.messages import Audience
 from notifications.unsubscribe import UnsubscribeLinks
 
@@ -14,6 +16,7 @@ from notifications.unsubscribe import UnsubscribeLinks
 class Settings:
     audience: Audience
     links: UnsubscribeLinks
+    dead_letters: Watch
 
 
 class SettingsProvider(DependencyProvider):
@@ -29,6 +32,7 @@ class SettingsProvider(DependencyProvider):
                                       "local-development-unsubscribe-secret-0123456789")),
                 base_url=str(config.get("PUBLIC_SITE_URL", "http://127.0.0.1:8000")),
             ),
+            dead_letters=Watch.from_config(config),
         )
 
     def get_dependency(self, worker_ctx) -> Settings:

@@ -62,6 +62,13 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "receipt_number": "R2026-000124", "amount": 4000, "payment_amount": 10000,
         "refunded_total": 4000, "fully_refunded": False, "currency": "jpy",
         "refunded_at": "2026-04-05T02:00:00+00:00"},
+    # A staff alert: no personal data, the receipt number finds the supporter.
+    ("donations", "payment_disputed"): {
+        "payment_id": "6f1c1d1e-0000-4000-8000-000000000002", "receipt_number": "R2026-000124",
+        "source": "card_one_time", "amount": 10000, "currency": "jpy",
+        "dispute_id": "du_1PqR2sT3uV4wX5yZ", "reason": "unrecognized",
+        "disputed_at": "2026-04-20T05:12:00+00:00",
+        "evidence_due_by": "2026-04-29T14:59:59+00:00"},
     ("matching", "pairing_offered"): {
         "pairing_id": SIDES["pairing_id"],
         "resident": {**RESIDENT, "accept_url": "https://j-ii.org/pairing?t=res.accept",
@@ -77,6 +84,7 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("matching", "pairing_closed_early"): {**SIDES, "reason": "moved",
                                            "closed_at": "2026-06-01T00:00:00+00:00"},
     ("matching", "spot_request_assigned"): SPOT,
+    ("matching", "spot_request_reminder_due"): SPOT,
     ("programs", "class_enrollment_confirmed"): ENROLLMENT,
     ("programs", "class_enrollment_waitlisted"): {**ENROLLMENT, "position": 3},
     ("programs", "class_enrollment_promoted"): ENROLLMENT,
@@ -91,6 +99,9 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "attendances": 410, "consultations_resolved": 21, "yen_raised": 1850000,
         "yen_raised_by_source": {"monthly": 1200000, "card_one_time": 650000},
         "updated_at": "2026-05-01T00:00:00+00:00"},
+    ("notifications", "dead_letters_growing"): {
+        "queue": "donations.dlq", "depth": 7, "previous_depth": 3, "threshold": 1,
+        "observed_at": "2026-04-21T23:45:00+00:00"},
 }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 
+from nameko.standalone.rpc import ClusterRpcProxy
 from notification_examples import envelope
 from notifications_testkit import dlq_depth, publish, settle
 from servicekit.testing import free_port, query, wait_until
@@ -11,7 +13,14 @@ from servicekit.testing import free_port, query, wait_until
 
 def _deliveries(config: dict) -> list[dict]:
     return query(config["DATABASE_URL"],
-                 "SELECT kind, recipient, status, error FROM deliveries ORDER BY created_at")
+                 "SELECT kind, recipient, status, error, attempts FROM deliveries"
+                 " ORDER BY created_at")
+
+
+def _staff_log(config: dict, email: str) -> list[dict]:
+    """The delivery log as staff read it: the rpc the gateway calls."""
+    with ClusterRpcProxy(config, timeout=10) as rpc:
+        return rpc.notifications.delivery_log(email=email)
 
 
 def test_a_server_answering_451_twice_then_accepting_delivers_once_after_growing_delays(
@@ -30,8 +39,51 @@ def test_a_server_answering_451_twice_then_accepting_delivers_once_after_growing
     assert sink.rejections() == 2
     # Two retries through the consumer's delay queues: 100 ms, then 200 ms.
     assert elapsed >= 0.3
-    assert [(d["kind"], d["status"]) for d in _deliveries(config)] == [("refund_notice", "sent")]
+    assert [(d["kind"], d["status"], d["error"], d["attempts"]) for d in _deliveries(config)
+            ] == [("refund_notice", "sent", None, 3)]
     assert dlq_depth(config) == 0
+
+
+def test_a_451_is_logged_as_deferred_with_its_error_then_the_same_row_turns_sent(
+    sink_factory, start_notifications, monkeypatch, capsys
+):
+    sink = sink_factory(fail_first=1, fail_code=451)
+    # A long first retry delay, so the deferred row can be seen before the retry settles it.
+    config = start_notifications(sink.port, EVENT_RETRY_DELAYS_MS=[2000, 4000])
+    event = envelope("donations", "payment_refunded")
+
+    publish(config, event)
+
+    [deferred] = wait_until(lambda: _staff_log(config, "hanako@example.com"),
+                            message="the deferred row")
+    assert (deferred["status"], deferred["attempts"]) == ("deferred", 1)
+    assert deferred["error"].startswith("SMTP 451 at RCPT")
+    assert "hanako" not in deferred["error"], "no address in the error"
+    assert sink.messages() == []
+
+    monkeypatch.setenv("NOTIFICATIONS_DATABASE_URL", config["DATABASE_URL"])
+    from jii_cli.main import main as jii
+
+    assert jii(["mail", "log", "--event", event.id]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split()[:4] == ["created_at", "status", "attempts", "last_attempt_at"]
+    assert row.split()[1:3] == ["deferred", "1"] and "SMTP 451 at RCPT" in row
+
+    wait_until(sink.messages, message="the retried refund notice")
+    [sent] = wait_until(lambda: [e for e in _staff_log(config, "hanako@example.com")
+                                 if e["status"] == "sent"], message="the row settled")
+    assert (sent["attempts"], sent["error"]) == (2, None)
+    assert (sent["created_at"], sent["message_id"]) == (deferred["created_at"],
+                                                        deferred["message_id"])
+    assert sent["last_attempt_at"] > deferred["last_attempt_at"]
+    assert jii(["mail", "log", "--email", "hanako@example.com", "--json"]) == 0
+    assert [(r["status"], r["attempts"]) for r in json.loads(capsys.readouterr().out)] == [
+        ("sent", 2)]
+
+    publish(config, event)  # a late duplicate of the event: a sent row is never sent again
+    settle()
+    assert len(sink.messages()) == 1
+    assert sink.rejections() == 1
 
 
 def test_a_550_is_recorded_as_failed_without_retries_and_suppresses_only_bulk_mail(
@@ -107,7 +159,9 @@ def test_smtp_down_for_a_while_loses_nothing_and_sends_everything_once_when_it_r
     for event in events:
         publish(config, event)
     settle(1.0)  # refused connections meanwhile: each event is in its retry cycle
-    assert _deliveries(config) == []
+    stuck = _deliveries(config)
+    assert len(stuck) == 4 and {d["status"] for d in stuck} == {"deferred"}
+    assert {d["error"] for d in stuck} == {"network error: ConnectionRefusedError"}
 
     sink = sink_factory(port=port)
 
@@ -116,7 +170,9 @@ def test_smtp_down_for_a_while_loses_nothing_and_sends_everything_once_when_it_r
     messages = sink.messages()
     assert len(messages) == 4
     assert len({m["Message-ID"] for m in messages}) == 4
-    assert len(_deliveries(config)) == 4
+    settled = _deliveries(config)
+    assert len(settled) == 4 and {d["status"] for d in settled} == {"sent"}
+    assert all(d["attempts"] >= 2 for d in settled)
     assert dlq_depth(config) == 0
 
 

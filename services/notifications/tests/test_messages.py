@@ -7,11 +7,13 @@ provide (in any branch, not only the one rendered), or when a reviewed rendering
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pytest
+from contracts.donations import SOURCES
 from contracts.matching import CLOSE_REASONS, SPOT_KINDS
 from contracts.programs import TOPICS
 from notification_examples import EXAMPLES, example
@@ -19,6 +21,7 @@ from notifications import messages
 from notifications.deliveries import BULK, Outgoing, is_transactional
 from notifications.render import (
     SUPPORTED_LOCALES,
+    _environment,
     known_kinds,
     missing_templates,
     render,
@@ -44,6 +47,10 @@ VARIANTS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
                                "fully_refunded": True}),
     "pairing_closed_early.safeguarding": (("matching", "pairing_closed_early"),
                                           {"reason": "safeguarding"}),
+    "payment_disputed.fraud_no_deadline": (("donations", "payment_disputed"),
+                                           {"reason": "fraudulent", "evidence_due_by": None}),
+    "dead_letters_growing.first": (("notifications", "dead_letters_growing"),
+                                   {"depth": 1, "previous_depth": 0}),
 }
 
 
@@ -130,6 +137,11 @@ def test_every_value_an_event_may_carry_has_a_label_in_every_locale(locale: str)
     for reason in CLOSE_REASONS:
         for message in _outgoing(("matching", "pairing_closed_early"), {"reason": reason}):
             render(message.kind, locale, message.context)
+    for kind in SPOT_KINDS:
+        for message in _outgoing(("matching", "spot_request_reminder_due"), {"kind": kind}):
+            render(message.kind, locale, message.context)
+    labels = _environment(locale).get_template(f"_layout/labels.{locale}").make_module()
+    assert set(labels.payment_sources) == set(SOURCES)
 
 
 def test_pairing_offer_goes_to_both_sides_each_with_only_their_own_links() -> None:
@@ -164,9 +176,91 @@ def test_spot_assignment_tells_the_resident_and_the_volunteer() -> None:
 def test_staff_alerts_go_to_the_configured_staff_address_in_its_locale() -> None:
     [closed] = _outgoing(("matching", "pairing_closed_early"))
     [urgent] = _outgoing(("programs", "consultation_opened"))
-    for alert in (closed, urgent):
+    [disputed] = _outgoing(("donations", "payment_disputed"))
+    [dead_letters] = _outgoing(("notifications", "dead_letters_growing"))
+    for alert in (closed, urgent, disputed, dead_letters):
         assert (alert.to_addr, alert.locale) == ("staff@j-ii.org", "ja")
     assert "転居" in render(closed.kind, closed.locale, closed.context).text
+
+
+def test_a_dispute_tells_staff_the_receipt_amount_reason_and_deadline_to_answer_in_stripe(
+) -> None:
+    [alert] = _outgoing(("donations", "payment_disputed"))
+    assert (alert.kind, alert.to_addr, alert.locale) == ("staff_dispute", "staff@j-ii.org", "ja")
+    expected = {
+        # The evidence deadline is 23:59:59 Tokyo time on 29 April.
+        "ja": ("10,000円", "心当たりのない請求", "2026年4月29日 23:59", "不審請求の申請"),
+        "en": ("¥10,000", "does not recognise", "29 April 2026, 23:59 (Japan time)",
+               "Stripe dashboard"),
+        "ne": ("१०,००० येन", "नचिनिएको भुक्तानी", "२०२६ अप्रिल २९, २३:५९", "Stripe ड्यासबोर्ड"),
+    }
+    for locale, phrases in expected.items():
+        rendered = render(alert.kind, locale, alert.context)
+        assert "R2026-000124" in rendered.subject
+        for body in (rendered.text, rendered.html):
+            assert "R2026-000124" in body and "du_1PqR2sT3uV4wX5yZ" in body
+            assert all(phrase in body for phrase in phrases), (locale, phrases)
+
+
+def test_a_dispute_without_a_deadline_or_with_an_unknown_reason_still_reads_well() -> None:
+    [fraud] = _outgoing(("donations", "payment_disputed"),
+                        {"reason": "fraudulent", "evidence_due_by": ...})
+    text = render(fraud.kind, "en", fraud.context).text
+    assert "Evidence due by: not given yet" in text
+    assert "not necessarily the cardholder" in text, "no blind call to a possibly stolen card"
+    [odd] = _outgoing(("donations", "payment_disputed"), {"reason": "some_new_reason"})
+    assert "Reason: some_new_reason" in render(odd.kind, "en", odd.context).text
+
+
+def test_the_spot_reminder_goes_to_each_side_in_their_own_language_naming_the_other() -> None:
+    resident, volunteer = _outgoing(("matching", "spot_request_reminder_due"))
+    assert (resident.kind, resident.to_addr, resident.locale) == (
+        "spot_reminder_resident", "sita@example.net", "ne-NP")
+    assert (volunteer.kind, volunteer.to_addr, volunteer.locale) == (
+        "spot_reminder_volunteer", "emily@example.org", "en-GB")
+    to_resident = render(resident.kind, resident.locale, resident.context)
+    to_volunteer = render(volunteer.kind, volunteer.locale, volunteer.context)
+    assert to_resident.locale == "ne" and to_volunteer.locale == "en"
+    assert "Emily Carter" in to_resident.text and "नर्सरी (होइकुएन) भर्ना" in to_resident.text
+    assert "२०२६ अप्रिल २०, १०:०० (जापानको समय)" in to_resident.text
+    assert "सीता गुरुङ" in to_volunteer.text and "Languages: ne, ja" in to_volunteer.text
+    assert "20 April 2026, 10:00 (Japan time)" in to_volunteer.text
+    assert "Area: Shinjuku" in to_volunteer.text
+
+
+def test_the_dead_letter_alert_names_the_queue_counts_and_commands_that_work() -> None:
+    [alert] = _outgoing(("notifications", "dead_letters_growing"))
+    assert (alert.kind, alert.to_addr, alert.locale) == (
+        "staff_dlq_growing", "staff@j-ii.org", "ja")
+    for locale in SUPPORTED_LOCALES:
+        rendered = render(alert.kind, locale, alert.context)
+        for body in (rendered.text, rendered.html):
+            assert "donations.dlq" in body
+            for command in ("jii dlq list donations", "jii dlq show donations 1",
+                            "jii dlq replay donations 1", "--all"):
+                assert command in body, (locale, command)
+    text = render(alert.kind, "en", alert.context).text
+    assert "Parked events: 7" in text and "At the previous alert: 3" in text
+    [first] = _outgoing(("notifications", "dead_letters_growing"),
+                        {"depth": 1, "previous_depth": 0})
+    first_text = render(first.kind, "en", first.context).text
+    assert "At the previous alert: none" in first_text
+    assert "holds 1 unhandled event" in render(first.kind, "en", first.context).subject
+
+
+def test_the_commands_in_the_dead_letter_alert_are_real_jii_commands() -> None:
+    cli = pytest.importorskip("jii_cli.main")
+    workspace = pytest.importorskip("jii_cli.workspace")
+    from notifications.dead_letters import DEFAULT_QUEUES
+
+    for queue in DEFAULT_QUEUES:
+        [alert] = _outgoing(("notifications", "dead_letters_growing"), {"queue": queue})
+        assert alert.context["service"] in workspace.DEPLOYABLES, queue
+        text = render(alert.kind, "en", alert.context).text
+        commands = [line.strip() for line in text.splitlines() if line.strip().startswith("jii ")]
+        assert len(commands) == 3
+        for command in [*commands, f"jii dlq replay {alert.context['service']} --all"]:
+            cli.build_parser().parse_args(shlex.split(command)[1:])  # exits on a bad command
 
 
 def test_only_urgent_consultations_alert_staff() -> None:
@@ -212,6 +306,13 @@ REVIEWED_CASES: dict[str, tuple[str, str]] = {
     "consultation_assigned.ne": ("consultation_assigned[0]:consultation_assigned", "ne"),
     "impact_update.en": ("impact_updated[0]:impact_update", "en"),
     "impact_update.ja": ("impact_updated[0]:impact_update", "ja"),
+    "staff_dispute.ja": ("payment_disputed[0]:staff_dispute", "ja"),
+    "staff_dispute.fraud_no_deadline.en": (
+        "payment_disputed.fraud_no_deadline[0]:staff_dispute", "en"),
+    "spot_reminder_resident.ne": ("spot_request_reminder_due[0]:spot_reminder_resident", "ne"),
+    "spot_reminder_volunteer.en": ("spot_request_reminder_due[1]:spot_reminder_volunteer", "en"),
+    "staff_dlq_growing.ja": ("dead_letters_growing[0]:staff_dlq_growing", "ja"),
+    "staff_dlq_growing.first.en": ("dead_letters_growing.first[0]:staff_dlq_growing", "en"),
 }
 
 

@@ -93,3 +93,24 @@ def test_an_anonymised_supporter_leaves_only_a_hash_in_the_delivery_log(conn) ->
     assert conn.execute("SELECT count(*) AS n FROM unsubscribes").fetchone()["n"] == 0
     row = conn.execute("SELECT delivery_key, recipient FROM deliveries").fetchone()
     assert row["recipient"] == "erased" and "ann@" not in row["delivery_key"]
+
+
+def test_a_message_still_deferred_when_its_recipient_is_erased_is_never_sent(conn) -> None:
+    from notifications.deliveries import Outgoing, send_once
+
+    conn.execute(
+        "INSERT INTO deliveries (delivery_key, event_id, kind, recipient, locale, message_id,"
+        " status, error) VALUES (%s, %s, 'refund_notice', 'Ann@Example.org', 'en', '<m@x>',"
+        " 'deferred', '451 try later')",
+        (f"{EVENT_B}:refund_notice:ann@example.org", EVENT_B))
+    partners.forget_supporter(conn, PLEDGE["supporter_id"],
+                              partners.email_sha256("ann@example.org"))
+
+    class NoMailer:  # the event's retry must not get as far as building a message
+        def __getattr__(self, name):
+            raise AssertionError(f"mailer.{name} used for an erased recipient")
+
+    retried = Outgoing("refund_notice", "Ann@Example.org", "Ann Lee", "en", {})
+    assert send_once(conn, NoMailer(), event_id=EVENT_B, message=retried) == "duplicate"
+    row = conn.execute("SELECT status, recipient, error FROM deliveries").fetchone()
+    assert (row["status"], row["recipient"]) == ("suppressed", "erased")

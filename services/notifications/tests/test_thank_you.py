@@ -59,7 +59,10 @@ def test_first_pledge_payment_sends_one_welcome_in_the_supporters_language(
     assert amount_text in text_of(message)
     assert "R2026-000123" in text_of(message)
     assert message["To"].addresses[0].addr_spec == "hanako@example.com"
-    [delivery] = query(notifications["DATABASE_URL"], "SELECT kind, status FROM deliveries")
+    # The sink has the mail a moment before the service commits its log row.
+    [delivery] = wait_until(lambda: query(notifications["DATABASE_URL"],
+                                          "SELECT kind, status FROM deliveries"),
+                            message="the delivery logged")
     assert delivery == {"kind": "pledge_welcome", "status": "sent"}
 
 
@@ -103,5 +106,9 @@ def test_smtp_down_means_retries_then_dead_letter_nothing_sent_twice(
             return count == 1
 
     wait_until(parked, timeout=20, message="the event parked after its retries")
-    assert query(config["DATABASE_URL"], "SELECT count(*) AS n FROM deliveries")[0]["n"] == 0
+    # Staff can see the message is stuck: tried once and then once per retry, never sent.
+    [stuck] = query(config["DATABASE_URL"],
+                    "SELECT status, attempts, error FROM deliveries")
+    assert stuck == {"status": "deferred", "attempts": 4,
+                     "error": "network error: ConnectionRefusedError"}
     assert query(config["DATABASE_URL"], "SELECT count(*) AS n FROM inbox")[0]["n"] == 0
