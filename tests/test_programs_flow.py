@@ -1,5 +1,6 @@
-"""End to end through the gateway: the program catalog, Hanamaru sign-ups under load, case notes
-kept from the wrong roles, the public impact figures, and bad requests that change nothing."""
+"""End to end through the gateway: the program catalog, Hanamaru sign-ups under load, capacity
+changes, the guardian's withdrawal link, case notes kept from the wrong roles, the staff
+search of consultations, the public impact figures, and bad requests that change nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def platform(runner_factory, service_config, make_database, gateway_database):
     gateway_address = f"127.0.0.1:{free_port()}"
     programs = service_config(make_database("programs", ROOT / "services/programs/migrations"),
-                              IMPACT_TICK_SECONDS=0.2)
+                              IMPACT_TICK_SECONDS=0.2,
+                              ENROLLMENT_LINK_SECRET="e2e-enrollment-link-secret-0123456789",
+                              PUBLIC_SITE_URL=f"http://{gateway_address}")
     # Fifty families sign up at once from fifty homes; here they share one address, so the
     # per-client rate limit on public POSTs is lifted.
     gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=gateway_address,
@@ -170,6 +173,78 @@ def test_case_notes_are_for_consultants_and_admins_only(platform):
     assert_problem(requests.post(notes, json={"body": "x"}, headers=platform["auth"]("staff"),
                                  timeout=10), 403)
     assert query(platform["db"], "SELECT count(*) AS n FROM case_notes")[0]["n"] == 1
+
+
+def test_a_capacity_raise_seats_the_waitlist_and_a_lowering_below_the_seats_is_refused(
+    platform
+):
+    cls = new_class(platform, capacity=1)
+    url = f"{platform['url']}/api/classes/{cls['id']}/enrollments"
+    kids = [requests.post(url, json=child(n), timeout=10).json() for n in range(4)]
+    capacity = f"{platform['url']}/api/staff/classes/{cls['id']}/capacity"
+
+    raised = requests.post(capacity, json={"capacity": 3}, headers=platform["auth"]("staff"),
+                           timeout=10)
+    assert raised.status_code == 200, raised.text
+    assert raised.json()["promoted"] == [kids[1]["id"], kids[2]["id"]]
+    assert (raised.json()["seats_left"], raised.json()["waitlist_length"]) == (0, 1)
+    before = table_counts(platform["db"])
+    refused = assert_problem(requests.post(capacity, json={"capacity": 2}, timeout=10,
+                                           headers=platform["auth"]("admin")), 409)
+    assert "3 children have a seat" in refused["detail"]
+    assert_problem(requests.post(capacity, json={"capacity": 5}, timeout=10,
+                                 headers=platform["auth"]("consultant")), 403)
+    assert table_counts(platform["db"]) == before
+
+
+def test_the_guardian_withdraws_with_the_link_from_the_event_and_the_next_child_is_seated(
+    platform
+):
+    cls = new_class(platform, capacity=1)
+    url = f"{platform['url']}/api/classes/{cls['id']}/enrollments"
+    seated, waiting = (requests.post(url, json=child(n), timeout=10).json() for n in range(2))
+    [link] = query(platform["db"], "SELECT envelope->'data'->>'withdraw_url' AS url FROM outbox"
+                                   " WHERE routing_key = 'class_enrollment_confirmed'")
+    assert link["url"].startswith(f"{platform['url']}/api/class-enrollments/withdraw/")
+
+    shown = requests.get(link["url"], timeout=10)
+    assert shown.status_code == 200, shown.text
+    assert shown.json() == {"class_title": "Hanamaru Class Toshima",
+                            "child_first_name": "Kid0", "status": "confirmed"}
+    answers = [requests.post(link["url"], timeout=10) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json() == answers[1].json() == {**shown.json(), "status": "withdrawn"}
+    promoted = query(platform["db"], "SELECT envelope->'data' AS data FROM outbox"
+                                     " WHERE routing_key = 'class_enrollment_promoted'")
+    assert [p["data"]["enrollment_id"] for p in promoted] == [waiting["id"]]
+    assert promoted[0]["data"]["withdraw_url"] != link["url"]  # the promoted child's own
+    assert_problem(requests.post(link["url"] + "x", timeout=10), 400)
+    roster = requests.get(f"{platform['url']}/api/staff/classes/{cls['id']}", timeout=10,
+                          headers=platform["auth"]("staff")).json()
+    assert {e["id"]: e["status"] for e in roster["enrollments"]} == \
+        {seated["id"]: "withdrawn", waiting["id"]: "confirmed"}
+
+
+def test_staff_page_through_consultations_newest_first(platform):
+    url = platform["url"]
+    opened = [requests.post(f"{url}/api/consultations", timeout=10, json={
+        "topic": topic, "language": "ne", "summary": "help", "name": f"Resident {n}",
+        "email": f"r{n}@example.org", "locale": "ne"}).json()["id"]
+        for n, topic in enumerate(["work", "housing", "work"])]
+    search = f"{url}/api/staff/consultations"
+    first = requests.get(search, params={"topic": "work", "limit": 1}, timeout=10,
+                         headers=platform["auth"]("consultant"))
+    assert first.status_code == 200, first.text
+    second = requests.get(search, params={"topic": "work", "limit": 1,
+                                          "after": first.json()["next"]},
+                          headers=platform["auth"]("consultant"), timeout=10).json()
+    assert [c["id"] for c in first.json()["consultations"] + second["consultations"]] == \
+        [opened[2], opened[0]]
+    assert second["next"] is None
+    assert_problem(requests.get(search, timeout=10), 401)
+    assert "status" in assert_problem(requests.get(
+        search, params={"status": "open"}, headers=platform["auth"]("staff"), timeout=10),
+        400)["errors"]
 
 
 def test_sessions_and_attendance_reach_the_public_impact_figures(platform):

@@ -1,11 +1,15 @@
 """Programs routes: the catalog, Hanamaru classes, consultations and the public impact figures,
-with the staff side of classes (roster, withdrawals, attendance) and of consultations
-(experts, assignment, states, follow-ups, case notes)."""
+with the staff side of classes (roster, capacity, withdrawals, attendance) and of consultations
+(search, experts, assignment, states, follow-ups, case notes), and the guardian's signed link
+to withdraw a child."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from contracts.programs import TOPICS, URGENCIES
+from servicekit.errors import BadSignature
 from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import ok, problem_response
@@ -16,6 +20,18 @@ CLASS_ROLES = ("admin", "staff")
 CASE_ROLES = ("admin", "staff", "consultant")
 # Case notes are confidential; the programs service checks the role again on its side.
 NOTE_ROLES = ("admin", "consultant")
+# The withdrawal link's token (itsdangerous, URL-safe): checked for shape here so that junk is
+# refused without an RPC; only the programs service can check the signature.
+TOKEN = re.compile(r"[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+MAX_TOKEN_LENGTH = 1024
+INVALID_LINK = "this link is not valid"
+
+
+def withdrawal_token(token: str) -> str:
+    """The token if it has the shape of one; BadSignature (400, as the service's) otherwise."""
+    if len(token) > MAX_TOKEN_LENGTH or not TOKEN.fullmatch(token):
+        raise BadSignature(INVALID_LINK)
+    return token
 
 
 class ProgramRoutes:
@@ -45,6 +61,18 @@ class ProgramRoutes:
         created = self.programs.open_consultation(consultation)
         return json_response(ps.ConsultationCreated().dump(created), status=201)
 
+    @http("GET", "/api/class-enrollments/withdraw/<token>")
+    def enrollment_by_link(self, request: Request, token: str) -> Response:
+        # Changes nothing: mail scanners fetch every link. The site shows this and POSTs.
+        return json_response(ps.EnrollmentByLink().dump(
+            self.programs.enrollment_by_link(withdrawal_token(token))))
+
+    @http("POST", "/api/class-enrollments/withdraw/<token>")
+    def withdraw_by_link(self, request: Request, token: str) -> Response:
+        # The token is the whole request; a body, if any, is not read.
+        return json_response(ps.EnrollmentByLink().dump(
+            self.programs.withdraw_by_link(withdrawal_token(token))))
+
     @http("GET", "/api/impact")
     def impact(self, request: Request) -> Response:
         query = ps.ImpactQuery().load(request.args.to_dict())
@@ -63,6 +91,13 @@ class ProgramRoutes:
     def class_roster(self, request: Request, class_id: str) -> Response:
         self.staff.require(request, *CLASS_ROLES)
         return json_response(ps.ClassRoster().dump(self.programs.class_roster(class_id)))
+
+    @http("POST", "/api/staff/classes/<class_id>/capacity")
+    def change_class_capacity(self, request: Request, class_id: str) -> Response:
+        self.staff.require(request, *CLASS_ROLES)
+        body = read_json(request, ps.CapacityRequest())
+        return json_response(ps.CapacityChanged().dump(
+            self.programs.change_class_capacity(class_id, body)))
 
     @http("POST", "/api/staff/classes/<class_id>/enrollments/<enrollment_id>/withdraw")
     def withdraw_enrollment(self, request: Request, class_id: str,
@@ -91,6 +126,13 @@ class ProgramRoutes:
     def list_experts(self, request: Request) -> Response:
         self.staff.require(request, *CASE_ROLES)
         return json_response(ps.ExpertList().dump({"experts": self.programs.list_experts()}))
+
+    @http("GET", "/api/staff/consultations")
+    def search_consultations(self, request: Request) -> Response:
+        self.staff.require(request, *CASE_ROLES)
+        query = ps.ConsultationQuery().load(request.args.to_dict())
+        return json_response(ps.ConsultationPage().dump(
+            self.programs.search_consultations(query)))
 
     @http("GET", "/api/staff/consultations/<consultation_id>")
     def consultation(self, request: Request, consultation_id: str) -> Response:
@@ -170,6 +212,11 @@ UNAUTHORIZED = _problem(401, "unauthorized", "Unauthorized",
 FORBIDDEN = _problem(403, "forbidden", "Forbidden", "this needs the role admin or consultant")
 NO_CLASS = _problem(404, "not-found", "Not found", "no such class")
 NO_CASE = _problem(404, "not-found", "Not found", "no such consultation")
+NO_ENROLLMENT = _problem(404, "not-found", "Not found", "no such enrollment")
+BAD_LINK = _problem(400, "bad-signature", "Bad signature",
+                    "this link has expired; ask the JII office for help")
+CAPACITY_CONFLICT = _problem(409, "conflict", "Conflict", "7 children have a seat in this "
+                             "class; the capacity cannot go below 7")
 JSON_BODY_ERRORS = {"400": "InvalidInput", "413": "PayloadTooLarge",
                     "415": "UnsupportedMediaType"}
 SERVER_ERRORS = {"500": "InternalError", "503": "ServiceUnavailable"}
@@ -190,6 +237,27 @@ def _staff(operation_id: str, summary: str, responses: dict[str, Any], *,
     return operation
 
 
+# The length limit is told, not declared: a generated over-long token would be refused by the
+# HTTP server (414) before the gateway could answer its documented 400.
+TOKEN_PARAMETER = {
+    "in": "path", "name": "token", "required": True,
+    "description": "The signed token of the link in the enrolment e-mail: URL-safe base64 "
+                   f"parts joined by dots, at most {MAX_TOKEN_LENGTH} characters.",
+    "schema": {"type": "string", "pattern": f"^{TOKEN.pattern}$"}}
+LINK_VIEW_EXAMPLE = {"class_title": "Hanamaru Class Shinjuku", "child_first_name": "Sita",
+                     "status": "withdrawn"}
+
+
+def _query(name: str, schema: dict[str, Any], description: str | None = None,
+           example: Any = None) -> dict[str, Any]:
+    parameter = {"in": "query", "name": name, "required": False, "schema": schema}
+    if description:
+        parameter["description"] = description
+    if example is not None:
+        parameter["example"] = example
+    return parameter
+
+
 ENROLLMENT_EXAMPLE = {
     "child_first_name": "Sita", "child_last_name": "Gurung", "child_age": 8,
     "languages": ["ne", "ja"], "guardian_name": "Maya Gurung",
@@ -205,6 +273,9 @@ COMPONENTS = {
     "EnrollmentCreated": ps.EnrollmentCreated,
     "ClassRequest": ps.ClassRequest,
     "ClassRoster": ps.ClassRoster,
+    "CapacityRequest": ps.CapacityRequest,
+    "CapacityChanged": ps.CapacityChanged,
+    "EnrollmentByLink": ps.EnrollmentByLink,
     "WithdrawRequest": ps.WithdrawRequest,
     "Withdrawn": ps.Withdrawn,
     "AttendanceRequest": ps.AttendanceRequest,
@@ -220,6 +291,8 @@ COMPONENTS = {
     "FollowUp": ps.FollowUp,
     "FollowUpList": ps.FollowUpList,
     "Consultation": ps.Consultation,
+    "ConsultationSummary": ps.ConsultationSummary,
+    "ConsultationPage": ps.ConsultationPage,
     "CaseNoteRequest": ps.CaseNoteRequest,
     "CaseNote": ps.CaseNote,
     "CaseNoteList": ps.CaseNoteList,
@@ -278,6 +351,34 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                  "status": "intake"}),
                       **JSON_BODY_ERRORS, **SERVER_ERRORS},
     },
+    ("/api/class-enrollments/withdraw/{token}", "get"): {
+        "operationId": "enrollmentByLink",
+        "tags": ["programs"],
+        "summary": "What a guardian's withdrawal link is about: class, child, status",
+        "description": "The link in the enrolment e-mails (confirmed, waitlisted, promoted). "
+                       "Changes nothing, since mail scanners fetch links: the site renders this "
+                       "and the guardian's button POSTs to the same URL. Shows the class title, "
+                       "the child's first name and the enrolment's status, nothing more.",
+        "parameters": [TOKEN_PARAMETER],
+        "responses": {
+            "200": ok("The enrolment, as the guardian may see it.", ps.EnrollmentByLink,
+                      {**LINK_VIEW_EXAMPLE, "status": "confirmed"}),
+            "400": BAD_LINK, "404": NO_ENROLLMENT, **SERVER_ERRORS,
+        },
+    },
+    ("/api/class-enrollments/withdraw/{token}", "post"): {
+        "operationId": "withdrawByLink",
+        "tags": ["programs"],
+        "summary": "Withdraw the child with the guardian's link; the first child waiting gets "
+                   "the seat",
+        "description": "Repeating it is harmless: a withdrawn enrolment answers the same. The "
+                       "body is not read.",
+        "parameters": [TOKEN_PARAMETER],
+        "responses": {
+            "200": ok("Withdrawn.", ps.EnrollmentByLink, LINK_VIEW_EXAMPLE),
+            "400": BAD_LINK, "404": NO_ENROLLMENT, "413": "PayloadTooLarge", **SERVER_ERRORS,
+        },
+    },
     ("/api/impact", "get"): {
         "operationId": "impact",
         "tags": ["programs"],
@@ -303,6 +404,14 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "classRoster", "A class with its children, confirmed and waiting in order",
         {"200": ok("The roster.", ps.ClassRoster), "404": NO_CLASS},
         parameters=_path("class_id")),
+    ("/api/staff/classes/{class_id}/capacity", "post"): _staff(
+        "changeClassCapacity", "Change a class's capacity (admin, staff); new seats go to the "
+        "children waiting, first come first served",
+        {"200": ok("The class after the change, with the enrolments promoted.",
+                   ps.CapacityChanged),
+         "404": NO_CLASS, "409": CAPACITY_CONFLICT},
+        parameters=_path("class_id"),
+        body=_body(ps.CapacityRequest, {"capacity": 12})),
     ("/api/staff/classes/{class_id}/enrollments/{enrollment_id}/withdraw", "post"): _staff(
         "withdrawEnrollment", "Withdraw a child; the first child waiting gets the seat",
         {"200": ok("Withdrawn.", ps.Withdrawn), "404": NO_CLASS},
@@ -322,6 +431,29 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "languages": ["ja", "en"]})),
     ("/api/staff/experts", "get"): _staff(
         "listExperts", "Experts with their open cases", {"200": ok("Experts.", ps.ExpertList)}),
+    ("/api/staff/consultations", "get"): _staff(
+        "searchConsultations", "Search consultations, newest first (admin, staff, consultant)",
+        {"200": ok("One page of cases (never their notes) and the next page's cursor.",
+                   ps.ConsultationPage),
+         "400": "InvalidInput"},
+        parameters=[
+            _query("status", {"type": "string", "enum": [
+                "intake", "assigned", "in_progress", "resolved", "referred", "closed"]}),
+            _query("topic", {"type": "string", "enum": list(TOPICS)}),
+            _query("urgency", {"type": "string", "enum": list(URGENCIES)}),
+            _query("expert_id", {"type": "string", "format": "uuid"}),
+            _query("language", {"type": "string", "pattern": ps.LANGUAGE_TAG},
+                   "The language the consultation is held in; a regional tag counts as its "
+                   "language.", "ne"),
+            _query("opened_from", {"type": "string", "format": "date"},
+                   "First day (Tokyo) the case was opened on, inclusive."),
+            _query("opened_to", {"type": "string", "format": "date"},
+                   "Last day (Tokyo), inclusive."),
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
+            _query("after", {"type": "string", "pattern": ps.CURSOR_PATTERN,
+                             "maxLength": 200},
+                   "The `next` cursor of the previous page."),
+        ]),
     ("/api/staff/consultations/{consultation_id}", "get"): _staff(
         "consultation", "A consultation with its history and follow-ups (no case notes)",
         {"200": ok("The consultation.", ps.Consultation), "404": NO_CASE},

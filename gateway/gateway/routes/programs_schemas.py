@@ -178,11 +178,25 @@ class ClassRosterEntry(Schema):
     confirmed_at = fields.String(allow_none=True)
 
 
-class ClassRoster(HanamaruClass):
+class StaffClass(HanamaruClass):
     tutors = fields.List(fields.String(), required=True)
     waitlist_limit = fields.Integer(allow_none=True)
     confirmed = fields.Integer(required=True)
+
+
+class ClassRoster(StaffClass):
     enrollments = fields.List(fields.Nested(ClassRosterEntry))
+
+
+class CapacityRequest(Strict):
+    capacity = fields.Integer(required=True, strict=True,
+                              validate=validate.Range(min=1, max=500), metadata={"example": 12})
+
+
+class CapacityChanged(StaffClass):
+    promoted = fields.List(fields.String(), required=True, metadata={
+        "description": "Enrolments moved from the waitlist to the new seats, first come first "
+                       "served."})
 
 
 class WithdrawRequest(Strict):
@@ -194,6 +208,15 @@ class Withdrawn(Schema):
     status = fields.String(required=True)
     promoted = fields.String(allow_none=True, metadata={
         "description": "The enrolment promoted from the waitlist to the freed seat, if any."})
+
+
+class EnrollmentByLink(Schema):
+    """What the holder of a guardian's withdrawal link sees: nothing else about anyone."""
+
+    class_title = fields.String(required=True, metadata={"example": "Hanamaru Class Shinjuku"})
+    child_first_name = fields.String(required=True, metadata={"example": "Sita"})
+    status = fields.String(required=True, metadata={
+        "enum": ["confirmed", "waitlisted", "withdrawn"], "example": "confirmed"})
 
 
 class AttendanceRequest(Strict):
@@ -289,6 +312,56 @@ class FollowUpList(Schema):
 
 class FollowUpQuery(Query):
     until = fields.String(load_default=None, validate=_iso_date)
+
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+
+class ConsultationQuery(Schema):
+    """Staff search filters. A misspelt filter is an error: ignoring it would list every case."""
+
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(validate=validate.OneOf(
+        ["intake", "assigned", "in_progress", "resolved", "referred", "closed"]))
+    topic = fields.String(validate=validate.OneOf(TOPICS))
+    urgency = fields.String(validate=validate.OneOf(URGENCIES))
+    expert_id = _uuid()
+    language = fields.String(validate=validate.Regexp(LANGUAGE_TAG,
+                                                      error="Must be a language tag."))
+    opened_from = fields.String(validate=_iso_date, metadata={"format": "date"})
+    opened_to = fields.String(validate=_iso_date, metadata={"format": "date"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=100))
+    after = fields.String(validate=[validate.Length(min=1, max=200), validate.Regexp(
+        CURSOR_PATTERN, error="Not a valid cursor.")])
+
+
+class ExpertRef(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class ConsultationSummary(Schema):
+    """A case in a search result: enough to find it; open it for the rest."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"example": "assigned"})
+    topic = fields.String(required=True, metadata={"example": "residence_visa"})
+    language = fields.String(required=True, metadata={"example": "ne"})
+    urgency = fields.String(required=True, metadata={"example": "high"})
+    resident_name = fields.String(required=True, metadata={"example": "Ram Thapa"})
+    expert = fields.Nested(ExpertRef, allow_none=True)
+    opened_at = fields.String(required=True, metadata={"format": "date-time"})
+    updated_at = fields.String(required=True, metadata={"format": "date-time"})
+    ended_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+
+
+class ConsultationPage(Schema):
+    consultations = fields.List(fields.Nested(ConsultationSummary), required=True)
+    next = fields.String(required=True, allow_none=True, metadata={
+        "description": "Pass as `after` (with the same filters) for the next page; null on the "
+                       "last page."})
 
 
 class ConsultationResident(Schema):

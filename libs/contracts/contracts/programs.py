@@ -42,15 +42,21 @@ class EnrollmentEvent(Schema):
     occurred_at = fields.AwareDateTime(required=True)
 
 
-class EnrollmentConfirmed(EnrollmentEvent):
+class EnrollmentWithLink(EnrollmentEvent):
+    # The guardian's signed self-service link to withdraw the child, for the e-mail. Optional:
+    # absent when programs has no link secret configured (and in events sent before it).
+    withdraw_url = fields.Url(required=False, require_tld=False)
+
+
+class EnrollmentConfirmed(EnrollmentWithLink):
     pass
 
 
-class EnrollmentWaitlisted(EnrollmentEvent):
+class EnrollmentWaitlisted(EnrollmentWithLink):
     position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
-class EnrollmentPromoted(EnrollmentEvent):
+class EnrollmentPromoted(EnrollmentWithLink):
     pass
 
 

@@ -1,9 +1,12 @@
 """Hanamaru classes: capacity, a first-come-first-served waitlist, and attendance.
 
 Every change to a class's roster takes the class row's lock first (`FOR UPDATE`), so sign-ups,
-withdrawals and promotions of one class are decided one at a time: the seat count cannot be
-overrun however many requests arrive together, and the order in which they got the lock is
-the order of the waitlist (`arrival` is drawn under the lock).
+withdrawals, capacity changes and promotions of one class are decided one at a time: the seat
+count cannot be overrun however many requests arrive together, and the order in which they got
+the lock is the order of the waitlist (`arrival` is drawn under the lock).
+
+Events that tell a guardian their child has a seat or a place in the queue carry the signed
+link to withdraw (`withdraw_url`), made by the caller's `WithdrawUrl` (see `links`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,11 @@ from typing import Any
 import psycopg
 from servicekit.errors import Conflict, InvalidInput, NotFound
 from servicekit.events.outbox import OutboxWriter
+
+from programs.links import WithdrawUrl, no_link
+
+# What the roster says when the guardian withdrew the child themselves.
+GUARDIAN_REASON = "withdrawn by the guardian with the link in their e-mail"
 
 
 def _now() -> datetime:
@@ -101,15 +109,26 @@ def _class_ref(cls: dict[str, Any]) -> dict[str, Any]:
             "schedule": cls["schedule"]}
 
 
-def _enrollment_event(cls: dict[str, Any], enrollment: dict[str, Any],
-                      at: datetime) -> dict[str, Any]:
-    return {
+def _enrollment_event(cls: dict[str, Any], enrollment: dict[str, Any], at: datetime,
+                      withdraw_url: WithdrawUrl | None = None) -> dict[str, Any]:
+    event = {
         "enrollment_id": str(enrollment["id"]), "class": _class_ref(cls),
         "child_first_name": enrollment["child_first_name"],
         "guardian": {"name": enrollment["guardian_name"], "email": enrollment["guardian_email"],
                      "locale": enrollment["guardian_locale"]},
         "occurred_at": at.isoformat(),
     }
+    url = withdraw_url(str(enrollment["id"])) if withdraw_url else None
+    if url:
+        event["withdraw_url"] = url
+    return event
+
+
+def _confirmed_count(conn: psycopg.Connection, class_id: str) -> int:
+    return conn.execute(
+        "SELECT count(*) AS n FROM enrollments WHERE class_id = %s AND status = 'confirmed'",
+        (class_id,),
+    ).fetchone()["n"]
 
 
 def _waiting_count(conn: psycopg.Connection, class_id: str) -> int:
@@ -120,7 +139,7 @@ def _waiting_count(conn: psycopg.Connection, class_id: str) -> int:
 
 
 def enroll(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
-           data: dict[str, Any]) -> dict[str, Any]:
+           data: dict[str, Any], withdraw_url: WithdrawUrl = no_link) -> dict[str, Any]:
     """Give the child a seat if one is free and nobody is waiting, else a place in the queue."""
     cls = _lock_class(conn, class_id)
     if cls["status"] != "open":
@@ -131,10 +150,7 @@ def enroll(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
         " AND status <> 'withdrawn'", (class_id, key),
     ).fetchone():
         raise Conflict("this child is already enrolled in this class or on its waitlist")
-    confirmed = conn.execute(
-        "SELECT count(*) AS n FROM enrollments WHERE class_id = %s AND status = 'confirmed'",
-        (class_id,),
-    ).fetchone()["n"]
+    confirmed = _confirmed_count(conn, class_id)
     waiting = _waiting_count(conn, class_id)
     # Nobody jumps the queue: a free seat goes to a newcomer only when nobody is waiting.
     if confirmed < cls["capacity"] and waiting == 0:
@@ -156,7 +172,7 @@ def enroll(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
          data["guardian_email"], data["guardian_locale"], data["participation_consent"],
          data["photo_consent"], key, status, at, at if status == "confirmed" else None),
     ).fetchone()
-    event = _enrollment_event(cls, enrollment, at)
+    event = _enrollment_event(cls, enrollment, at, withdraw_url)
     result: dict[str, Any] = {"id": str(enrollment["id"]), "class_id": class_id,
                               "status": status}
     if status == "confirmed":
@@ -168,7 +184,8 @@ def enroll(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
 
 
 def withdraw(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
-             enrollment_id: str, reason: str) -> dict[str, Any]:
+             enrollment_id: str, reason: str,
+             withdraw_url: WithdrawUrl = no_link) -> dict[str, Any]:
     """Take the child off the class; a freed seat goes to the first child waiting."""
     cls = _lock_class(conn, class_id)
     enrollment = conn.execute(
@@ -189,12 +206,35 @@ def withdraw(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
         "reason": reason})
     promoted = None
     if enrollment["status"] == "confirmed":
-        promoted = _promote_first_waiting(conn, outbox, cls, at)
+        promoted = _promote_first_waiting(conn, outbox, cls, at, withdraw_url)
     return {"id": enrollment_id, "status": "withdrawn", "promoted": promoted}
 
 
+def change_capacity(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
+                    capacity: int, withdraw_url: WithdrawUrl = no_link) -> dict[str, Any]:
+    """Set the number of seats; new seats go to the children waiting, first come first served.
+
+    A child who has a seat keeps it: the capacity cannot go below the seats taken.
+    """
+    cls = _lock_class(conn, class_id)
+    confirmed = _confirmed_count(conn, class_id)
+    if capacity < confirmed:
+        have = "1 child has" if confirmed == 1 else f"{confirmed} children have"
+        raise Conflict(f"{have} a seat in this class; the capacity cannot go below {confirmed}")
+    conn.execute("UPDATE classes SET capacity = %s WHERE id = %s", (capacity, class_id))
+    cls = {**cls, "capacity": capacity}
+    at = _now()
+    promoted: list[str] = []
+    for _ in range(capacity - confirmed):
+        enrollment_id = _promote_first_waiting(conn, outbox, cls, at, withdraw_url)
+        if enrollment_id is None:
+            break
+        promoted.append(enrollment_id)
+    return {**class_view(conn, class_id, staff=True), "promoted": promoted}
+
+
 def _promote_first_waiting(conn: psycopg.Connection, outbox: OutboxWriter, cls: dict[str, Any],
-                           at: datetime) -> str | None:
+                           at: datetime, withdraw_url: WithdrawUrl = no_link) -> str | None:
     first = conn.execute(
         """UPDATE enrollments SET status = 'confirmed', confirmed_at = %s, promoted = true
            WHERE id = (SELECT id FROM enrollments WHERE class_id = %s AND status = 'waitlisted'
@@ -204,8 +244,32 @@ def _promote_first_waiting(conn: psycopg.Connection, outbox: OutboxWriter, cls: 
     ).fetchone()
     if first is None:
         return None
-    outbox.add(conn, "class_enrollment_promoted", _enrollment_event(cls, first, at))
+    outbox.add(conn, "class_enrollment_promoted",
+               _enrollment_event(cls, first, at, withdraw_url))
     return str(first["id"])
+
+
+def guardian_view(conn: psycopg.Connection, enrollment_id: str) -> dict[str, Any]:
+    """What the holder of the guardian's link may see: no surname, no e-mail, no other child."""
+    row = conn.execute(
+        "SELECT c.title, e.child_first_name, e.status FROM enrollments e"
+        " JOIN classes c ON c.id = e.class_id WHERE e.id = %s", (enrollment_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFound("no such enrollment")
+    return {"class_title": row["title"], "child_first_name": row["child_first_name"],
+            "status": row["status"]}
+
+
+def withdraw_by_guardian(conn: psycopg.Connection, outbox: OutboxWriter, enrollment_id: str,
+                         withdraw_url: WithdrawUrl = no_link) -> dict[str, Any]:
+    """The staff withdrawal, asked for by the guardian's link; doing it again changes nothing."""
+    row = conn.execute("SELECT class_id FROM enrollments WHERE id = %s",
+                       (enrollment_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such enrollment")
+    return withdraw(conn, outbox, str(row["class_id"]), enrollment_id, GUARDIAN_REASON,
+                    withdraw_url)
 
 
 def roster(conn: psycopg.Connection, class_id: str) -> dict[str, Any]:

@@ -17,6 +17,9 @@ from marshmallow import (
 )
 from servicekit import errors
 
+from programs.consultation_search import BadCursor, decode_cursor
+from programs.consultations import TRANSITIONS
+
 SUPPORTED_LOCALES = ("ja", "en", "ne")
 PROFESSIONS = ("lawyer", "social_worker", "administrative_scrivener", "interpreter", "other")
 # A language a person speaks: any BCP 47 primary language subtag, optionally with a region.
@@ -51,12 +54,15 @@ class SessionRequest(Strict):
     starts_at = fields.AwareDateTime(required=True)
 
 
+CAPACITY = validate.Range(min=1, max=500)
+
+
 class ClassRequest(Strict):
     title = _text(required=True)
     venue = _text(required=True)
     schedule = _text(500, required=True)
     level = _text(100, required=True)
-    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=500))
+    capacity = fields.Integer(required=True, strict=True, validate=CAPACITY)
     waitlist_limit = fields.Integer(load_default=None, allow_none=True, strict=True,
                                     validate=validate.Range(min=0, max=1000))
     tutors = fields.List(_text(), load_default=list, validate=validate.Length(max=50))
@@ -106,6 +112,10 @@ class EnrollmentRequest(Strict):
         for key in ("child_first_name", "child_last_name", "guardian_name"):
             data[key] = " ".join(data[key].split())
         return data
+
+
+class CapacityRequest(Strict):
+    capacity = fields.Integer(required=True, strict=True, validate=CAPACITY)
 
 
 class WithdrawRequest(Strict):
@@ -177,6 +187,42 @@ class FollowUpRequest(Strict):
 
 class CaseNoteRequest(Strict):
     body = _text(20000, required=True)
+
+
+class ConsultationQuery(Strict):
+    """Staff search filters; every one given must match."""
+
+    status = fields.String(load_default=None, validate=validate.OneOf(tuple(TRANSITIONS)))
+    topic = fields.String(load_default=None, validate=validate.OneOf(TOPICS))
+    urgency = fields.String(load_default=None, validate=validate.OneOf(URGENCIES))
+    expert_id = fields.UUID(load_default=None)
+    language = fields.String(load_default=None, validate=LANGUAGE_TAG)
+    opened_from = fields.Date(load_default=None)
+    opened_to = fields.Date(load_default=None)
+    limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=100))
+    after = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+
+    @validates("after")
+    def _cursor(self, value: str | None, **_: Any) -> None:
+        if value is not None:
+            try:
+                decode_cursor(value)
+            except BadCursor as exc:
+                raise ValidationError(str(exc)) from None
+
+    @validates_schema
+    def _ordered(self, data: dict, **_: Any) -> None:
+        if data.get("opened_from") and data.get("opened_to") and \
+                data["opened_from"] > data["opened_to"]:
+            raise ValidationError("Must not be after opened_to.", "opened_from")
+
+    @post_load
+    def _normalise(self, data: dict, **_: Any) -> dict:
+        if data["language"] is not None:
+            data["language"] = language_of(data["language"])  # stored as the primary subtag
+        if data["after"] is not None:
+            data["after"] = decode_cursor(data["after"])
+        return data
 
 
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Must be a month, YYYY-MM.")

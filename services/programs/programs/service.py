@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from servicekit import errors, health
 from servicekit.caller import Caller
@@ -22,12 +23,15 @@ from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, firs
 from servicekit.logging import LogContext
 from servicekit.timers import every
 
-from programs import catalog, classes, consultations, impact
+from programs import catalog, classes, consultation_search, consultations, impact
+from programs.links import EnrollmentLinks, LinkInvalid, WithdrawUrl, no_link
 from programs.schemas import (
     AssignRequest,
     AttendanceRequest,
+    CapacityRequest,
     CaseNoteRequest,
     ClassRequest,
+    ConsultationQuery,
     ConsultationRequest,
     EnrollmentRequest,
     ExpertRequest,
@@ -43,6 +47,23 @@ CASE_ROLES = ("admin", "staff", "consultant")
 # Case notes are confidential: staff who run the office do not read them.
 NOTE_ROLES = ("admin", "consultant")
 DEFAULT_IMPACT_INTERVAL_SECONDS = 3600.0
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
+INVALID_LINK = "this link is not valid"
+
+
+class Links(DependencyProvider):
+    """Guardians' signed withdrawal links; None when no secret is configured, and then events
+    go out without a link and no token is accepted (none can have been issued)."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        secret = config.get("ENROLLMENT_LINK_SECRET")
+        self.links = EnrollmentLinks(
+            str(secret), str(config.get("PUBLIC_SITE_URL") or DEFAULT_SITE_URL),
+        ) if secret else None
+
+    def get_dependency(self, worker_ctx) -> EnrollmentLinks | None:
+        return self.links
 
 
 class ProgramsService(health.Ping):
@@ -54,6 +75,7 @@ class ProgramsService(health.Ping):
     log = LogContext()
     config = Config()
     caller = Caller()
+    links = Links()
 
     # -- catalog -----------------------------------------------------------------------------
 
@@ -83,7 +105,8 @@ class ProgramsService(health.Ping):
     def enroll_child(self, class_id: str, request: dict) -> dict:
         data = load(EnrollmentRequest(), request, "the enrolment is not valid")
         with self.db.transaction() as conn:
-            result = classes.enroll(conn, self.outbox, _uuid_or_404(class_id, "class"), data)
+            result = classes.enroll(conn, self.outbox, _uuid_or_404(class_id, "class"), data,
+                                    self._withdraw_url())
         self.log.info("child enrolled", class_id=result["class_id"], enrollment_id=result["id"],
                       status=result["status"])
         return result
@@ -100,10 +123,42 @@ class ProgramsService(health.Ping):
         data = load(WithdrawRequest(), request, "the withdrawal is not valid")
         with self.db.transaction() as conn:
             result = classes.withdraw(conn, self.outbox, _uuid_or_404(class_id, "class"),
-                                      _uuid_or_404(enrollment_id, "enrollment"), data["reason"])
+                                      _uuid_or_404(enrollment_id, "enrollment"), data["reason"],
+                                      self._withdraw_url())
         self.log.info("enrolment withdrawn", enrollment_id=result["id"],
                       promoted=result["promoted"])
         return result
+
+    @rpc
+    def change_class_capacity(self, class_id: str, request: dict) -> dict:
+        self._require(CLASS_ROLES)
+        data = load(CapacityRequest(), request, "the capacity is not valid")
+        with self.db.transaction() as conn:
+            result = classes.change_capacity(conn, self.outbox, _uuid_or_404(class_id, "class"),
+                                             data["capacity"], self._withdraw_url())
+        self.log.info("class capacity changed", class_id=result["id"],
+                      capacity=result["capacity"], promoted=len(result["promoted"]))
+        return result
+
+    # The guardian's self-service link: whoever holds it may see and withdraw that one
+    # enrolment. No role: the signature is the authority.
+
+    @rpc
+    def enrollment_by_link(self, token: str) -> dict:
+        enrollment_id = self._enrollment_of(token)
+        with self.db.transaction() as conn:
+            return classes.guardian_view(conn, enrollment_id)
+
+    @rpc
+    def withdraw_by_link(self, token: str) -> dict:
+        enrollment_id = self._enrollment_of(token)
+        with self.db.transaction() as conn:
+            result = classes.withdraw_by_guardian(conn, self.outbox, enrollment_id,
+                                                  self._withdraw_url())
+            view = classes.guardian_view(conn, enrollment_id)
+        self.log.info("enrolment withdrawn by link", enrollment_id=enrollment_id,
+                      promoted=result["promoted"])
+        return view
 
     @rpc
     def record_attendance(self, class_id: str, session_id: str, request: dict) -> dict:
@@ -139,6 +194,13 @@ class ProgramsService(health.Ping):
         self._require(CASE_ROLES)
         with self.db.transaction() as conn:
             return consultations.experts(conn)
+
+    @rpc
+    def search_consultations(self, query: dict | None = None) -> dict:
+        self._require(CASE_ROLES)
+        data = load(ConsultationQuery(), query or {}, "the search is not valid")
+        with self.db.transaction() as conn:
+            return consultation_search.search(conn, data, data["limit"], data["after"])
 
     @rpc
     def consultation(self, consultation_id: str) -> dict:
@@ -278,6 +340,18 @@ class ProgramsService(health.Ping):
         self._count(event)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _withdraw_url(self) -> WithdrawUrl:
+        return self.links.withdraw_url if self.links else no_link
+
+    def _enrollment_of(self, token: Any) -> str:
+        if self.links is None or not isinstance(token, str):
+            raise errors.BadSignature(INVALID_LINK)
+        try:
+            enrollment_id = self.links.enrollment_of(token)
+        except LinkInvalid as exc:
+            raise errors.BadSignature(str(exc)) from None
+        return _uuid_or_404(enrollment_id, "enrollment")
 
     def _require(self, roles: tuple[str, ...]) -> str:
         if self.caller["role"] not in roles:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from programs.service import ProgramsService
-from programs_testkit import MIGRATIONS
+from programs_testkit import LINK_SECRET, MIGRATIONS, SITE_URL
 
 
 @pytest.fixture
@@ -17,7 +17,8 @@ def programs_config(service_config, make_database) -> dict:
     # interval itself override IMPACT_UPDATE_INTERVAL_SECONDS.
     return service_config(make_database("programs", MIGRATIONS), IMPACT_TICK_SECONDS=0.1,
                           IMPACT_UPDATE_INTERVAL_SECONDS=3600, DB_POOL_SIZE=10,
-                          max_workers=20)
+                          max_workers=20, ENROLLMENT_LINK_SECRET=LINK_SECRET,
+                          PUBLIC_SITE_URL=SITE_URL)
 
 
 @pytest.fixture

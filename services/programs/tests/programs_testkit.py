@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+LINK_SECRET = "test-enrollment-link-secret-0123456789abcdef"
+SITE_URL = "https://jii.test"
 
 
 def class_request(capacity: int = 10, sessions: int = 3, **overrides: Any) -> dict[str, Any]:
