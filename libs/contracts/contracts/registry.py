@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from contracts import donations, matching, notifications, programs
 
@@ -52,11 +52,17 @@ def schema_for(source: str, event_type: str, version: int) -> Schema:
         raise UnknownEventType(f"no contract for {source}.{event_type} v{version}") from None
 
 
-def validate_data(source: str, event_type: str, version: int, data: dict) -> dict:
-    """Check an event's data against its contract and return it in its JSON form."""
+def validate_data(source: str, event_type: str, version: int, data: dict, *,
+                  tolerant: bool = False) -> dict:
+    """Check an event's data against its contract and return it in its JSON form.
+
+    Producers are strict: a field the contract does not name is refused. Consumers are
+    tolerant (`tolerant=True`): a producer may add an optional field to a version before
+    every consumer has been redeployed, and an old consumer must not park those events.
+    """
     schema = schema_for(source, event_type, version)
     try:
-        loaded = schema.load(data)
+        loaded = schema.load(data, unknown=EXCLUDE if tolerant else RAISE)
     except ValidationError as exc:
         raise ContractError(
             f"{source}.{event_type} v{version} does not match its contract", exc.messages
@@ -65,10 +71,12 @@ def validate_data(source: str, event_type: str, version: int, data: dict) -> dic
 
 
 def validate_envelope(envelope: dict) -> dict:
-    """Check the envelope and its data; returns the envelope unchanged when valid."""
+    """Check a received envelope and its data, tolerating fields added since this consumer
+    was built; returns the envelope unchanged when valid."""
     try:
-        EnvelopeSchema().load(envelope)
+        EnvelopeSchema().load(envelope, unknown=EXCLUDE)
     except ValidationError as exc:
         raise ContractError("malformed event envelope", exc.messages) from None
-    validate_data(envelope["source"], envelope["type"], envelope["version"], envelope["data"])
+    validate_data(envelope["source"], envelope["type"], envelope["version"], envelope["data"],
+                  tolerant=True)
     return envelope
