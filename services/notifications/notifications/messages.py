@@ -170,7 +170,9 @@ def _enrollment(kind: str, extra: Callable[[Data], dict[str, Any]] = lambda d: {
         cls = data["class"]
         return [_to(data["guardian"], kind, {
             "child_first_name": data["child_first_name"], "class_title": cls["title"],
-            "venue": cls["venue"], "schedule": cls["schedule"], **extra(data)})]
+            "venue": cls["venue"], "schedule": cls["schedule"],
+            # the guardian's own signed link to give the place up (absent from older events)
+            "withdraw_url": data.get("withdraw_url"), **extra(data)})]
 
     return build
 

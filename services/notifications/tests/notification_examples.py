@@ -26,6 +26,7 @@ CLASS = {"class_id": "7c000000-0000-4000-8000-000000000001", "title": "はなま
          "venue": "新宿区立中央図書館 3階", "schedule": "毎週土曜日 10:00–11:30"}
 ENROLLMENT = {"enrollment_id": "7c000000-0000-4000-8000-000000000002", "class": CLASS,
               "child_first_name": "Aarav", "guardian": SITA,
+              "withdraw_url": "https://www.j-ii.org/api/class-enrollments/withdraw/eyJlIjoi.sig",
               "occurred_at": "2026-04-02T03:00:00+00:00"}
 CONSULTATION = {"consultation_id": "7d000000-0000-4000-8000-000000000001",
                 "topic": "residence_visa", "language": "ne", "urgency": "urgent",

@@ -328,3 +328,20 @@ def test_rendering_matches_the_reviewed_example(name: str) -> None:
         html_path.write_text(rendered.html, encoding="utf-8")
     assert text == txt_path.read_text(encoding="utf-8")
     assert rendered.html == html_path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("locale", ["ja", "en", "ne"])
+def test_an_enrolment_mail_offers_the_withdrawal_link_only_when_the_event_carries_one(locale):
+    from notification_examples import ENROLLMENT
+
+    guardian = {**ENROLLMENT["guardian"], "locale": locale}
+    with_link = messages.class_enrollment_confirmed(
+        {**ENROLLMENT, "guardian": guardian}, AUDIENCE)[0]
+    without = messages.class_enrollment_confirmed(
+        {**{k: v for k, v in ENROLLMENT.items() if k != "withdraw_url"}, "guardian": guardian},
+        AUDIENCE)[0]
+    shown = render(with_link.kind, with_link.locale, with_link.context)
+    assert ENROLLMENT["withdraw_url"] in shown.text
+    assert f'href="{ENROLLMENT["withdraw_url"]}"' in shown.html
+    hidden = render(without.kind, without.locale, without.context)
+    assert "withdraw" not in hidden.text and "withdraw" not in hidden.html
