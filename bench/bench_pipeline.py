@@ -19,8 +19,6 @@ eventlet.monkey_patch()
 
 import argparse  # noqa: E402
 import email  # noqa: E402
-import hashlib  # noqa: E402
-import hmac  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import statistics  # noqa: E402
@@ -40,6 +38,7 @@ from kombu import Connection, Exchange, Producer, Queue  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from notifications.service import NotificationsService  # noqa: E402
 from servicekit.db import connect  # noqa: E402
+from servicekit.devtools.localstripe_server import stripe_signature  # noqa: E402
 from servicekit.devtools.smtp_sink import start_smtp_sink, stop  # noqa: E402
 from servicekit.migrations import drop_database, migrate  # noqa: E402
 from servicekit.testing import free_port  # noqa: E402
@@ -75,8 +74,7 @@ def signed_invoice(run: int, i: int) -> tuple[bytes, str]:
             "id": f"in_{run}_{i}", "object": "invoice", "subscription": f"sub_{i}",
             "amount_paid": 3000, "currency": "jpy", "status": "paid", "created": now}},
     }).encode()
-    signature = hmac.new(SECRET.encode(), f"{now}.".encode() + body, hashlib.sha256).hexdigest()
-    return body, f"t={now},v1={signature}"
+    return body, stripe_signature(body, SECRET, now)
 
 
 def received(maildir: Path, seen: set[Path]) -> list[tuple[str, float]]:

@@ -1,6 +1,9 @@
-"""Donations end to end through the gateway: the public donation routes, and a staff bank
-transfer that reaches the donor as a thank-you e-mail with its receipt number."""
+"""Donations end to end through the gateway: the public donation routes, a staff bank
+transfer that reaches the donor as a thank-you e-mail with its receipt number, and a card
+dispute that reaches staff as an alert."""
 
+import json
+import time
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +13,7 @@ from donations.service import DonationsService
 from gateway.auth import issue_token
 from gateway.service import GatewayService
 from notifications.service import NotificationsService
-from servicekit.devtools.localstripe_server import create_card_payment_method
+from servicekit.devtools.localstripe_server import create_card_payment_method, stripe_signature
 from servicekit.testing import free_port, query, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,3 +111,41 @@ def test_staff_routes_refuse_missing_and_wrong_role_tokens_and_serve_csv(platfor
     bad = requests.get(report.replace("2026-01-01", "soon"), timeout=10,
                        headers=staff_headers(platform))
     assert bad.status_code == 400
+
+
+def test_a_disputed_card_gift_reaches_staff_as_one_alert_with_its_receipt_and_deadline(
+    platform, smtp_sink
+):
+    gift = {"amount": 10000, "email": "gift@example.com", "name": "Gift Giver", "locale": "en",
+            "payment_method": create_card_payment_method(platform["stripe"],
+                                                         "4242424242424242")}
+    assert requests.post(f"{platform['url']}/api/donations", json=gift,
+                         timeout=30).status_code == 201
+    [payment] = wait_until(lambda: query(
+        platform["db"], "SELECT receipt_number, stripe_payment_intent_id FROM payments"),
+        timeout=30, message="the ledger entry")
+    wait_until(smtp_sink.messages, timeout=30, message="the donor's thank-you")
+    due = int(time.time()) + 7 * 86400
+    dispute = {"id": "dp_e2e_1", "object": "dispute", "amount": 10000, "currency": "jpy",
+               "payment_intent": payment["stripe_payment_intent_id"], "reason": "fraudulent",
+               "status": "needs_response", "created": int(time.time()),
+               "evidence_details": {"due_by": due}}
+    body = json.dumps({"id": "evt_dispute_e2e_1", "object": "event",
+                       "type": "charge.dispute.created", "created": int(time.time()),
+                       "data": {"object": dispute}})
+    for _ in range(2):  # Stripe may deliver it twice
+        response = requests.post(f"{platform['url']}/api/webhooks/stripe", data=body, timeout=30,
+                                 headers={"Stripe-Signature": stripe_signature(body,
+                                                                               WEBHOOK_SECRET),
+                                          "Content-Type": "application/json"})
+        assert response.status_code == 200, response.text
+
+    def staff_alerts():
+        return [m for m in smtp_sink.messages() if "info@j-ii.org" in m["To"]]
+
+    [alert] = wait_until(staff_alerts, timeout=30, message="the staff dispute alert")
+    text = alert.get_body(("plain",)).get_content()
+    assert payment["receipt_number"] in text
+    assert "gift@example.com" not in text  # staff look the supporter up; no personal data
+    time.sleep(1)  # a second delivery of the webhook must not alert twice
+    assert len(staff_alerts()) == 1

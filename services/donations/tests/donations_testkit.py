@@ -3,8 +3,6 @@ objects read back through the SDK, and short-cuts through the service's real ent
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 import urllib.parse
@@ -14,7 +12,11 @@ from typing import Any
 
 import stripe
 from nameko.testing.services import entrypoint_hook
-from servicekit.devtools.localstripe_server import TEST_API_KEY, create_card_payment_method
+from servicekit.devtools.localstripe_server import (
+    TEST_API_KEY,
+    create_card_payment_method,
+    stripe_signature,
+)
 from servicekit.testing import query, wait_until
 
 VISA = "4242424242424242"
@@ -25,11 +27,7 @@ LINK_SECRET = "test-pledge-link-secret-0123456789abcdef"
 WEBHOOK_SECRET = "whsec_test_donations_service"
 
 
-def sign(body: str, secret: str, timestamp: int | None = None) -> str:
-    """Stripe's scheme: t=<ts>,v1=hex(hmac_sha256(secret, "<ts>.<body>"))."""
-    t = int(timestamp or time.time())
-    digest = hmac.new(secret.encode(), f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
-    return f"t={t},v1={digest}"
+sign = stripe_signature
 
 
 def stripe_event(event_type: str, obj: dict[str, Any], *, created: int | None = None,
