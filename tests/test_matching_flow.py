@@ -4,6 +4,7 @@ answered as problem+json."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -127,6 +128,34 @@ def test_a_spot_request_through_the_gateway_from_creation_to_completion(platform
                 staff=True).json()["status"] == "assigned"
     done = post(platform, f"{spot}/complete", {"hours": 3}, staff=True)
     assert (done.json()["status"], done.json()["hours"]) == ("completed", 3.0)
+
+
+def test_an_assigned_spot_request_is_announced_to_both_sides_once_the_day_before(
+        platform, clock):
+    volunteer = post(platform, "/api/applications/volunteers", {**PARTNER, "name": "Kenji"})
+    post(platform, f"/api/staff/participants/{volunteer.json()['id']}/approve", staff=True)
+    created = post(platform, "/api/spot-requests", {
+        "name": "Maya Gurung", "email": "maya@example.org", "locale": "ne", "kind": "city_hall",
+        "starts_at": "2026-04-11T10:00:00+09:00", "area": "shinjuku", "languages": ["en"]})
+    spot = f"/api/staff/spot-requests/{created.json()['id']}"
+    post(platform, f"{spot}/accept", {"volunteer_id": volunteer.json()["id"]}, staff=True)
+
+    def reminders():
+        return query(platform["db"], "SELECT envelope->'data' AS data FROM outbox"
+                                     " WHERE routing_key = 'spot_request_reminder_due'")
+
+    clock.now = datetime(2026, 4, 9, 14, 59, tzinfo=UTC)  # 23:59 on the 9th in Tokyo
+    wait_until(lambda: query(platform["db"], "SELECT 1 FROM outbox WHERE routing_key ="
+                                             " 'spot_request_assigned'"), message="assigned")
+    clock.now = datetime(2026, 4, 9, 15, 0, tzinfo=UTC)  # midnight: the 10th, the day before
+    [reminder] = wait_until(reminders, message="the reminder, the day before in Tokyo")
+    assert reminder["data"]["requester"]["email"] == "maya@example.org"
+    assert reminder["data"]["volunteer"]["name"] == "Kenji"
+    clock.advance(hours=2)
+    wait_until(lambda: query(platform["db"], "SELECT 1 FROM spot_requests"
+                                             " WHERE reminder_sent_at IS NOT NULL"))
+    time.sleep(0.6)  # three more ticks: still one reminder
+    assert len(reminders()) == 1
 
 
 @pytest.mark.parametrize("change, field", [
