@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.matching import ROLES, SPOT_KINDS
+from marshmallow import Schema
 from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import ok, problem_response
@@ -47,6 +49,27 @@ class MatchingRoutes:
         return json_response(ms.SpotRequestState().dump(created), status=201)
 
     # -- staff ----------------------------------------------------------------------------
+    # Lists carry personal data for staff eyes: answered, never logged.
+
+    @http("GET", "/api/staff/participants")
+    def list_participants(self, request: Request) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        query = _query(request, ms.ParticipantQuery())
+        return json_response(ms.ParticipantPage().dump(self.matching.list_participants(query)))
+
+    @http("POST", "/api/staff/participants/<participant_id>/reject")
+    def reject_participant(self, request: Request, participant_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        body = read_json(request, ms.Rejection())
+        result = self.matching.reject_participant(participant_id, body)
+        return json_response(ms.ParticipantStatus().dump(result))
+
+    @http("POST", "/api/staff/participants/<participant_id>/withdraw")
+    def withdraw_participant(self, request: Request, participant_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        body = read_json(request, ms.Withdrawal())
+        result = self.matching.withdraw_participant(participant_id, body)
+        return json_response(ms.ParticipantStatus().dump(result))
 
     @http("POST", "/api/staff/participants/<participant_id>/approve")
     def approve_participant(self, request: Request, participant_id: str) -> Response:
@@ -59,6 +82,23 @@ class MatchingRoutes:
     def run_matching(self, request: Request) -> Response:
         self.staff.require(request, *STAFF_ROLES)
         return json_response(ms.MatchingRun().dump(self.matching.run_matching()), status=201)
+
+    @http("GET", "/api/staff/matching/runs")
+    def list_matching_runs(self, request: Request) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        query = _query(request, ms.PageQuery())
+        return json_response(ms.MatchingRunPage().dump(self.matching.list_runs(query)))
+
+    @http("GET", "/api/staff/matching/runs/<run_id>")
+    def get_matching_run(self, request: Request, run_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        return json_response(ms.MatchingRunView().dump(self.matching.get_run(run_id)))
+
+    @http("GET", "/api/staff/pairings")
+    def list_pairings(self, request: Request) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        query = _query(request, ms.PairingQuery())
+        return json_response(ms.PairingPage().dump(self.matching.list_pairings(query)))
 
     @http("GET", "/api/staff/pairings/<pairing_id>")
     def get_pairing(self, request: Request, pairing_id: str) -> Response:
@@ -82,6 +122,12 @@ class MatchingRoutes:
         body = read_json(request, ms.Checkin())
         logged = self.matching.log_checkin(pairing_id, body)
         return json_response(ms.CheckinLogged().dump(logged), status=201)
+
+    @http("GET", "/api/staff/spot-requests")
+    def list_spot_requests(self, request: Request) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        query = _query(request, ms.SpotRequestQuery())
+        return json_response(ms.SpotRequestPage().dump(self.matching.list_spot_requests(query)))
 
     @http("GET", "/api/staff/spot-requests/<request_id>/candidates")
     def spot_candidates(self, request: Request, request_id: str) -> Response:
@@ -115,6 +161,11 @@ class MatchingRoutes:
         return json_response(ms.MatchingReport().dump(self.matching.report()))
 
 
+def _query(request: Request, schema: Schema) -> dict[str, Any]:
+    """The query string checked for shape, as the service reads it (`from`, not `from_`)."""
+    return schema.dump(schema.load(request.args.to_dict()))
+
+
 COMPONENTS = {
     "Application": ms.Application, "ApplicationReceived": ms.ApplicationReceived,
     "PairingResponse": ms.PairingResponse, "PairingState": ms.PairingState,
@@ -125,6 +176,16 @@ COMPONENTS = {
     "SpotCandidates": ms.SpotCandidates, "SpotAssignment": ms.SpotAssignment,
     "SpotCompletion": ms.SpotCompletion, "SpotCancellation": ms.SpotCancellation,
     "MatchingReport": ms.MatchingReport,
+    # nested schemas before the ones holding them: apispec names a nested schema itself
+    "PersonRef": ms.PersonRef,
+    "ParticipantSummary": ms.ParticipantSummary, "ParticipantPage": ms.ParticipantPage,
+    "PairingSummary": ms.PairingSummary, "PairingPage": ms.PairingPage,
+    "SpotRequestSummary": ms.SpotRequestSummary, "SpotRequestPage": ms.SpotRequestPage,
+    "MatchingRunSummary": ms.MatchingRunSummary, "MatchingRunPage": ms.MatchingRunPage,
+    "RunAlternative": ms.RunAlternative, "RunProposal": ms.RunProposal,
+    "MatchingRunView": ms.MatchingRunView,
+    "Rejection": ms.Rejection, "Withdrawal": ms.Withdrawal,
+    "ParticipantStatus": ms.ParticipantStatus,
 }
 
 UNAUTHORIZED = problem_response("Missing, malformed or expired staff token.", {
@@ -148,9 +209,31 @@ def _path(name: str) -> dict[str, Any]:
             "schema": {"type": "string", "format": "uuid"}}
 
 
+def _query_parameter(name: str, schema: dict[str, Any],
+                     description: str | None = None) -> dict[str, Any]:
+    parameter = {"in": "query", "name": name, "required": False, "schema": schema}
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+def _enum(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
+# Every staff list pages the same way.
+PAGE = [
+    _query_parameter("limit", {"type": "integer", "minimum": 1, "maximum": ms.MAX_PAGE,
+                               "default": 50}),
+    _query_parameter("after", {"type": "string", "pattern": ms.CURSOR_PATTERN,
+                               "maxLength": 200}, "The `next` cursor of the previous page."),
+]
+
+
 def _operation(operation_id: str, summary: str, responses: dict[str, Any], *,
                body: type | None = None, example: dict | None = None, staff: bool = False,
-               path: str | None = None, description: str | None = None) -> dict[str, Any]:
+               path: str | None = None, description: str | None = None,
+               query: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": operation_id, "tags": ["matching"], "summary": summary,
         "responses": {**responses, **(BODY if body else {}), **(STAFF if staff else {}),
@@ -158,7 +241,8 @@ def _operation(operation_id: str, summary: str, responses: dict[str, Any], *,
     }
     if description:
         operation["description"] = description
-    parameters = (list(BEARER) if staff else []) + ([_path(path)] if path else [])
+    parameters = (list(BEARER) if staff else []) + ([_path(path)] if path else []) + (
+        query or [])
     if parameters:
         operation["parameters"] = parameters
     if body is not None:
@@ -236,6 +320,64 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "cancelSpotRequest", "Cancel a spot request",
         {"200": ok("Cancelled.", ms.SpotRequestState), "404": NOT_FOUND, **CONFLICT},
         staff=True, path="request_id", body=ms.SpotCancellation),
+    ("/api/staff/participants", "get"): _operation(
+        "listParticipants", "Applicants and participants for screening, newest first",
+        {"200": ok("One page of participants and the next page's cursor.", ms.ParticipantPage),
+         "400": "InvalidInput"}, staff=True, query=[
+            _query_parameter("role", _enum(ROLES)),
+            _query_parameter("status", _enum(ms.PARTICIPANT_STATUSES)),
+            _query_parameter("area", {"type": "string", "maxLength": 100},
+                             "Municipality code, e.g. shinjuku."),
+            _query_parameter("language", {"type": "string", "pattern": "^[a-z]{2,3}$"},
+                             "Speaks this language (ISO 639-1) at any level."),
+            *PAGE],
+        description="Names and e-mail addresses: personal data for staff, never logged."),
+    ("/api/staff/participants/{participant_id}/reject", "post"): _operation(
+        "rejectParticipant", "Screening turns an applicant away (applied → rejected)",
+        {"200": ok("Rejected (a repeat changes nothing).", ms.ParticipantStatus),
+         "404": NOT_FOUND, **CONFLICT}, staff=True, path="participant_id",
+        body=ms.Rejection, example={"reason": "not_eligible",
+                                    "note": "lives outside the areas JII serves"},
+        description="Only an applicant can be rejected; an approved participant is withdrawn "
+                    "instead (409). Emits participant_rejected."),
+    ("/api/staff/participants/{participant_id}/withdraw", "post"): _operation(
+        "withdrawParticipant", "Someone leaves (applied or approved → withdrawn)",
+        {"200": ok("Withdrawn, with the proposals and offers cancelled.",
+                   ms.ParticipantStatus),
+         "404": NOT_FOUND, **CONFLICT}, staff=True, path="participant_id",
+        body=ms.Withdrawal, example={"reason": "moved", "note": "moved to Osaka"},
+        description="Their proposals and open offers are cancelled and they are never matched "
+                    "again. While they are in an active or inactive pairing (close it early "
+                    "first) or assigned to a spot request (complete or cancel it first) the "
+                    "answer is 409. Emits participant_withdrawn."),
+    ("/api/staff/matching/runs", "get"): _operation(
+        "listMatchingRuns", "Batch runs, newest first, with their counts",
+        {"200": ok("One page of runs.", ms.MatchingRunPage), "400": "InvalidInput"},
+        staff=True, query=PAGE),
+    ("/api/staff/matching/runs/{run_id}", "get"): _operation(
+        "getMatchingRun", "A run again: proposals, breakdowns, alternatives, who waits",
+        {"200": ok("The run.", ms.MatchingRunView), "404": NOT_FOUND}, staff=True,
+        path="run_id"),
+    ("/api/staff/pairings", "get"): _operation(
+        "listPairings", "Pairings with both sides' names, newest proposal first",
+        {"200": ok("One page of pairings.", ms.PairingPage), "400": "InvalidInput"},
+        staff=True, query=[
+            _query_parameter("state", _enum(ms.PAIRING_STATES),
+                             "Without it, proposals superseded by a later run are left out."),
+            _query_parameter("participant_id", {"type": "string", "format": "uuid"},
+                             "The resident or the partner."),
+            *PAGE]),
+    ("/api/staff/spot-requests", "get"): _operation(
+        "listSpotRequests", "Spot requests, newest first",
+        {"200": ok("One page of spot requests.", ms.SpotRequestPage), "400": "InvalidInput"},
+        staff=True, query=[
+            _query_parameter("status", _enum(ms.SPOT_STATUSES)),
+            _query_parameter("kind", _enum(SPOT_KINDS)),
+            _query_parameter("from", {"type": "string", "format": "date"},
+                             "First day (Tokyo) the request takes place on, inclusive."),
+            _query_parameter("to", {"type": "string", "format": "date"},
+                             "Last day (Tokyo), inclusive."),
+            *PAGE]),
     ("/api/staff/reports/matching", "get"): _operation(
         "matchingReport", "Waiting, supply and demand, pairings by state, completion",
         {"200": ok("The report.", ms.MatchingReport)}, staff=True),

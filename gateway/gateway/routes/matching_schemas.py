@@ -7,12 +7,24 @@ vocabularies (languages, areas, interests, slots) are the matching service's rul
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from datetime import date
+
+from contracts.matching import REJECT_REASONS, ROLES, SPOT_KINDS, WITHDRAW_REASONS
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from gateway.schemas import LOCALE_PATTERN, NOT_BLANK
 
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
 AGE = fields.Integer(strict=True, validate=validate.Range(0, 17, error="Ages are 0 to 17."))
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
+# The service's cursors are unpadded base64url; only it can tell a real one.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+PARTICIPANT_STATUSES = ("applied", "approved", "rejected", "withdrawn")
+PAIRING_STATES = ("proposed", "superseded", "offered", "declined", "expired", "cancelled",
+                  "active", "inactive", "completed", "closed_early")
+SPOT_STATUSES = ("open", "assigned", "completed", "cancelled")
+MAX_PAGE = 200
+DATE_TIME = {"format": "date-time"}
 
 
 class Strict(Schema):
@@ -199,3 +211,211 @@ class MatchingReport(Schema):
     average_days_to_match = fields.Float(allow_none=True)
     spot_requests_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
     spot_hours = fields.Float()
+
+
+# -- staff lists --------------------------------------------------------------------------
+# Query strings: loaded values stay JSON types (they travel on over RPC), and a misspelt
+# filter is an error, since ignoring it would list everything.
+
+
+def _iso_date(value: str) -> None:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("Must be a date, YYYY-MM-DD.") from None
+
+
+class PageQuery(Strict):
+    limit = fields.Integer(validate=validate.Range(1, MAX_PAGE))
+    after = fields.String(validate=[validate.Length(min=1, max=200), validate.Regexp(
+        CURSOR_PATTERN, error="Not a valid cursor.")])
+
+
+class ParticipantQuery(PageQuery):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    status = fields.String(validate=validate.OneOf(PARTICIPANT_STATUSES))
+    area = fields.String(validate=[validate.Length(min=1, max=100), validate.Regexp(
+        r"^[^\x00-\x1f\x7f]+\Z", error="Must not hold control characters.")])
+    language = fields.String(validate=validate.Regexp(
+        r"^[a-z]{2,3}$", error="Must be an ISO 639-1 code such as 'ne'."))
+
+
+class PairingQuery(PageQuery):
+    state = fields.String(validate=validate.OneOf(PAIRING_STATES))
+    participant_id = fields.String(validate=validate.Regexp(UUID_PATTERN,
+                                                            error="Not a valid UUID."))
+
+
+class SpotRequestQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(SPOT_STATUSES))
+    kind = fields.String(validate=validate.OneOf(SPOT_KINDS))
+    from_ = fields.String(data_key="from", validate=_iso_date)
+    to = fields.String(validate=_iso_date)
+
+
+class PersonRef(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+
+
+class ParticipantSummary(Schema):
+    """A participant as screening sees them. Personal data: for staff eyes only."""
+
+    id = fields.String(required=True)
+    role = fields.String(required=True, metadata={"example": "partner"})
+    status = fields.String(required=True, metadata={"example": "applied"})
+    name = fields.String(required=True, metadata={"example": "Sato Yuki"})
+    email = fields.String(required=True, metadata={"example": "yuki@example.org"})
+    locale = fields.String(required=True, metadata={"example": "ja"})
+    area = fields.String(required=True, metadata={"example": "shinjuku"})
+    languages = fields.List(fields.Nested(LanguageSkill), required=True,
+                            metadata={"description": "Strongest first."})
+    cleared = fields.Boolean(required=True, metadata={
+        "description": "Partners and volunteers: screening cleared them for matching."})
+    capacity = fields.Integer(required=True, metadata={
+        "description": "Partners: how many families at once."})
+    applied_at = fields.String(required=True, metadata=DATE_TIME)
+    approved_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    rejected_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    withdrawn_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    status_reason = fields.String(allow_none=True, metadata={
+        "description": "Why they were rejected or withdrew."})
+    status_note = fields.String(allow_none=True)
+
+
+class ParticipantPage(Schema):
+    participants = fields.List(fields.Nested(ParticipantSummary), required=True)
+    next = fields.String(required=True, allow_none=True, metadata={
+        "description": "Pass as `after` (with the same filters) for the next page; null on the "
+                       "last page."})
+
+
+class PairingSummary(Schema):
+    id = fields.String(required=True)
+    state = fields.String(required=True, metadata={"example": "active"})
+    score = fields.Float(required=True)
+    run_id = fields.String(allow_none=True)
+    resident = fields.Nested(PersonRef, required=True)
+    partner = fields.Nested(PersonRef, required=True)
+    proposed_at = fields.String(required=True, metadata=DATE_TIME)
+    offered_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    offer_expires_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    started_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    ends_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    finished_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    last_checkin_at = fields.String(allow_none=True, metadata={
+        **DATE_TIME, "description": "When the last monthly check-in was logged."})
+    last_contact_at = fields.String(allow_none=True, metadata={
+        **DATE_TIME, "description": "The start or the last check-in: 45 days after it an "
+                                    "active pairing goes inactive."})
+    close_reason = fields.String(allow_none=True)
+
+
+class PairingPage(Schema):
+    pairings = fields.List(fields.Nested(PairingSummary), required=True)
+    next = fields.String(required=True, allow_none=True, metadata={
+        "description": "Pass as `after` for the next page; null on the last page."})
+
+
+class SpotRequestSummary(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"example": "assigned"})
+    kind = fields.String(required=True, metadata={"example": "city_hall"})
+    starts_at = fields.String(required=True, metadata=DATE_TIME)
+    area = fields.String(required=True)
+    languages = fields.List(fields.String(), required=True)
+    requester_name = fields.String(required=True, metadata={"example": "Maya Gurung"})
+    volunteer = fields.Nested(PersonRef, allow_none=True)
+    created_at = fields.String(required=True, metadata=DATE_TIME)
+    assigned_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    finished_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    hours = fields.Float(allow_none=True)
+
+
+class SpotRequestPage(Schema):
+    spot_requests = fields.List(fields.Nested(SpotRequestSummary), required=True)
+    next = fields.String(required=True, allow_none=True, metadata={
+        "description": "Pass as `after` for the next page; null on the last page."})
+
+
+class MatchingRunSummary(Schema):
+    run_id = fields.String(required=True)
+    requested_by = fields.String(allow_none=True)
+    residents = fields.Integer(required=True)
+    partners = fields.Integer(required=True)
+    proposals = fields.Integer(required=True)
+    created_at = fields.String(required=True, metadata=DATE_TIME)
+
+
+class MatchingRunPage(Schema):
+    runs = fields.List(fields.Nested(MatchingRunSummary), required=True)
+    next = fields.String(required=True, allow_none=True, metadata={
+        "description": "Pass as `after` for the next page; null on the last page."})
+
+
+SCORE_TERMS = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={
+    "description": "Each term 0..1 (language, distance, children, interests, availability, "
+                   "waiting) and the weighted total."})
+
+
+class RunAlternative(Schema):
+    partner = fields.Nested(PersonRef, required=True)
+    score = fields.Float(required=True)
+    breakdown = SCORE_TERMS
+
+
+class RunProposal(Schema):
+    pairing_id = fields.String(required=True)
+    state = fields.String(required=True, metadata={
+        "description": "The pairing's state now: proposed until staff approve it, superseded "
+                       "once a later run replaced it.", "example": "proposed"})
+    resident = fields.Nested(PersonRef, required=True)
+    partner = fields.Nested(PersonRef, required=True)
+    score = fields.Float(required=True)
+    breakdown = SCORE_TERMS
+    alternatives = fields.List(fields.Nested(RunAlternative), required=True, metadata={
+        "description": "The resident's next best partners, best first."})
+
+
+class MatchingRunView(Schema):
+    run_id = fields.String(required=True)
+    requested_by = fields.String(allow_none=True)
+    created_at = fields.String(required=True, metadata=DATE_TIME)
+    residents = fields.Integer(required=True)
+    partners = fields.Integer(required=True)
+    settings = fields.Dict(metadata={"description": "Weights and distance limit of the run."})
+    timings = fields.Dict(keys=fields.String(), values=fields.Float())
+    proposals = fields.List(fields.Nested(RunProposal), required=True)
+    unmatched = fields.List(fields.Nested(PersonRef), required=True, metadata={
+        "description": "Residents the run could not place (runs before this view existed "
+                       "did not keep them: empty)."})
+
+
+# -- turning people away ------------------------------------------------------------------
+
+NOTE = fields.String(allow_none=True, validate=validate.Length(max=500), metadata={
+    "description": "For the staff (never sent in an event); required with reason `other`."})
+
+
+class Rejection(Strict):
+    reason = fields.String(required=True, validate=validate.OneOf(REJECT_REASONS), metadata={
+        "description": "Screening's answer: " + ", ".join(REJECT_REASONS) + "."})
+    note = NOTE
+
+
+class Withdrawal(Strict):
+    reason = fields.String(required=True, validate=validate.OneOf(WITHDRAW_REASONS), metadata={
+        "description": "Why they leave: " + ", ".join(WITHDRAW_REASONS) + "."})
+    note = NOTE
+
+
+class ParticipantStatus(Schema):
+    id = fields.String(required=True)
+    role = fields.String(required=True)
+    status = fields.String(required=True, metadata={"example": "withdrawn"})
+    status_reason = fields.String(allow_none=True, metadata={"example": "moved"})
+    status_note = fields.String(allow_none=True)
+    rejected_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    withdrawn_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    cancelled_pairings = fields.List(fields.String(), required=True, metadata={
+        "description": "Proposals and open offers this call cancelled (none on a repeat)."})

@@ -10,6 +10,11 @@ ROLES = ("resident", "partner", "volunteer")
 CLOSE_REASONS = ("moved", "lack_of_contact", "needs_changed", "safeguarding", "other")
 SPOT_KINDS = ("city_hall", "nursery_enrolment", "hospital", "school", "language_support",
               "other")
+# Why staff turn an applicant away (applied → rejected), and why someone leaves at any stage
+# before the end (→ withdrawn). "other" needs a note; notes stay in matching, never in events.
+REJECT_REASONS = ("not_eligible", "duplicate", "unreachable", "safeguarding", "other")
+WITHDRAW_REASONS = ("moved", "no_longer_needed", "own_request", "unreachable", "safeguarding",
+                    "other")
 
 
 class Person(Schema):
@@ -44,6 +49,28 @@ class ParticipantApproved(Person):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     cleared = fields.Boolean(required=True)
     approved_at = fields.AwareDateTime(required=True)
+
+
+class ParticipantRejected(Person):
+    """Screening turned the applicant away. The staff note is not carried: free text may hold
+    details no other service needs."""
+
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    reason = fields.String(required=True, validate=validate.OneOf(REJECT_REASONS))
+    rejected_at = fields.AwareDateTime(required=True)
+
+
+class ParticipantWithdrawn(Person):
+    """The participant left before the end (moved away, asked to, ...). Their proposals and
+    open offers were cancelled in the same transaction; a running pairing is closed early
+    first, so none is among them."""
+
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    reason = fields.String(required=True, validate=validate.OneOf(WITHDRAW_REASONS))
+    previous_status = fields.String(required=True,
+                                    validate=validate.OneOf(["applied", "approved"]))
+    cancelled_pairings = fields.List(fields.UUID(), required=True)
+    withdrawn_at = fields.AwareDateTime(required=True)
 
 
 class PairingProposed(Schema):
@@ -132,6 +159,8 @@ class SpotRequestCancelled(SpotRequestEvent):
 SCHEMAS = {
     ("participant_applied", 1): ParticipantApplied,
     ("participant_approved", 1): ParticipantApproved,
+    ("participant_rejected", 1): ParticipantRejected,
+    ("participant_withdrawn", 1): ParticipantWithdrawn,
     ("pairing_proposed", 1): PairingProposed,
     ("pairing_offered", 1): PairingOffered,
     ("pairing_declined", 1): PairingDeclined,

@@ -23,10 +23,15 @@ def today_in_tokyo(now: datetime | None = None) -> date:
 
 
 def tokyo_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """[Tokyo midnight starting `first`, Tokyo midnight after `last`), as UTC instants."""
+    """[Tokyo midnight starting `first`, Tokyo midnight after `last`), as aware instants.
+
+    They stay in Tokyo's offset (the same instants as in UTC, and PostgreSQL compares them as
+    such) so that the widest dates a form allows, 0001-01-01 and 9999-12-31, do not overflow.
+    """
     start = datetime.combine(first, time(0), TOKYO)
-    end = datetime.combine(last + timedelta(days=1), time(0), TOKYO)
-    return start.astimezone(UTC), end.astimezone(UTC)
+    end = (datetime.combine(last + timedelta(days=1), time(0), TOKYO) if last < date.max
+           else datetime.max.replace(tzinfo=TOKYO))
+    return start, end
 
 
 def tokyo_noon(day: date) -> datetime:

@@ -18,3 +18,8 @@ def test_a_day_known_only_by_its_date_stays_that_date_in_tokyo():
     for day in (date(2026, 1, 1), date(2026, 6, 30), date(2026, 12, 31)):
         assert tokyo_date(tokyo_noon(day)) == day
         assert tokyo_noon(day).tzinfo is UTC
+
+
+def test_the_widest_dates_give_bounds_not_an_overflow():
+    start, end = tokyo_day_bounds(date.min, date.max)
+    assert start < datetime(1900, 1, 1, tzinfo=UTC) < datetime(9999, 12, 31, tzinfo=UTC) < end

@@ -5,6 +5,8 @@ to both sides, active for six months, then completed or closed early.
        │           ├─▶ declined (the pair is never proposed again)
        │           └─▶ expired (both return to the pool)
        └─▶ superseded by the next run        active | inactive ─▶ closed_early
+
+A proposal or an offer is cancelled when one side is rejected or withdraws (`departures`).
 """
 
 from __future__ import annotations
@@ -48,11 +50,11 @@ def run_batch(conn: psycopg.Connection, outbox: OutboxWriter, settings: Settings
     run_id = str(uuid.uuid4())
     conn.execute(
         """INSERT INTO matching_runs (id, requested_by, residents, partners, proposals,
-                                      settings, timings, created_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+                                      settings, timings, unmatched, created_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (run_id, requested_by, len(residents), len(partners), len(result.proposals),
          Jsonb({"weights": dict(settings.weights), "max_distance_km": settings.max_distance_km}),
-         Jsonb(result.timings), now),
+         Jsonb(result.timings), Jsonb(result.unmatched), now),
     )
     proposals = []
     for proposal in result.proposals:
@@ -123,8 +125,11 @@ def approve(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str, now
     row = _pairing(conn, pairing_id)
     _require(row, "proposed")
     # Both must still be free: another approval may have taken them since the run.
-    participants.get(conn, row["resident_id"], lock=True)
-    participants.get(conn, row["partner_id"], lock=True)
+    sides = [participants.get(conn, row[f"{side}_id"], lock=True)
+             for side in ("resident", "partner")]
+    if any(side["status"] != "approved" for side in sides):
+        # withdrawing cancels the proposal too; this holds whatever the order of events
+        raise errors.Conflict("the resident or the partner is no longer taking part")
     held = conn.execute(
         """SELECT count(*) FILTER (WHERE resident_id = %s) AS resident,
                   count(*) FILTER (WHERE partner_id = %s) AS partner

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -20,7 +20,8 @@ BLOCKING_STATES = ("declined", "active", "inactive", "completed", "closed_early"
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+    # In UTC whatever the database session's time zone: JSON times are UTC.
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
 def person(row: dict[str, Any]) -> dict[str, str]:
@@ -74,6 +75,10 @@ def approve(conn: psycopg.Connection, outbox: OutboxWriter, participant_id: str,
     row = get(conn, participant_id, lock=True)
     if row["status"] == "approved":
         return {"id": str(row["id"]), "status": "approved", "cleared": row["cleared"]}
+    if row["status"] != "applied":
+        # rejected and withdrawn are final: someone coming back applies again
+        raise errors.Conflict(f"the participant is {row['status']}",
+                              {"status": row["status"]})
     cleared = row["role"] in ("partner", "volunteer")
     conn.execute(
         """UPDATE participants SET status = 'approved', cleared = %s, approved_at = %s,

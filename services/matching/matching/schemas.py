@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from contracts.matching import REJECT_REASONS, WITHDRAW_REASONS
 from marshmallow import (
     RAISE,
     Schema,
@@ -16,8 +18,17 @@ from marshmallow import (
     validates_schema,
 )
 from servicekit import errors
+from servicekit.paging import DEFAULT_LIMIT, MAX_LIMIT, BadCursor, decode_cursor
 
-from matching.profiles import GENDERS, INTERESTS, LANGUAGE_INDEX, LEVELS, SLOT_INDEX, areas
+from matching.profiles import (
+    GENDERS,
+    INTERESTS,
+    LANGUAGE_INDEX,
+    LEVELS,
+    ROLES,
+    SLOT_INDEX,
+    areas,
+)
 
 LOCALE = validate.Regexp(r"^(ja|en|ne)([-_][A-Za-z0-9]{2,8})*$",
                          error="Must be ja, en or ne, optionally with a region.")
@@ -25,6 +36,10 @@ NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
 CLOSE_REASONS = ("moved", "lack_of_contact", "needs_changed", "safeguarding", "other")
 SPOT_KINDS = ("city_hall", "nursery_enrolment", "hospital", "school", "language_support",
               "other")
+PARTICIPANT_STATUSES = ("applied", "approved", "rejected", "withdrawn")
+PAIRING_STATES = ("proposed", "superseded", "offered", "declined", "expired", "cancelled",
+                  "active", "inactive", "completed", "closed_early")
+SPOT_STATUSES = ("open", "assigned", "completed", "cancelled")
 
 
 def language_of(tag: str) -> str:
@@ -196,6 +211,92 @@ class SpotCancellation(Schema):
         unknown = RAISE
 
     reason = fields.String(required=True, validate=[validate.Length(min=1, max=500), NOT_BLANK])
+
+
+class Departure(Schema):
+    """Why someone is turned away or leaves: a code for reports, a note for the staff (not in
+    the event); "other" says what in the note."""
+
+    class Meta:
+        unknown = RAISE
+
+    note = fields.String(validate=validate.Length(max=500), allow_none=True)
+
+    @validates_schema
+    def _other_is_explained(self, data: dict, **_: Any) -> None:
+        if data.get("reason") == "other" and not (data.get("note") or "").strip():
+            raise ValidationError("Say what the other reason is.", "note")
+
+
+class Rejection(Departure):
+    reason = fields.String(required=True, validate=validate.OneOf(REJECT_REASONS))
+
+
+class Withdrawal(Departure):
+    reason = fields.String(required=True, validate=validate.OneOf(WITHDRAW_REASONS))
+
+
+class Page(Schema):
+    """A staff list's page: how many rows, and the previous page's `next` cursor."""
+
+    class Meta:
+        unknown = RAISE  # a misspelt filter would otherwise list everything
+
+    limit = fields.Integer(strict=True, load_default=DEFAULT_LIMIT,
+                           validate=validate.Range(1, MAX_LIMIT))
+    after = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+
+    @validates("after")
+    def _cursor(self, value: str | None, **_: Any) -> None:
+        if value is not None:
+            try:
+                decode_cursor(value)
+            except BadCursor as exc:
+                raise ValidationError(str(exc)) from None
+
+    @post_load
+    def _decode(self, data: dict, **_: Any) -> dict:
+        if data["after"] is not None:
+            data["after"] = decode_cursor(data["after"])
+        return data
+
+
+class ParticipantQuery(Page):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    status = fields.String(validate=validate.OneOf(PARTICIPANT_STATUSES))
+    # free text (an area outside the table is allowed), but no NUL: PostgreSQL refuses it
+    area = fields.String(validate=[validate.Length(min=1, max=100), validate.Regexp(
+        r"^[^\x00-\x1f\x7f]+\Z", error="Must not hold control characters.")])
+    language = fields.String(validate=validate.OneOf(
+        list(LANGUAGE_INDEX), error="Unknown language; use an ISO 639-1 code such as 'ne'."))
+
+
+class PairingQuery(Page):
+    state = fields.String(validate=validate.OneOf(PAIRING_STATES))
+    participant_id = fields.UUID()
+
+    @post_load
+    def _as_text(self, data: dict, **_: Any) -> dict:
+        if "participant_id" in data:
+            data["participant_id"] = str(data["participant_id"])
+        return data
+
+
+# Tokyo days whose bounds are still datetimes (year 1 in Tokyo begins in year 0 in UTC).
+DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31),
+                      error="Must be a date from 1900-01-01 to 9998-12-31.")
+
+
+class SpotRequestQuery(Page):
+    status = fields.String(validate=validate.OneOf(SPOT_STATUSES))
+    kind = fields.String(validate=validate.OneOf(SPOT_KINDS))
+    from_ = fields.Date(data_key="from", validate=DAYS)
+    to = fields.Date(validate=DAYS)
+
+    @validates_schema
+    def _ordered(self, data: dict, **_: Any) -> None:
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("Must not be after to.", "from")
 
 
 def load(schema: Schema, request: Any, what: str) -> dict:

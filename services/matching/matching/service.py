@@ -1,5 +1,6 @@
 """The matching service's entrypoints: thin, each one validated request → one transaction of
-plain domain code (participants, pairings, spot, reports) with its events."""
+plain domain code (participants, departures, pairings, runs, spot, listings, reports) with its
+events. The staff lists return personal data: it is never logged here."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
 from servicekit.timers import every
 
-from matching import pairings, participants, reports, schemas, spot
+from matching import departures, listings, pairings, participants, reports, runs, schemas, spot
 from matching.clock import Clock
 from matching.scoring import Settings
 
@@ -51,6 +52,30 @@ class MatchingService(health.Ping):
             return participants.approve(conn, self.outbox, participant_id, self.clock(),
                                         data.get("capacity"))
 
+    @rpc
+    def reject_participant(self, participant_id: str, request: dict) -> dict:
+        data = schemas.load(schemas.Rejection(), request, "rejection")
+        with self.db.transaction() as conn:
+            result = departures.reject(conn, self.outbox, participant_id, data, self.clock())
+        self.log.info("participant rejected", participant_id=result["id"],
+                      reason=data["reason"])
+        return result
+
+    @rpc
+    def withdraw_participant(self, participant_id: str, request: dict) -> dict:
+        data = schemas.load(schemas.Withdrawal(), request, "withdrawal")
+        with self.db.transaction() as conn:
+            result = departures.withdraw(conn, self.outbox, participant_id, data, self.clock())
+        self.log.info("participant withdrawn", participant_id=result["id"],
+                      reason=data["reason"], cancelled=len(result["cancelled_pairings"]))
+        return result
+
+    @rpc
+    def list_participants(self, request: dict) -> dict:
+        query = schemas.load(schemas.ParticipantQuery(), request, "participant query")
+        with self.db.transaction() as conn:
+            return listings.participants(conn, query)
+
     # -- Family Friend pairings -----------------------------------------------------------
 
     @rpc
@@ -63,6 +88,23 @@ class MatchingService(health.Ping):
                       partners=run["partners"], proposals=len(run["proposals"]),
                       **run["timings"])
         return run
+
+    @rpc
+    def get_run(self, run_id: str) -> dict:
+        with self.db.transaction() as conn:
+            return runs.get(conn, run_id)
+
+    @rpc
+    def list_runs(self, request: dict) -> dict:
+        query = schemas.load(schemas.Page(), request, "run query")
+        with self.db.transaction() as conn:
+            return runs.recent(conn, query)
+
+    @rpc
+    def list_pairings(self, request: dict) -> dict:
+        query = schemas.load(schemas.PairingQuery(), request, "pairing query")
+        with self.db.transaction() as conn:
+            return listings.pairings(conn, query)
 
     @rpc
     def get_pairing(self, pairing_id: str) -> dict:
@@ -113,6 +155,12 @@ class MatchingService(health.Ping):
         data = schemas.load(schemas.SpotRequest(), request, "spot request")
         with self.db.transaction() as conn:
             return spot.create(conn, self.outbox, data, self.clock())
+
+    @rpc
+    def list_spot_requests(self, request: dict) -> dict:
+        query = schemas.load(schemas.SpotRequestQuery(), request, "spot request query")
+        with self.db.transaction() as conn:
+            return listings.spot_requests(conn, query)
 
     @rpc
     def spot_candidates(self, request_id: str) -> dict:

@@ -135,7 +135,8 @@ def accept(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, volu
     if row["status"] != "open":
         raise errors.Conflict(f"the spot request is {row['status']}")
     volunteer = participants.get(conn, volunteer_id)
-    if volunteer["role"] != "volunteer" or not volunteer["cleared"]:
+    if (volunteer["role"] != "volunteer" or not volunteer["cleared"]
+            or volunteer["status"] != "approved"):  # not one who was rejected or withdrew
         raise errors.Conflict("only a cleared volunteer can take a spot request")
     row = conn.execute(
         """UPDATE spot_requests SET status = 'assigned', volunteer_id = %s, assigned_at = %s

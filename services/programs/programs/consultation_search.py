@@ -9,47 +9,16 @@ the same as the first (indexes in migration 0002).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 import psycopg
-
-from programs.impact import TOKYO
+from servicekit import paging
+from servicekit.tokyo import tokyo_day_bounds
 
 # Filters that compare one column for equality: query key → column.
 EQUALS = {"status": "c.status", "topic": "c.topic", "urgency": "c.urgency",
           "expert_id": "c.expert_id", "language": "c.language"}
-
-
-class BadCursor(ValueError):
-    """The `after` value is not a cursor this service made."""
-
-
-def encode_cursor(opened_at: datetime, case_id: str) -> str:
-    raw = json.dumps([opened_at.isoformat(), case_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        opened_at, case_id = json.loads(raw)
-        moment = datetime.fromisoformat(opened_at)
-        case_id = str(uuid.UUID(case_id))
-    except (binascii.Error, ValueError, TypeError, AttributeError, UnicodeDecodeError):
-        raise BadCursor("Not a valid cursor.") from None
-    if moment.tzinfo is None:
-        raise BadCursor("Not a valid cursor.")
-    return moment, case_id
-
-
-def _tokyo_midnight(day: date) -> datetime:
-    # Staff pick days as they live them: a Tokyo calendar day, as in donations' reports.
-    return datetime.combine(day, time(), tzinfo=TOKYO)
 
 
 def search(conn: psycopg.Connection, filters: dict[str, Any], limit: int,
@@ -62,32 +31,21 @@ def search(conn: psycopg.Connection, filters: dict[str, Any], limit: int,
         if filters.get(key) is not None:
             where.append(f"{column} = %s")
             params.append(str(filters[key]))
+    # Staff pick days as they live them: Tokyo calendar days, as in donations' reports.
     if filters.get("opened_from") is not None:
         where.append("c.opened_at >= %s")
-        params.append(_tokyo_midnight(filters["opened_from"]))
-    if filters.get("opened_to") is not None and filters["opened_to"] < date.max:
+        params.append(tokyo_day_bounds(filters["opened_from"], filters["opened_from"])[0])
+    if filters.get("opened_to") is not None:
         where.append("c.opened_at < %s")  # the whole of the last day
-        params.append(_tokyo_midnight(filters["opened_to"] + timedelta(days=1)))
-    if after is not None:
-        where.append("(c.opened_at, c.id) < (%s, %s)")
-        params.extend(after)
+        params.append(tokyo_day_bounds(filters["opened_to"], filters["opened_to"])[1])
     # Only the constant fragments above are joined into the text; values travel as parameters.
-    rows = conn.execute(
-        f"""SELECT c.id, c.status, c.topic, c.language, c.urgency, c.resident_name,
-                   c.opened_at, c.updated_at, c.ended_at, e.id AS expert_id,
-                   e.name AS expert_name
-            FROM consultations c LEFT JOIN experts e ON e.id = c.expert_id
-            {"WHERE " + " AND ".join(where) if where else ""}
-            ORDER BY c.opened_at DESC, c.id DESC
-            LIMIT %s""",
-        (*params, limit + 1),
-    ).fetchall()
-    page = rows[:limit]
-    more = len(rows) > limit
-    return {
-        "consultations": [_summary(row) for row in page],
-        "next": encode_cursor(page[-1]["opened_at"], str(page[-1]["id"])) if more else None,
-    }
+    page, cursor = paging.fetch(
+        conn,
+        "c.id, c.status, c.topic, c.language, c.urgency, c.resident_name, c.opened_at,"
+        " c.updated_at, c.ended_at, e.id AS expert_id, e.name AS expert_name",
+        "consultations c LEFT JOIN experts e ON e.id = c.expert_id",
+        "c.opened_at", "c.id", where, params, limit, after)
+    return {"consultations": [_summary(row) for row in page], "next": cursor}
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:

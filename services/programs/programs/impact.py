@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 from servicekit.events.outbox import OutboxWriter
-
-# JII's months are Tokyo's months (Japan keeps no daylight saving time).
-TOKYO = timezone(timedelta(hours=9))
+from servicekit.tokyo import tokyo_date
 
 MEASURES = ("pairings_completed", "spot_requests_done", "children_enrolled", "sessions_held",
             "attendances", "consultations_resolved", "yen_raised")
@@ -28,8 +26,8 @@ MEASURES = ("pairings_completed", "spot_requests_done", "children_enrolled", "se
 
 def month_of(timestamp: str | datetime) -> date:
     moment = datetime.fromisoformat(timestamp) if isinstance(timestamp, str) else timestamp
-    local = moment.astimezone(TOKYO)
-    return date(local.year, local.month, 1)
+    local = tokyo_date(moment)  # JII's months are Tokyo's months
+    return local.replace(day=1)
 
 
 def person_key(email: str) -> str:

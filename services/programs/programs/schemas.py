@@ -16,8 +16,8 @@ from marshmallow import (
     validates_schema,
 )
 from servicekit import errors
+from servicekit.paging import BadCursor, decode_cursor
 
-from programs.consultation_search import BadCursor, decode_cursor
 from programs.consultations import TRANSITIONS
 
 SUPPORTED_LOCALES = ("ja", "en", "ne")
