@@ -4,7 +4,10 @@ search of consultations, the public impact figures, and bad requests that change
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 import eventlet
 import pytest
@@ -223,6 +226,39 @@ def test_the_guardian_withdraws_with_the_link_from_the_event_and_the_next_child_
                           headers=platform["auth"]("staff")).json()
     assert {e["id"]: e["status"] for e in roster["enrollments"]} == \
         {seated["id"]: "withdrawn", waiting["id"]: "confirmed"}
+
+
+def test_a_guardian_opening_the_link_in_a_browser_confirms_on_a_page_and_the_form_withdraws(
+    platform
+):
+    cls = new_class(platform, capacity=1)
+    url = f"{platform['url']}/api/classes/{cls['id']}/enrollments"
+    seated, waiting = (requests.post(url, json=child(n), timeout=10).json() for n in range(2))
+    [link] = query(platform["db"], "SELECT envelope->'data'->>'withdraw_url' AS url FROM outbox"
+                                   " WHERE routing_key = 'class_enrollment_confirmed'")
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+               "Accept-Language": "ne-NP,ne;q=0.9,en;q=0.5"}
+
+    def statuses() -> dict:
+        return {str(row["id"]): row["status"]
+                for row in query(platform["db"], "SELECT id, status FROM enrollments")}
+
+    page = requests.get(link["url"], headers=browser, timeout=10)
+    assert page.status_code == 200, page.text
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert '<html lang="ne">' in page.text
+    assert "Kid0" in page.text and "Hanamaru Class Toshima" in page.text
+    assert statuses() == {seated["id"]: "confirmed", waiting["id"]: "waitlisted"}
+
+    action = re.search(r'<form method="post" action="([^"]+)">', page.text).group(1)
+    done = requests.post(urljoin(page.url, html.unescape(action)), data="", timeout=10,
+                         headers={**browser,
+                                  "Content-Type": "application/x-www-form-urlencoded"})
+    assert done.status_code == 200, done.text
+    assert "<form" not in done.text
+    assert statuses() == {seated["id"]: "withdrawn", waiting["id"]: "confirmed"}
+    again = requests.get(link["url"], headers=browser, timeout=10)
+    assert again.status_code == 200 and "<form" not in again.text  # already withdrawn
 
 
 def test_staff_page_through_consultations_newest_first(platform):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+from servicekit.errors import BadSignature
+
 # Every route whose path carries a `<token>` starts with one of these (a test checks it).
 CAPABILITY_PREFIXES = ("/api/unsubscribe/", "/api/class-enrollments/withdraw/")
 
@@ -18,11 +20,36 @@ _TOKEN_IN_PATH = re.compile(
 _TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s#\"]+")
 REDACTED = "<redacted>"
 
+# Link tokens are itsdangerous URL-safe: base64url parts joined by dots (a leading dot when
+# compressed). Only the service that signed one can check it, but the gateway checks the shape
+# first: junk is refused without an RPC, and a page that echoes the token (a form's action)
+# never holds anything else; a token of dots alone would be a path segment, not a name.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+MAX_TOKEN_LENGTH = 1024
+
+
+def link_token(token: str, invalid: str) -> str:
+    """`token` if it has the shape of a signed link's; BadSignature(`invalid`) (a 400, as the
+    service would answer) otherwise."""
+    if len(token) > MAX_TOKEN_LENGTH or not TOKEN_SHAPE.fullmatch(token):
+        raise BadSignature(invalid)
+    return token
+
 
 def redact(text: str) -> str:
     """`text` with every capability token (in a path or a `token=` parameter) replaced."""
     text = _TOKEN_IN_PATH.sub(lambda m: m.group(1) + REDACTED, text)
     return _TOKEN_IN_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+def token_parameter(link: str) -> dict:
+    """The OpenAPI path parameter of a signed link's token; `link` says which link."""
+    # The length limit is told, not declared: a generated over-long token would be refused by
+    # the HTTP server (414) before the gateway could answer its documented 400.
+    return {"in": "path", "name": "token", "required": True,
+            "description": f"The signed token of {link}: URL-safe base64 parts joined by dots, "
+                           f"at most {MAX_TOKEN_LENGTH} characters.",
+            "schema": {"type": "string", "pattern": f"^{TOKEN_SHAPE.pattern}$"}}
 
 
 class RedactingAccessLog:

@@ -1,20 +1,27 @@
 """The few HTML pages the gateway shows to people rather than to API clients.
 
-A link in an e-mail opened in a browser (the unsubscribe link) needs a page, not JSON. Pages are
-plain string templates: every dynamic value goes through `html.escape`, and the page's headers
-forbid scripts, framing and sending the URL (which carries a signed token) on as a referrer.
+A link in an e-mail opened in a browser (the unsubscribe link, the guardian's withdrawal link)
+needs a page, not JSON. Pages are plain string templates: every dynamic value goes through
+`html.escape`, and the page's headers forbid scripts, framing and sending the URL (which carries
+a signed token) on as a referrer. What every such page shares lives here: the layout, the choice
+of language, the form that posts back to the link, the failure pages and their OpenAPI bits.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from html import escape
 from string import Template
+from typing import Any
+from urllib.parse import quote
 
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.wrappers import Request, Response
 
+from gateway.errors import Problem
 from gateway.schemas import LANGUAGES
 
 DEFAULT_LANGUAGE = "ja"
@@ -115,3 +122,75 @@ def page(lang: str, title: str, body: str, status: int = 200) -> Response:
     response.headers["Content-Language"] = lang
     response.vary.update(("Accept", "Accept-Language"))
     return response
+
+
+def post_form(token: str, lang: str, button: str,
+              fields: Mapping[str, str] | None = None) -> str:
+    """A one-button form posting back to the link; `token` must already be checked URL-safe.
+
+    The action is relative (`./<token>`), so it resolves to this very URL behind any proxy
+    prefix, and carries the language so the answer comes in the one the person just read.
+    """
+    action = f"./{quote(token, safe='')}?lang={quote(lang, safe='')}"
+    hidden = "".join(f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">\n'
+                     for name, value in (fields or {}).items())
+    return (f'<form method="post" action="{escape(action)}">\n{hidden}'
+            f'<button type="submit">{escape(button)}</button>\n</form>')
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A page with nothing to do on it: a title and plain-text paragraphs."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+
+
+# Whatever the link, a service that did not answer only means waiting a little.
+UNAVAILABLE = {
+    "ja": Notice("ただいま処理できませんでした", (
+        "申し訳ございません。一時的にお手続きを完了できませんでした。",
+        "数分ほど時間をおいて、もう一度お試しください。",
+    )),
+    "en": Notice("Please try again shortly", (
+        "Sorry, we could not complete your request just now.",
+        "Please try again in a few minutes.",
+    )),
+    "ne": Notice("कृपया केही बेरपछि फेरि प्रयास गर्नुहोस्", (
+        "माफ गर्नुहोला, अहिले तपाईंको अनुरोध पूरा गर्न सकिएन।",
+        "कृपया केही मिनेटपछि फेरि प्रयास गर्नुहोस्।",
+    )),
+}
+
+
+def failure_page(problem: Problem, lang: str, invalid: Notice) -> Response:
+    """The HTML side of a problem: `invalid` for a link refused (4xx), else a page to retry.
+
+    The status and the problem's headers (Retry-After on a 503) stay those of the problem.
+    """
+    notice = invalid if problem.status < 500 else UNAVAILABLE[lang]
+    response = page(lang, notice.title, paragraphs(*notice.paragraphs), status=problem.status)
+    response.headers.update(problem.headers)
+    return response
+
+
+# -- OpenAPI: what a route answering pages besides JSON documents -------------------------------
+
+LANG_PARAMETER: dict[str, Any] = {
+    "in": "query", "name": "lang", "required": False,
+    "description": "Language of an HTML answer (ja, en or ne; a regional tag such as ne-NP "
+                   "counts as its language). Without it, or for another language, "
+                   "Accept-Language decides, then ja.",
+    "schema": {"type": "string"}, "example": "ne"}
+HEADERS_NOTE = ("HTML pages carry Content-Security-Policy (no scripts; forms post to this origin "
+                "only; no framing), X-Frame-Options: DENY, Referrer-Policy: no-referrer and "
+                "Cache-Control: no-store.")
+HTML_CONTENT: dict[str, Any] = {"schema": {"type": "string"},
+                                "example": '<!DOCTYPE html>\n<html lang="en">…</html>'}
+
+
+def or_page(response: dict[str, Any], what: str) -> dict[str, Any]:
+    """`response` (JSON or a problem), which a client preferring text/html gets as `what`."""
+    return {**response, "description": f"{response['description']} A client preferring "
+                                       f"text/html gets {what} instead.",
+            "content": {**response["content"], "text/html": HTML_CONTENT}}

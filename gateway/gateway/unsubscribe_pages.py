@@ -8,8 +8,6 @@ so the page asks for a confirmation whose form POSTs back exactly what a mail cl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
-from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
@@ -26,8 +24,6 @@ class Texts:
     done: tuple[str, ...]
     invalid_title: str
     invalid: tuple[str, ...]
-    unavailable_title: str
-    unavailable: tuple[str, ...]
 
 
 # The words follow the impact update's own (notifications' impact_update templates): 月次報告,
@@ -54,11 +50,6 @@ TEXTS = {
             "お手数ですが、メールからもう一度リンクを開いていただくか、info@j-ii.org までご連絡"
             "ください。こちらで配信を停止いたします。",
         ),
-        unavailable_title="ただいま処理できませんでした",
-        unavailable=(
-            "申し訳ございません。一時的にお手続きを完了できませんでした。",
-            "数分ほど時間をおいて、もう一度お試しください。",
-        ),
     ),
     "en": Texts(
         confirm_title="Unsubscribe from the monthly impact update",
@@ -83,11 +74,6 @@ TEXTS = {
             "Please open it again from the e-mail, or write to info@j-ii.org and we will stop "
             "the monthly update for you.",
         ),
-        unavailable_title="Please try again shortly",
-        unavailable=(
-            "Sorry, we could not complete your request just now.",
-            "Please try again in a few minutes.",
-        ),
     ),
     "ne": Texts(
         confirm_title="मासिक अपडेटबाट सदस्यता रद्द गर्नुहोस्",
@@ -111,11 +97,6 @@ TEXTS = {
             "कृपया इमेलबाट लिङ्क फेरि खोल्नुहोस्, वा info@j-ii.org मा लेख्नुहोस्; हामी "
             "तपाईंका लागि मासिक अपडेट बन्द गरिदिनेछौं।",
         ),
-        unavailable_title="कृपया केही बेरपछि फेरि प्रयास गर्नुहोस्",
-        unavailable=(
-            "माफ गर्नुहोला, अहिले तपाईंको अनुरोध पूरा गर्न सकिएन।",
-            "कृपया केही मिनेटपछि फेरि प्रयास गर्नुहोस्।",
-        ),
     ),
 }
 
@@ -123,16 +104,10 @@ TEXTS = {
 def confirm_page(token: str, lang: str) -> Response:
     """Asks before unsubscribing; `token` must already be checked to be URL-safe.
 
-    The action is relative (`./<token>`), so it resolves to this very URL behind any proxy
-    prefix, and carries the language so the answer comes in the one the person just read.
     The form body is RFC 8058's `List-Unsubscribe=One-Click`, as a mail client would send.
     """
     texts = TEXTS[lang]
-    action = f"./{quote(token, safe='')}?lang={quote(lang, safe='')}"
-    form = (f'<form method="post" action="{escape(action)}">\n'
-            '<input type="hidden" name="List-Unsubscribe" value="One-Click">\n'
-            f'<button type="submit">{escape(texts.button)}</button>\n'
-            "</form>")
+    form = pages.post_form(token, lang, texts.button, {"List-Unsubscribe": "One-Click"})
     return pages.page(lang, texts.confirm_title, pages.paragraphs(*texts.confirm) + "\n" + form)
 
 
@@ -144,10 +119,4 @@ def done_page(lang: str) -> Response:
 def failure_page(problem: Problem, lang: str) -> Response:
     """The HTML side of a problem: a link we did not sign (4xx), or a service that is down."""
     texts = TEXTS[lang]
-    if problem.status < 500:
-        title, body = texts.invalid_title, texts.invalid
-    else:
-        title, body = texts.unavailable_title, texts.unavailable
-    response = pages.page(lang, title, pages.paragraphs(*body), status=problem.status)
-    response.headers.update(problem.headers)  # Retry-After on a 503
-    return response
+    return pages.failure_page(problem, lang, pages.Notice(texts.invalid_title, texts.invalid))

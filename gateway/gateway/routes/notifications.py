@@ -8,7 +8,6 @@ Failures answer problem+json, or an HTML page when the client prefers HTML (both
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -17,24 +16,15 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import errors, pages, unsubscribe_pages
 from gateway.apidoc import PROBLEM_RESPONSES, ok, problem_response
+from gateway.capabilities import link_token, token_parameter
 from gateway.web import http, json_response
 
 STAFF_ROLES = ("admin", "staff")
-# notifications' tokens are itsdangerous URL-safe: base64url parts joined by dots (a leading
-# dot when compressed). Only the service can check the signature, but the gateway checks the
-# shape first: the GET echoes the token into its page, and a token of dots alone would be a
-# path segment ("." or "..") rather than a name.
-TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_.-]+")
-MAX_TOKEN_LENGTH = 1024
 INVALID_LINK = "the unsubscribe link is not valid"
 
 
 def unsubscribe_token(token: str) -> str:
-    """The token if it has the shape of one; BadSignature (400, as the service's) otherwise."""
-    if (len(token) > MAX_TOKEN_LENGTH or not TOKEN_CHARACTERS.fullmatch(token)
-            or not token.strip(".")):
-        raise BadSignature(INVALID_LINK)
-    return token
+    return link_token(token, INVALID_LINK)
 
 
 def _failure_page(request: Request, lang: str, exc: Exception) -> Response | None:
@@ -132,33 +122,10 @@ _FORBIDDEN = problem_response("The token's role may not do this.", {
     "type": "/problems/forbidden", "title": "Forbidden", "status": 403,
     "detail": "this needs the role admin or staff"})
 
-# The length limit is told, not declared: a generated over-long token would be refused by the
-# HTTP server (414) before the gateway could answer its documented 400.
-_TOKEN = {"in": "path", "name": "token", "required": True,
-          "description": "The signed token of the link in the e-mail: URL-safe base64 parts "
-                         f"joined by dots, at most {MAX_TOKEN_LENGTH} characters.",
-          "schema": {"type": "string",
-                     "pattern": r"^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$"}}
-_LANG = {"in": "query", "name": "lang", "required": False,
-         "description": "Language of an HTML answer (ja, en or ne; a regional tag such as "
-                        "ne-NP counts as its language). Without it, or for another language, "
-                        "Accept-Language decides, then ja.",
-         "schema": {"type": "string"}, "example": "ne"}
-_PAGE_HEADERS = ("HTML pages carry Content-Security-Policy (no scripts; forms post to this "
-                 "origin only; no framing), X-Frame-Options: DENY, Referrer-Policy: no-referrer "
-                 "and Cache-Control: no-store.")
-_HTML = {"schema": {"type": "string"},
-         "example": '<!DOCTYPE html>\n<html lang="en">…</html>'}
+_TOKEN = token_parameter("the link in the e-mail")
 _BAD_LINK = problem_response("The link is not one we signed (or not shaped like one).", {
     "type": "/problems/bad-signature", "title": "Bad signature", "status": 400,
     "detail": INVALID_LINK})
-
-
-def _or_page(response: dict[str, Any], page: str) -> dict[str, Any]:
-    """A problem response that a client preferring text/html (a browser) gets as a page."""
-    return {**response, "description": f"{response['description']} A client preferring "
-                                       f"text/html gets {page} instead.",
-            "content": {**response["content"], "text/html": _HTML}}
 
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
@@ -171,13 +138,13 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                        "explains that only the monthly impact update stops and offers a button "
                        "whose form POSTs `List-Unsubscribe=One-Click` to the same URL. The "
                        "signature is checked by that POST; here only the token's shape. "
-                       + _PAGE_HEADERS,
-        "parameters": [_TOKEN, _LANG],
+                       + pages.HEADERS_NOTE,
+        "parameters": [_TOKEN, pages.LANG_PARAMETER],
         "responses": {
             "200": {"description": "The confirmation page, in the language chosen.",
                     "headers": {"X-Request-ID": "RequestId"},
-                    "content": {"text/html": _HTML}},
-            "400": _or_page(_BAD_LINK, "a page saying the link is not valid"),
+                    "content": {"text/html": pages.HTML_CONTENT}},
+            "400": pages.or_page(_BAD_LINK, "a page saying the link is not valid"),
             "500": "InternalError",
         },
     },
@@ -190,8 +157,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                        "updates for that address only; receipts and other transactional mail "
                        "continue. Repeating it is harmless. The body is not read. Answers JSON "
                        "unless the client prefers text/html over JSON (a browser submitting "
-                       "the form), which gets a page saying it is done. " + _PAGE_HEADERS,
-        "parameters": [_TOKEN, _LANG],
+                       "the form), which gets a page saying it is done. " + pages.HEADERS_NOTE,
+        "parameters": [_TOKEN, pages.LANG_PARAMETER],
         "requestBody": {
             "required": False,
             "description": "RFC 8058's one-click body; ignored.",
@@ -201,13 +168,13 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                 for media in ("application/x-www-form-urlencoded", "multipart/form-data")},
         },
         "responses": {
-            "200": _or_page(ok("Unsubscribed.", Unsubscribed,
+            "200": pages.or_page(ok("Unsubscribed.", Unsubscribed,
                                {"unsubscribed": True, "list": "impact_update"}),
                             "a page saying it is done"),
-            "400": _or_page(_BAD_LINK, "a page saying the link is not valid"),
+            "400": pages.or_page(_BAD_LINK, "a page saying the link is not valid"),
             "413": "PayloadTooLarge",
             "500": "InternalError",
-            "503": _or_page(PROBLEM_RESPONSES["ServiceUnavailable"],
+            "503": pages.or_page(PROBLEM_RESPONSES["ServiceUnavailable"],
                             "a page asking to try again shortly"),
         },
     },

@@ -1,18 +1,22 @@
 """Programs routes: the catalog, Hanamaru classes, consultations and the public impact figures,
 with the staff side of classes (roster, capacity, withdrawals, attendance) and of consultations
 (search, experts, assignment, states, follow-ups, case notes), and the guardian's signed link
-to withdraw a child."""
+to withdraw a child.
+
+The withdrawal link is opened by a guardian's browser as well as fetched by the site: both
+methods answer a page (withdraw_pages) to a client preferring HTML, JSON otherwise.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from contracts.programs import TOPICS, URGENCIES
-from servicekit.errors import BadSignature
 from werkzeug.wrappers import Request, Response
 
-from gateway.apidoc import ok, problem_response
+from gateway import errors, pages, withdraw_pages
+from gateway.apidoc import PROBLEM_RESPONSES, ok, problem_response
+from gateway.capabilities import link_token, token_parameter
 from gateway.routes import programs_schemas as ps
 from gateway.web import http, json_response, read_json
 
@@ -20,18 +24,26 @@ CLASS_ROLES = ("admin", "staff")
 CASE_ROLES = ("admin", "staff", "consultant")
 # Case notes are confidential; the programs service checks the role again on its side.
 NOTE_ROLES = ("admin", "consultant")
-# The withdrawal link's token (itsdangerous, URL-safe): checked for shape here so that junk is
-# refused without an RPC; only the programs service can check the signature.
-TOKEN = re.compile(r"[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*")
-MAX_TOKEN_LENGTH = 1024
 INVALID_LINK = "this link is not valid"
 
 
 def withdrawal_token(token: str) -> str:
-    """The token if it has the shape of one; BadSignature (400, as the service's) otherwise."""
-    if len(token) > MAX_TOKEN_LENGTH or not TOKEN.fullmatch(token):
-        raise BadSignature(INVALID_LINK)
-    return token
+    return link_token(token, INVALID_LINK)
+
+
+def _link_json(view: dict[str, Any]) -> Response:
+    response = json_response(ps.EnrollmentByLink().dump(view))
+    response.vary.add("Accept")  # the same URL answers a browser with a page
+    return response
+
+
+def _failure_page(exc: Exception, lang: str) -> Response:
+    """An expected failure (a link refused, programs down) as a page; anything else re-raised,
+    to become the usual 500."""
+    problem = errors.problem_for(exc)
+    if problem is None:
+        raise exc
+    return withdraw_pages.failure_page(problem, lang)
 
 
 class ProgramRoutes:
@@ -63,15 +75,31 @@ class ProgramRoutes:
 
     @http("GET", "/api/class-enrollments/withdraw/<token>")
     def enrollment_by_link(self, request: Request, token: str) -> Response:
-        # Changes nothing: mail scanners fetch every link. The site shows this and POSTs.
-        return json_response(ps.EnrollmentByLink().dump(
-            self.programs.enrollment_by_link(withdrawal_token(token))))
+        # Changes nothing: mail scanners fetch every link. A browser (the guardian clicking the
+        # link in the e-mail) gets a page whose button POSTs here; the site gets JSON.
+        if not pages.prefers_html(request):
+            return _link_json(self.programs.enrollment_by_link(withdrawal_token(token)))
+        lang = pages.language_of(request)
+        try:
+            checked = withdrawal_token(token)
+            view = ps.EnrollmentByLink().dump(self.programs.enrollment_by_link(checked))
+        except Exception as exc:
+            return _failure_page(exc, lang)
+        return withdraw_pages.link_page(checked, view, lang)
 
     @http("POST", "/api/class-enrollments/withdraw/<token>")
     def withdraw_by_link(self, request: Request, token: str) -> Response:
-        # The token is the whole request; a body, if any, is not read.
-        return json_response(ps.EnrollmentByLink().dump(
-            self.programs.withdraw_by_link(withdrawal_token(token))))
+        # The token is the whole request; a body, if any (the page's form sends an empty one),
+        # is not read.
+        if not pages.prefers_html(request):
+            return _link_json(self.programs.withdraw_by_link(withdrawal_token(token)))
+        lang = pages.language_of(request)
+        try:
+            view = ps.EnrollmentByLink().dump(
+                self.programs.withdraw_by_link(withdrawal_token(token)))
+        except Exception as exc:
+            return _failure_page(exc, lang)
+        return withdraw_pages.done_page(view, lang)
 
     @http("GET", "/api/impact")
     def impact(self, request: Request) -> Response:
@@ -237,15 +265,11 @@ def _staff(operation_id: str, summary: str, responses: dict[str, Any], *,
     return operation
 
 
-# The length limit is told, not declared: a generated over-long token would be refused by the
-# HTTP server (414) before the gateway could answer its documented 400.
-TOKEN_PARAMETER = {
-    "in": "path", "name": "token", "required": True,
-    "description": "The signed token of the link in the enrolment e-mail: URL-safe base64 "
-                   f"parts joined by dots, at most {MAX_TOKEN_LENGTH} characters.",
-    "schema": {"type": "string", "pattern": f"^{TOKEN.pattern}$"}}
+TOKEN_PARAMETER = token_parameter("the link in the enrolment e-mail")
 LINK_VIEW_EXAMPLE = {"class_title": "Hanamaru Class Shinjuku", "child_first_name": "Sita",
                      "status": "withdrawn"}
+LINK_REFUSED_PAGE = "a page saying the link is not valid"
+RETRY_PAGE = "a page asking to try again shortly"
 
 
 def _query(name: str, schema: dict[str, Any], description: str | None = None,
@@ -356,14 +380,22 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "tags": ["programs"],
         "summary": "What a guardian's withdrawal link is about: class, child, status",
         "description": "The link in the enrolment e-mails (confirmed, waitlisted, promoted). "
-                       "Changes nothing, since mail scanners fetch links: the site renders this "
-                       "and the guardian's button POSTs to the same URL. Shows the class title, "
-                       "the child's first name and the enrolment's status, nothing more.",
-        "parameters": [TOKEN_PARAMETER],
+                       "Changes nothing, since mail scanners fetch links. Shows the class title, "
+                       "the child's first name and the enrolment's status, nothing more: as "
+                       "JSON, or, to a client preferring text/html over JSON (the guardian's "
+                       "browser), as a page saying what cancelling does with a button whose "
+                       "form POSTs to the same URL (once withdrawn, a page saying so instead). "
+                       + pages.HEADERS_NOTE,
+        "parameters": [TOKEN_PARAMETER, pages.LANG_PARAMETER],
         "responses": {
-            "200": ok("The enrolment, as the guardian may see it.", ps.EnrollmentByLink,
-                      {**LINK_VIEW_EXAMPLE, "status": "confirmed"}),
-            "400": BAD_LINK, "404": NO_ENROLLMENT, **SERVER_ERRORS,
+            "200": pages.or_page(
+                ok("The enrolment, as the guardian may see it.", ps.EnrollmentByLink,
+                   {**LINK_VIEW_EXAMPLE, "status": "confirmed"}),
+                "the confirmation page"),
+            "400": pages.or_page(BAD_LINK, LINK_REFUSED_PAGE),
+            "404": pages.or_page(NO_ENROLLMENT, LINK_REFUSED_PAGE),
+            "500": "InternalError",
+            "503": pages.or_page(PROBLEM_RESPONSES["ServiceUnavailable"], RETRY_PAGE),
         },
     },
     ("/api/class-enrollments/withdraw/{token}", "post"): {
@@ -371,12 +403,20 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "tags": ["programs"],
         "summary": "Withdraw the child with the guardian's link; the first child waiting gets "
                    "the seat",
-        "description": "Repeating it is harmless: a withdrawn enrolment answers the same. The "
-                       "body is not read.",
-        "parameters": [TOKEN_PARAMETER],
+        "description": "The target of the confirmation page's form, and of the site. Repeating "
+                       "it is harmless: a withdrawn enrolment answers the same. The body is not "
+                       "read. Answers JSON unless the client prefers text/html over JSON (a "
+                       "browser submitting the form), which gets a page saying it is done. "
+                       + pages.HEADERS_NOTE,
+        "parameters": [TOKEN_PARAMETER, pages.LANG_PARAMETER],
         "responses": {
-            "200": ok("Withdrawn.", ps.EnrollmentByLink, LINK_VIEW_EXAMPLE),
-            "400": BAD_LINK, "404": NO_ENROLLMENT, "413": "PayloadTooLarge", **SERVER_ERRORS,
+            "200": pages.or_page(ok("Withdrawn.", ps.EnrollmentByLink, LINK_VIEW_EXAMPLE),
+                                 "a page saying it is done"),
+            "400": pages.or_page(BAD_LINK, LINK_REFUSED_PAGE),
+            "404": pages.or_page(NO_ENROLLMENT, LINK_REFUSED_PAGE),
+            "413": "PayloadTooLarge",
+            "500": "InternalError",
+            "503": pages.or_page(PROBLEM_RESPONSES["ServiceUnavailable"], RETRY_PAGE),
         },
     },
     ("/api/impact", "get"): {
