@@ -18,7 +18,7 @@ from marshmallow import (
     validates_schema,
 )
 from servicekit import errors
-from servicekit.paging import DEFAULT_LIMIT, MAX_LIMIT, BadCursor, decode_cursor
+from servicekit.paging import Page
 
 from matching.profiles import (
     GENDERS,
@@ -234,31 +234,6 @@ class Rejection(Departure):
 
 class Withdrawal(Departure):
     reason = fields.String(required=True, validate=validate.OneOf(WITHDRAW_REASONS))
-
-
-class Page(Schema):
-    """A staff list's page: how many rows, and the previous page's `next` cursor."""
-
-    class Meta:
-        unknown = RAISE  # a misspelt filter would otherwise list everything
-
-    limit = fields.Integer(strict=True, load_default=DEFAULT_LIMIT,
-                           validate=validate.Range(1, MAX_LIMIT))
-    after = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-
-    @validates("after")
-    def _cursor(self, value: str | None, **_: Any) -> None:
-        if value is not None:
-            try:
-                decode_cursor(value)
-            except BadCursor as exc:
-                raise ValidationError(str(exc)) from None
-
-    @post_load
-    def _decode(self, data: dict, **_: Any) -> dict:
-        if data["after"] is not None:
-            data["after"] = decode_cursor(data["after"])
-        return data
 
 
 class ParticipantQuery(Page):

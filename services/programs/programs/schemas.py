@@ -16,7 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 from servicekit import errors
-from servicekit.paging import BadCursor, decode_cursor
+from servicekit.paging import Page
 
 from programs.consultations import TRANSITIONS
 
@@ -189,7 +189,7 @@ class CaseNoteRequest(Strict):
     body = _text(20000, required=True)
 
 
-class ConsultationQuery(Strict):
+class ConsultationQuery(Page):
     """Staff search filters; every one given must match."""
 
     status = fields.String(load_default=None, validate=validate.OneOf(tuple(TRANSITIONS)))
@@ -200,15 +200,6 @@ class ConsultationQuery(Strict):
     opened_from = fields.Date(load_default=None)
     opened_to = fields.Date(load_default=None)
     limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=100))
-    after = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-
-    @validates("after")
-    def _cursor(self, value: str | None, **_: Any) -> None:
-        if value is not None:
-            try:
-                decode_cursor(value)
-            except BadCursor as exc:
-                raise ValidationError(str(exc)) from None
 
     @validates_schema
     def _ordered(self, data: dict, **_: Any) -> None:
@@ -220,8 +211,6 @@ class ConsultationQuery(Strict):
     def _normalise(self, data: dict, **_: Any) -> dict:
         if data["language"] is not None:
             data["language"] = language_of(data["language"])  # stored as the primary subtag
-        if data["after"] is not None:
-            data["after"] = decode_cursor(data["after"])
         return data
 
 
