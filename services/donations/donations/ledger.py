@@ -96,18 +96,28 @@ def cancel_pledge(conn: psycopg.Connection, pledge_id: str, reason: str) -> None
     )
 
 
-def next_receipt_number(conn: psycopg.Connection, year: int) -> str:
-    """The next number of `year`, without gaps: the counter is only taken inside the payment's
-    own transaction, so a rolled-back payment gives its number back."""
+def number_payment(conn: psycopg.Connection, payment_id: str, year: int) -> str:
+    """Give the payment the next receipt number of `year`, without gaps, and return it.
+
+    The counter is taken only inside the payment's own transaction, so a rolled-back payment
+    gives its number back; its row stays locked until commit, so every concurrent payment of
+    the year waits here: one statement, and as late in the transaction as possible.
+    """
     row = conn.execute(
         """
-        INSERT INTO receipt_counters (year, last_number) VALUES (%s, 1)
-        ON CONFLICT (year) DO UPDATE SET last_number = receipt_counters.last_number + 1
-        RETURNING last_number
+        WITH taken AS (
+            INSERT INTO receipt_counters (year, last_number) VALUES (%(year)s, 1)
+            ON CONFLICT (year) DO UPDATE SET last_number = receipt_counters.last_number + 1
+            RETURNING last_number
+        )
+        UPDATE payments SET receipt_number = format('R%%s-%%s', %(year)s,
+                                                    lpad(taken.last_number::text, 6, '0'))
+          FROM taken WHERE payments.id = %(payment)s
+        RETURNING receipt_number
         """,
-        (year,),
+        {"year": year, "payment": payment_id},
     ).fetchone()
-    return f"R{year}-{row['last_number']:06d}"
+    return row["receipt_number"]
 
 
 def first_stripe_delivery(conn: psycopg.Connection, event_id: str, event_type: str) -> bool:
@@ -165,8 +175,7 @@ def enter_payment(conn: psycopg.Connection, outbox: OutboxWriter, payment: NewPa
     if inserted.rowcount == 0:
         return None
     # The number is taken only once the payment is known to be new, keeping numbers gapless.
-    receipt = next_receipt_number(conn, tokyo_date(payment.paid_at).year)
-    conn.execute("UPDATE payments SET receipt_number = %s WHERE id = %s", (receipt, payment_id))
+    receipt = number_payment(conn, payment_id, tokyo_date(payment.paid_at).year)
     data = {
         **payment.supporter.event_fields(), "payment_id": payment_id,
         "pledge_id": payment.pledge_id, "source": payment.source,

@@ -19,12 +19,19 @@ NOTIFY_CHANNEL = "jii_outbox"
 
 def write_event(conn: psycopg.Connection, envelope: Envelope) -> Envelope:
     """Add one event to the outbox on `conn`'s open transaction."""
+    # One round trip for both: a writer may hold locks until commit (a receipt counter).
+    # pg_notify is transactional like NOTIFY: the relay is woken on commit, never for a
+    # rolled-back write.
     conn.execute(
-        "INSERT INTO outbox (event_id, exchange, routing_key, envelope) VALUES (%s, %s, %s, %s)",
-        (envelope.id, envelope.exchange, envelope.type, Jsonb(envelope.to_dict())),
+        """
+        WITH written AS (
+            INSERT INTO outbox (event_id, exchange, routing_key, envelope)
+            VALUES (%s, %s, %s, %s) RETURNING id
+        )
+        SELECT pg_notify(%s, '') FROM written
+        """,
+        (envelope.id, envelope.exchange, envelope.type, Jsonb(envelope.to_dict()), NOTIFY_CHANNEL),
     )
-    # NOTIFY is transactional: the relay is woken on commit, never for a rolled-back write.
-    conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
     return envelope
 
 
