@@ -11,6 +11,7 @@ import re
 import pytest
 import requests
 from gateway_fakes import FakeNotifications
+from page_checks import assert_page, page_language
 
 TOKEN = "eyJlIjoiYW5uQGV4YW1wbGUub3JnIiwibCI6ImltcGFjdF91cGRhdGUifQ.c2lnbmF0dXJl-_x"
 COMPRESSED = ".eJyrVkpVslJKzEvOzcxL1VEqSk0sLs1RslIqzs9NVaoFAHcnCT4.c2ln"
@@ -33,26 +34,6 @@ def notifications(start_service, calls):
 def url(gateway: str, token: str = TOKEN) -> str:
     return f"{gateway}/api/unsubscribe/{token}"
 
-
-def page_language(response: requests.Response) -> str:
-    return re.search(r'<html lang="([^"]+)">', response.text).group(1)
-
-
-def assert_page(response: requests.Response, status: int = 200) -> str:
-    """The response is one of our pages, with the headers every page carries; its language."""
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
-    policy = response.headers["Content-Security-Policy"]
-    assert "default-src 'none'" in policy and "script-src" not in policy
-    assert "form-action 'self'" in policy and "frame-ancestors 'none'" in policy
-    assert response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
-    assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "<script" not in response.text
-    lang = page_language(response)
-    assert response.headers["Content-Language"] == lang
-    return lang
 
 
 def test_the_link_opened_in_a_browser_asks_first_and_unsubscribes_no_one(

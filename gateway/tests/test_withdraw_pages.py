@@ -11,6 +11,7 @@ import pytest
 import requests
 from gateway_fakes import CALLS, WorkerContext
 from nameko.rpc import rpc
+from page_checks import assert_page
 from servicekit import errors
 
 TOKEN = "eyJlbnJvbGxtZW50IjoiNWU3YyJ9.aGVsbG8.c2lnbmF0dXJl-_x"
@@ -81,21 +82,6 @@ def programs(start_service, calls):
 
 def url(gateway: str, token: str = TOKEN) -> str:
     return f"{gateway}/api/class-enrollments/withdraw/{token}"
-
-
-def assert_page(response: requests.Response, status: int = 200) -> str:
-    """One of the gateway's pages, with the headers pages carry; its language."""
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
-    policy = response.headers["Content-Security-Policy"]
-    assert "default-src 'none'" in policy and "script-src" not in policy
-    assert "form-action 'self'" in policy and "frame-ancestors 'none'" in policy
-    assert response.headers["Referrer-Policy"] == "no-referrer"
-    assert response.headers["Cache-Control"] == "no-store"
-    assert "<script" not in response.text
-    lang = re.search(r'<html lang="([^"]+)">', response.text).group(1)
-    assert response.headers["Content-Language"] == lang
-    return lang
 
 
 def title_of(response: requests.Response) -> str:
