@@ -102,6 +102,8 @@ def test_impact_update_goes_to_active_partners_and_one_click_unsubscribe_stops_o
     wait_until(lambda: len(impact_mail_to(smtp_sink, "April 2026")) == 2,
                message="April's update to the two active partners")
     assert impact_mail_to(smtp_sink, "April 2026") == ["ann@example.org", "ben@example.org"]
+    # One relay connection for the whole mailing (the last two messages), not one per partner.
+    assert len(set(smtp_sink.connections()[-2:])) == 1
 
     [ann_mail] = [m for m in smtp_sink.messages() if m["To"].addresses[0].addr_spec
                   == "ann@example.org"]

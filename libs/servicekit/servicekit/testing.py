@@ -132,6 +132,9 @@ class HttpCapture:
 class SmtpSink:
     port: int
     maildir: Path
+    ca_file: str | None = None  # set when the sink speaks STARTTLS
+    username: str | None = None  # set when the sink requires AUTH
+    password: str | None = None
 
     def messages(self) -> list:
         """Every message received so far, parsed, oldest first."""
@@ -143,6 +146,10 @@ class SmtpSink:
             for path in sorted(self.maildir.glob("*.eml"))
         ]
 
+    def connections(self) -> list[int]:
+        """The number of the SMTP connection each message came on, oldest message first."""
+        return [int(path.stem.rsplit("-c", 1)[1]) for path in sorted(self.maildir.glob("*.eml"))]
+
 
 @pytest.fixture
 def smtp_sink(tmp_path) -> Iterator[SmtpSink]:
@@ -152,6 +159,26 @@ def smtp_sink(tmp_path) -> Iterator[SmtpSink]:
     sink = SmtpSink(free_port(), tmp_path / "mail")
     sink.maildir.mkdir()
     proc = start_smtp_sink(sink.port, sink.maildir)
+    yield sink
+    stop(proc)
+
+
+@pytest.fixture
+def tls_smtp_sink(tmp_path) -> Iterator[SmtpSink]:
+    """The SMTP sink behind STARTTLS and AUTH, as a production relay is: its certificate is
+    self-signed for 127.0.0.1 (`sink.ca_file` to trust it), its login `jii` / `sink-password`."""
+    from servicekit.devtools.smtp_sink import start_smtp_sink, stop
+
+    cert, key = tmp_path / "sink-cert.pem", tmp_path / "sink-key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True)
+    sink = SmtpSink(free_port(), tmp_path / "tls-mail", str(cert), "jii", "sink-password")
+    sink.maildir.mkdir()
+    proc = start_smtp_sink(sink.port, sink.maildir, tls_cert=str(cert), tls_key=str(key),
+                           auth=f"{sink.username}:{sink.password}")
     yield sink
     stop(proc)
 

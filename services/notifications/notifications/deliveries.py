@@ -10,6 +10,7 @@ import psycopg
 
 from notifications.mailer import (
     Mailer,
+    MailSession,
     PermanentDeliveryError,
     TemporaryDeliveryError,
     delivery_key,
@@ -50,7 +51,8 @@ def _suppression_reason(conn: psycopg.Connection, kind: str, to_addr: str) -> st
     return f"bounced earlier: {row['reason']}"[:500] if row else None
 
 
-def send_once(conn: psycopg.Connection, mailer: Mailer, *, event_id: str, message: Outgoing) -> str:
+def send_once(conn: psycopg.Connection, mailer: Mailer | MailSession, *, event_id: str,
+              message: Outgoing) -> str:
     """Render and send one message unless the log shows it was already settled.
 
     Returns the status recorded: sent, failed (permanent SMTP failure; the address is then
@@ -126,15 +128,18 @@ def deliver_all(db: Any, mailer: Mailer, event_id: str,
     """
     statuses: dict[str, str] = {}
     temporary: TemporaryDeliveryError | None = None
-    for i, message in enumerate(messages):
-        label = f"{i}:{message.kind}"
-        with db.transaction() as conn:
-            try:
-                statuses[label] = send_once(conn, mailer, event_id=event_id, message=message)
-            except TemporaryDeliveryError as exc:
-                # Caught inside the transaction so the deferred row send_once logged commits.
-                statuses[label] = "deferred"
-                temporary = temporary or exc
+    with mailer.session() as session:  # one relay connection for every recipient
+        for i, message in enumerate(messages):
+            label = f"{i}:{message.kind}"
+            with db.transaction() as conn:
+                try:
+                    statuses[label] = send_once(conn, session, event_id=event_id,
+                                                message=message)
+                except TemporaryDeliveryError as exc:
+                    # Caught inside the transaction so the deferred row send_once logged
+                    # commits.
+                    statuses[label] = "deferred"
+                    temporary = temporary or exc
     if temporary is not None:
         raise temporary
     return statuses

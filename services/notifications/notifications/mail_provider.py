@@ -18,6 +18,7 @@ class MailerProvider(DependencyProvider):
             host=str(config.get("SMTP_HOST", "127.0.0.1")),
             port=int(config.get("SMTP_PORT", 1025)),
             starttls=_flag(config.get("SMTP_STARTTLS", False)),
+            ca_file=config.get("SMTP_CA_FILE") or None,
             username=config.get("SMTP_USERNAME") or None,
             password=config.get("SMTP_PASSWORD") or None,
             timeout=float(config.get("SMTP_TIMEOUT_SECONDS", 30)),

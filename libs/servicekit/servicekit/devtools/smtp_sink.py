@@ -1,12 +1,17 @@
 """A local SMTP server that keeps every accepted message as an .eml file, for tests and dev runs.
 
 `python -m servicekit.devtools.smtp_sink --host 127.0.0.1 --port 1025 --maildir var/mail
-[--fail-first N --fail-code 451] [--always-fail-code 550] [--fail-stage rcpt|data]`
+[--fail-first N --fail-code 451] [--always-fail-code 550] [--fail-stage rcpt|data]
+[--tls-cert FILE --tls-key FILE] [--auth USER:PASSWORD]`
 
 Each message is written as the raw bytes received (after SMTP dot-unstuffing) to
 `<maildir>/<UTC time>-<pid>-<counter>.eml`, and one line per message goes to stdout, without any
 address in it. Failure simulation answers RCPT TO (or DATA, with `--fail-stage data`) with the given
 code: `--fail-first N` for the first N messages of this process, `--always-fail-code` for every one.
+With `--tls-cert/--tls-key` it offers STARTTLS and refuses mail before it; with `--auth` it
+refuses mail from a client that has not logged in with that user and password (over TLS only,
+when TLS is on). The file name also numbers the SMTP connection the message came on
+(`...-c<n>.eml`), so a test can see whether a client reused its connection.
 It binds to loopback only. It runs as its own process (asyncio) because the services run under
 eventlet.
 """
@@ -19,6 +24,7 @@ import ipaddress
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -68,6 +74,7 @@ class SinkHandler:
         self.fail_stage = fail_stage
         self.out = out or sys.stdout
         self.received = 0
+        self.connections = 0  # SMTP connections that brought a message, numbered in order
 
     def _simulated_failure(self, stage: str) -> str | None:
         if stage != self.fail_stage:
@@ -99,8 +106,12 @@ class SinkHandler:
         if failure:
             return failure
         self.received += 1
+        if getattr(session, "jii_connection", None) is None:  # its first message
+            self.connections += 1
+            session.jii_connection = self.connections
+        connection = session.jii_connection
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-        name = f"{stamp}-{os.getpid()}-{self.received:06d}.eml"
+        name = f"{stamp}-{os.getpid()}-{self.received:06d}-c{connection}.eml"
         raw: bytes = envelope.original_content or b""
         # Write then rename so a reader polling the directory never sees half a message.
         tmp = self.maildir / f".{name}.tmp"
@@ -113,13 +124,33 @@ class SinkHandler:
         return "250 Message accepted for delivery"
 
 
-async def _serve(host: str, port: int, handler: SinkHandler) -> None:
+def _security(tls_cert: str | None, tls_key: str | None, auth: str | None) -> dict[str, Any]:
+    """aiosmtpd's options for STARTTLS and AUTH, as asked on the command line."""
+    options: dict[str, Any] = {}
+    if tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls_cert, tls_key)
+        options.update(tls_context=context, require_starttls=True)
+    if auth:
+        user, _, password = auth.partition(":")
+
+        def check(mechanism: str, login: bytes, given: bytes) -> bool:
+            return login.decode() == user and given.decode() == password
+
+        options.update(auth_required=True, auth_require_tls=bool(tls_cert),
+                       auth_callback=check)
+    return options
+
+
+async def _serve(host: str, port: int, handler: SinkHandler,
+                 security: dict[str, Any] | None = None) -> None:
     from aiosmtpd.smtp import SMTP
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         # hostname given so aiosmtpd does not look up the FQDN on every connection.
-        lambda: SMTP(handler, hostname="localhost", ident=IDENT, enable_SMTPUTF8=True),
+        lambda: SMTP(handler, hostname="localhost", ident=IDENT, enable_SMTPUTF8=True,
+                     **(security or {})),
         host=host,
         port=port,
     )
@@ -141,6 +172,9 @@ def serve(
     fail_code: int = 451,
     always_fail_code: int | None = None,
     fail_stage: str = "rcpt",
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    auth: str | None = None,
 ) -> None:
     """Serve in this process until SIGINT/SIGTERM."""
     _check_loopback(host)
@@ -153,7 +187,7 @@ def serve(
         always_fail_code=always_fail_code,
         fail_stage=fail_stage,
     )
-    asyncio.run(_serve(host, port, handler))
+    asyncio.run(_serve(host, port, handler, _security(tls_cert, tls_key, auth)))
 
 
 def _smtp_code(value: str) -> int:
@@ -172,6 +206,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fail-code", type=_smtp_code, default=451)
     parser.add_argument("--always-fail-code", type=_smtp_code, default=None)
     parser.add_argument("--fail-stage", choices=("rcpt", "data"), default="rcpt")
+    parser.add_argument("--tls-cert", default=None, metavar="FILE")
+    parser.add_argument("--tls-key", default=None, metavar="FILE")
+    parser.add_argument("--auth", default=None, metavar="USER:PASSWORD")
     args = parser.parse_args(argv)
     serve(
         args.host,
@@ -181,6 +218,9 @@ def main(argv: list[str] | None = None) -> None:
         fail_code=args.fail_code,
         always_fail_code=args.always_fail_code,
         fail_stage=args.fail_stage,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        auth=args.auth,
     )
 
 
@@ -201,6 +241,9 @@ def start_smtp_sink(
     fail_code: int = 451,
     always_fail_code: int | None = None,
     fail_stage: str = "rcpt",
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    auth: str | None = None,
     log: IO[bytes] | int | None = None,
     timeout: float = 15.0,
 ) -> subprocess.Popen[bytes]:
@@ -218,6 +261,10 @@ def start_smtp_sink(
     ]  # fmt: skip
     if always_fail_code is not None:
         cmd += ["--always-fail-code", str(always_fail_code)]
+    if tls_cert:
+        cmd += ["--tls-cert", tls_cert, "--tls-key", tls_key or tls_cert]
+    if auth:
+        cmd += ["--auth", auth]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     deadline = time.monotonic() + timeout
     while True:
