@@ -60,16 +60,28 @@ class ParticipantRejected(Person):
     rejected_at = fields.AwareDateTime(required=True)
 
 
+class CancelledOffer(Schema):
+    """An offer a withdrawal cancelled, with the person on the other side of it."""
+
+    pairing_id = fields.UUID(required=True)
+    other = fields.Nested(Person, required=True)
+
+
 class ParticipantWithdrawn(Person):
     """The participant left before the end (moved away, asked to, ...). Their proposals and
     open offers were cancelled in the same transaction; a running pairing is closed early
-    first, so none is among them."""
+    first, so none is among them.
+
+    `cancelled_offers` names the other side of each offer among them (a proposal was never
+    shown to anyone), so they can be told it will not go ahead. Added to v1 later: optional,
+    absent from older events."""
 
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     reason = fields.String(required=True, validate=validate.OneOf(WITHDRAW_REASONS))
     previous_status = fields.String(required=True,
                                     validate=validate.OneOf(["applied", "approved"]))
     cancelled_pairings = fields.List(fields.UUID(), required=True)
+    cancelled_offers = fields.List(fields.Nested(CancelledOffer))
     withdrawn_at = fields.AwareDateTime(required=True)
 
 
@@ -156,6 +168,26 @@ class SpotRequestCancelled(SpotRequestEvent):
     reason = fields.String(required=True)
 
 
+# Why staff take an assigned spot request from its volunteer and give it to another.
+UNASSIGN_REASONS = ("volunteer_unavailable", "volunteer_unreachable", "requester_request",
+                    "safeguarding", "other")
+
+
+class SpotRequestUnassigned(Schema):
+    """The volunteer is no longer expected at the request: staff gave it to another volunteer,
+    announced by `spot_request_assigned` in the same transaction. Only what the former
+    volunteer needs to recognise the request: neither the requester's contact details nor the
+    new volunteer."""
+
+    spot_request_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(SPOT_KINDS))
+    starts_at = fields.AwareDateTime(required=True)
+    area = fields.String(required=True)
+    volunteer = fields.Nested(Person, required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(UNASSIGN_REASONS))
+    unassigned_at = fields.AwareDateTime(required=True)
+
+
 SCHEMAS = {
     ("participant_applied", 1): ParticipantApplied,
     ("participant_approved", 1): ParticipantApproved,
@@ -176,4 +208,5 @@ SCHEMAS = {
     ("spot_request_reminder_due", 1): SpotRequestReminderDue,
     ("spot_request_completed", 1): SpotRequestCompleted,
     ("spot_request_cancelled", 1): SpotRequestCancelled,
+    ("spot_request_unassigned", 1): SpotRequestUnassigned,
 }

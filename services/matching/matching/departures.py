@@ -55,13 +55,14 @@ def reject(conn: psycopg.Connection, outbox: OutboxWriter, participant_id: str, 
 def withdraw(conn: psycopg.Connection, outbox: OutboxWriter, participant_id: str, data: dict,
              now: datetime) -> dict[str, Any]:
     """The participant leaves, applied or approved. Withdrawing twice changes nothing and says
-    so once."""
+    so once. The event names the other side of each offer cancelled, who was waiting on it."""
     row, held = _lock(conn, participant_id)
     if row["status"] == "withdrawn":
         return view(row, [])
     if row["status"] not in ("applied", "approved"):
         raise errors.Conflict(f"the participant is {row['status']}", {"status": row["status"]})
     cancelled = _release(conn, row, held, "withdrawn", now)
+    offers = _offers(conn, str(row["id"]), held)
     previous = row["status"]
     row = conn.execute(
         """UPDATE participants SET status = 'withdrawn', withdrawn_at = %s, status_reason = %s,
@@ -70,7 +71,7 @@ def withdraw(conn: psycopg.Connection, outbox: OutboxWriter, participant_id: str
     outbox.add(conn, "participant_withdrawn", {
         **person(row), "role": row["role"], "reason": data["reason"],
         "previous_status": previous, "cancelled_pairings": cancelled,
-        "withdrawn_at": iso(now),
+        "cancelled_offers": offers, "withdrawn_at": iso(now),
     })
     return view(row, cancelled)
 
@@ -99,6 +100,27 @@ def _lock(conn: psycopg.Connection, participant_id: str
            ORDER BY id FOR UPDATE""",
         (participant_id, participant_id, [*OPEN_STATES, *RUNNING_STATES])).fetchall()
     return participants.get(conn, participant_id, lock=True), held
+
+
+def _offers(conn: psycopg.Connection, participant_id: str, held: list[dict[str, Any]]
+            ) -> list[dict[str, Any]]:
+    """The other side of each offer among `held` (the states read before release), as the
+    event carries them.
+
+    Only offers: the other side was written to about those and is waiting for an answer,
+    while a proposal was never shown to anyone.
+    """
+    offered = [str(h["id"]) for h in held if h["state"] == "offered"]
+    if not offered:
+        return []
+    others = conn.execute(
+        """SELECT pairings.id AS pairing_id, other.*
+           FROM pairings JOIN participants other
+             ON other.id = CASE WHEN pairings.resident_id = %s::uuid THEN pairings.partner_id
+                                ELSE pairings.resident_id END
+           WHERE pairings.id = ANY(%s::uuid[]) ORDER BY pairings.id""",
+        (participant_id, offered)).fetchall()
+    return [{"pairing_id": str(o["pairing_id"]), "other": person(o)} for o in others]
 
 
 def _release(conn: psycopg.Connection, row: dict[str, Any], held: list[dict[str, Any]],

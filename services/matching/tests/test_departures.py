@@ -79,6 +79,10 @@ def test_withdrawing_a_partner_cancels_their_offer_and_frees_the_resident(
     assert event["participant_id"] == leaving and event["role"] == "partner"
     assert event["previous_status"] == "approved" and event["reason"] == "moved"
     assert event["cancelled_pairings"] == [pairing_id]
+    # the resident was offered this pairing and is waiting on it: the event names them
+    assert event["cancelled_offers"] == [{"pairing_id": pairing_id, "other": {
+        "participant_id": resident, "name": "Maya Gurung", "email": "maya.gurung@example.org",
+        "locale": "en"}}]
     assert "note" not in event  # the staff's note stays in matching
     assert event["withdrawn_at"] == "2026-04-02T00:00:00+00:00"
 
@@ -104,6 +108,29 @@ def test_a_withdrawn_residents_proposal_cannot_be_approved(matching, matching_co
         call(matching, "approve_pairing", proposal["pairing_id"])
     assert of_type(matching_config, "pairing_offered") == []
     assert call(matching, "run_matching")["residents"] == 0
+    # a proposal was never shown to the partner: nobody is to be told it is off
+    [event] = of_type(matching_config, "participant_withdrawn")
+    assert event["cancelled_pairings"] == [proposal["pairing_id"]]
+    assert event["cancelled_offers"] == []
+
+
+def test_a_withdrawal_names_the_other_side_of_each_offer_but_not_of_a_proposal(
+        matching, matching_config):
+    maya = approved(matching, "resident", application("Maya Gurung", locale="ne-NP"))
+    ana = approved(matching, "resident", application("Ana Santos"))
+    leaving = approved(matching, "partner", partner_application("Sato Yuki", capacity=2))
+    proposals = {p["resident_id"]: p["pairing_id"]
+                 for p in call(matching, "run_matching")["proposals"]}
+    assert set(proposals) == {maya, ana}
+    call(matching, "approve_pairing", proposals[maya])  # offered; Ana's stays a proposal
+
+    withdrawn = call(matching, "withdraw_participant", leaving, {"reason": "own_request"})
+    assert sorted(withdrawn["cancelled_pairings"]) == sorted(proposals.values())
+    [event] = of_type(matching_config, "participant_withdrawn")
+    assert sorted(event["cancelled_pairings"]) == sorted(proposals.values())
+    assert event["cancelled_offers"] == [{"pairing_id": proposals[maya], "other": {
+        "participant_id": maya, "name": "Maya Gurung", "email": "maya.gurung@example.org",
+        "locale": "ne"}}]
 
 
 def test_an_applicant_can_withdraw_before_screening(matching, matching_config):
@@ -112,6 +139,7 @@ def test_an_applicant_can_withdraw_before_screening(matching, matching_config):
     assert (withdrawn["status"], withdrawn["cancelled_pairings"]) == ("withdrawn", [])
     [event] = of_type(matching_config, "participant_withdrawn")
     assert event["previous_status"] == "applied"
+    assert event["cancelled_offers"] == []
     with pytest.raises(errors.Conflict):
         call(matching, "approve_participant", applicant, {})
 

@@ -120,6 +120,37 @@ def pairing_offered(data: Data, audience: Audience) -> list[Outgoing]:
                                      "decline_url": side["decline_url"]})
 
 
+# An offer that will not go ahead is one message whatever the cause (declined, expired, one
+# side withdrawn), so it never tells anyone who declined, that someone left, or why. It names
+# the other side only to say which introduction is meant: a partner may hold several offers.
+NOT_GOING_AHEAD = "pairing_not_going_ahead"
+
+
+def _not_going_ahead(person: Data, other: Data) -> Outgoing:
+    return _to(person, NOT_GOING_AHEAD, {"other_name": other["name"]})
+
+
+def pairing_declined(data: Data, audience: Audience) -> list[Outgoing]:
+    # Only the side that did not decline is waiting (it may have accepted already); the
+    # side that declined knows.
+    declined_by = data["declined_by"]
+    waiting = "partner" if declined_by == "resident" else "resident"
+    return [_not_going_ahead(data[waiting], data[declined_by])]
+
+
+def pairing_offer_expired(data: Data, audience: Audience) -> list[Outgoing]:
+    # Either side may have been waiting on the other or may have forgotten: both are told.
+    resident, partner = data["resident"], data["partner"]
+    return [_not_going_ahead(resident, partner), _not_going_ahead(partner, resident)]
+
+
+def participant_withdrawn(data: Data, audience: Audience) -> list[Outgoing]:
+    # The other side of each offer the withdrawal cancelled; a proposal was never shown to
+    # anyone. Events from before `cancelled_offers` existed name no one, so nothing is sent.
+    return [_not_going_ahead(offer["other"], data)
+            for offer in data.get("cancelled_offers", [])]
+
+
 def pairing_started(data: Data, audience: Audience) -> list[Outgoing]:
     return _both_sides(data, "pairing_started",
                        {"started_at": data["started_at"], "ends_at": data["ends_at"]})
@@ -241,6 +272,9 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("donations", "payment_refunded"): payment_refunded,
     ("donations", "payment_disputed"): payment_disputed,
     ("matching", "pairing_offered"): pairing_offered,
+    ("matching", "pairing_declined"): pairing_declined,
+    ("matching", "pairing_offer_expired"): pairing_offer_expired,
+    ("matching", "participant_withdrawn"): participant_withdrawn,
     ("matching", "pairing_started"): pairing_started,
     ("matching", "pairing_ending_soon"): pairing_ending_soon,
     ("matching", "pairing_completed"): pairing_completed,

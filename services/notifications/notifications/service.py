@@ -153,6 +153,19 @@ class NotificationsService(health.Ping):
     def on_pairing_offered(self, event: Envelope) -> None:
         self._notify(event)
 
+    # An offer that will not go ahead: the people still waiting on it are told, never why.
+    @consume_event("matching", "pairing_declined")
+    def on_pairing_declined(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "pairing_offer_expired")
+    def on_pairing_offer_expired(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "participant_withdrawn")
+    def on_participant_withdrawn(self, event: Envelope) -> None:
+        self._notify(event)
+
     @consume_event("matching", "pairing_started")
     def on_pairing_started(self, event: Envelope) -> None:
         self._notify(event)

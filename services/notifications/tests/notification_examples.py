@@ -77,6 +77,14 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "partner": {**PARTNER, "accept_url": "https://j-ii.org/pairing?t=par.accept",
                     "decline_url": "https://j-ii.org/pairing?t=par.decline"},
         "expires_at": "2026-04-04T14:59:00+00:00"},
+    ("matching", "pairing_declined"): {**SIDES, "declined_by": "partner"},
+    ("matching", "pairing_offer_expired"): {**SIDES, "expired_at": "2026-04-04T15:00:00+00:00"},
+    # The partner left while offered to the resident (an older event lacks cancelled_offers).
+    ("matching", "participant_withdrawn"): {
+        **PARTNER, "role": "partner", "reason": "moved", "previous_status": "approved",
+        "cancelled_pairings": [SIDES["pairing_id"]],
+        "cancelled_offers": [{"pairing_id": SIDES["pairing_id"], "other": RESIDENT}],
+        "withdrawn_at": "2026-04-03T00:00:00+00:00"},
     ("matching", "pairing_started"): {**SIDES, "started_at": "2026-04-05T00:00:00+00:00",
                                       "ends_at": "2026-10-05T00:00:00+00:00"},
     ("matching", "pairing_ending_soon"): {**SIDES, "ends_at": "2026-10-05T00:00:00+00:00"},

@@ -16,7 +16,7 @@ import pytest
 from contracts.donations import SOURCES
 from contracts.matching import CLOSE_REASONS, SPOT_KINDS
 from contracts.programs import TOPICS
-from notification_examples import EXAMPLES, example
+from notification_examples import EMILY, EXAMPLES, example
 from notifications import messages
 from notifications.deliveries import BULK, Outgoing, is_transactional
 from notifications.render import (
@@ -45,6 +45,8 @@ VARIANTS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
     "payment_refunded.full": (("donations", "payment_refunded"),
                               {"amount": 10000, "refunded_total": 10000,
                                "fully_refunded": True}),
+    "pairing_declined.by_resident": (("matching", "pairing_declined"),
+                                     {"declined_by": "resident"}),
     "pairing_closed_early.safeguarding": (("matching", "pairing_closed_early"),
                                           {"reason": "safeguarding"}),
     "payment_disputed.fraud_no_deadline": (("donations", "payment_disputed"),
@@ -163,6 +165,67 @@ def test_pairing_news_goes_to_both_sides_in_their_own_language(event_type: str) 
     assert (resident.locale, partner.locale) == ("ne-NP", "ja")
     assert render(resident.kind, resident.locale, resident.context).locale == "ne"
     assert "सीता गुरुङ" in render(partner.kind, partner.locale, partner.context).text
+
+
+@pytest.mark.parametrize("declined_by, told, other_name", [
+    ("partner", "sita@example.net", "山田 花子"),
+    ("resident", "hanako@example.com", "सीता गुरुङ"),
+])
+def test_a_declined_offer_is_told_only_to_the_side_that_did_not_decline(
+        declined_by: str, told: str, other_name: str) -> None:
+    [message] = _outgoing(("matching", "pairing_declined"), {"declined_by": declined_by})
+    assert (message.kind, message.to_addr) == ("pairing_not_going_ahead", told)
+    assert message.context["other_name"] == other_name
+
+
+def test_an_expired_offer_is_told_to_both_sides_each_in_their_own_language() -> None:
+    resident, partner = _outgoing(("matching", "pairing_offer_expired"))
+    assert [(m.kind, m.to_addr, m.locale) for m in (resident, partner)] == [
+        ("pairing_not_going_ahead", "sita@example.net", "ne-NP"),
+        ("pairing_not_going_ahead", "hanako@example.com", "ja")]
+    to_resident = render(resident.kind, resident.locale, resident.context)
+    to_partner = render(partner.kind, partner.locale, partner.context)
+    assert to_resident.locale == "ne" and "山田 花子" in to_resident.text
+    assert to_partner.locale == "ja" and "सीता गुरुङ" in to_partner.text
+
+
+def test_a_withdrawal_tells_the_other_side_of_each_cancelled_offer_and_an_older_event_no_one(
+) -> None:
+    key = ("matching", "participant_withdrawn")
+    [message] = _outgoing(key)
+    assert (message.kind, message.to_addr, message.locale) == (
+        "pairing_not_going_ahead", "sita@example.net", "ne-NP")
+    assert message.context["other_name"] == "山田 花子"
+    # a partner withdrawn with two families offered: each family is told, once
+    emily = {"participant_id": "7a000000-0000-4000-8000-000000000003", **EMILY}
+    two = [*EXAMPLES[key]["cancelled_offers"],
+           {"pairing_id": "7b000000-0000-4000-8000-000000000002", "other": emily}]
+    assert [(m.to_addr, m.locale) for m in _outgoing(key, {"cancelled_offers": two})] == [
+        ("sita@example.net", "ne-NP"), ("emily@example.org", "en-GB")]
+    assert _outgoing(key, {"cancelled_offers": []}) == []
+    assert _outgoing(key, {"cancelled_offers": ...}) == []  # an event from before the field
+
+
+# Words that would tell the reader who said no, that someone left, or why.
+TELLING = {
+    "en": ("declin", "refus", "withdr", "left", "expired", "answer", "moved", "because"),
+    "ja": ("辞退", "断", "退会", "取り下げ", "期限", "回答", "転居", "理由", "見送"),
+    "ne": ("अस्वीकार", "फिर्ता", "म्याद", "छोड", "बसाइँ", "कारणले गर्दा"),
+}
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_the_message_is_the_same_whatever_the_cause_and_never_says_who_or_why(
+        locale: str) -> None:
+    # The resident told after the partner declined, after nobody answered, after the partner
+    # was withdrawn: one and the same e-mail.
+    to_resident = [_outgoing(("matching", "pairing_declined"))[0],
+                   _outgoing(("matching", "pairing_offer_expired"))[0],
+                   _outgoing(("matching", "participant_withdrawn"))[0]]
+    [rendered] = {render(m.kind, locale, m.context) for m in to_resident}
+    for part in (rendered.subject, rendered.text, rendered.html):
+        assert not [word for word in TELLING[locale] if word in part.lower()]
+    assert "info@j-ii.org" in rendered.text and "山田 花子" in rendered.text
 
 
 def test_spot_assignment_tells_the_resident_and_the_volunteer() -> None:
@@ -298,6 +361,12 @@ REVIEWED_CASES: dict[str, tuple[str, str]] = {
     "refund_notice.partial.ja": ("payment_refunded[0]:refund_notice", "ja"),
     "pairing_offered.resident.ne": ("pairing_offered[0]:pairing_offered", "ne"),
     "pairing_offered.partner.ja": ("pairing_offered[1]:pairing_offered", "ja"),
+    "pairing_not_going_ahead.resident.ne": (
+        "pairing_declined[0]:pairing_not_going_ahead", "ne"),
+    "pairing_not_going_ahead.partner.ja": (
+        "pairing_offer_expired[1]:pairing_not_going_ahead", "ja"),
+    "pairing_not_going_ahead.resident.en": (
+        "participant_withdrawn[0]:pairing_not_going_ahead", "en"),
     "pairing_completed.partner.en": ("pairing_completed[1]:pairing_completed", "en"),
     "pairing_closed_early.staff.ja": ("pairing_closed_early[0]:pairing_closed_early", "ja"),
     "spot_assigned_volunteer.en": ("spot_request_assigned[1]:spot_assigned_volunteer", "en"),
