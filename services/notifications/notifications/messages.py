@@ -192,6 +192,14 @@ spot_request_assigned = _spot("spot_assigned_resident", "spot_assigned_volunteer
 spot_request_reminder_due = _spot("spot_reminder_resident", "spot_reminder_volunteer")
 
 
+def spot_request_unassigned(data: Data, audience: Audience) -> list[Outgoing]:
+    """The former volunteer is no longer expected (the resident hears of the new one through
+    `spot_request_assigned`). Why staff reassigned it is not said, unless the volunteer asked."""
+    return [_to(data["volunteer"], "spot_unassigned_volunteer", {
+        "spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"],
+        "thanked": data["reason"] == "volunteer_unavailable"})]
+
+
 # -- programs -------------------------------------------------------------------------------
 
 
@@ -281,6 +289,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("matching", "pairing_closed_early"): pairing_closed_early,
     ("matching", "spot_request_assigned"): spot_request_assigned,
     ("matching", "spot_request_reminder_due"): spot_request_reminder_due,
+    ("matching", "spot_request_unassigned"): spot_request_unassigned,
     ("programs", "class_enrollment_confirmed"): class_enrollment_confirmed,
     ("programs", "class_enrollment_waitlisted"): class_enrollment_waitlisted,
     ("programs", "class_enrollment_promoted"): class_enrollment_promoted,

@@ -190,6 +190,10 @@ class NotificationsService(health.Ping):
     def on_spot_request_reminder_due(self, event: Envelope) -> None:
         self._notify(event)
 
+    @consume_event("matching", "spot_request_unassigned")
+    def on_spot_request_unassigned(self, event: Envelope) -> None:
+        self._notify(event)
+
     # -- programs -------------------------------------------------------------------------
 
     @consume_event("programs", "class_enrollment_confirmed")

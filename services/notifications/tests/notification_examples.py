@@ -94,6 +94,10 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
                                            "closed_at": "2026-06-01T00:00:00+00:00"},
     ("matching", "spot_request_assigned"): SPOT,
     ("matching", "spot_request_reminder_due"): SPOT,
+    ("matching", "spot_request_unassigned"): {
+        **{key: SPOT[key] for key in ("spot_request_id", "kind", "starts_at", "area",
+                                      "volunteer")},
+        "reason": "volunteer_unavailable", "unassigned_at": "2026-04-18T02:00:00+00:00"},
     ("programs", "class_enrollment_confirmed"): ENROLLMENT,
     ("programs", "class_enrollment_waitlisted"): {**ENROLLMENT, "position": 3},
     ("programs", "class_enrollment_promoted"): ENROLLMENT,

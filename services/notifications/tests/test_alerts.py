@@ -1,5 +1,5 @@
-"""Disputes, spot reminders and dead-letter alerts over the real broker into real SMTP: the
-right people, each once, in their own language."""
+"""Disputes, spot reminders, reassigned volunteers and dead-letter alerts over the real broker
+into real SMTP: the right people, each once, in their own language."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def _mail(messages: list) -> dict[str, tuple[str, str, str]]:
     ("matching", "spot_request_reminder_due", {
         "sita@example.net": ("ne", "२०२६ अप्रिल २०", "Emily Carter"),
         "emily@example.org": ("en", "20 April 2026", "सीता गुरुङ")}),
+    ("matching", "spot_request_unassigned", {
+        "emily@example.org": ("en", "20 April 2026", "Thank you for letting us know")}),
     ("notifications", "dead_letters_growing", {
         "staff@j-ii.org": ("ja", "donations.dlq", "jii dlq replay donations 1")}),
 ])

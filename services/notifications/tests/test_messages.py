@@ -380,6 +380,7 @@ REVIEWED_CASES: dict[str, tuple[str, str]] = {
         "payment_disputed.fraud_no_deadline[0]:staff_dispute", "en"),
     "spot_reminder_resident.ne": ("spot_request_reminder_due[0]:spot_reminder_resident", "ne"),
     "spot_reminder_volunteer.en": ("spot_request_reminder_due[1]:spot_reminder_volunteer", "en"),
+    "spot_unassigned_volunteer.ja": ("spot_request_unassigned[0]:spot_unassigned_volunteer", "ja"),
     "staff_dlq_growing.ja": ("dead_letters_growing[0]:staff_dlq_growing", "ja"),
     "staff_dlq_growing.first.en": ("dead_letters_growing.first[0]:staff_dlq_growing", "en"),
 }
