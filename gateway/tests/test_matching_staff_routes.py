@@ -20,16 +20,36 @@ PARTICIPANT_ID = "6f1d2c3b-4a59-4e68-9d7c-0b1a2c3d4e5f"
 BUSY_ID = "00000000-0000-4000-8000-00000000b054"  # in an active pairing
 RUN_ID = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
 EMAIL = "maya.gurung@example.org"
+SPOT_ID = "3a4b5c6d-7e8f-4a1b-9c2d-3e4f5a6b7c8d"
+STARTED_ID = "00000000-0000-4000-8000-0000005ba47e"  # a request that has begun
+VOLUNTEER_ID = "0b6f2d1e-3c4a-4b5d-8e9f-1a2b3c4d5e6f"
+MISSING_ID = "00000000-0000-4000-8000-000000000000"
 LIST_ROUTES = ["/api/staff/participants", "/api/staff/pairings", "/api/staff/spot-requests",
-               "/api/staff/matching/runs", f"/api/staff/matching/runs/{RUN_ID}"]
+               "/api/staff/matching/runs", f"/api/staff/matching/runs/{RUN_ID}",
+               f"/api/staff/participants/{PARTICIPANT_ID}"]
+REASSIGNMENT = {"volunteer_id": VOLUNTEER_ID, "reason": "volunteer_unavailable"}
 POST_ROUTES = [(f"/api/staff/participants/{PARTICIPANT_ID}/reject", {"reason": "duplicate"}),
-               (f"/api/staff/participants/{PARTICIPANT_ID}/withdraw", {"reason": "moved"})]
+               (f"/api/staff/participants/{PARTICIPANT_ID}/withdraw", {"reason": "moved"}),
+               (f"/api/staff/spot-requests/{SPOT_ID}/reassign", REASSIGNMENT)]
 MAYA = {
     "id": PARTICIPANT_ID, "role": "resident", "status": "applied", "name": "Maya Gurung",
     "email": EMAIL, "locale": "ne", "area": "nakano",
     "languages": [{"code": "ne", "level": "native"}], "cleared": False, "capacity": 1,
     "applied_at": "2026-04-01T00:00:00+00:00", "approved_at": None, "rejected_at": None,
     "withdrawn_at": None, "status_reason": None, "status_note": None,
+}
+MAYA_IN_FULL = {
+    **MAYA, "gender": "female", "coordinates": {"lat": 35.7074, "lon": 139.6638},
+    "household_size": 3, "children_ages": [2, 5], "experience_ages": [],
+    "interests": ["cooking"], "slots": ["sat-morning"],
+    "preferences": {"partner_gender": "female"}, "cleared": None, "capacity": None,
+    "waiting_runs": 2,
+    "pairings": [{"id": RUN_ID, "state": "declined",
+                  "other": {"id": VOLUNTEER_ID, "name": "Sato Yuki"},
+                  "proposed_at": "2026-04-02T00:00:00+00:00",
+                  "offered_at": "2026-04-02T00:00:00+00:00", "started_at": None,
+                  "ends_at": None, "finished_at": None, "close_reason": None}],
+    "spot_requests": None, "hours_last_30_days": None,
 }
 
 
@@ -91,6 +111,23 @@ class FakeMatching:
                 "status_reason": body["reason"], "status_note": None, "rejected_at": None,
                 "withdrawn_at": "2026-04-01T00:00:00+00:00",
                 "cancelled_pairings": [RUN_ID]}
+
+    @rpc
+    def get_participant(self, participant_id: str) -> dict:
+        CALLS.record(self.ctx, "get_participant", participant_id)
+        if participant_id != PARTICIPANT_ID:
+            raise errors.NotFound("no such participant")
+        return {**MAYA_IN_FULL, "profile": {"secret": "not for the answer"}}
+
+    @rpc
+    def reassign_spot_request(self, request_id: str, body: dict) -> dict:
+        CALLS.record(self.ctx, "reassign_spot_request", request_id, body)
+        if request_id == STARTED_ID:
+            raise errors.Conflict("the spot request has already started")
+        return {"id": request_id, "status": "assigned", "kind": "city_hall",
+                "starts_at": "2026-04-11T01:00:00+00:00", "area": "shinjuku",
+                "languages": ["ne", "en"], "volunteer_id": body["volunteer_id"],
+                "hours": None}
 
     @rpc
     def ping(self) -> str:
@@ -238,3 +275,62 @@ def test_a_run_is_shown_again_or_404(gateway, matching, as_role):
     missing = get(gateway, "/api/staff/matching/runs/00000000-0000-4000-8000-000000000000",
                   as_role("staff"))
     assert problem(missing, 404)["detail"] == "no such matching run"
+
+
+def test_one_participant_in_full_shows_only_its_fields_and_logs_no_personal_data(
+        gateway, matching, calls, as_role, capfd, caplog):
+    answer = get(gateway, f"/api/staff/participants/{PARTICIPANT_ID}", as_role("staff"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == MAYA_IN_FULL
+    assert calls.of("get_participant")[0][0] == (PARTICIPANT_ID,)
+    wait_until(lambda: f"/api/staff/participants/{PARTICIPANT_ID}" in caplog.text,
+               message="the access log")
+    logged = caplog.text + "".join(capfd.readouterr())
+    assert EMAIL not in logged and "Maya" not in logged and "Sato" not in logged
+
+
+def test_an_unknown_participant_is_404_and_a_malformed_id_400_before_any_rpc(
+        gateway, matching, calls, as_role):
+    missing = get(gateway, f"/api/staff/participants/{MISSING_ID}", as_role("admin"))
+    assert problem(missing, 404)["detail"] == "no such participant"
+    calls.items.clear()
+    for bad in ("42", "not-a-uuid", PARTICIPANT_ID[:-1] + "g"):
+        body = problem(get(gateway, f"/api/staff/participants/{bad}", as_role("staff")), 400)
+        assert body["type"] == "/problems/invalid-input"
+        assert "participant_id" in body["errors"]
+    assert calls.items == []
+
+
+def test_a_reassignment_reaches_the_service_and_answers_the_new_volunteer(
+        gateway, matching, calls, as_role):
+    body = {**REASSIGNMENT, "note": "caught the flu"}
+    answer = post(gateway, f"/api/staff/spot-requests/{SPOT_ID}/reassign", body,
+                  as_role("staff"))
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["status"], answer.json()["volunteer_id"]) == ("assigned",
+                                                                        VOLUNTEER_ID)
+    [((request_id, sent), _)] = calls.of("reassign_spot_request")
+    assert (request_id, sent) == (SPOT_ID, body)
+
+
+def test_a_reassignment_the_service_refuses_is_409(gateway, matching, as_role):
+    answer = post(gateway, f"/api/staff/spot-requests/{STARTED_ID}/reassign", REASSIGNMENT,
+                  as_role("admin"))
+    assert problem(answer, 409)["detail"] == "the spot request has already started"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"reason": "volunteer_unavailable"}, "volunteer_id"),
+    ({"volunteer_id": "42", "reason": "volunteer_unavailable"}, "volunteer_id"),
+    ({"volunteer_id": VOLUNTEER_ID}, "reason"),
+    ({"volunteer_id": VOLUNTEER_ID, "reason": "bored"}, "reason"),
+    ({"volunteer_id": VOLUNTEER_ID, "reason": "moved"}, "reason"),
+    ({**REASSIGNMENT, "note": "x" * 501}, "note"),
+    ({**REASSIGNMENT, "why": "x"}, "why"),
+])
+def test_bad_reassignments_are_400_naming_the_field(gateway, matching, calls, as_role, body,
+                                                    field):
+    answer = post(gateway, f"/api/staff/spot-requests/{SPOT_ID}/reassign", body,
+                  as_role("staff"))
+    assert field in problem(answer, 400)["errors"]
+    assert calls.items == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from contracts.matching import ROLES, SPOT_KINDS
 from marshmallow import Schema
+from servicekit.errors import InvalidInput
 from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import ok, problem_response
@@ -56,6 +58,13 @@ class MatchingRoutes:
         self.staff.require(request, *STAFF_ROLES)
         query = _query(request, ms.ParticipantQuery())
         return json_response(ms.ParticipantPage().dump(self.matching.list_participants(query)))
+
+    @http("GET", "/api/staff/participants/<participant_id>")
+    def get_participant(self, request: Request, participant_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        _uuid(participant_id, "participant_id")
+        found = self.matching.get_participant(participant_id)
+        return json_response(ms.ParticipantProfile().dump(found))
 
     @http("POST", "/api/staff/participants/<participant_id>/reject")
     def reject_participant(self, request: Request, participant_id: str) -> Response:
@@ -141,6 +150,13 @@ class MatchingRoutes:
         result = self.matching.accept_spot_request(request_id, body)
         return json_response(ms.SpotRequestState().dump(result))
 
+    @http("POST", "/api/staff/spot-requests/<request_id>/reassign")
+    def reassign_spot_request(self, request: Request, request_id: str) -> Response:
+        self.staff.require(request, *STAFF_ROLES)
+        body = read_json(request, ms.SpotReassignment())
+        result = self.matching.reassign_spot_request(request_id, body)
+        return json_response(ms.SpotRequestState().dump(result))
+
     @http("POST", "/api/staff/spot-requests/<request_id>/complete")
     def complete_spot_request(self, request: Request, request_id: str) -> Response:
         self.staff.require(request, *STAFF_ROLES)
@@ -159,6 +175,13 @@ class MatchingRoutes:
     def matching_report(self, request: Request) -> Response:
         self.staff.require(request, *STAFF_ROLES)
         return json_response(ms.MatchingReport().dump(self.matching.report()))
+
+
+def _uuid(value: str, name: str) -> None:
+    """A malformed id in the path is a bad request (400), not a missing record."""
+    if not re.fullmatch(ms.UUID_PATTERN, value):
+        raise InvalidInput(f"the {name.replace('_', ' ')} is not valid",
+                           {name: ["Not a valid UUID."]})
 
 
 def _query(request: Request, schema: Schema) -> dict[str, Any]:
@@ -186,6 +209,9 @@ COMPONENTS = {
     "MatchingRunView": ms.MatchingRunView,
     "Rejection": ms.Rejection, "Withdrawal": ms.Withdrawal,
     "ParticipantStatus": ms.ParticipantStatus,
+    "ParticipantPairing": ms.ParticipantPairing,
+    "ParticipantSpotRequest": ms.ParticipantSpotRequest,
+    "ParticipantProfile": ms.ParticipantProfile, "SpotReassignment": ms.SpotReassignment,
 }
 
 UNAUTHORIZED = problem_response("Missing, malformed or expired staff token.", {
@@ -312,6 +338,20 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "acceptSpotRequest", "Record the volunteer who takes the request",
         {"200": ok("Assigned.", ms.SpotRequestState), "404": NOT_FOUND, **CONFLICT},
         staff=True, path="request_id", body=ms.SpotAssignment),
+    ("/api/staff/spot-requests/{request_id}/reassign", "post"): _operation(
+        "reassignSpotRequest", "Another volunteer goes instead of the one assigned",
+        {"200": ok("Reassigned.", ms.SpotRequestState), "404": NOT_FOUND, **CONFLICT},
+        staff=True, path="request_id", body=ms.SpotReassignment,
+        example={"volunteer_id": "0b6f2d1e-3c4a-4b5d-8e9f-1a2b3c4d5e6f",
+                 "reason": "volunteer_unavailable"},
+        description="Only an assigned request that has not started (409 otherwise), and only "
+                    "to an approved volunteer, other than the one assigned, who speaks one of "
+                    "its languages from conversational up (409; 404 for no such participant). "
+                    "Two staff reassigning the same request at once: one wins, the other gets "
+                    "409. Emits spot_request_unassigned (to the former volunteer, with the "
+                    "reason) and spot_request_assigned (the requester and the new volunteer). "
+                    "The day-before reminder starts over: if it had gone out, both sides are "
+                    "reminded again with the new volunteer's name."),
     ("/api/staff/spot-requests/{request_id}/complete", "post"): _operation(
         "completeSpotRequest", "Completed, with the hours given",
         {"200": ok("Completed.", ms.SpotRequestState), "404": NOT_FOUND, **CONFLICT},
@@ -332,6 +372,14 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                              "Speaks this language (ISO 639-1) at any level."),
             *PAGE],
         description="Names and e-mail addresses: personal data for staff, never logged."),
+    ("/api/staff/participants/{participant_id}", "get"): _operation(
+        "getParticipant", "One participant in full: profile, pairings, spot requests",
+        {"200": ok("The participant.", ms.ParticipantProfile), "400": "InvalidInput",
+         "404": NOT_FOUND}, staff=True, path="participant_id",
+        description="Everything screening and matching use (languages, household, children's "
+                    "ages, availability, preferences), their pairings with the other side "
+                    "named and, for a volunteer, their spot requests and hours of the last 30 "
+                    "days. Personal data for staff, never logged. A malformed id is 400."),
     ("/api/staff/participants/{participant_id}/reject", "post"): _operation(
         "rejectParticipant", "Screening turns an applicant away (applied → rejected)",
         {"200": ok("Rejected (a repeat changes nothing).", ms.ParticipantStatus),

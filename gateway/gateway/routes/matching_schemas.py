@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from contracts.matching import REJECT_REASONS, ROLES, SPOT_KINDS, WITHDRAW_REASONS
+from contracts.matching import (
+    REJECT_REASONS,
+    ROLES,
+    SPOT_KINDS,
+    UNASSIGN_REASONS,
+    WITHDRAW_REASONS,
+)
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from gateway.schemas import LOCALE_PATTERN, NOT_BLANK
@@ -190,6 +196,18 @@ class SpotAssignment(Strict):
     # a string, not fields.UUID: the loaded value travels over RPC as JSON
     volunteer_id = fields.String(required=True, validate=validate.Regexp(
         r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", error="Not a valid UUID."))
+
+
+class SpotReassignment(Strict):
+    volunteer_id = fields.String(required=True, validate=validate.Regexp(
+        UUID_PATTERN, error="Not a valid UUID."), metadata={
+        "description": "The volunteer who goes instead: approved, and speaking one of the "
+                       "request's languages from conversational up."})
+    reason = fields.String(required=True, validate=validate.OneOf(UNASSIGN_REASONS), metadata={
+        "description": "Why the volunteer assigned no longer goes (told to them): "
+                       + ", ".join(UNASSIGN_REASONS) + "."})
+    note = fields.String(allow_none=True, validate=validate.Length(max=500), metadata={
+        "description": "For the staff (never sent in an event); required with reason `other`."})
 
 
 class SpotCompletion(Strict):
@@ -419,3 +437,76 @@ class ParticipantStatus(Schema):
     withdrawn_at = fields.String(allow_none=True, metadata=DATE_TIME)
     cancelled_pairings = fields.List(fields.String(), required=True, metadata={
         "description": "Proposals and open offers this call cancelled (none on a repeat)."})
+
+
+# -- one participant in full --------------------------------------------------------------
+
+
+class ParticipantPairing(Schema):
+    id = fields.String(required=True)
+    state = fields.String(required=True, metadata={"example": "active"})
+    other = fields.Nested(PersonRef, required=True, metadata={
+        "description": "The other side: the partner of a resident, the resident of a partner."})
+    proposed_at = fields.String(required=True, metadata=DATE_TIME)
+    offered_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    started_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    ends_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    finished_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    close_reason = fields.String(allow_none=True)
+
+
+class ParticipantSpotRequest(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"example": "city_hall"})
+    starts_at = fields.String(required=True, metadata=DATE_TIME)
+    status = fields.String(required=True, metadata={"example": "assigned"})
+    hours = fields.Float(allow_none=True)
+
+
+class ParticipantProfile(Schema):
+    """One participant as screening and matching see them. Personal data (children's ages
+    included): for staff eyes only, never logged."""
+
+    id = fields.String(required=True)
+    role = fields.String(required=True, metadata={"example": "volunteer"})
+    status = fields.String(required=True, metadata={"example": "approved"})
+    status_reason = fields.String(allow_none=True, metadata={
+        "description": "Why they were rejected or withdrew."})
+    status_note = fields.String(allow_none=True)
+    name = fields.String(required=True, metadata={"example": "Sato Yuki"})
+    email = fields.String(required=True, metadata={"example": "yuki@example.org"})
+    locale = fields.String(required=True, metadata={"example": "ja"})
+    gender = fields.String(allow_none=True)
+    area = fields.String(required=True, metadata={"example": "shinjuku"})
+    coordinates = fields.Nested(Coordinates, required=True)
+    languages = fields.List(fields.Nested(LanguageSkill), required=True,
+                            metadata={"description": "Strongest first."})
+    household_size = fields.Integer(required=True)
+    children_ages = fields.List(fields.Integer(), required=True)
+    experience_ages = fields.List(fields.Integer(), required=True, metadata={
+        "description": "Partners: ages of children they have raised or cared for."})
+    interests = fields.List(fields.String(), required=True)
+    slots = fields.List(fields.String(), required=True, metadata={
+        "description": "Weekly availability, e.g. sat-morning."})
+    preferences = fields.Dict(keys=fields.String(), required=True, metadata={
+        "description": "Stated requirements: partner_gender, max_distance_km, max_children."})
+    cleared = fields.Boolean(required=True, allow_none=True, metadata={
+        "description": "Partners and volunteers: screening cleared them; null for a resident."})
+    capacity = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Partners: how many families at once; null for a resident."})
+    waiting_runs = fields.Integer(required=True, metadata={
+        "description": "Residents: runs they were ready in and left unmatched."})
+    applied_at = fields.String(required=True, metadata=DATE_TIME)
+    approved_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    rejected_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    withdrawn_at = fields.String(allow_none=True, metadata=DATE_TIME)
+    pairings = fields.List(fields.Nested(ParticipantPairing), required=True, metadata={
+        "description": "Newest first, at most 100 (more by GET /api/staff/pairings"
+                       "?participant_id=); proposals a later run superseded left out."})
+    spot_requests = fields.List(fields.Nested(ParticipantSpotRequest), required=True,
+                                allow_none=True, metadata={
+        "description": "Volunteers: the requests assigned to them, latest first, at most "
+                       "100; null for anyone else."})
+    hours_last_30_days = fields.Float(required=True, allow_none=True, metadata={
+        "description": "Volunteers: hours of the requests they completed in the last 30 days; "
+                       "null for anyone else."})

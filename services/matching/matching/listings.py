@@ -1,21 +1,28 @@
-"""What staff see in lists: participants to screen, pairings, spot requests. Read only.
+"""What staff see: lists of participants to screen, pairings and spot requests, and one
+participant in full. Read only.
 
-Every list is newest first in keyset pages (`pages`). These rows hold personal data (names,
-e-mail addresses) for staff eyes: return them, never log them.
+Every list is newest first in keyset pages (`paging`). These rows hold personal data (names,
+e-mail addresses, children's ages) for staff eyes: return them, never log them.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from servicekit import paging
 from servicekit.tokyo import tokyo_day_bounds
 
+from matching.participants import get as participant_row
 from matching.participants import iso
 from matching.profiles import LEVELS
+from matching.spot import LOAD_WINDOW
 
 LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
+# One participant's pairings and spot requests shown with them, newest first; the lists
+# (`pairings` by participant_id) page through more.
+SHOWN_WITH_PARTICIPANT = 100
 
 
 def _ref(row: dict[str, Any], side: str) -> dict[str, str] | None:
@@ -129,3 +136,79 @@ def spot_requests(conn: psycopg.Connection, query: dict[str, Any]) -> dict[str, 
         "finished_at": iso(r["finished_at"]),
         "hours": float(r["hours"]) if r["hours"] is not None else None,
     } for r in rows], "next": cursor}
+
+
+def participant(conn: psycopg.Connection, participant_id: str, now: datetime
+                ) -> dict[str, Any]:
+    """One participant as screening and matching see them: the whole profile, their pairings
+    (the other side named; proposals a later run superseded left out, as in `pairings`) and,
+    for a volunteer, their spot requests and the hours they logged in the last 30 days.
+
+    Role-bound fields are null where they mean nothing: `cleared` and `capacity` for a
+    resident, the spot requests and hours for anyone but a volunteer.
+    """
+    row = participant_row(conn, participant_id)
+    profile = row["profile"]
+    helps = row["role"] != "resident"
+    volunteer = row["role"] == "volunteer"
+    return {
+        "id": str(row["id"]), "role": row["role"], "status": row["status"],
+        "status_reason": row["status_reason"], "status_note": row["status_note"],
+        "name": row["name"], "email": row["email"], "locale": row["locale"],
+        "gender": profile.get("gender"), "area": row["area"],
+        "coordinates": {"lat": profile["lat"], "lon": profile["lon"]},
+        "languages": languages_of(profile["languages"]),
+        "household_size": profile["household_size"],
+        "children_ages": profile["children_ages"],
+        "experience_ages": profile["experience_ages"], "interests": profile["interests"],
+        "slots": profile["slots"], "preferences": profile["preferences"],
+        "cleared": row["cleared"] if helps else None,
+        "capacity": row["capacity"] if helps else None,
+        "waiting_runs": row["waiting_runs"],
+        "applied_at": iso(row["applied_at"]), "approved_at": iso(row["approved_at"]),
+        "rejected_at": iso(row["rejected_at"]), "withdrawn_at": iso(row["withdrawn_at"]),
+        "pairings": _pairings_of(conn, row["id"]),
+        "spot_requests": _spot_requests_of(conn, row["id"]) if volunteer else None,
+        "hours_last_30_days": _hours_since(conn, row["id"], now - LOAD_WINDOW)
+        if volunteer else None,
+    }
+
+
+def _pairings_of(conn: psycopg.Connection, participant_id: Any) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        """SELECT p.id, p.state, p.proposed_at, p.offered_at, p.started_at, p.ends_at,
+                  p.finished_at, p.close_reason, o.id AS other_id, o.name AS other_name
+           FROM pairings p
+           JOIN participants o ON o.id = CASE WHEN p.resident_id = %(id)s THEN p.partner_id
+                                              ELSE p.resident_id END
+           WHERE (p.resident_id = %(id)s OR p.partner_id = %(id)s)
+             AND p.state <> 'superseded'
+           ORDER BY p.proposed_at DESC, p.id DESC LIMIT %(limit)s""",
+        {"id": participant_id, "limit": SHOWN_WITH_PARTICIPANT}).fetchall()
+    return [{
+        "id": str(r["id"]), "state": r["state"], "other": _ref(r, "other"),
+        "proposed_at": iso(r["proposed_at"]), "offered_at": iso(r["offered_at"]),
+        "started_at": iso(r["started_at"]), "ends_at": iso(r["ends_at"]),
+        "finished_at": iso(r["finished_at"]), "close_reason": r["close_reason"],
+    } for r in rows]
+
+
+def _spot_requests_of(conn: psycopg.Connection, volunteer_id: Any) -> list[dict[str, Any]]:
+    """The requests the volunteer is or was assigned to (one reassigned to someone else is
+    theirs no longer), latest first."""
+    rows = conn.execute(
+        """SELECT id, kind, starts_at, status, hours FROM spot_requests
+           WHERE volunteer_id = %s ORDER BY starts_at DESC, id DESC LIMIT %s""",
+        (volunteer_id, SHOWN_WITH_PARTICIPANT)).fetchall()
+    return [{"id": str(r["id"]), "kind": r["kind"], "starts_at": iso(r["starts_at"]),
+             "status": r["status"],
+             "hours": float(r["hours"]) if r["hours"] is not None else None} for r in rows]
+
+
+def _hours_since(conn: psycopg.Connection, volunteer_id: Any, since: datetime) -> float:
+    """Hours of the requests the volunteer completed since then (by when they were logged)."""
+    row = conn.execute(
+        """SELECT COALESCE(sum(hours), 0) AS hours FROM spot_requests
+           WHERE volunteer_id = %s AND status = 'completed' AND finished_at > %s""",
+        (volunteer_id, since)).fetchone()
+    return float(row["hours"])

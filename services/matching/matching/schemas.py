@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
-from contracts.matching import REJECT_REASONS, WITHDRAW_REASONS
+from contracts.matching import REJECT_REASONS, UNASSIGN_REASONS, WITHDRAW_REASONS
 from marshmallow import (
     RAISE,
     Schema,
@@ -236,6 +237,19 @@ class Withdrawal(Departure):
     reason = fields.String(required=True, validate=validate.OneOf(WITHDRAW_REASONS))
 
 
+class SpotReassignment(Departure):
+    """Another volunteer takes an assigned request: who, and why the one assigned no longer
+    goes (a code for the former volunteer's message, a note for the staff)."""
+
+    volunteer_id = fields.UUID(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(UNASSIGN_REASONS))
+
+    @post_load
+    def _as_text(self, data: dict, **_: Any) -> dict:
+        data["volunteer_id"] = str(data["volunteer_id"])
+        return data
+
+
 class ParticipantQuery(Page):
     role = fields.String(validate=validate.OneOf(ROLES))
     status = fields.String(validate=validate.OneOf(PARTICIPANT_STATUSES))
@@ -272,6 +286,16 @@ class SpotRequestQuery(Page):
     def _ordered(self, data: dict, **_: Any) -> None:
         if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
             raise ValidationError("Must not be after to.", "from")
+
+
+def identifier(value: Any, name: str) -> str:
+    """An id from the path (`participant_id`), as the database writes it, or `InvalidInput`
+    naming it: a malformed id is a bad request, not a record that happens to be missing."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise errors.InvalidInput(f"the {name.replace('_', ' ')} is not valid",
+                                  {name: ["Not a valid UUID."]}) from None
 
 
 def load(schema: Schema, request: Any, what: str) -> dict:

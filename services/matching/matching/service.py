@@ -76,6 +76,12 @@ class MatchingService(health.Ping):
         with self.db.transaction() as conn:
             return listings.participants(conn, query)
 
+    @rpc
+    def get_participant(self, participant_id: str) -> dict:
+        participant_id = schemas.identifier(participant_id, "participant_id")
+        with self.db.transaction() as conn:
+            return listings.participant(conn, participant_id, self.clock())
+
     # -- Family Friend pairings -----------------------------------------------------------
 
     @rpc
@@ -175,6 +181,16 @@ class MatchingService(health.Ping):
         with self.db.transaction() as conn:
             return spot.accept(conn, self.outbox, request_id, str(data["volunteer_id"]),
                                self.clock())
+
+    @rpc
+    def reassign_spot_request(self, request_id: str, request: dict) -> dict:
+        data = schemas.load(schemas.SpotReassignment(), request, "reassignment")
+        with self.db.transaction() as conn:
+            result = spot.reassign(conn, self.outbox, request_id, data, self.clock(),
+                                   self.caller["subject"])
+        self.log.info("spot request reassigned", spot_request_id=result["id"],
+                      volunteer_id=result["volunteer_id"], reason=data["reason"])
+        return result
 
     @rpc
     def complete_spot_request(self, request_id: str, request: dict) -> dict:

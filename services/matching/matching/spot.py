@@ -1,9 +1,11 @@
 """Spot Otonari-san: one-time help from a volunteer (city hall, nursery, hospital, ...).
 
     open ─▶ assigned ─▶ completed (hours logged)
+      │       └─▶ assigned (reassigned: another volunteer goes instead)
       └───────┴──────▶ cancelled
 
-The day before (in Tokyo) an assigned request takes place, both sides are reminded of it once.
+The day before (in Tokyo) an assigned request takes place, both sides are reminded of it once
+(once per volunteer: see `reassign`).
 
 Volunteers are ranked with the same vectorised terms as Family Friend pairings (language,
 distance, availability) plus their recent load, so the same few volunteers are not asked
@@ -27,6 +29,7 @@ from matching.participants import iso, person
 from matching.profiles import MAX_LEVEL, PARTS, Profile, areas
 from matching.scoring import (
     Settings,
+    Side,
     availability_term,
     distance_km,
     distance_term,
@@ -90,27 +93,56 @@ def create(conn: psycopg.Connection, outbox: OutboxWriter, data: dict, now: date
     return view(row)
 
 
-def candidates(conn: psycopg.Connection, request_id: str, settings: Settings, now: datetime,
-               limit: int = 10) -> list[dict[str, Any]]:
-    """Volunteers who can help, best first, each with their score breakdown."""
-    request = _row(conn, request_id, lock=False)
-    volunteers = conn.execute(
+def _takers(conn: psycopg.Connection, now: datetime, volunteer_id: str | None = None
+            ) -> list[dict[str, Any]]:
+    """Volunteers who may take a spot request, with their recent load: approved (not one who
+    was rejected or withdrew) and cleared. With `volunteer_id`, that one alone and locked, so a
+    withdrawal at the same moment either waits and then finds the request assigned (and
+    refuses), or goes first and the volunteer is no longer found here."""
+    one = " AND v.id = %s FOR UPDATE OF v" if volunteer_id is not None else ""
+    return conn.execute(
         """SELECT v.*, (SELECT count(*) FROM spot_requests s WHERE s.volunteer_id = v.id
                         AND s.assigned_at > %s AND s.status <> 'cancelled') AS recent_load
            FROM participants v
-           WHERE v.role = 'volunteer' AND v.status = 'approved' AND v.cleared""",
-        (now - LOAD_WINDOW,),
+           WHERE v.role = 'volunteer' AND v.status = 'approved' AND v.cleared""" + one,
+        (now - LOAD_WINDOW, *([volunteer_id] if volunteer_id is not None else [])),
     ).fetchall()
-    if not volunteers:
-        return []
-    # The request as a one-row side: its languages at the top level, so the language term is
-    # the volunteer's best level in any language the resident speaks.
+
+
+def _taker(conn: psycopg.Connection, volunteer_id: str, now: datetime) -> dict[str, Any]:
+    """The volunteer who is to take a request, locked; 404 for no such participant, 409 for
+    one who may not take requests."""
+    participants.get(conn, volunteer_id)
+    found = _takers(conn, now, volunteer_id)
+    if not found:
+        raise errors.Conflict("only a cleared volunteer can take a spot request")
+    return found[0]
+
+
+def _sides(request: dict[str, Any], volunteers: list[dict[str, Any]], now: datetime
+           ) -> tuple[Side, Side]:
+    """The request as a one-row column side against the volunteers as a row.
+
+    The request's languages are put at the top level, so the language term is the volunteer's
+    best level in any language the resident speaks, and the workable-language filter keeps a
+    volunteer who speaks one of them from conversational up.
+    """
     asked = side_of([Profile(
         id=str(request["id"]), role="resident", lat=request["lat"], lon=request["lon"],
         languages={code: MAX_LEVEL for code in request["languages"]},
         slots=[slot_of(request["starts_at"])],
     )]).as_column()
-    offered = side_of([participants.profile_of(v, now) for v in volunteers]).as_row()
+    return asked, side_of([participants.profile_of(v, now) for v in volunteers]).as_row()
+
+
+def candidates(conn: psycopg.Connection, request_id: str, settings: Settings, now: datetime,
+               limit: int = 10) -> list[dict[str, Any]]:
+    """Volunteers who can help, best first, each with their score breakdown."""
+    request = _row(conn, request_id, lock=False)
+    volunteers = _takers(conn, now)
+    if not volunteers:
+        return []
+    asked, offered = _sides(request, volunteers, now)
     distance = distance_km(asked, offered)
     feasible = ~(no_workable_language(asked, offered) | too_far(asked, offered, settings,
                                                                   distance))[0]
@@ -134,13 +166,76 @@ def accept(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, volu
     row = _row(conn, request_id)
     if row["status"] != "open":
         raise errors.Conflict(f"the spot request is {row['status']}")
-    volunteer = participants.get(conn, volunteer_id)
-    if (volunteer["role"] != "volunteer" or not volunteer["cleared"]
-            or volunteer["status"] != "approved"):  # not one who was rejected or withdrew
-        raise errors.Conflict("only a cleared volunteer can take a spot request")
+    volunteer = _taker(conn, volunteer_id, now)
     row = conn.execute(
         """UPDATE spot_requests SET status = 'assigned', volunteer_id = %s, assigned_at = %s
            WHERE id = %s RETURNING *""", (volunteer_id, now, request_id)).fetchone()
+    outbox.add(conn, "spot_request_assigned", {**_event(row), "volunteer": person(volunteer)})
+    return view(row)
+
+
+def reassign(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, data: dict,
+             now: datetime, by: str | None = None) -> dict[str, Any]:
+    """Another volunteer goes instead of the one assigned, who can no longer go.
+
+    Only while the request is assigned and still ahead (409 otherwise), and only to a volunteer
+    who may take requests (`_taker`) and speaks one of its languages well enough (the filter
+    `candidates` ranks by); distance is not a condition: staff choose knowingly, as in
+    `accept`. The former volunteer is told by `spot_request_unassigned`, the requester and the
+    new volunteer by `spot_request_assigned` (the same contract as a first assignment).
+
+    The reminder is reset: one already sent went to the former volunteer, and the new one
+    needs it, so the next reminder tick (if the day before has begun) reminds both sides again,
+    naming the new volunteer. The requester may thus be reminded twice; the second names who
+    is coming now.
+
+    The new volunteer's load counts from now (`assigned_at`); the former's no longer counts
+    this request. Must be the first statement of its transaction: see below.
+    """
+    # Two staff replacing the same volunteer at once must not both win, each telling a new
+    # volunteer they are expected: in REPEATABLE READ the later of two overlapping calls fails
+    # on the row the earlier one changed, rather than reassigning again on top of it.
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    try:
+        return _hand_over(conn, outbox, request_id, data, now, by)
+    except psycopg.errors.SerializationFailure:
+        raise errors.Conflict("the spot request or the volunteer changed meanwhile: look "
+                              "again") from None
+
+
+def _hand_over(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, data: dict,
+               now: datetime, by: str | None) -> dict[str, Any]:
+    volunteer_id = data["volunteer_id"]
+    row = _row(conn, request_id)
+    if row["status"] != "assigned":
+        hint = ": accept it instead" if row["status"] == "open" else ""
+        raise errors.Conflict(f"the spot request is {row['status']}{hint}",
+                              {"status": row["status"]})
+    if row["starts_at"] <= now:
+        raise errors.Conflict("the spot request has already started",
+                              {"starts_at": iso(row["starts_at"])})
+    if str(row["volunteer_id"]) == volunteer_id:
+        raise errors.Conflict("this volunteer is already assigned to the spot request")
+    volunteer = _taker(conn, volunteer_id, now)
+    if no_workable_language(*_sides(row, [volunteer], now))[0, 0]:
+        raise errors.Conflict("the volunteer speaks none of the request's languages from "
+                              "conversational up", {"languages": list(row["languages"])})
+    former = participants.get(conn, row["volunteer_id"])
+    row = conn.execute(
+        """UPDATE spot_requests SET volunteer_id = %s, assigned_at = %s,
+                  reminder_sent_at = NULL
+           WHERE id = %s RETURNING *""", (volunteer_id, now, request_id)).fetchone()
+    conn.execute(
+        """INSERT INTO spot_reassignments (id, spot_request_id, from_volunteer_id,
+                                           to_volunteer_id, reason, note, reassigned_by,
+                                           reassigned_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+        (str(uuid.uuid4()), request_id, former["id"], volunteer_id, data["reason"],
+         data.get("note"), by, now))
+    outbox.add(conn, "spot_request_unassigned", {
+        "spot_request_id": str(row["id"]), "kind": row["kind"],
+        "starts_at": iso(row["starts_at"]), "area": row["area"], "volunteer": person(former),
+        "reason": data["reason"], "unassigned_at": iso(now)})
     outbox.add(conn, "spot_request_assigned", {**_event(row), "volunteer": person(volunteer)})
     return view(row)
 
