@@ -208,6 +208,11 @@ class SpotReassignment(Strict):
                        + ", ".join(UNASSIGN_REASONS) + "."})
     note = fields.String(allow_none=True, validate=validate.Length(max=500), metadata={
         "description": "For the staff (never sent in an event); required with reason `other`."})
+    replacing = fields.String(validate=validate.Regexp(
+        UUID_PATTERN, error="Not a valid UUID."), metadata={
+        "description": "The volunteer the staff member saw assigned. When given and someone "
+                       "else has been assigned since (another staff member's reassignment), "
+                       "the answer is 409 and nothing changes."})
 
 
 class SpotCompletion(Strict):

@@ -243,10 +243,14 @@ class SpotReassignment(Departure):
 
     volunteer_id = fields.UUID(required=True)
     reason = fields.String(required=True, validate=validate.OneOf(UNASSIGN_REASONS))
+    # the volunteer the staff member saw assigned: a later change by someone else is refused
+    replacing = fields.UUID(load_default=None)
 
     @post_load
     def _as_text(self, data: dict, **_: Any) -> dict:
         data["volunteer_id"] = str(data["volunteer_id"])
+        if data["replacing"] is not None:
+            data["replacing"] = str(data["replacing"])
         return data
 
 

@@ -214,6 +214,11 @@ def _hand_over(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, 
     if row["starts_at"] <= now:
         raise errors.Conflict("the spot request has already started",
                               {"starts_at": iso(row["starts_at"])})
+    if data.get("replacing") and str(row["volunteer_id"]) != data["replacing"]:
+        # Two staff acting on the same page one after the other: the later must not undo
+        # the earlier's choice unseen.
+        raise errors.Conflict("the spot request was handed to another volunteer meanwhile: "
+                              "look again")
     if str(row["volunteer_id"]) == volunteer_id:
         raise errors.Conflict("this volunteer is already assigned to the spot request")
     volunteer = _taker(conn, volunteer_id, now)

@@ -157,6 +157,24 @@ def test_a_speaker_of_either_language_may_take_it(matching, matching_config, ass
         "volunteer_id": nepali, "reason": "volunteer_unreachable"})["volunteer_id"] == nepali
 
 
+def test_a_reassignment_made_on_a_stale_view_is_refused_and_the_earlier_one_stands(
+        matching, matching_config, assigned):
+    # Two staff looked at the same request; the first hands it to the second volunteer.
+    reassign(matching, assigned["id"], {"volunteer_id": assigned["second"],
+                                        "reason": "volunteer_unavailable",
+                                        "replacing": assigned["first"]})
+    third = approved(matching, "volunteer", volunteer("Third Volunteer"))
+    before = events(matching_config)
+    with pytest.raises(errors.Conflict) as caught:
+        reassign(matching, assigned["id"], {"volunteer_id": third,
+                                            "reason": "volunteer_unavailable",
+                                            "replacing": assigned["first"]})
+    assert "meanwhile" in caught.value.message
+    assert events(matching_config) == before
+    assert str(request_row(matching_config, assigned["id"])["volunteer_id"]) == \
+        assigned["second"]
+
+
 def test_an_unknown_volunteer_or_request_is_not_found(matching, assigned):
     with pytest.raises(errors.NotFound):
         reassign(matching, assigned["id"], {"volunteer_id": "00000000-0000-4000-8000-"
