@@ -14,7 +14,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from servicekit.errors import BadSignature
 from werkzeug.wrappers import Request, Response
 
-from gateway import errors, pages, unsubscribe_pages
+from gateway import pages, unsubscribe_pages
 from gateway.apidoc import PROBLEM_RESPONSES, ok, problem_response
 from gateway.capabilities import link_token, token_parameter
 from gateway.web import http, json_response
@@ -25,14 +25,6 @@ INVALID_LINK = "the unsubscribe link is not valid"
 
 def unsubscribe_token(token: str) -> str:
     return link_token(token, INVALID_LINK)
-
-
-def _failure_page(request: Request, lang: str, exc: Exception) -> Response | None:
-    """An expected failure as a page for a browser; None leaves it to the problem+json path."""
-    problem = errors.problem_for(exc)
-    if problem is None or not pages.prefers_html(request):
-        return None
-    return unsubscribe_pages.failure_page(problem, lang)
 
 
 class Unsubscribed(Schema):
@@ -83,9 +75,9 @@ class NotificationRoutes:
         try:
             checked = unsubscribe_token(token)
         except BadSignature as exc:
-            if (page := _failure_page(request, lang, exc)) is None:
+            if not pages.prefers_html(request):
                 raise
-            return page
+            return unsubscribe_pages.failure_page(exc, lang)
         return unsubscribe_pages.confirm_page(checked, lang)
 
     @http("POST", "/api/unsubscribe/<token>")
@@ -97,9 +89,9 @@ class NotificationRoutes:
         try:
             result = self.notifications.unsubscribe(unsubscribe_token(token))
         except Exception as exc:
-            if (page := _failure_page(request, lang, exc)) is None:
+            if not pages.prefers_html(request):
                 raise
-            return page
+            return unsubscribe_pages.failure_page(exc, lang)
         if pages.prefers_html(request):
             return unsubscribe_pages.done_page(lang)
         return json_response(Unsubscribed().dump(result))

@@ -14,7 +14,7 @@ from typing import Any
 from contracts.programs import TOPICS, URGENCIES
 from werkzeug.wrappers import Request, Response
 
-from gateway import errors, pages, withdraw_pages
+from gateway import pages, withdraw_pages
 from gateway.apidoc import PROBLEM_RESPONSES, ok, problem_response
 from gateway.capabilities import link_token, token_parameter
 from gateway.routes import programs_schemas as ps
@@ -35,15 +35,6 @@ def _link_json(view: dict[str, Any]) -> Response:
     response = json_response(ps.EnrollmentByLink().dump(view))
     response.vary.add("Accept")  # the same URL answers a browser with a page
     return response
-
-
-def _failure_page(exc: Exception, lang: str) -> Response:
-    """An expected failure (a link refused, programs down) as a page; anything else re-raised,
-    to become the usual 500."""
-    problem = errors.problem_for(exc)
-    if problem is None:
-        raise exc
-    return withdraw_pages.failure_page(problem, lang)
 
 
 class ProgramRoutes:
@@ -84,7 +75,7 @@ class ProgramRoutes:
             checked = withdrawal_token(token)
             view = ps.EnrollmentByLink().dump(self.programs.enrollment_by_link(checked))
         except Exception as exc:
-            return _failure_page(exc, lang)
+            return withdraw_pages.failure_page(exc, lang)
         return withdraw_pages.link_page(checked, view, lang)
 
     @http("POST", "/api/class-enrollments/withdraw/<token>")
@@ -98,7 +89,7 @@ class ProgramRoutes:
             view = ps.EnrollmentByLink().dump(
                 self.programs.withdraw_by_link(withdrawal_token(token)))
         except Exception as exc:
-            return _failure_page(exc, lang)
+            return withdraw_pages.failure_page(exc, lang)
         return withdraw_pages.done_page(view, lang)
 
     @http("GET", "/api/impact")
