@@ -61,6 +61,8 @@ def validate_data(source: str, event_type: str, version: int, data: dict, *,
     every consumer has been redeployed, and an old consumer must not park those events.
     """
     schema = schema_for(source, event_type, version)
+    if tolerant:
+        _tolerate_unknown(schema)
     try:
         loaded = schema.load(data, unknown=EXCLUDE if tolerant else RAISE)
     except ValidationError as exc:
@@ -68,6 +70,17 @@ def validate_data(source: str, event_type: str, version: int, data: dict, *,
             f"{source}.{event_type} v{version} does not match its contract", exc.messages
         ) from None
     return schema.dump(loaded)
+
+
+def _tolerate_unknown(schema: Schema) -> None:
+    """Let `schema` and every object nested in it (people, classes, ...) drop unknown fields:
+    `load(unknown=...)` governs the top level only. `schema_for` gives a fresh instance, whose
+    fields are its own copies, so the contracts themselves stay strict."""
+    for field in schema.fields.values():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested):
+            inner.unknown = EXCLUDE
+            _tolerate_unknown(inner.schema)
 
 
 def validate_envelope(envelope: dict) -> dict:

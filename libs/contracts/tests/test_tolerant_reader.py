@@ -36,3 +36,20 @@ def test_a_consumer_still_refuses_an_event_missing_what_its_contract_requires():
     incomplete = {key: value for key, value in REFUND.items() if key != "receipt_number"}
     with pytest.raises(ContractError):
         validate_envelope(envelope(incomplete))
+
+
+def test_a_field_added_inside_a_nested_object_is_tolerated_too_and_producers_stay_strict():
+    from contracts.matching import SPOT_KINDS
+
+    person = {"participant_id": str(uuid.uuid4()), "name": "Kenji", "email": "k@example.org",
+              "locale": "ja"}
+    assigned = {"spot_request_id": str(uuid.uuid4()), "kind": SPOT_KINDS[0],
+                "starts_at": "2026-04-11T01:00:00+00:00", "area": "shinjuku",
+                "languages": ["ja"],
+                "requester": {"name": "Maya", "email": "m@example.org", "locale": "ne"},
+                "volunteer": {**person, "phone": "090-0000-0000"}}
+    received = {**envelope(assigned), "type": "spot_request_assigned", "source": "matching"}
+    assert validate_envelope(received) is received
+    with pytest.raises(ContractError) as refused:
+        validate_data("matching", "spot_request_assigned", 1, assigned)
+    assert "phone" in refused.value.messages["volunteer"]
