@@ -110,8 +110,10 @@ def number_payment(conn: psycopg.Connection, payment_id: str, year: int) -> str:
             ON CONFLICT (year) DO UPDATE SET last_number = receipt_counters.last_number + 1
             RETURNING last_number
         )
-        UPDATE payments SET receipt_number = format('R%%s-%%s', %(year)s,
-                                                    lpad(taken.last_number::text, 6, '0'))
+        UPDATE payments
+           SET receipt_number = format('R%%s-%%s', %(year)s, CASE
+                   WHEN taken.last_number < 1000000 THEN lpad(taken.last_number::text, 6, '0')
+                   ELSE taken.last_number::text END)  -- lpad would cut a seventh digit off
           FROM taken WHERE payments.id = %(payment)s
         RETURNING receipt_number
         """,
@@ -285,7 +287,7 @@ def record_donation_failure(conn: psycopg.Connection, outbox: OutboxWriter,
 def record_staff_payment(conn: psycopg.Connection, outbox: OutboxWriter, data: dict,
                          recorded_by: str) -> dict:
     payer = find_or_add_supporter(conn, data["payer_name"], data["payer_email"], data["locale"])
-    # Noon UTC of the day staff saw the money: the same calendar day in Tokyo and in UTC.
+    # Noon in Tokyo of the day staff saw the money: that day in Tokyo whatever the reader.
     paid_at = tokyo_noon(data["paid_on"])
     payment_id = enter_payment(conn, outbox, NewPayment(
         supporter=payer, source=data["source"], amount=data["amount"], paid_at=paid_at,

@@ -49,6 +49,17 @@ def test_receipt_numbers_have_no_gaps_when_a_payment_is_refused_in_between(
     assert numbers == [f"R{year}-000001", f"R{year}-000002"]
 
 
+def test_the_millionth_receipt_of_a_year_keeps_all_its_digits(donations, donations_config):
+    year = date.today().year
+    with connect(donations_config["DATABASE_URL"]) as conn:
+        conn.execute("INSERT INTO receipt_counters (year, last_number) VALUES (%s, 999999)",
+                     (year,))
+    payment = call(donations, "record_staff_payment", staff_payment(), context=STAFF)
+    assert payment["receipt_number"] == f"R{year}-1000000"
+    [paid] = events(donations_config["DATABASE_URL"], "payment_succeeded")
+    assert paid["receipt_number"] == f"R{year}-1000000"
+
+
 @pytest.mark.parametrize("context", [None, {"staff_subject": "x", "staff_role": "consultant"}])
 def test_staff_operations_refuse_callers_without_the_staff_role(
     donations, donations_config, context

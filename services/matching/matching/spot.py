@@ -15,14 +15,14 @@ every time.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import psycopg
 from servicekit import errors
 from servicekit.events.outbox import OutboxWriter
-from servicekit.tokyo import TOKYO, tokyo_date
+from servicekit.tokyo import TOKYO, tokyo_date, tokyo_day_bounds
 
 from matching import participants
 from matching.participants import iso, person
@@ -274,8 +274,8 @@ def cancel(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, reas
 def reminder_horizon(now: datetime) -> datetime:
     """The start (Tokyo midnight) of the day after tomorrow in Tokyo: a request starting before
     it takes place today or tomorrow there, so its reminder is due."""
-    day_after_tomorrow = tokyo_date(now) + timedelta(days=2)
-    return datetime.combine(day_after_tomorrow, time(0), TOKYO)
+    today = tokyo_date(now)
+    return tokyo_day_bounds(today, today + timedelta(days=1))[1]
 
 
 def reminder_due(starts_at: datetime, now: datetime) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -39,6 +40,10 @@ class EnrollmentLinks:
         if len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(f"ENROLLMENT_LINK_SECRET must be at least {MIN_SECRET_LENGTH} "
                              "characters")
+        # Checked at start: a link the contract refuses would fail every sign-up instead.
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"PUBLIC_SITE_URL must be an http(s) address, not {base_url!r}")
         self._secret = secret
         self._base_url = base_url.rstrip("/")
         self._now = now

@@ -148,3 +148,9 @@ def test_without_a_link_secret_events_carry_no_link_and_no_token_is_accepted(
         token = EnrollmentLinks(LINK_SECRET, SITE_URL).token(seated["id"])
         with pytest.raises(errors.BadSignature):
             programs.withdraw_by_link(token)
+
+
+@pytest.mark.parametrize("base_url", ["jii.example.org", "ftp://jii.example.org", "https://"])
+def test_a_site_address_links_could_not_be_made_from_stops_the_service_at_start(base_url):
+    with pytest.raises(ValueError, match="PUBLIC_SITE_URL"):
+        EnrollmentLinks(LINK_SECRET, base_url)

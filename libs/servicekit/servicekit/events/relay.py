@@ -83,6 +83,7 @@ class ConfirmedPublisher:
         self._sent = 0  # delivery tags handed out on this channel
         self._acked: set[int] = set()
         self._nacked: set[int] = set()
+        self._pending: set[int] = set()  # tags of the batch in flight, not yet settled
         self._returned: set[str] = set()
         self.error: str | None = None  # why the last publish_many stopped short
 
@@ -94,11 +95,13 @@ class ConfirmedPublisher:
         self._settle(self._nacked, delivery_tag, multiple)
 
     def _settle(self, into: set[int], delivery_tag: int, multiple: bool) -> None:
+        # Only the batch in flight matters; walking every tag the channel ever used would grow
+        # with its age.
         if multiple:
-            into.update(tag for tag in range(1, delivery_tag + 1)
-                        if tag not in self._acked and tag not in self._nacked)
+            into.update(tag for tag in self._pending if tag <= delivery_tag)
         else:
             into.add(delivery_tag)
+        self._pending.difference_update(into)
 
     def _on_return(self, exception, exchange, routing_key, message) -> None:
         self._returned.add(message.properties.get("message_id"))
@@ -124,6 +127,7 @@ class ConfirmedPublisher:
         """
         self._acked.clear()
         self._nacked.clear()
+        self._pending.clear()
         self._returned.clear()
         self.error = None
         tags: list[int] = []
@@ -140,6 +144,7 @@ class ConfirmedPublisher:
                 )
                 self._sent += 1
                 tags.append(self._sent)
+                self._pending.add(self._sent)
             self._await(tags)
         except Exception as exc:  # noqa: BLE001 - whatever was confirmed still counts
             self.error = f"{type(exc).__name__}: {exc}"[:300]
