@@ -66,7 +66,9 @@ def send_once(conn: psycopg.Connection, mailer: Mailer | MailSession, *, event_i
     # here until the first commits its log row, then sees it.
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
     logged = conn.execute(
-        "SELECT status FROM deliveries WHERE delivery_key IN (%s, %s)",
+        # Locked: an erasure committing while we talk to SMTP waits, rather than renaming a
+        # row that our log write would then re-create under the plain address.
+        "SELECT status FROM deliveries WHERE delivery_key IN (%s, %s) FOR UPDATE",
         (key, erased_delivery_key(event_id, message.kind, message.to_addr))).fetchone()
     if logged and logged["status"] != "deferred":
         return "duplicate"

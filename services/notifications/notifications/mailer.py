@@ -247,26 +247,36 @@ class Mailer:
 class MailSession:
     """One relay connection for several messages, as `Mailer.session()` gives it.
 
-    Anything that goes wrong drops the connection, and the next message opens a fresh one. A
-    kept connection is checked with RSET before reuse: a relay that closed it while idle costs
-    a reconnect, never a message.
+    A failure other than a refused address drops the connection, and the next message opens a
+    fresh one; a kept connection is checked with RSET before reuse, so a relay that closed it
+    while idle costs a reconnect, never a message. A relay that cannot be reached at all is
+    not dialed again within the batch: each remaining message is deferred at once.
     """
 
     def __init__(self, mailer: Mailer) -> None:
         self.mailer = mailer
         self._smtp: smtplib.SMTP | None = None
+        self._unreachable: TemporaryDeliveryError | None = None
 
     def build_message(self, rendered: RenderedMessage, **kwargs: Any) -> EmailMessage:
         return self.mailer.build_message(rendered, **kwargs)
 
     def _ready(self) -> smtplib.SMTP:
+        if self._unreachable is not None:
+            # The relay could not be reached (or refused TLS or the login) for an earlier
+            # message of this batch: every other one waits too, without dialing again.
+            raise self._unreachable
         if self._smtp is not None:
             try:
                 self._smtp.rset()
                 return self._smtp
             except (smtplib.SMTPException, OSError):
                 self._drop()
-        self._smtp = self.mailer.connect()
+        try:
+            self._smtp = self.mailer.connect()
+        except TemporaryDeliveryError as exc:
+            self._unreachable = exc
+            raise
         return self._smtp
 
     def send(self, message: EmailMessage) -> str:
@@ -278,7 +288,8 @@ class MailSession:
         try:
             smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
-            self._drop()
+            if not isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)):
+                self._drop()  # a refused address leaves the session usable (RSET before reuse)
             if isinstance(exc, smtplib.SMTPNotSupportedError):
                 error: DeliveryError = PermanentDeliveryError(
                     "an address needs SMTPUTF8, which the relay does not offer"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import gc
 import smtplib
 import socket
 import subprocess
@@ -296,6 +297,7 @@ def test_a_relay_whose_certificate_we_do_not_trust_gets_nothing(tls_smtp_sink):
     with pytest.raises(TemporaryDeliveryError):
         Mailer(settings).send(_message(settings))
     assert tls_smtp_sink.messages() == []
+    gc.collect()  # collect eventlet's socket here, under this test's filter, not in the next
 
 
 def test_a_session_sends_a_batch_on_one_connection_and_send_alone_opens_one_each(
@@ -317,3 +319,31 @@ def test_a_session_whose_connection_the_relay_dropped_reconnects_without_losing_
         session._smtp.sock.shutdown(socket.SHUT_RDWR)  # as a relay dropping an idle one would
         session.send(_message(mailer.settings, event_id="after"))
     assert tls_smtp_sink.connections() == [1, 2]
+
+
+def test_a_session_keeps_its_connection_after_a_refused_address(
+    start_sink: Callable[..., Sink],
+) -> None:
+    # A 550 for one recipient says nothing about the relay: the next message reuses the link.
+    sink = start_sink(fail_first=1, fail_code=550)
+    mailer = Mailer(_settings(sink.port))
+    dialed = []
+    real_connect = mailer.connect
+    mailer.connect = lambda: dialed.append(1) or real_connect()
+    with mailer.session() as session:
+        with pytest.raises(PermanentDeliveryError):
+            session.send(_message(mailer.settings, event_id="refused"))
+        session.send(_message(mailer.settings, event_id="after"))
+    assert dialed == [1] and len(sink.messages()) == 1
+
+
+def test_a_session_dials_an_unreachable_relay_once_and_defers_the_rest_at_once() -> None:
+    mailer = Mailer(_settings(_free_port()))  # nothing listens there
+    dialed = []
+    real_connect = mailer.connect
+    mailer.connect = lambda: dialed.append(1) or real_connect()
+    with mailer.session() as session:
+        for i in range(3):
+            with pytest.raises(TemporaryDeliveryError):
+                session.send(_message(mailer.settings, event_id=f"batch-{i}"))
+    assert dialed == [1]
