@@ -175,6 +175,14 @@ def problem_response(problem: Problem, request_id: str, instance: str) -> Respon
 def response_for(exc: BaseException, request_id: str, instance: str, *,
                  traceback_logged: bool = False) -> Response:
     """Map any exception to its problem response; unexpected ones are logged, never shown."""
+    problem = logged_problem(exc, request_id, instance, traceback_logged=traceback_logged)
+    return problem_response(problem, request_id, instance)
+
+
+def logged_problem(exc: BaseException, request_id: str, instance: str, *,
+                   traceback_logged: bool = False) -> Problem:
+    """The problem an exception answers (a 500 for an unexpected one), logged when it is a
+    failure of ours (5xx), whatever form the answer then takes (a document or a page)."""
     problem = problem_for(exc)
     if problem is None:
         # The request id in both the log line and the body lets support find one from the other.
@@ -188,4 +196,4 @@ def response_for(exc: BaseException, request_id: str, instance: str, *,
     elif problem.status >= 500:
         log.warning("service unavailable", correlation_id=request_id, path=redact(instance),
                     error=type(exc).__name__)
-    return problem_response(problem, request_id, instance)
+    return problem

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.wrappers import Request, Response
 
-from gateway.errors import problem_for
+from gateway.errors import Problem
 from gateway.schemas import LANGUAGES
 
 DEFAULT_LANGUAGE = "ja"
@@ -163,15 +163,11 @@ UNAVAILABLE = {
 }
 
 
-def failure_page(exc: Exception, lang: str, invalid: Notice) -> Response:
-    """The HTML side of an expected failure: `invalid` for a link refused (4xx), else a page to
-    retry. Anything else is raised again, to become the usual 500.
+def failure_page(problem: Problem, lang: str, invalid: Notice) -> Response:
+    """The HTML side of a problem: `invalid` for a link refused (4xx), else a page to retry.
 
     The status and the problem's headers (Retry-After on a 503) stay those of the problem.
     """
-    problem = problem_for(exc)
-    if problem is None:
-        raise exc
     notice = invalid if problem.status < 500 else UNAVAILABLE[lang]
     response = page(lang, notice.title, paragraphs(*notice.paragraphs), status=problem.status)
     response.headers.update(problem.headers)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from werkzeug.wrappers import Response
 
 from gateway import pages
+from gateway.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,7 @@ def done_page(lang: str) -> Response:
     return pages.page(lang, texts.done_title, pages.paragraphs(*texts.done))
 
 
-def failure_page(exc: Exception, lang: str) -> Response:
-    """A failure as a page: a link we did not sign (4xx), or a service that is down; anything
-    unexpected is raised again."""
+def failure_page(problem: Problem, lang: str) -> Response:
+    """The HTML side of a problem: a link we did not sign (4xx), or a service that is down."""
     texts = TEXTS[lang]
-    return pages.failure_page(exc, lang, pages.Notice(texts.invalid_title, texts.invalid))
+    return pages.failure_page(problem, lang, pages.Notice(texts.invalid_title, texts.invalid))

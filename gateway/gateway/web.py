@@ -37,7 +37,7 @@ from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.wrappers import Request, Response
 
-from gateway import edge, errors
+from gateway import edge, errors, pages
 from gateway.capabilities import RedactingAccessLog
 from gateway.schemas import REQUEST_ID_PATTERN
 
@@ -159,13 +159,17 @@ class GatewayHttpHandler(HttpRequestHandler):
                                        traceback_logged=True)
 
 
-def http(method: str, url: str, **kwargs: Any) -> Callable[[Callable], Callable]:
+def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] | None = None,
+         **kwargs: Any) -> Callable[[Callable], Callable]:
     """Declare a route: `@http("POST", "/api/pledges")`.
 
     Expected failures (invalid input, a declined card, a service that is down...) are turned
     into their problem response inside the worker: to nameko the request was handled, so it
     does not log a client's mistake as a service error with a traceback. Anything else
     propagates, is logged by nameko, and becomes a 500 in `GatewayHttpHandler`.
+
+    `page(problem, language)` answers those failures instead when the client is a browser
+    (a link in an e-mail opened by a person), logged all the same.
     """
 
     def decorate(fn: Callable) -> Callable:
@@ -176,7 +180,11 @@ def http(method: str, url: str, **kwargs: Any) -> Callable[[Callable], Callable]
             except Exception as exc:
                 if errors.problem_for(exc) is None:
                     raise
-                return errors.response_for(exc, request_id_of(request), request.path)
+                request_id = request_id_of(request)
+                problem = errors.logged_problem(exc, request_id, request.path)
+                if page is not None and pages.prefers_html(request):
+                    return page(problem, pages.language_of(request))
+                return errors.problem_response(problem, request_id, request.path)
 
         return GatewayHttpHandler.decorator(method, url, **kwargs)(entrypoint)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from werkzeug.wrappers import Response
 
 from gateway import pages
+from gateway.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,10 @@ def done_page(view: Mapping[str, str], lang: str) -> Response:
     return _page(lang, texts.done_title, texts.done, view)
 
 
-def failure_page(exc: Exception, lang: str) -> Response:
-    """A failure as a page: a link refused (not signed by us, expired, no such enrolment), or a
-    service that is down; anything unexpected is raised again."""
-    return pages.failure_page(exc, lang, TEXTS[lang].invalid)
+def failure_page(problem: Problem, lang: str) -> Response:
+    """The HTML side of a problem: a link refused (not signed by us, expired, no such
+    enrolment), or a service that is down."""
+    return pages.failure_page(problem, lang, TEXTS[lang].invalid)
 
 
 def _page(lang: str, title: str, texts: tuple[str, ...], view: Mapping[str, str],

@@ -64,6 +64,8 @@ class FakePrograms:
             raise errors.BadSignature("this link is not valid")
         if case == "gone":
             raise errors.NotFound("no such enrollment")
+        if case == "broken":
+            raise RuntimeError("a bug in programs")
         nasty = token.endswith(".nasty")
         return {"class_title": NASTY_TITLE if nasty else CLASS_TITLE,
                 "child_first_name": NASTY_CHILD if nasty else CHILD,
@@ -212,9 +214,12 @@ def test_a_malformed_token_never_reaches_programs(gateway, programs, calls):
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_a_browser_gets_a_retry_page_when_programs_is_down(gateway, method):
+def test_a_browser_gets_a_retry_page_when_programs_is_down_and_it_is_logged(
+        gateway, method, caplog):
     page = requests.request(method, url(gateway), params={"lang": "ne"}, headers=BROWSER,
                             timeout=10)
+    logged = [r.msg for r in caplog.records if isinstance(r.msg, dict)]
+    assert any(line.get("event") == "service unavailable" for line in logged)
     problem = requests.request(method, url(gateway), timeout=10)
 
     assert assert_page(page, 503) == "ne"
@@ -222,6 +227,17 @@ def test_a_browser_gets_a_retry_page_when_programs_is_down(gateway, method):
     assert "फेरि प्रयास" in page.text
     assert problem.status_code == 503
     assert problem.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_bug_behind_the_link_is_a_500_problem_with_the_request_id_even_for_a_browser(
+        gateway, programs, method):
+    response = requests.request(method, url(gateway, TOKEN + ".broken"), headers=BROWSER,
+                                timeout=10)
+    assert response.status_code == 500
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["request_id"] == response.headers["X-Request-ID"]
+    assert "a bug in programs" not in response.text
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

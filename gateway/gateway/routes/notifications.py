@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
-from servicekit.errors import BadSignature
 from werkzeug.wrappers import Request, Response
 
 from gateway import pages, unsubscribe_pages
@@ -67,33 +66,21 @@ class MailLog(Schema):
 class NotificationRoutes:
     """Needs a `notifications` RPC proxy and `staff` auth on the service."""
 
-    @http("GET", "/api/unsubscribe/<token>")
+    @http("GET", "/api/unsubscribe/<token>", page=unsubscribe_pages.failure_page)
     def unsubscribe_page(self, request: Request, token: str) -> Response:
         # A person clicked the link in the e-mail. No RPC: RFC 8058 forbids a GET that
         # unsubscribes, since scanners prefetch links; the page's button makes the POST.
-        lang = pages.language_of(request)
-        try:
-            checked = unsubscribe_token(token)
-        except BadSignature as exc:
-            if not pages.prefers_html(request):
-                raise
-            return unsubscribe_pages.failure_page(exc, lang)
-        return unsubscribe_pages.confirm_page(checked, lang)
+        return unsubscribe_pages.confirm_page(unsubscribe_token(token),
+                                              pages.language_of(request))
 
-    @http("POST", "/api/unsubscribe/<token>")
+    @http("POST", "/api/unsubscribe/<token>", page=unsubscribe_pages.failure_page)
     def unsubscribe(self, request: Request, token: str) -> Response:
         # Mail clients POST `List-Unsubscribe=One-Click` here (RFC 8058), form-encoded or
         # multipart; so does the confirmation page's form. The body carries nothing else, so
         # it is not read (nor its Content-Type checked). The token is the signed address and list.
-        lang = pages.language_of(request)
-        try:
-            result = self.notifications.unsubscribe(unsubscribe_token(token))
-        except Exception as exc:
-            if not pages.prefers_html(request):
-                raise
-            return unsubscribe_pages.failure_page(exc, lang)
+        result = self.notifications.unsubscribe(unsubscribe_token(token))
         if pages.prefers_html(request):
-            return unsubscribe_pages.done_page(lang)
+            return unsubscribe_pages.done_page(pages.language_of(request))
         return json_response(Unsubscribed().dump(result))
 
     @http("GET", "/api/staff/mail")

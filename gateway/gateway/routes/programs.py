@@ -64,33 +64,26 @@ class ProgramRoutes:
         created = self.programs.open_consultation(consultation)
         return json_response(ps.ConsultationCreated().dump(created), status=201)
 
-    @http("GET", "/api/class-enrollments/withdraw/<token>")
+    @http("GET", "/api/class-enrollments/withdraw/<token>", page=withdraw_pages.failure_page)
     def enrollment_by_link(self, request: Request, token: str) -> Response:
         # Changes nothing: mail scanners fetch every link. A browser (the guardian clicking the
         # link in the e-mail) gets a page whose button POSTs here; the site gets JSON.
+        checked = withdrawal_token(token)
+        view = self.programs.enrollment_by_link(checked)
         if not pages.prefers_html(request):
-            return _link_json(self.programs.enrollment_by_link(withdrawal_token(token)))
-        lang = pages.language_of(request)
-        try:
-            checked = withdrawal_token(token)
-            view = ps.EnrollmentByLink().dump(self.programs.enrollment_by_link(checked))
-        except Exception as exc:
-            return withdraw_pages.failure_page(exc, lang)
-        return withdraw_pages.link_page(checked, view, lang)
+            return _link_json(view)
+        return withdraw_pages.link_page(checked, ps.EnrollmentByLink().dump(view),
+                                        pages.language_of(request))
 
-    @http("POST", "/api/class-enrollments/withdraw/<token>")
+    @http("POST", "/api/class-enrollments/withdraw/<token>", page=withdraw_pages.failure_page)
     def withdraw_by_link(self, request: Request, token: str) -> Response:
         # The token is the whole request; a body, if any (the page's form sends an empty one),
         # is not read.
+        view = self.programs.withdraw_by_link(withdrawal_token(token))
         if not pages.prefers_html(request):
-            return _link_json(self.programs.withdraw_by_link(withdrawal_token(token)))
-        lang = pages.language_of(request)
-        try:
-            view = ps.EnrollmentByLink().dump(
-                self.programs.withdraw_by_link(withdrawal_token(token)))
-        except Exception as exc:
-            return withdraw_pages.failure_page(exc, lang)
-        return withdraw_pages.done_page(view, lang)
+            return _link_json(view)
+        return withdraw_pages.done_page(ps.EnrollmentByLink().dump(view),
+                                        pages.language_of(request))
 
     @http("GET", "/api/impact")
     def impact(self, request: Request) -> Response:
