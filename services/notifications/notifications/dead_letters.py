@@ -72,10 +72,20 @@ class Decision(Enum):
     QUIET = "quiet"  # nothing new to say
 
 
-def decide(depth: int, threshold: int, last: Alerted | None, now: datetime) -> Decision:
-    """Whether a queue's depth is news to staff, given the alert they already have (if any)."""
+def decide(depth: int, threshold: int, last: Alerted | None, now: datetime,
+           observed_before: int = 0) -> Decision:
+    """Whether a queue's depth is news to staff, given the alert they already have (if any)
+    and the depth seen at the tick before.
+
+    The depth counts ready messages only, and `jii dlq list|show|replay` holds every parked
+    message unacknowledged while it runs: a queue reads empty for that moment. So an alert is
+    forgotten only once two ticks in a row found the queue below the threshold, or staff
+    looking at a queue would be told again, as new, what they are looking at.
+    """
     if depth < threshold:
-        return Decision.CLEAR if last else Decision.QUIET
+        if last is None or observed_before >= threshold:
+            return Decision.QUIET
+        return Decision.CLEAR
     if last is None:
         return Decision.ALERT
     if depth >= 2 * last.depth:
@@ -130,11 +140,12 @@ def observe(conn: psycopg.Connection, queue: str, depth: int, threshold: int,
     conn.execute("INSERT INTO dead_letter_watch (queue) VALUES (%s) ON CONFLICT DO NOTHING",
                  (queue,))
     row = conn.execute(
-        "SELECT alerted_depth, alerted_at FROM dead_letter_watch WHERE queue = %s FOR UPDATE",
+        "SELECT alerted_depth, alerted_at, observed_depth FROM dead_letter_watch"
+        " WHERE queue = %s FOR UPDATE",
         (queue,),
     ).fetchone()
     last = Alerted(row["alerted_depth"], row["alerted_at"]) if row["alerted_at"] else None
-    decision = decide(depth, threshold, last, now)
+    decision = decide(depth, threshold, last, now, row["observed_depth"] or 0)
     remembered = last
     if decision is Decision.ALERT:
         remembered = Alerted(depth, now)

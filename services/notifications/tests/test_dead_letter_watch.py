@@ -77,10 +77,24 @@ def test_the_memory_alerts_once_per_growth_and_forgets_when_drained(database) ->
                          "observed_at": NOW.isoformat()}
         assert observe(conn, "x.dlq", 3, 1, NOW + timedelta(minutes=1)) is None
         assert observe(conn, "x.dlq", 6, 1, NOW + timedelta(minutes=2))["previous_depth"] == 3
-        assert observe(conn, "x.dlq", 0, 1, NOW + timedelta(minutes=3)) is None  # cleared
+        assert observe(conn, "x.dlq", 0, 1, NOW + timedelta(minutes=3)) is None
+        assert observe(conn, "x.dlq", 0, 1, NOW + timedelta(minutes=3, seconds=30)) is None
+        # cleared: drained for two ticks
         assert observe(conn, "x.dlq", 1, 1, NOW + timedelta(minutes=4))["previous_depth"] == 0
         [row] = conn.execute("SELECT * FROM dead_letter_watch").fetchall()
     assert (row["alerted_depth"], row["observed_depth"]) == (1, 1)
+
+
+def test_staff_looking_at_a_queue_for_a_tick_are_not_alerted_again(database) -> None:
+    # `jii dlq show` holds the parked messages unacknowledged: one tick reads the queue empty.
+    with connect(database) as conn:
+        assert observe(conn, "x.dlq", 3, 1, NOW)
+        assert observe(conn, "x.dlq", 0, 1, NOW + timedelta(minutes=1)) is None
+        assert observe(conn, "x.dlq", 3, 1, NOW + timedelta(minutes=2)) is None  # not news
+        # really drained: two empty ticks forget it, and the next growth is news again
+        assert observe(conn, "x.dlq", 0, 1, NOW + timedelta(minutes=3)) is None
+        assert observe(conn, "x.dlq", 0, 1, NOW + timedelta(minutes=4)) is None
+        assert observe(conn, "x.dlq", 1, 1, NOW + timedelta(minutes=5))
 
 
 def test_after_a_partial_replay_new_growth_is_measured_from_what_is_left(database) -> None:
