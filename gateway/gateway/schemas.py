@@ -9,9 +9,18 @@ the service, which answers `InvalidInput` with field errors in the same format.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    post_load,
+    validate,
+)
 
 LANGUAGES = ("ja", "en", "ne")
 # A supported language, optionally with a region (ISO 3166 alpha-2 or UN M.49 digits), e.g.
@@ -19,6 +28,17 @@ LANGUAGES = ("ja", "en", "ne")
 # the region is accepted in any case and normalised to upper case (BCP 47 canonical form).
 LOCALE_PATTERN = r"^(ja|en|ne)(-([A-Za-z]{2}|[0-9]{3}))?$"
 NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
+# servicekit.paging's cursors: base64url without padding
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+
+def iso_date(value: str) -> None:
+    """A marshmallow validator for a date kept as its ISO text (it travels on over RPC)."""
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("Must be a date, YYYY-MM-DD.") from None
 
 
 def normalise_locale(tag: str) -> str:

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import ok, problem_response
 from gateway.routes import matching_schemas as ms
+from gateway.schemas import CURSOR_PATTERN, UUID_PATTERN
 from gateway.web import http, json_response, read_json
 
 STAFF_ROLES = ("admin", "staff")
@@ -179,7 +180,7 @@ class MatchingRoutes:
 
 def _uuid(value: str, name: str) -> None:
     """A malformed id in the path is a bad request (400), not a missing record."""
-    if not re.fullmatch(ms.UUID_PATTERN, value):
+    if not re.fullmatch(UUID_PATTERN, value):
         raise InvalidInput(f"the {name.replace('_', ' ')} is not valid",
                            {name: ["Not a valid UUID."]})
 
@@ -251,7 +252,7 @@ def _enum(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
 PAGE = [
     _query_parameter("limit", {"type": "integer", "minimum": 1, "maximum": ms.MAX_PAGE,
                                "default": 50}),
-    _query_parameter("after", {"type": "string", "pattern": ms.CURSOR_PATTERN,
+    _query_parameter("after", {"type": "string", "pattern": CURSOR_PATTERN,
                                "maxLength": 200}, "The `next` cursor of the previous page."),
 ]
 

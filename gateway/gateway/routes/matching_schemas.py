@@ -7,8 +7,6 @@ vocabularies (languages, areas, interests, slots) are the matching service's rul
 
 from __future__ import annotations
 
-from datetime import date
-
 from contracts.matching import (
     REJECT_REASONS,
     ROLES,
@@ -16,15 +14,13 @@ from contracts.matching import (
     UNASSIGN_REASONS,
     WITHDRAW_REASONS,
 )
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
-from gateway.schemas import LOCALE_PATTERN, NOT_BLANK
+from gateway.schemas import CURSOR_PATTERN, LOCALE_PATTERN, NOT_BLANK, UUID_PATTERN, iso_date
 
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
 AGE = fields.Integer(strict=True, validate=validate.Range(0, 17, error="Ages are 0 to 17."))
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 # The service's cursors are unpadded base64url; only it can tell a real one.
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 PARTICIPANT_STATUSES = ("applied", "approved", "rejected", "withdrawn")
 PAIRING_STATES = ("proposed", "superseded", "offered", "declined", "expired", "cancelled",
                   "active", "inactive", "completed", "closed_early")
@@ -241,11 +237,6 @@ class MatchingReport(Schema):
 # filter is an error, since ignoring it would list everything.
 
 
-def _iso_date(value: str) -> None:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError("Must be a date, YYYY-MM-DD.") from None
 
 
 class PageQuery(Strict):
@@ -272,8 +263,8 @@ class PairingQuery(PageQuery):
 class SpotRequestQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(SPOT_STATUSES))
     kind = fields.String(validate=validate.OneOf(SPOT_KINDS))
-    from_ = fields.String(data_key="from", validate=_iso_date)
-    to = fields.String(validate=_iso_date)
+    from_ = fields.String(data_key="from", validate=iso_date)
+    to = fields.String(validate=iso_date)
 
 
 class PersonRef(Schema):

@@ -18,6 +18,7 @@ from gateway import pages, withdraw_pages
 from gateway.apidoc import PROBLEM_RESPONSES, ok, problem_response
 from gateway.capabilities import link_token, token_parameter
 from gateway.routes import programs_schemas as ps
+from gateway.schemas import CURSOR_PATTERN
 from gateway.web import http, json_response, read_json
 
 CLASS_ROLES = ("admin", "staff")
@@ -474,7 +475,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             _query("opened_to", {"type": "string", "format": "date"},
                    "Last day (Tokyo), inclusive."),
             _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
-            _query("after", {"type": "string", "pattern": ps.CURSOR_PATTERN,
+            _query("after", {"type": "string", "pattern": CURSOR_PATTERN,
                              "maxLength": 200},
                    "The `next` cursor of the previous page."),
         ]),

@@ -7,15 +7,14 @@ Loaded values stay JSON types (dates and ids as strings) because they travel on 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from contracts.programs import TOPICS, URGENCIES
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from gateway.schemas import LOCALE_PATTERN
+from gateway.schemas import CURSOR_PATTERN, LOCALE_PATTERN, UUID_PATTERN, iso_date
 
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -32,11 +31,6 @@ def _aware_datetime(value: str) -> None:
         raise ValidationError("Must carry a time zone (e.g. Z or +09:00).")
 
 
-def _iso_date(value: str) -> None:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError("Must be a date, YYYY-MM-DD.") from None
 
 
 def _text(max_length: int = 200, **kwargs: Any) -> fields.String:
@@ -294,7 +288,7 @@ class StatusRequest(Strict):
 
 
 class FollowUpRequest(Strict):
-    due_on = fields.String(required=True, validate=_iso_date, metadata={"format": "date"})
+    due_on = fields.String(required=True, validate=iso_date, metadata={"format": "date"})
     what = _text(1000, required=True)
 
 
@@ -311,10 +305,9 @@ class FollowUpList(Schema):
 
 
 class FollowUpQuery(Query):
-    until = fields.String(load_default=None, validate=_iso_date)
+    until = fields.String(load_default=None, validate=iso_date)
 
 
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 
 class ConsultationQuery(Schema):
@@ -330,8 +323,8 @@ class ConsultationQuery(Schema):
     expert_id = _uuid()
     language = fields.String(validate=validate.Regexp(LANGUAGE_TAG,
                                                       error="Must be a language tag."))
-    opened_from = fields.String(validate=_iso_date, metadata={"format": "date"})
-    opened_to = fields.String(validate=_iso_date, metadata={"format": "date"})
+    opened_from = fields.String(validate=iso_date, metadata={"format": "date"})
+    opened_to = fields.String(validate=iso_date, metadata={"format": "date"})
     limit = fields.Integer(validate=validate.Range(min=1, max=100))
     after = fields.String(validate=[validate.Length(min=1, max=200), validate.Regexp(
         CURSOR_PATTERN, error="Not a valid cursor.")])
