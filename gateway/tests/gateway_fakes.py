@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from servicekit import errors
+from servicekit.rpc import rpc
 
 # What the fake donations service does, keyed by the payment_method of the pledge.
 FAILURES: dict[str, Callable[[], Exception]] = {

@@ -268,6 +268,63 @@ def private_rabbit() -> Iterator[PrivateRabbit]:
     shutil.rmtree(base, ignore_errors=True)
 
 
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own (`initdb` + `pg_ctl`) on a loopback port and its
+    own socket directory, that a test may stop, restart or cut off mid-stream. Trust auth as
+    user `postgres`, fsync off: it lives as long as the test."""
+
+    def __init__(self, base: Path, port: int):
+        import glob
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+        self.bin = Path(found[-1]) if found else None
+        self.base = base
+        self.data = base / "data"
+        self.port = port
+        self.url = f"postgresql://postgres@127.0.0.1:{port}"
+
+    def _run(self, tool: str, *args: str, timeout: float = 120) -> None:
+        argv = [str(self.bin / tool) if self.bin else tool, *args]
+        if os.geteuid() == 0:  # the server refuses to run as root
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=timeout)
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--no-sync", "--locale", "C")
+
+    def start(self) -> None:
+        options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off"
+                   " -c synchronous_commit=off -c full_page_writes=off")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.base / "server.log"),
+                  "-o", options, "-w", "-t", "60", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` drops every client connection mid-query, as a database restart does."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    import shutil
+    import tempfile
+
+    # not under pytest's tmp_path: its parents are private to root, the server runs as postgres
+    base = Path(tempfile.mkdtemp(prefix="jii-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(base, user="postgres")
+    server = PrivatePostgres(base, free_port())
+    server.init()
+    server.start()
+    yield server
+    try:
+        server.stop("immediate")
+    except subprocess.SubprocessError:
+        pass
+    shutil.rmtree(base, ignore_errors=True)
+
+
 def _killing_all(make: Callable) -> Iterator[Callable]:
     made: list = []
 

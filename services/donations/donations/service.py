@@ -13,12 +13,12 @@ from typing import Any
 from marshmallow import Schema
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from servicekit import errors, health
 from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
+from servicekit.rpc import rpc
 
 from donations import ledger, pledges, privacy, reports, tiers, webhooks
 from donations.links import LinkInvalid, PledgeLinks

@@ -17,12 +17,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.rpc import rpc
 from servicekit import health
 from servicekit.db import Database
 from servicekit.errors import BadSignature, InvalidInput
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
+from servicekit.rpc import rpc
 from servicekit.timers import every
 
 from notifications import dead_letters, delivery_log, messages, partners
