@@ -2,8 +2,10 @@
 
 Checks that RabbitMQ and PostgreSQL answer, migrates every service, then starts localstripe
 (unless a real Stripe is configured), the SMTP sink, every service and the gateway, each in
-its own process group with its output prefixed by its name. Ctrl-C stops all of them. The
-Procfile at the repository root lists the same processes for operators who use honcho.
+its own process group with its output prefixed by its name. A process that exits is started
+again after a back-off (1 s, doubling up to 30 s; back to 1 s once it has run for a minute), as a
+production supervisor would, and the terminal says so; Ctrl-C stops all of them. The Procfile at
+the repository root lists the same processes for operators who use honcho.
 """
 
 from __future__ import annotations
@@ -217,16 +219,38 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
 # --- running --------------------------------------------------------------------------------
 
 
-class Supervisor:
-    """Runs processes each in its own process group and stops every one of them on exit."""
+@dataclass
+class Backoff:
+    """How long to wait before starting a process that exited: `first` seconds, doubling for
+    each exit in a row up to `most`; a process that ran `stable` seconds starts over at `first`."""
 
-    def __init__(self, root: Path, env: dict[str, str], width: int = 12):
+    first: float = 1.0
+    most: float = 30.0
+    stable: float = 60.0
+    _streak: dict[str, int] = field(default_factory=dict)
+
+    def delay(self, name: str, ran_for: float) -> float:
+        streak = 0 if ran_for >= self.stable else self._streak.get(name, 0)
+        self._streak[name] = streak + 1
+        return min(self.first * 2 ** streak, self.most)
+
+
+class Supervisor:
+    """Runs processes each in its own process group, starts again any that exits (after a
+    back-off) and stops every one of them on exit."""
+
+    def __init__(self, root: Path, env: dict[str, str], width: int = 12,
+                 backoff: Backoff | None = None):
         self.root = root
         self.env = env
         self.running: list[tuple[ProcessSpec, subprocess.Popen[bytes]]] = []
         self.width = width
         self.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         self._print_lock = threading.Lock()
+        self.backoff = backoff or Backoff()
+        self.restarts: dict[str, int] = {}
+        self._started_at: dict[str, float] = {}
+        self._due: dict[str, float] = {}  # name -> when an exited process starts again
 
     def say(self, name: str, line: str, index: int = -1) -> None:
         label = name.ljust(self.width)
@@ -237,7 +261,9 @@ class Supervisor:
             print(f"{label} | {line}", flush=True)
 
     def start(self, spec: ProcessSpec) -> subprocess.Popen[bytes]:
-        index = len(self.running)
+        return self._spawn(spec, len(self.running))
+
+    def _spawn(self, spec: ProcessSpec, index: int) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
             spec.argv, cwd=self.root, env=self.env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -245,21 +271,37 @@ class Supervisor:
             # grandchildren included.
             start_new_session=True,
         )
-        self.running.append((spec, proc))
+        if index < len(self.running):
+            self.running[index] = (spec, proc)
+        else:
+            self.running.append((spec, proc))
+        self._started_at[spec.name] = time.monotonic()
         threading.Thread(target=self._pump, args=(spec.name, proc, index), daemon=True).start()
         self.say(spec.name, f"started (pid {proc.pid})", index)
         return proc
+
+    def tend(self) -> None:
+        """Schedule a restart for each process that exited, and start those that are due."""
+        now = time.monotonic()
+        for index, (spec, proc) in enumerate(self.running):
+            name = spec.name
+            if proc.poll() is None:
+                continue
+            if name not in self._due:
+                delay = self.backoff.delay(name, now - self._started_at.get(name, now))
+                self._due[name] = now + delay
+                self.say(name, f"exited with code {proc.returncode}; restarting in {delay:g}s",
+                         index)
+            elif now >= self._due[name]:
+                del self._due[name]
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                self.say(name, f"restarting (restart {self.restarts[name]})", index)
+                self._spawn(spec, index)
 
     def _pump(self, name: str, proc: subprocess.Popen[bytes], index: int) -> None:
         assert proc.stdout is not None
         for raw in iter(proc.stdout.readline, b""):
             self.say(name, raw.decode("utf-8", "replace").rstrip("\n"), index)
-
-    def exited(self) -> tuple[ProcessSpec, int] | None:
-        for spec, proc in self.running:
-            if proc.poll() is not None:
-                return spec, proc.returncode
-        return None
 
     def stop_all(self) -> None:
         """SIGTERM every group (last started first), then SIGKILL what is left after a grace."""
@@ -351,12 +393,9 @@ def run_all(root: Path | None = None) -> int:
                 wait_ready(sup, spec, proc)
         announced = False
         while True:
-            ended = sup.exited()
-            if ended:
-                spec, code = ended
-                print(f"\n{spec.name} exited with code {code}; stopping everything.",
-                      file=sys.stderr, flush=True)
-                return 1
+            # One process exiting (a bug, a dependency away too long) must not take the others
+            # down: it is started again, as compose, Kubernetes and systemd do in production.
+            sup.tend()
             if not announced and answers(*p.gateway, timeout=0.2):
                 print(banner(p), flush=True)
                 announced = True
