@@ -290,15 +290,6 @@ def assert_recovered(platform: Platform, figures: dict, rabbit) -> None:
 
 
 @pytest.mark.slow
-def test_broker_stopped_10s_mid_stream_loses_and_doubles_nothing_and_no_service_dies(
-    outage_platform, private_rabbit, smtp_sink, tmp_path
-):
-    figures = run_outage(outage_platform, smtp_sink, private_rabbit.stop_app,
-                         private_rabbit.start_app, 10, 200, tmp_path)
-    assert_recovered(outage_platform, figures, private_rabbit)
-
-
-@pytest.mark.slow
 def test_database_restarted_after_15s_mid_stream_loses_and_doubles_nothing(
     outage_platform, private_rabbit, private_postgres, smtp_sink, tmp_path
 ):
@@ -308,9 +299,11 @@ def test_database_restarted_after_15s_mid_stream_loses_and_doubles_nothing(
 
 
 @pytest.mark.slow
-def test_broker_away_for_a_minute_every_service_reconnects_on_its_own(
+def test_broker_away_for_a_minute_mid_stream_loses_and_doubles_nothing_and_no_service_dies(
     outage_platform, private_rabbit, smtp_sink, tmp_path
 ):
+    # RPC replies, relay publishes, consumers and the gateway's own publishes all meet the
+    # outage; every service reconnects on its own.
     figures = run_outage(outage_platform, smtp_sink, private_rabbit.stop_app,
-                         private_rabbit.start_app, 60, 100, tmp_path)
+                         private_rabbit.start_app, 60, 200, tmp_path)
     assert_recovered(outage_platform, figures, private_rabbit)
