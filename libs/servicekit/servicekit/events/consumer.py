@@ -5,7 +5,9 @@ the envelope against its contract, hands the handler an `Envelope`, and on failu
 republishes the message to a delay queue (growing delays), parking it in the service's
 dead-letter queue once the retries are spent. The original is acknowledged only after the
 copy is confirmed by the broker, so a failure is never lost; duplicates that this may cause
-are absorbed by the handler's inbox (see `servicekit.events.inbox`).
+are absorbed by the handler's inbox (see `servicekit.events.inbox`). A failure caused by an
+outage (`servicekit.errors.is_outage`: the database or broker away) is retried without
+spending an attempt, so an outage never parks an event.
 """
 
 from __future__ import annotations
