@@ -5,6 +5,8 @@ operators can answer "did they get it?" even when the services are down. The que
 `notifications.delivery_log` (the CLI does not depend on the service's package). A `deferred`
 row is a message SMTP has not accepted yet: still being retried, or parked with its event in
 `notifications.dlq` once the retries ran out; `attempts` and `error` say how often and why.
+An `unknown` row is an attempt cut short (the service killed mid-send): the relay may have it,
+so it is not retried; look its `message_id` up in the relay's log.
 """
 
 from __future__ import annotations

@@ -110,7 +110,12 @@ def test_a_message_still_deferred_when_its_recipient_is_erased_is_never_sent(con
         def __getattr__(self, name):
             raise AssertionError(f"mailer.{name} used for an erased recipient")
 
+    class OnThisConnection:
+        def retrying(self, work, within):
+            return work(conn)
+
     retried = Outgoing("refund_notice", "Ann@Example.org", "Ann Lee", "en", {})
-    assert send_once(conn, NoMailer(), event_id=EVENT_B, message=retried) == "duplicate"
+    assert send_once(OnThisConnection(), NoMailer(), event_id=EVENT_B,
+                     message=retried) == "duplicate"
     row = conn.execute("SELECT status, recipient, error FROM deliveries").fetchone()
     assert (row["status"], row["recipient"]) == ("suppressed", "erased")
