@@ -245,6 +245,9 @@ def impact_update(figures: Data, partner: Data, unsubscribe_url: str) -> Outgoin
     """The monthly update for one partner (the recipients come from the partners table)."""
     return _to(partner, "impact_update", {
         "month": figures["month"], **{key: figures[key] for key in IMPACT_FIGURES},
+        "yen_raised": figures["yen_raised"],
+        # absent from figures told before programs sent the year so far
+        "year": int(figures["month"][:4]), "year_to_date": figures.get("year_to_date"),
         "unsubscribe_url": unsubscribe_url,
     }, **{
         # RFC 2369 and RFC 8058: mail clients show an unsubscribe button that POSTs here.

@@ -111,6 +111,11 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "spot_requests_done": 37, "children_enrolled": 58, "sessions_held": 16,
         "attendances": 410, "consultations_resolved": 21, "yen_raised": 1850000,
         "yen_raised_by_source": {"monthly": 1200000, "card_one_time": 650000},
+        "year_to_date": {
+            "residents_supported": 3105, "pairings_completed": 40, "spot_requests_done": 120,
+            "children_enrolled": 150, "sessions_held": 60, "attendances": 1500,
+            "consultations_resolved": 80, "yen_raised": 6400000,
+            "yen_raised_by_source": {"monthly": 4800000, "card_one_time": 1600000}},
         "updated_at": "2026-05-01T00:00:00+00:00"},
     ("notifications", "dead_letters_growing"): {
         "queue": "donations.dlq", "depth": 7, "previous_depth": 3, "threshold": 1,

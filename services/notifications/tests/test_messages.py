@@ -353,6 +353,29 @@ def test_impact_update_is_the_only_bulk_kind_and_carries_one_click_unsubscribe()
     assert UNSUBSCRIBE_URL in rendered.text
 
 
+@pytest.mark.parametrize("locale, raised, year_raised", [
+    ("en", "Donations received: ¥1,850,000", "So far in 2026:\n  ¥6,400,000 received"),
+    ("ja", "いただいたご寄付：1,850,000円", "2026年の累計：\n  いただいたご寄付 6,400,000円"),
+    ("ne", "प्राप्त दान: १८,५०,००० येन", "२०२६ मा अहिलेसम्म:\n  प्राप्त दान ६४,००,००० येन"),
+])
+def test_impact_update_says_what_was_raised_in_the_month_and_the_year_so_far(
+        locale: str, raised: str, year_raised: str) -> None:
+    [message] = _outgoing(("programs", "impact_updated"))
+    rendered = render(message.kind, locale, message.context)
+    assert raised in rendered.text and year_raised in rendered.text
+    month_amount = {"en": "¥1,850,000", "ja": "1,850,000円", "ne": "१८,५०,००० येन"}[locale]
+    assert month_amount in rendered.html
+
+
+def test_impact_update_told_before_the_year_so_far_existed_still_renders() -> None:
+    figures = {k: v for k, v in example("programs", "impact_updated").items()
+               if k != "year_to_date"}
+    message = messages.impact_update(figures, {"name": "Ann", "email": "a@example.org",
+                                               "locale": "en"}, UNSUBSCRIBE_URL)
+    rendered = render(message.kind, "en", message.context)
+    assert "Donations received" in rendered.text and "So far" not in rendered.text
+
+
 # Reviewed renderings: a template change that alters one of these must come with re-reviewed
 # example files (set JII_UPDATE_EXAMPLES=1 to rewrite them, then read the diff).
 REVIEWED_CASES: dict[str, tuple[str, str]] = {
