@@ -118,8 +118,16 @@ def _wait_ready(service: ServiceProcess, database_url: str, smtp_sink) -> None:
     wait_until(thanked, timeout=60, interval=0.5, message="the service to start")
 
 
-def _message_ids(smtp_sink) -> collections.Counter[str]:
-    return collections.Counter(message["Message-ID"] for message in smtp_sink.messages())
+def _sent_once(smtp_sink, database_url: str, events: list[Envelope]
+               ) -> tuple[collections.Counter[str], list[dict]]:
+    """Asserts no Message-ID reached the relay twice; returns how often each did, and the
+    thank-you rows of the delivery log for these payments."""
+    ids = collections.Counter(message["Message-ID"] for message in smtp_sink.messages())
+    assert [mid for mid, count in ids.items() if count > 1] == []
+    rows = query(database_url, "SELECT status, message_id FROM deliveries WHERE kind ="
+                 " 'donation_thanks' AND event_id = ANY(%s::uuid[])",
+                 ([event.id for event in events],))
+    return ids, rows
 
 
 def _all_handled(database_url: str, events: list[Envelope], timeout: float) -> None:
@@ -145,11 +153,7 @@ def test_a_sigkill_at_40_payments_a_second_sends_no_thank_you_twice(
     publishing.wait()
     _all_handled(database_url, events, timeout=180)
 
-    ids = _message_ids(smtp_sink)
-    assert [mid for mid, count in ids.items() if count > 1] == []
-    rows = query(database_url, "SELECT status, message_id FROM deliveries WHERE kind ="
-                 " 'donation_thanks' AND event_id = ANY(%s::uuid[])",
-                 ([event.id for event in events],))
+    ids, rows = _sent_once(smtp_sink, database_url, events)
     statuses = collections.Counter(row["status"] for row in rows)
     assert len(rows) == len(events) and set(statuses) <= {"sent", "unknown"}
     # Every 'sent' really reached the relay; an 'unknown' is an attempt the kill cut short
@@ -178,11 +182,7 @@ def test_a_5_second_database_outage_at_40_payments_a_second_thanks_everyone_once
     publishing.wait()
     _all_handled(database_url, events, timeout=180)
 
-    ids = _message_ids(smtp_sink)
-    assert [mid for mid, count in ids.items() if count > 1] == []
-    rows = query(database_url, "SELECT status, message_id FROM deliveries WHERE kind ="
-                 " 'donation_thanks' AND event_id = ANY(%s::uuid[])",
-                 ([event.id for event in events],))
+    ids, rows = _sent_once(smtp_sink, database_url, events)
     # The process lived through the outage, so every outcome was recorded: all sent, once.
     assert len(rows) == len(events)
     assert collections.Counter(row["status"] for row in rows) == {"sent": len(events)}
