@@ -327,28 +327,34 @@ def compose_command(machine: Machine) -> list[str] | None:
     return None
 
 
-def start_in_containers(machine: Machine, peers: Peers, compose: list[str]) -> dict[str, str]:
-    """`docker compose up -d postgres rabbitmq`, wait until they answer, and return the
-    environment that reaches them (the compose stack's users have passwords)."""
-    argv = [*compose, "-f", str(machine.root / "docker-compose.yml"), "up", "-d",
-            "postgres", "rabbitmq"]
-    machine.say("starting PostgreSQL and RabbitMQ in containers: " + shlex.join(argv))
+def start_in_containers(machine: Machine, peers: Peers, compose: list[str],
+                        services: Sequence[str]) -> dict[str, str]:
+    """`docker compose up -d postgres rabbitmq` (those of the two that are missing), wait
+    until they answer, and return the environment that reaches them (the compose stack's
+    users have passwords)."""
+    argv = [*compose, "-f", str(machine.root / "docker-compose.yml"), "up", "-d", *services]
+    machine.say("starting in containers: " + shlex.join(argv))
     if machine.run(argv, timeout=900).returncode != 0:
         raise NotReady(f"`{shlex.join(argv)}` failed (see above)")
-    waits = [*peers.postgres, peers.amqp]
+    waits = [*(peers.postgres if "postgres" in services else ()),
+             *([peers.amqp] if "rabbitmq" in services else [])]
     if not wait_until(lambda: all(answers(*a) for a in waits), START_TIMEOUT):
         raise NotReady(f"the containers did not answer within {START_TIMEOUT:.0f}s: "
-                       f"{shlex.join([*compose, 'logs', 'postgres', 'rabbitmq'])}")
-    user, password = COMPOSE_OPERATOR
-    host, port = peers.amqp
-    api_host, api_port = peers.management
-    return {
-        "PGPASSWORD": COMPOSE_PG_PASSWORD,
-        "AMQP_URI": f"amqp://{user}:{password}@{host}:{port}/jii",
-        "RABBIT_API_URI": f"http://{user}:{password}@{api_host}:{api_port}",
-        "PYTEST_ADDOPTS": (f"--amqp-uri=pyamqp://{user}:{password}@{host}:{port}/ "
-                           f"--rabbit-api-uri=http://{user}:{password}@{api_host}:{api_port}"),
-    }
+                       f"{shlex.join([*compose, 'logs', *services])}")
+    env = {}
+    if "postgres" in services:
+        env["PGPASSWORD"] = COMPOSE_PG_PASSWORD
+    if "rabbitmq" in services:
+        user, password = COMPOSE_OPERATOR
+        host, port = peers.amqp
+        api_host, api_port = peers.management
+        env.update({
+            "AMQP_URI": f"amqp://{user}:{password}@{host}:{port}/jii",
+            "RABBIT_API_URI": f"http://{user}:{password}@{api_host}:{api_port}",
+            "PYTEST_ADDOPTS": (f"--amqp-uri=pyamqp://{user}:{password}@{host}:{port}/ "
+                               f"--rabbit-api-uri=http://{user}:{password}@{api_host}:{api_port}"),
+        })
+    return env
 
 
 # --- the whole set-up -----------------------------------------------------------------------
@@ -367,6 +373,7 @@ def ensure_peers(machine: Machine, peers: Peers) -> dict[str, str]:
     the peers)."""
     problems: list[str] = []
     not_installed: list[str] = []
+    in_containers: list[str] = []
     for server in peers.postgres:
         if answers(*server):
             continue
@@ -376,6 +383,8 @@ def ensure_peers(machine: Machine, peers: Peers) -> dict[str, str]:
         why = start_postgres(machine, server)
         if why == "not installed":
             not_installed.append(f"PostgreSQL ({server[0]}:{server[1]})")
+            if "postgres" not in in_containers:
+                in_containers.append("postgres")
         elif why:
             problems.append(f"PostgreSQL does not answer on {server[0]}:{server[1]}: {why}")
     if not answers(*peers.amqp):
@@ -385,6 +394,7 @@ def ensure_peers(machine: Machine, peers: Peers) -> dict[str, str]:
             why = start_rabbitmq(machine, peers.amqp)
             if why == "not installed":
                 not_installed.append(f"RabbitMQ ({peers.amqp[0]}:{peers.amqp[1]})")
+                in_containers.append("rabbitmq")
             elif why:
                 problems.append(
                     f"RabbitMQ does not answer on {peers.amqp[0]}:{peers.amqp[1]}: {why}")
@@ -396,9 +406,10 @@ def ensure_peers(machine: Machine, peers: Peers) -> dict[str, str]:
         if compose is None:
             raise NotReady(" and ".join(not_installed) + " not installed here, and no Docker "
                            "engine answers.\n" + install_advice(machine.root))
-        env = start_in_containers(machine, peers, compose)
+        env = start_in_containers(machine, peers, compose, in_containers)
         machine.environ.update(env)
-        peers = Peers.from_urls(env["AMQP_URI"], env["RABBIT_API_URI"], [])
+        if "AMQP_URI" in env:
+            peers = Peers.from_urls(env["AMQP_URI"], env["RABBIT_API_URI"], [])
     ensure_management(machine, peers)
     return env
 

@@ -165,6 +165,18 @@ def test_without_postgres_or_rabbitmq_but_with_docker_compose_starts_both(fake, 
         in env["PYTEST_ADDOPTS"]
 
 
+def test_only_the_missing_one_is_started_in_a_container(fake, ports):
+    fake.command("pg_lsclusters", f'echo "15  main    {ports["pg"]} down   postgres /x /y"\n')
+    fake.command("pg_ctlcluster", fake.starts(ports["pg"]))
+    fake.command("docker", 'test "$1" = info\n')
+    fake.command("docker-compose", fake.starts(ports["amqp"], ports["api"]))
+    env = setup(fake.machine(), peers_on(ports))
+    assert "pg_ctlcluster 15 main start" in fake.calls()
+    [up] = [call for call in fake.calls() if call.startswith("docker-compose")]
+    assert up.endswith("up -d rabbitmq")
+    assert "PGPASSWORD" not in env and env["AMQP_URI"].endswith("/jii")
+
+
 def test_without_postgres_rabbitmq_or_docker_it_stops_with_the_commands(fake, ports):
     with pytest.raises(NotReady) as failure:
         setup(fake.machine(), peers_on(ports))
