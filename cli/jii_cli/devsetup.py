@@ -2,15 +2,16 @@
 
 The one set-up that `make run` (through `jii dev run`), `make test` and `.ci/run` share:
 
-1. installs the Debian packages listed in deploy/system-packages.txt that are missing
-   (`dpkg-query` first, so a ready machine costs a few milliseconds; `apt-get update` once,
-   then one `apt-get install`);
-2. PostgreSQL and RabbitMQ on this machine: nothing to do when they answer; started when
+1. PostgreSQL and RabbitMQ on this machine: nothing to do when they answer; started when
    installed but stopped (`pg_ctlcluster`, `rabbitmq-server -detached`, or systemd where it
    runs); where they are not installed but a Docker engine answers, started in containers
-   with `docker compose up -d postgres rabbitmq` from the repository's compose file;
-3. enables RabbitMQ's management plugin (Nameko's test fixtures make a vhost per test
-   through its HTTP API) and waits until the API answers.
+   with `docker compose up -d postgres rabbitmq` (the missing ones) from the repository's
+   compose file;
+2. enables RabbitMQ's management plugin (Nameko's test fixtures make a vhost per test
+   through its HTTP API) and waits until the API answers;
+3. installs the Debian packages listed in deploy/system-packages.txt that are missing
+   (`dpkg-query` first, so a ready machine costs a few milliseconds; `apt-get update` once,
+   then one `apt-get install`).
 
 Whatever it cannot do (not root and no password-less sudo, nothing installed and no Docker)
 it stops on, printing the exact commands to run. It only starts what is on loopback addresses:
@@ -367,46 +368,41 @@ def install_advice(root: Path) -> str:
             + f"    cd {root} && docker compose up -d postgres rabbitmq")
 
 
+def _local_server(machine: Machine, what: str, address: tuple[str, int],
+                  start: Callable[[Machine, tuple[str, int]], str | None]) -> str | None:
+    """None when `address` answers (started here if it is a local server that was stopped),
+    "not installed", or what is wrong."""
+    if answers(*address):
+        return None
+    if not is_loopback(address[0]):
+        return f"{what} does not answer on {address[0]}:{address[1]}"
+    why = start(machine, address)
+    if why and why != "not installed":
+        return f"{what} does not answer on {address[0]}:{address[1]}: {why}"
+    return why
+
+
 def ensure_peers(machine: Machine, peers: Peers) -> dict[str, str]:
     """PostgreSQL and RabbitMQ answer (started if need be) and the management API is on.
     Returns environment variables the callers must pass on (empty unless compose started
-    the peers)."""
-    problems: list[str] = []
-    not_installed: list[str] = []
-    in_containers: list[str] = []
-    for server in peers.postgres:
-        if answers(*server):
-            continue
-        if not is_loopback(server[0]):
-            problems.append(f"PostgreSQL does not answer on {server[0]}:{server[1]}")
-            continue
-        why = start_postgres(machine, server)
-        if why == "not installed":
-            not_installed.append(f"PostgreSQL ({server[0]}:{server[1]})")
-            if "postgres" not in in_containers:
-                in_containers.append("postgres")
-        elif why:
-            problems.append(f"PostgreSQL does not answer on {server[0]}:{server[1]}: {why}")
-    if not answers(*peers.amqp):
-        if not is_loopback(peers.amqp[0]):
-            problems.append(f"RabbitMQ does not answer on {peers.amqp[0]}:{peers.amqp[1]}")
-        else:
-            why = start_rabbitmq(machine, peers.amqp)
-            if why == "not installed":
-                not_installed.append(f"RabbitMQ ({peers.amqp[0]}:{peers.amqp[1]})")
-                in_containers.append("rabbitmq")
-            elif why:
-                problems.append(
-                    f"RabbitMQ does not answer on {peers.amqp[0]}:{peers.amqp[1]}: {why}")
+    one of them)."""
+    outcomes = [("postgres", f"PostgreSQL ({host}:{port})",
+                 _local_server(machine, "PostgreSQL", (host, port), start_postgres))
+                for host, port in peers.postgres]
+    outcomes.append(("rabbitmq", f"RabbitMQ ({peers.amqp[0]}:{peers.amqp[1]})",
+                     _local_server(machine, "RabbitMQ", peers.amqp, start_rabbitmq)))
+    problems = [why for _, _, why in outcomes if why and why != "not installed"]
     if problems:
         raise NotReady("\n".join(problems))
+    missing = [(service, label) for service, label, why in outcomes if why == "not installed"]
     env: dict[str, str] = {}
-    if not_installed:
+    if missing:
         compose = compose_command(machine)
         if compose is None:
-            raise NotReady(" and ".join(not_installed) + " not installed here, and no Docker "
-                           "engine answers.\n" + install_advice(machine.root))
-        env = start_in_containers(machine, peers, compose, in_containers)
+            raise NotReady(" and ".join(label for _, label in missing) + " not installed "
+                           "here, and no Docker engine answers.\n" + install_advice(machine.root))
+        services = list(dict.fromkeys(service for service, _ in missing))
+        env = start_in_containers(machine, peers, compose, services)
         machine.environ.update(env)
         if "AMQP_URI" in env:
             peers = Peers.from_urls(env["AMQP_URI"], env["RABBIT_API_URI"], [])
