@@ -108,6 +108,8 @@ def outage_platform(private_rabbit, private_postgres, smtp_sink, localstripe_fac
         "NOTIFICATIONS_EVENT_RETRY_DELAYS_MS": "500,1000,2000,4000",
         "OUTBOX_SWEEP_SECONDS": "1", "RPC_TIMEOUT_SECONDS": "5",
         "RATE_LIMIT_PER_MINUTE": "100000", "RATE_LIMIT_BURST": "1000",
+        # within the private server's max_connections, relays and the test's queries included
+        **{f"{name.upper()}_DB_POOL_SIZE": "5" for name in SERVICES},
     }
     processes = Processes(env, tmp_path)
     # notifications first: its queues must exist before donations publishes anything
