@@ -8,6 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "var" / "artifacts" / "browser"
 PHONE = (412, 915)
+WEBHOOK_SECRET = "whsec_test_browser"
 
 
 def open_page(driver, url: str) -> None:
@@ -46,3 +47,13 @@ def screenshot(driver, name: str) -> Path:
     driver.save_screenshot(str(path))
     driver.set_window_size(*PHONE)
     return path
+
+
+def link_in(message, path: str) -> str:
+    """The first link to `path` (e.g. "/pledge") in an e-mail's plain text."""
+    import re
+
+    text = message.get_body(("plain",)).get_content()
+    found = re.search(r"https?://[^\s<>\"]+" + re.escape(path) + r"\?[^\s<>\"]+", text)
+    assert found, f"no {path} link in: {text}"
+    return found.group(0)

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from browsing import PHONE
+from browsing import PHONE, WEBHOOK_SECRET
 from servicekit.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,7 +19,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 
-WEBHOOK_SECRET = "whsec_test_browser"
+
 
 
 def pytest_collection_modifyitems(config, items):
@@ -69,6 +69,7 @@ def site(runner_factory, service_config, make_database, smtp_sink, localstripe_f
          gateway_database):
     """Every service, the gateway serving the site, localstripe and the SMTP sink."""
     from donations.service import DonationsService
+    from gateway.auth import issue_token
     from gateway.service import GatewayService
     from matching.service import MatchingService
     from notifications.service import NotificationsService
@@ -83,9 +84,11 @@ def site(runner_factory, service_config, make_database, smtp_sink, localstripe_f
     donations = service_config(
         make_database("donations", ROOT / "services/donations/migrations"),
         STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, PLEDGE_MANAGE_URL=f"{url}/pledge")
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, PLEDGE_MANAGE_URL=f"{url}/pledge",
+        PLEDGE_LINK_SECRET="browser-test-pledge-link-secret-0123456789")
     matching = service_config(
-        make_database("matching", ROOT / "services/matching/migrations"), PUBLIC_SITE_URL=url)
+        make_database("matching", ROOT / "services/matching/migrations"), PUBLIC_SITE_URL=url,
+        PAIRING_LINK_SECRET="browser-test-pairing-link-secret-0123456789")
     programs = service_config(
         make_database("programs", ROOT / "services/programs/migrations"), PUBLIC_SITE_URL=url)
     gateway = service_config(
@@ -97,6 +100,7 @@ def site(runner_factory, service_config, make_database, smtp_sink, localstripe_f
                             (matching, MatchingService), (donations, DonationsService),
                             (gateway, GatewayService)):
         runner_factory(config, service).start()
+    staff = issue_token(gateway["STAFF_TOKEN_SECRET"], "staff@jii.example.org", "staff")
     return {"url": url, "stripe": stripe_base, "donations_db": donations["DATABASE_URL"],
-            "matching_db": matching["DATABASE_URL"], "matching": matching,
-            "programs_db": programs["DATABASE_URL"]}
+            "matching_db": matching["DATABASE_URL"], "programs_db": programs["DATABASE_URL"],
+            "staff": {"Authorization": f"Bearer {staff}"}}

@@ -191,14 +191,15 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/pledges/self-service", "post"): {
         "operationId": "pledgeSelfService",
         "tags": ["donations"],
-        "summary": "View, change the amount of, pause, resume or cancel a pledge by its "
-                   "signed link",
+        "summary": "View, change the amount of, pause, resume or cancel a pledge, or change "
+                   "its card, by its signed link",
         "requestBody": _body(ds.SelfServiceRequest, {
             "token": "eyJwbGVkZ2UiOiI3YjBjIn0.Zx1.abc", "action": "change_amount",
             "amount": 5000}),
         "responses": {
             "200": ok("The pledge after the change.", ds.PledgeView),
             **JSON_BODY_ERRORS,
+            "402": "PaymentDeclined",
             "403": _problem(403, "forbidden", "Forbidden", "this link is not valid"),
             "409": CONFLICT, "500": "InternalError", "503": "ServiceUnavailable",
         },

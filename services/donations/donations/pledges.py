@@ -38,12 +38,21 @@ def load(conn: psycopg.Connection, *, pledge_id: str | None = None,
     column, value = ("id", pledge_id) if pledge_id else ("stripe_subscription_id", subscription_id)
     return conn.execute(
         f"""
-        SELECT p.*, s.name, s.email, s.locale
+        SELECT p.*, s.name, s.email, s.locale, s.stripe_customer_id
         FROM pledges p JOIN supporters s ON s.id = p.supporter_id
         WHERE p.{column} = %s FOR UPDATE OF p
         """,
         (value,),
     ).fetchone()
+
+
+CARD_UPDATABLE = ("active", "paused", "past_due")
+
+
+def check_card_updatable(pledge: dict) -> None:
+    if pledge["status"] not in CARD_UPDATABLE or not pledge["stripe_customer_id"] \
+            or not pledge["stripe_subscription_id"]:
+        raise TransitionRefused(f"the card of a {pledge['status']} pledge cannot be changed")
 
 
 def view(pledge: dict) -> dict:

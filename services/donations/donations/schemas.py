@@ -228,8 +228,12 @@ class SelfServiceRequest(Schema):
 
     token = fields.String(required=True, validate=validate.Length(min=10, max=1000))
     action = fields.String(required=True, validate=validate.OneOf(
-        ["view", "change_amount", "pause", "resume", "cancel"]))
+        ["view", "change_amount", "pause", "resume", "cancel", "start_card_update",
+         "finish_card_update"]))
     amount = fields.Integer(load_default=None, allow_none=True, strict=True)
+    # finish_card_update: the SetupIntent Stripe.js confirmed with the new card.
+    setup_intent = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^seti_[A-Za-z0-9_]{1,200}$", error="not a Stripe SetupIntent id"))
     reason = fields.String(load_default=None, allow_none=True,
                            validate=validate.Length(min=1, max=500))
 
@@ -246,5 +250,7 @@ class SelfServiceRequest(Schema):
             if not self.min_yen <= amount <= self.max_yen:
                 raise ValidationError(
                     f"a monthly pledge is between {self.min_yen} and {self.max_yen} yen", "amount")
+        if data.get("action") == "finish_card_update" and not data.get("setup_intent"):
+            raise ValidationError("required to finish the card update", "setup_intent")
         if data.get("action") == "cancel" and not data.get("reason"):
             raise ValidationError("say why, in a few words", "reason")

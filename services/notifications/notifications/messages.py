@@ -43,7 +43,7 @@ def _staff(audience: Audience, kind: str, context: dict[str, Any]) -> Outgoing:
 def payment_succeeded(data: Data, audience: Audience) -> list[Outgoing]:
     kind = "pledge_welcome" if data["first_of_pledge"] else "donation_thanks"
     context = {"amount": data["amount"], "receipt_number": data["receipt_number"],
-               "paid_at": data["paid_at"]}
+               "paid_at": data["paid_at"], "manage_url": data.get("manage_url")}
     if kind == "donation_thanks":
         context["source"] = data["source"]
     return [_to(data, kind, context)]
