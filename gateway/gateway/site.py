@@ -106,7 +106,6 @@ def asset(request: Request, config: dict[str, Any], relative: str) -> Response:
 def _file(request: Request, path: Path, max_age: int) -> Response:
     mimetype = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] \
         or "application/octet-stream"
-    if mimetype.startswith("text/") or mimetype == "application/json":
-        mimetype += "; charset=utf-8"
+    # werkzeug adds "; charset=utf-8" to text types itself.
     return send_file(path, request.environ, mimetype=mimetype, max_age=max_age,
                      conditional=True, etag=True)

@@ -8,6 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from servicekit.testing import query, wait_until
+from servicekit.tokyo import today_in_tokyo as tokyo_today
 
 VISA = "4242424242424242"
 NEEDS_3DS = "4000002760003184"
@@ -96,3 +97,17 @@ def test_a_declined_card_is_explained_in_nepali_and_charges_nothing(
     [donation] = query(site["donations_db"], "SELECT status FROM donations")
     assert donation["status"] == "failed"
     assert smtp_sink.messages() == []
+
+    # The same donor pays by bank transfer instead and tells staff about it.
+    for field, value in (("bank-name", "राम थापा"), ("bank-email", "ram@example.com"),
+                         ("bank-amount", "30000"), ("bank-payer", "ラム タパ")):
+        browser.find_element(By.ID, field).send_keys(value)
+    browser.execute_script("document.getElementById('bank-date').value = arguments[0]",
+                           tokyo_today().isoformat())
+    browser.find_element(By.CSS_SELECTOR, "#bank-form button[type=submit]").click()
+    done = WebDriverWait(browser, 30).until(
+        lambda d: d.find_element(By.ID, "bank-done").text or None)
+    assert "धन्यवाद" in done
+    [alert] = wait_until(smtp_sink.messages, timeout=30, message="the staff e-mail")
+    assert "info@j-ii.org" in str(alert["To"]) and "30,000" in str(alert["Subject"])
+    assert payments(site) == []  # staff record it once the money is seen at the bank

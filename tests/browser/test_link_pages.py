@@ -99,6 +99,23 @@ def test_a_supporter_updates_the_card_from_the_failed_payment_email_and_the_pled
         lambda d: d.find_element(By.ID, "pledge-status").text == "Active")
     assert len(query(site["donations_db"], "SELECT 1 FROM payments")) == 2
 
+    # A fresh link, asked for by address: the same answer for an unknown address, and only
+    # the supporter's own address gets an e-mail.
+    before = len(mail_to(smtp_sink, "aiko@example.com"))
+    answers = []
+    for address in ("nobody@example.com", "aiko@example.com"):
+        open_page(browser, f"{site['url']}/pledge/link")
+        assert_accessible(browser, axe_source)
+        browser.find_element(By.ID, "email").send_keys(address)
+        browser.find_element(By.CSS_SELECTOR, "#link-form button[type=submit]").click()
+        answers.append(WebDriverWait(browser, 30).until(
+            lambda d: d.find_element(By.ID, "page-notice").text or None))
+    assert answers[0] == answers[1]
+    fresh = wait_until(lambda: mail_to(smtp_sink, "aiko@example.com")[before:], timeout=30,
+                       message="the fresh link")
+    assert "/pledge?token=" in link_in(fresh[-1], "/pledge")
+    assert not mail_to(smtp_sink, "nobody@example.com")
+
 
 RESIDENT = {
     "name": "Maya Gurung", "email": "maya@example.org", "locale": "ne-NP", "area": "nakano",
@@ -145,3 +162,25 @@ def test_a_family_accepts_a_family_friend_offer_from_its_email_in_nepali(
     assert "स्वीकार" in result
     assert query(site["matching_db"], "SELECT resident_answer FROM pairings")[0][
         "resident_answer"] == "accept"
+
+
+def test_an_application_shows_the_apis_field_errors_beside_the_fields_then_is_received(
+        site, browser, axe_source):
+    open_page(browser, f"{site['url']}/apply?form=consultation&lang=en")
+    assert_accessible(browser, axe_source)
+    browser.find_element(By.ID, "f-name").send_keys("Ram Thapa")
+    browser.find_element(By.ID, "f-email").send_keys("not-an-address")
+    browser.find_element(By.CSS_SELECTOR, "#apply-form button[type=submit]").click()
+    error = WebDriverWait(browser, 30).until(lambda d: d.find_element(
+        By.CSS_SELECTOR, "[data-error-for=email]").text or None)
+    assert "email" in error.lower()
+    assert browser.find_element(By.ID, "f-email").get_attribute("aria-invalid") == "true"
+    assert browser.find_element(By.CSS_SELECTOR, "[data-error-for=summary]").text
+
+    browser.find_element(By.ID, "f-email").clear()
+    browser.find_element(By.ID, "f-email").send_keys("ram@example.com")
+    browser.find_element(By.ID, "f-summary").send_keys("My visa renewal is next month.")
+    browser.find_element(By.CSS_SELECTOR, "#apply-form button[type=submit]").click()
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_element(By.ID, "page-notice").text or None)
+    assert len(query(site["programs_db"], "SELECT 1 FROM consultations")) == 1

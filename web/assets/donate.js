@@ -181,8 +181,46 @@ async function give(event) {
   }
 }
 
+async function notifyTransfer(event) {
+  event.preventDefault();
+  const bankForm = document.getElementById('bank-form');
+  const bankAlert = document.getElementById('bank-alert');
+  const done = document.getElementById('bank-done');
+  clearErrors(bankForm);
+  bankAlert.textContent = '';
+  done.textContent = '';
+  const value = id => document.getElementById(id).value.trim();
+  const body = {
+    name: value('bank-name'), email: value('bank-email'), locale: lang,
+    amount: parseInt(value('bank-amount'), 10) || null,
+    transferred_on: value('bank-date') || null,
+    payer_name: value('bank-payer') || null, message: value('bank-note') || null,
+  };
+  if (document.getElementById('wants-receipt').checked) {
+    // The receipt details given above are for this transfer too.
+    const gift = requestBody(null);
+    body.donor_kind = gift.donor_kind;
+    body.postal_address = gift.postal_address;
+  }
+  const button = bankForm.querySelector('button[type=submit]');
+  button.disabled = true;
+  const result = await api('/api/bank-transfer-notices', { method: 'POST', body });
+  button.disabled = false;
+  if (result.ok) {
+    done.textContent = t('bank.done');
+    bankForm.reset();
+    return;
+  }
+  if (result.status === 400 && showFieldErrors(bankForm, result.data && result.data.errors)) {
+    bankAlert.textContent = t('error.check_form');
+    return;
+  }
+  bankAlert.textContent = problemMessage(result);
+}
+
 async function main() {
   start();
+  document.getElementById('bank-form').addEventListener('submit', notifyTransfer);
   form.addEventListener('change', refresh);
   form.addEventListener('input', refresh);
   form.addEventListener('submit', give);

@@ -239,3 +239,46 @@ class Statement(Schema):
     currency = fields.String(required=True)
     payments = fields.List(fields.Dict(), required=True)
     total = fields.Integer(required=True)
+
+
+class BankTransferNotice(DonorFields):
+    """A donor tells staff about a bank transfer they made."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK],
+                         metadata={"example": "Yamada Hanako"})
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         metadata={"example": "hanako@example.org"})
+    locale = fields.String(required=True, validate=LOCALE, metadata={"example": "ja"})
+    amount = _yen()
+    transferred_on = fields.Date(required=True, metadata={"example": "2026-04-04"})
+    payer_name = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "The name the bank shows for the transfer (katakana).",
+        "example": "ヤマダ ハナコ"})
+    message = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+    @post_load
+    def _plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["locale"] = normalise_locale(data["locale"])
+        data["transferred_on"] = data["transferred_on"].isoformat()  # JSON over RPC
+        return data
+
+
+class LinkRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         metadata={"example": "hanako@example.org"})
+    locale = fields.String(required=True, validate=LOCALE, metadata={"example": "ja"})
+
+    @post_load
+    def _canonical_locale(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["locale"] = normalise_locale(data["locale"])
+        return data
+
+
+class Received(Schema):
+    received = fields.Boolean(required=True, metadata={"example": True})

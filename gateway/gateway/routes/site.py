@@ -43,6 +43,10 @@ class SiteRoutes:
         # The link in supporters' e-mails: /pledge?token=…
         return site.page(request, self.config, "pledge.html", holds_token=True)
 
+    @http("GET", "/pledge/link")
+    def site_pledge_link(self, request: Request) -> Response:
+        return site.page(request, self.config, "pledge-link.html")
+
     @http("GET", "/pairings/respond")
     def site_pairing_response(self, request: Request) -> Response:
         # The Family Friend offer links: /pairings/respond?token=…&answer=accept|decline
@@ -72,6 +76,7 @@ PAGES = {
     "/donate/thanks": ("sitePageThanks", "Thank-you page after a card gift"),
     "/pledge": ("sitePagePledge", "A supporter's pledge, by the signed link in their e-mails "
                                   "(?token=)"),
+    "/pledge/link": ("sitePagePledgeLink", "Ask for a fresh link to manage a pledge, by e-mail"),
     "/pairings/respond": ("sitePagePairingResponse", "Accept or decline a Family Friend offer, "
                                                      "by its signed link (?token=&answer=)"),
     "/apply": ("sitePageApply", "Applications: Family Friend, Spot Otonari-san, Hanamaru "

@@ -254,3 +254,59 @@ class SelfServiceRequest(Schema):
             raise ValidationError("required to finish the card update", "setup_intent")
         if data.get("action") == "cancel" and not data.get("reason"):
             raise ValidationError("say why, in a few words", "reason")
+
+
+class BankTransferNotice(DonorFields):
+    """A donor tells staff about a bank transfer they made (staff then record it)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), _TEXT])
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    amount = fields.Integer(required=True, strict=True,
+                            validate=validate.Range(min=1, max=100_000_000))
+    transferred_on = fields.Date(required=True)
+    payer_name = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=200))
+    message = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=2000))
+
+    @validates("transferred_on")
+    def _recent(self, value: date, **_) -> None:
+        today = today_in_tokyo()
+        if value > today or (today - value).days > 366:
+            raise ValidationError("must be a date within the past year")
+
+    @validates("locale")
+    def _locale_supported(self, value: str, **_) -> None:
+        try:
+            language_of(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    @post_load
+    def _normalise(self, data: dict, **_) -> dict:
+        data["locale"] = language_of(data["locale"])
+        data["name"] = data["name"].strip()
+        for key in ("payer_name", "message"):
+            data[key] = (data[key] or "").strip() or None
+        return data
+
+
+class LinkRequest(Schema):
+    """Someone asks for fresh self-service links by e-mail address."""
+
+    class Meta:
+        unknown = RAISE
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+
+    @validates("locale")
+    def _locale_supported(self, value: str, **_) -> None:
+        try:
+            language_of(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None

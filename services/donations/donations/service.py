@@ -24,8 +24,10 @@ from servicekit.logging import LogContext
 from donations import ledger, pledges, privacy, reports, tiers, webhooks
 from donations.links import LinkInvalid, PledgeLinks
 from donations.schemas import (
+    BankTransferNotice,
     CancelRequest,
     DonationRequest,
+    LinkRequest,
     PledgeRequest,
     RefundRequest,
     ReportQuery,
@@ -190,6 +192,28 @@ class DonationsService(health.Ping):
             return self._update_card(pledge_id, data["action"], data.get("setup_intent"))
         return self._change_pledge(pledge_id, data["action"], "supporter",
                                    amount=data.get("amount"), reason=data.get("reason"))
+
+    @rpc
+    def notify_bank_transfer(self, request: dict) -> dict:
+        """A donor says they transferred money: staff are told, and look for it at the bank.
+        An address for a tax receipt is kept with the supporter for when staff record it."""
+        data = self._load(BankTransferNotice(), request, "the notice is not valid")
+        with self.db.transaction() as conn:
+            notice_id = ledger.note_bank_transfer(conn, self.outbox, data)
+        self.log.info("bank transfer notified", notice_id=notice_id, amount=data["amount"])
+        return {"received": True}
+
+    @rpc
+    def send_pledge_links(self, request: dict) -> dict:
+        """Fresh self-service links, by e-mail, for the pledges of whoever has this address.
+        The answer is the same whether or not the address is known."""
+        data = self._load(LinkRequest(), request, "the request is not valid")
+        if self.links is None:
+            raise errors.Unavailable("self-service links are not configured")
+        with self.db.transaction() as conn:
+            sent = pledges.send_links(conn, self.outbox, self.links.url, data["email"])
+        self.log.info("pledge links requested", pledges=sent)
+        return {"received": True}
 
     # -- staff -------------------------------------------------------------------------------
 

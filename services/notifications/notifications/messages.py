@@ -56,6 +56,21 @@ def payment_failed(data: Data, audience: Audience) -> list[Outgoing]:
     })]
 
 
+def pledge_link_requested(data: Data, audience: Audience) -> list[Outgoing]:
+    return [_to(data, "pledge_link", {"amount": data["amount"],
+                                      "manage_url": data["manage_url"]})]
+
+
+def bank_transfer_notified(data: Data, audience: Audience) -> list[Outgoing]:
+    """Staff look for the money at the bank, then record it (which thanks the donor)."""
+    return [_staff(audience, "staff_bank_transfer", {
+        "name": data["name"], "email": data["email"], "locale": data["locale"],
+        "amount": data["amount"], "transferred_on": data["transferred_on"],
+        "payer_name": data.get("payer_name"), "message": data.get("message"),
+        "donor_kind": data["donor_kind"], "receipt_requested": data["receipt_requested"],
+    })]
+
+
 def pledge_changed(data: Data, audience: Audience) -> list[Outgoing]:
     # "recovered" means a past-due pledge was paid again: the thank-you for that payment says
     # everything the supporter needs, a second e-mail would only be noise.
@@ -279,6 +294,8 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("donations", "pledge_canceled"): pledge_canceled,
     ("donations", "payment_refunded"): payment_refunded,
     ("donations", "payment_disputed"): payment_disputed,
+    ("donations", "pledge_link_requested"): pledge_link_requested,
+    ("donations", "bank_transfer_notified"): bank_transfer_notified,
     ("matching", "pairing_offered"): pairing_offered,
     ("matching", "pairing_declined"): pairing_declined,
     ("matching", "pairing_offer_expired"): pairing_offer_expired,
