@@ -53,7 +53,10 @@ def serve(
     from localstripe.server import app
     from localstripe.webhooks import register_webhook
 
-    from servicekit.devtools import localstripe_browser
+    try:
+        from servicekit.devtools import localstripe_browser
+    except ImportError:  # the localstripe image holds these two files side by side
+        import localstripe_browser  # type: ignore[no-redef]
 
     # The store pickles itself to /tmp on every write; an instance attribute shadows the method.
     store.dump_to_disk = lambda: None
