@@ -114,7 +114,7 @@ def test_a_family_is_paired_accepts_by_link_and_completes_six_months_later(platf
     assert report["completion_rate"] == 1.0
 
 
-def test_a_spot_request_through_the_gateway_from_creation_to_completion(platform):
+def test_a_spot_request_through_the_gateway_from_creation_to_completion(platform, clock):
     volunteer = post(platform, "/api/applications/volunteers", {**PARTNER, "name": "Kenji"})
     post(platform, f"/api/staff/participants/{volunteer.json()['id']}/approve", staff=True)
     created = post(platform, "/api/spot-requests", {
@@ -126,6 +126,9 @@ def test_a_spot_request_through_the_gateway_from_creation_to_completion(platform
     assert candidate["volunteer_id"] == volunteer.json()["id"]
     assert post(platform, f"{spot}/accept", {"volunteer_id": candidate["volunteer_id"]},
                 staff=True).json()["status"] == "assigned"
+    early = post(platform, f"{spot}/complete", {"hours": 3}, staff=True)
+    assert early.status_code == 400 and "hours" in early.json()["errors"], early.text
+    clock.now = datetime(2026, 4, 11, 5, tzinfo=UTC)  # 14:00 in Tokyo, after the visit
     done = post(platform, f"{spot}/complete", {"hours": 3}, staff=True)
     assert (done.json()["status"], done.json()["hours"]) == ("completed", 3.0)
 

@@ -12,13 +12,14 @@ A proposal or an offer is cancelled when one side is rejected or withdraws (`dep
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 from servicekit import errors
 from servicekit.events.outbox import OutboxWriter
+from servicekit.tokyo import tokyo_date
 
 from matching import links, participants
 from matching.batch import propose
@@ -204,6 +205,7 @@ def log_checkin(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str,
     """A monthly check-in: proof of contact, which also wakes an inactive pairing."""
     row = _pairing(conn, pairing_id)
     _require(row, "active", "inactive")
+    _check_met_on(data.get("met_on"), row["started_at"], now)
     checkin_id = str(uuid.uuid4())
     conn.execute(
         """INSERT INTO checkins (id, pairing_id, met_on, note, logged_by, logged_at)
@@ -219,6 +221,21 @@ def log_checkin(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str,
     })
     row["state"] = "active"
     return {"id": checkin_id, "pairing": view(row)}
+
+
+def _check_met_on(met_on: date | None, started_at: datetime, now: datetime) -> None:
+    """A meeting is reported after it happened and during the pairing (Tokyo days; 400 naming
+    `met_on`): a date ahead would keep a pairing "active" on contact that never was."""
+    if met_on is None:
+        return
+    today = tokyo_date(now)
+    if met_on > today:
+        raise errors.InvalidInput("the meeting is in the future", {
+            "met_on": [f"Must not be after today ({today}, Tokyo)."]})
+    began = tokyo_date(started_at)
+    if met_on < began:
+        raise errors.InvalidInput("the meeting is before the pairing began", {
+            "met_on": [f"Must not be before the pairing began ({began})."]})
 
 
 def close_early(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str, reason: str,

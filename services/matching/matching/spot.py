@@ -25,6 +25,7 @@ from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import TOKYO, tokyo_date, tokyo_day_bounds
 
 from matching import participants
+from matching.clock import add_months
 from matching.participants import iso, person
 from matching.profiles import MAX_LEVEL, PARTS, Profile, areas
 from matching.scoring import (
@@ -40,6 +41,9 @@ from matching.scoring import (
 )
 
 LOAD_WINDOW = timedelta(days=30)
+# How far ahead a resident may ask for help: further out, plans (and volunteers' weeks) are
+# not known yet, and a mistyped year would sit in the open list for ever.
+BOOKING_MONTHS = 6
 SPOT_WEIGHTS = {"language": 3.0, "distance": 2.0, "availability": 2.0, "load": 1.0}
 
 
@@ -79,8 +83,21 @@ def view(row: dict[str, Any]) -> dict[str, Any]:
             "hours": float(row["hours"]) if row["hours"] is not None else None}
 
 
+def check_starts_at(starts_at: datetime, now: datetime) -> None:
+    """A request is for a moment still ahead and at most `BOOKING_MONTHS` away (400 naming
+    `starts_at` otherwise): help in the past cannot be given, only counted by mistake."""
+    if starts_at <= now:
+        raise errors.InvalidInput("the spot request is for a time that has passed", {
+            "starts_at": ["Must be in the future."]})
+    latest = add_months(now, BOOKING_MONTHS)
+    if starts_at > latest:
+        raise errors.InvalidInput("the spot request is too far ahead", {"starts_at": [
+            f"Must be at most {BOOKING_MONTHS} months ahead (until {tokyo_date(latest)})."]})
+
+
 def create(conn: psycopg.Connection, outbox: OutboxWriter, data: dict, now: datetime
            ) -> dict[str, Any]:
+    check_starts_at(data["starts_at"], now)
     area = areas()[data["area"]]
     row = conn.execute(
         """INSERT INTO spot_requests (id, kind, starts_at, area, lat, lon, languages, name,
@@ -250,6 +267,7 @@ def complete(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, ho
     row = _row(conn, request_id)
     if row["status"] != "assigned":
         raise errors.Conflict(f"the spot request is {row['status']}")
+    _check_hours(row["starts_at"], hours, now)
     row = conn.execute(
         """UPDATE spot_requests SET status = 'completed', hours = %s, finished_at = %s
            WHERE id = %s RETURNING *""", (hours, now, request_id)).fetchone()
@@ -257,6 +275,19 @@ def complete(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, ho
     outbox.add(conn, "spot_request_completed", {**_event(row), "volunteer": person(volunteer),
                                                 "hours": float(row["hours"])})
     return view(row)
+
+
+def _check_hours(starts_at: datetime, hours: float, now: datetime) -> None:
+    """Hours are logged for help given: not before the visit began, and no more of them than
+    have passed since (400 naming `hours`), or the impact figures count help not yet given."""
+    if now < starts_at:
+        raise errors.InvalidInput("the visit has not taken place yet", {"hours": [
+            f"The visit starts at {starts_at.astimezone(TOKYO):%Y-%m-%d %H:%M} (Tokyo); "
+            "log its hours once it has taken place."]})
+    elapsed = (now - starts_at).total_seconds() / 3600
+    if hours > elapsed:
+        raise errors.InvalidInput("more hours than have passed since the visit began", {
+            "hours": [f"Only {elapsed:.2f} hours have passed since the visit began."]})
 
 
 def cancel(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, reason: str,
