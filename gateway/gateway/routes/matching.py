@@ -289,17 +289,20 @@ APPLICATION_EXAMPLE = {
 }
 RECEIVED = ok("Application received; staff will screen it.", ms.ApplicationReceived)
 CONFLICT = {"409": "Conflict"}
+ALREADY_APPLIED = ("409 when a live application (being screened, or approved) with this "
+                   "e-mail address exists for the role; one turned away or withdrawn does not "
+                   "count, so the person may apply again.")
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/applications/residents", "post"): _operation(
-        "applyResident", "A family applies for a Family Friend", {"201": RECEIVED},
-        body=ms.Application, example=APPLICATION_EXAMPLE),
+        "applyResident", "A family applies for a Family Friend", {"201": RECEIVED, **CONFLICT},
+        body=ms.Application, example=APPLICATION_EXAMPLE, description=ALREADY_APPLIED),
     ("/api/applications/partners", "post"): _operation(
         "applyPartner", "A Japanese local applies to be a Family Friend partner",
-        {"201": RECEIVED}, body=ms.Application),
+        {"201": RECEIVED, **CONFLICT}, body=ms.Application, description=ALREADY_APPLIED),
     ("/api/applications/volunteers", "post"): _operation(
-        "applyVolunteer", "A volunteer applies for Spot Otonari-san", {"201": RECEIVED},
-        body=ms.Application),
+        "applyVolunteer", "A volunteer applies for Spot Otonari-san",
+        {"201": RECEIVED, **CONFLICT}, body=ms.Application, description=ALREADY_APPLIED),
     ("/api/pairing-responses", "post"): _operation(
         "respondToPairing", "Accept or decline a pairing offer (signed link, 3 days)",
         {"200": ok("Answer recorded.", ms.PairingState), **CONFLICT},

@@ -93,3 +93,32 @@ def test_a_checkin_for_today_in_tokyo_is_accepted(matching, clock, active_pairin
     clock.now = clock.now.replace(hour=16)  # 01:00 on the 12th in Tokyo, still the 11th in UTC
     logged = call(matching, "log_checkin", active_pairing, {"met_on": "2026-04-12"})
     assert logged["pairing"]["state"] == "active"
+
+
+def applications(config) -> int:
+    return query(config["DATABASE_URL"], "SELECT count(*) AS n FROM participants")[0]["n"]
+
+
+@pytest.mark.parametrize("role", ["resident", "partner", "volunteer"])
+def test_a_second_live_application_with_the_same_email_is_refused_without_details(
+        matching, matching_config, role):
+    first = call(matching, "apply", role, partner_application("Sato Yuki"))
+    call(matching, "approve_participant", first["id"], {})
+    with pytest.raises(errors.Conflict) as caught:
+        call(matching, "apply", role, partner_application(
+            "Yuki Sato", email="SATO.Yuki@example.org"))
+    assert "Sato" not in str(caught.value) and "approved" not in str(caught.value)
+    assert caught.value.details == {}
+    assert applications(matching_config) == 1
+    assert len([e for e in events(matching_config) if e["type"] == "participant_applied"]) == 1
+
+
+def test_the_same_email_may_apply_in_another_role_or_again_after_leaving(matching,
+                                                                         matching_config):
+    first = call(matching, "apply", "resident", application("Maya Gurung"))
+    call(matching, "apply", "volunteer", application("Maya Gurung"))
+    call(matching, "withdraw_participant", first["id"], {"reason": "moved"})
+    again = call(matching, "apply", "resident", application("Maya Gurung"))
+    call(matching, "reject_participant", again["id"], {"reason": "not_eligible"})
+    call(matching, "apply", "resident", application("Maya Gurung"))
+    assert applications(matching_config) == 4
