@@ -34,8 +34,8 @@ from matching.scoring import (
     availability_term,
     distance_km,
     distance_term,
-    language_term,
     no_workable_language,
+    preferred_language_term,
     side_of,
     too_far,
 )
@@ -140,9 +140,9 @@ def _sides(request: dict[str, Any], volunteers: list[dict[str, Any]], now: datet
            ) -> tuple[Side, Side]:
     """The request as a one-row column side against the volunteers as a row.
 
-    The request's languages are put at the top level, so the language term is the volunteer's
-    best level in any language the resident speaks, and the workable-language filter keeps a
-    volunteer who speaks one of them from conversational up.
+    The request's languages are put at the top level, so the workable-language filter keeps a
+    volunteer who speaks one of them from conversational up; the language score is
+    `preferred_language_term`, which weighs them in the order they were asked for.
     """
     asked = side_of([Profile(
         id=str(request["id"]), role="resident", lat=request["lat"], lon=request["lon"],
@@ -164,7 +164,7 @@ def candidates(conn: psycopg.Connection, request_id: str, settings: Settings, no
     feasible = ~(no_workable_language(asked, offered) | too_far(asked, offered, settings,
                                                                   distance))[0]
     terms = {
-        "language": language_term(asked, offered)[0],
+        "language": preferred_language_term(list(request["languages"]), offered)[0],
         "distance": distance_term(asked, offered, settings, distance)[0],
         "availability": availability_term(asked, offered)[0],
         "load": 1.0 / (1.0 + np.array([v["recent_load"] for v in volunteers], dtype=float)),
