@@ -31,6 +31,8 @@ PAIRING_MONTHS = 6
 INACTIVE_AFTER = timedelta(days=45)
 ENDING_SOON_BEFORE = timedelta(days=14)
 OFFER_LIFETIME = timedelta(days=links.OFFER_DAYS)
+# What a side's consent at acceptance lets the other side have (matching holds no phone).
+SHARED_ON_CONSENT = ("name", "email")
 # Serialises batch runs: two staff members starting one at once must not both propose.
 RUN_LOCK_KEY = 0x4A49494D  # "JIIM"
 
@@ -156,8 +158,13 @@ def approve(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str, now
 
 
 def respond(conn: psycopg.Connection, outbox: OutboxWriter, token: str, answer: str,
-            now: datetime, secret: str) -> dict[str, Any]:
-    """One side accepts or declines through their link; both accepting starts the pairing."""
+            now: datetime, secret: str, share_contact: bool = False) -> dict[str, Any]:
+    """One side accepts or declines through their link; both accepting starts the pairing.
+
+    With an acceptance a side may agree to share their name and e-mail address with the
+    other (`share_contact`; an acceptance clicked again before the start replaces it);
+    `pairing_started` says what each agreed to, and no one's address goes further without it.
+    """
     try:
         pairing_id, side = links.read_token(secret, lambda: now, token)
     except links.LinkExpired:
@@ -181,6 +188,9 @@ def respond(conn: psycopg.Connection, outbox: OutboxWriter, token: str, answer: 
         row["state"] = "declined"
         outbox.add(conn, "pairing_declined", {**_sides(row), "declined_by": side})
         return view(row)
+    consent = f"{side}_shares_contact"
+    row[consent] = share_contact
+    conn.execute(f"UPDATE pairings SET {consent} = %s WHERE id = %s", (share_contact, pairing_id))
     other = "partner" if side == "resident" else "resident"
     if row[f"{other}_answer"] != "accept":
         conn.execute(f"UPDATE pairings SET {column} = 'accept', updated_at = %s WHERE id = %s",
@@ -195,8 +205,10 @@ def respond(conn: psycopg.Connection, outbox: OutboxWriter, token: str, answer: 
     conn.execute("UPDATE participants SET waiting_runs = 0 WHERE id = %s",
                  (row["resident_id"],))
     row.update(state="active", started_at=now, ends_at=ends)
-    outbox.add(conn, "pairing_started", {**_sides(row), "started_at": iso(now),
-                                         "ends_at": iso(ends)})
+    outbox.add(conn, "pairing_started", {
+        **_sides(row), "started_at": iso(now), "ends_at": iso(ends),
+        "shared_contact": {s: list(SHARED_ON_CONSENT) if row[f"{s}_shares_contact"] else []
+                           for s in ("resident", "partner")}})
     return view(row)
 
 

@@ -298,7 +298,10 @@ def cancel(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, reas
     row = conn.execute(
         """UPDATE spot_requests SET status = 'cancelled', cancel_reason = %s, finished_at = %s
            WHERE id = %s RETURNING *""", (reason, now, request_id)).fetchone()
-    outbox.add(conn, "spot_request_cancelled", {**_event(row), "reason": reason})
+    event = {**_event(row), "reason": reason}
+    if row["volunteer_id"] is not None:  # assigned: the volunteer is told not to go
+        event["volunteer"] = person(participants.get(conn, row["volunteer_id"]))
+    outbox.add(conn, "spot_request_cancelled", event)
     return view(row)
 
 

@@ -186,8 +186,9 @@ def enroll(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
 
 def withdraw(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
              enrollment_id: str, reason: str,
-             withdraw_url: WithdrawUrl = no_link) -> dict[str, Any]:
-    """Take the child off the class; a freed seat goes to the first child waiting."""
+             withdraw_url: WithdrawUrl = no_link, by: str = "staff") -> dict[str, Any]:
+    """Take the child off the class; a freed seat goes to the first child waiting. `by` is
+    who did it (staff, or the guardian through their link), for whoever must be told."""
     cls = _lock_class(conn, class_id)
     enrollment = conn.execute(
         "SELECT * FROM enrollments WHERE id = %s AND class_id = %s",
@@ -204,7 +205,7 @@ def withdraw(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
     )
     outbox.add(conn, "class_enrollment_withdrawn", {
         **_enrollment_event(cls, enrollment, at), "previous_status": enrollment["status"],
-        "reason": reason})
+        "reason": reason, "withdrawn_by": by})
     promoted = None
     if enrollment["status"] == "confirmed":
         promoted = _promote_first_waiting(conn, outbox, cls, at, withdraw_url)
@@ -270,7 +271,7 @@ def withdraw_by_guardian(conn: psycopg.Connection, outbox: OutboxWriter, enrollm
     if row is None:
         raise NotFound("no such enrollment")
     return withdraw(conn, outbox, str(row["class_id"]), enrollment_id, GUARDIAN_REASON,
-                    withdraw_url)
+                    withdraw_url, by="guardian")
 
 
 def roster(conn: psycopg.Connection, class_id: str) -> dict[str, Any]:
