@@ -400,6 +400,23 @@ REVIEWED_CASES: dict[str, tuple[str, str]] = {
     "spot_unassigned_volunteer.ja": ("spot_request_unassigned[0]:spot_unassigned_volunteer", "ja"),
     "staff_dlq_growing.ja": ("dead_letters_growing[0]:staff_dlq_growing", "ja"),
     "staff_dlq_growing.first.en": ("dead_letters_growing.first[0]:staff_dlq_growing", "en"),
+    "application_received.resident.ne": (
+        "participant_applied[0]:application_received", "ne"),
+    "application_approved.volunteer.en": (
+        "participant_approved.volunteer[0]:application_approved", "en"),
+    "pairing_started.contact_shared.partner.ja": (
+        "pairing_started.contact_shared[1]:pairing_started", "ja"),
+    "pairing_started.contact_shared.resident.en": (
+        "pairing_started.contact_shared[0]:pairing_started", "en"),
+    "pairing_ended_early.partner.en": ("pairing_closed_early[2]:pairing_ended_early", "en"),
+    "spot_cancelled_volunteer.en": ("spot_request_cancelled[0]:spot_cancelled_volunteer", "en"),
+    "class_enrollment_withdrawn.ja": (
+        "class_enrollment_withdrawn[0]:class_enrollment_withdrawn", "ja"),
+    "consultation_received.urgent.en": ("consultation_opened[0]:consultation_received", "en"),
+    "consultation_assigned_expert.ja": (
+        "consultation_assigned[1]:consultation_assigned_expert", "ja"),
+    "consultation_closed.referred.ne": (
+        "consultation_resolved.referred[0]:consultation_closed", "ne"),
 }
 
 

@@ -49,8 +49,8 @@
     "general": "सामान्य (कुनै विशेष कारण नदिइएको)",
 } %}
 {% set programs_by_role = {
-    "resident": "Otonari-san Family Friend कार्यक्रम",
-    "partner": "Otonari-san Family Friend कार्यक्रम",
+    "resident": "Otonari-san Family Friend Program",
+    "partner": "Otonari-san Family Friend Program",
     "volunteer": "Spot Otonari-san",
 } %}
 {% set urgencies = {
