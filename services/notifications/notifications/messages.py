@@ -229,12 +229,14 @@ def spot_request_unassigned(data: Data, audience: Audience) -> list[Outgoing]:
 
 
 def spot_request_cancelled(data: Data, audience: Audience) -> list[Outgoing]:
-    """The volunteer who had taken the request need not go; an open request had none (and
-    older events name none). Staff's reason is free text and is not passed on."""
-    if "volunteer" not in data:
-        return []
-    return [_to(data["volunteer"], "spot_cancelled_volunteer", {
-        "spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"]})]
+    """The requester is told (staff may have cancelled it at their word, or not), and the
+    volunteer who had taken it that they need not go; an open request had none (and older
+    events name none). Staff's reason is free text and is not passed on."""
+    common = {"spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"]}
+    told = [_to(data["requester"], "spot_cancelled_resident", common)]
+    if "volunteer" in data:
+        told.append(_to(data["volunteer"], "spot_cancelled_volunteer", common))
+    return told
 
 
 # -- programs -------------------------------------------------------------------------------

@@ -84,14 +84,18 @@ def test_an_older_pairing_start_without_consent_shares_no_address() -> None:
         assert "@example" not in text.replace(message.to_addr, "")
 
 
-def test_the_volunteer_of_a_cancelled_visit_is_told_and_an_open_request_tells_no_one() -> None:
-    [message] = built("matching", "spot_request_cancelled")
-    assert (message.kind, message.to_addr, message.locale) == (
+def test_a_cancelled_request_is_told_to_the_requester_and_to_its_volunteer_if_any() -> None:
+    requester, volunteer = built("matching", "spot_request_cancelled")
+    assert (requester.kind, requester.to_addr, requester.locale) == (
+        "spot_cancelled_resident", "sita@example.net", "ne-NP")
+    assert (volunteer.kind, volunteer.to_addr, volunteer.locale) == (
         "spot_cancelled_volunteer", "emily@example.org", "en-GB")
-    subject, text, _ = bodies(message)
+    subject, text, _ = bodies(volunteer)
     assert "cancelled" in subject and "20 April 2026, 10:00 (Japan time)" in text
-    assert "resolved by the family" not in text  # staff's reason stays with staff
-    assert built("matching", "spot_request_cancelled", volunteer=...) == []
+    for message in (requester, volunteer):  # staff's reason stays with staff
+        assert "resolved by the family" not in " ".join(bodies(message, "en"))
+    [only] = built("matching", "spot_request_cancelled", volunteer=...)
+    assert only.kind == "spot_cancelled_resident"
 
 
 def test_a_guardian_is_told_when_staff_withdraw_the_child_not_after_their_own_click() -> None:
@@ -142,7 +146,8 @@ def test_the_resident_is_told_how_the_consultation_ended(outcome: str, phrase: s
     ("programs", "consultation_resolved", [("consultation_closed", "sita@example.net")]),
     ("matching", "participant_applied", [("application_received", "sita@example.net")]),
     ("matching", "spot_request_cancelled",
-     [("spot_cancelled_volunteer", "emily@example.org")]),
+     [("spot_cancelled_resident", "sita@example.net"),
+      ("spot_cancelled_volunteer", "emily@example.org")]),
     ("programs", "class_enrollment_withdrawn",
      [("class_enrollment_withdrawn", "sita@example.net")]),
 ], ids=["consultation_assigned", "consultation_resolved", "participant_applied",
