@@ -228,6 +228,12 @@ def spot_request_unassigned(data: Data, audience: Audience) -> list[Outgoing]:
         "thanked": data["reason"] == "volunteer_unavailable"})]
 
 
+def spot_request_created(data: Data, audience: Audience) -> list[Outgoing]:
+    """A receipt: the requester hears nothing else until a volunteer says yes."""
+    return [_to(data["requester"], "spot_request_received", {
+        "spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"]})]
+
+
 def spot_request_cancelled(data: Data, audience: Audience) -> list[Outgoing]:
     """The requester is told (staff may have cancelled it at their word, or not), and the
     volunteer who had taken it that they need not go; an open request had none (and older
@@ -359,6 +365,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("matching", "spot_request_assigned"): spot_request_assigned,
     ("matching", "spot_request_reminder_due"): spot_request_reminder_due,
     ("matching", "spot_request_unassigned"): spot_request_unassigned,
+    ("matching", "spot_request_created"): spot_request_created,
     ("matching", "spot_request_cancelled"): spot_request_cancelled,
     ("programs", "class_enrollment_confirmed"): class_enrollment_confirmed,
     ("programs", "class_enrollment_waitlisted"): class_enrollment_waitlisted,

@@ -206,6 +206,10 @@ class NotificationsService(health.Ping):
     def on_spot_request_unassigned(self, event: Envelope) -> None:
         self._notify(event)
 
+    @consume_event("matching", "spot_request_created")
+    def on_spot_request_created(self, event: Envelope) -> None:
+        self._notify(event)
+
     @consume_event("matching", "spot_request_cancelled")
     def on_spot_request_cancelled(self, event: Envelope) -> None:
         self._notify(event)

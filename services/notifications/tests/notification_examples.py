@@ -103,6 +103,8 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
                                            "closed_at": "2026-06-01T00:00:00+00:00"},
     ("matching", "spot_request_assigned"): SPOT,
     ("matching", "spot_request_reminder_due"): SPOT,
+    ("matching", "spot_request_created"): {
+        key: value for key, value in SPOT.items() if key != "volunteer"},
     ("matching", "spot_request_cancelled"): {**SPOT, "reason": "resolved by the family"},
     ("matching", "spot_request_unassigned"): {
         **{key: SPOT[key] for key in ("spot_request_id", "kind", "starts_at", "area",

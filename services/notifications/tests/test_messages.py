@@ -411,6 +411,7 @@ REVIEWED_CASES: dict[str, tuple[str, str]] = {
     "pairing_ended_early.partner.en": ("pairing_closed_early[2]:pairing_ended_early", "en"),
     "spot_cancelled_volunteer.en": ("spot_request_cancelled[1]:spot_cancelled_volunteer", "en"),
     "spot_cancelled_resident.ne": ("spot_request_cancelled[0]:spot_cancelled_resident", "ne"),
+    "spot_request_received.ja": ("spot_request_created[0]:spot_request_received", "ja"),
     "class_enrollment_withdrawn.ja": (
         "class_enrollment_withdrawn[0]:class_enrollment_withdrawn", "ja"),
     "consultation_received.urgent.en": ("consultation_opened[0]:consultation_received", "en"),

@@ -84,6 +84,14 @@ def test_an_older_pairing_start_without_consent_shares_no_address() -> None:
         assert "@example" not in text.replace(message.to_addr, "")
 
 
+def test_a_requester_gets_a_receipt_for_their_spot_request_in_their_language() -> None:
+    [message] = built("matching", "spot_request_created")
+    assert (message.kind, message.to_addr, message.locale) == (
+        "spot_request_received", "sita@example.net", "ne-NP")
+    subject, text, _ = bodies(message, "en")
+    assert "received" in subject and "20 April 2026, 10:00 (Japan time)" in text
+
+
 def test_a_cancelled_request_is_told_to_the_requester_and_to_its_volunteer_if_any() -> None:
     requester, volunteer = built("matching", "spot_request_cancelled")
     assert (requester.kind, requester.to_addr, requester.locale) == (
