@@ -153,13 +153,14 @@ def test_the_resident_is_told_how_the_consultation_ended(outcome: str, phrase: s
       ("consultation_assigned_expert", "tanaka@example.jp")]),
     ("programs", "consultation_resolved", [("consultation_closed", "sita@example.net")]),
     ("matching", "participant_applied", [("application_received", "sita@example.net")]),
+    ("matching", "spot_request_created", [("spot_request_received", "sita@example.net")]),
     ("matching", "spot_request_cancelled",
      [("spot_cancelled_resident", "sita@example.net"),
       ("spot_cancelled_volunteer", "emily@example.org")]),
     ("programs", "class_enrollment_withdrawn",
      [("class_enrollment_withdrawn", "sita@example.net")]),
 ], ids=["consultation_assigned", "consultation_resolved", "participant_applied",
-        "spot_request_cancelled", "class_enrollment_withdrawn"])
+        "spot_request_created", "spot_request_cancelled", "class_enrollment_withdrawn"])
 def test_the_service_consumes_the_event_and_mails_each_person_once(
         sink_factory, start_notifications, source, event_type, expected):
     sink = sink_factory()
