@@ -245,14 +245,14 @@ def spot_request_unassigned(data: Data, audience: Audience) -> list[Outgoing]:
 def spot_request_created(data: Data, audience: Audience) -> list[Outgoing]:
     """A receipt: the requester hears nothing else until a volunteer says yes."""
     return [_to(data["requester"], "spot_request_received", {
-        "spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"]})]
+        "spot_kind": data["kind"], "starts_at": data["starts_at"], "area": area_names(data)})]
 
 
 def spot_request_cancelled(data: Data, audience: Audience) -> list[Outgoing]:
     """The requester is told (staff may have cancelled it at their word, or not), and the
     volunteer who had taken it that they need not go; an open request had none (and older
     events name none). Staff's reason is free text and is not passed on."""
-    common = {"spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"]}
+    common = {"spot_kind": data["kind"], "starts_at": data["starts_at"], "area": area_names(data)}
     told = [_to(data["requester"], "spot_cancelled_resident", common)]
     if "volunteer" in data:
         told.append(_to(data["volunteer"], "spot_cancelled_volunteer", common))
