@@ -42,6 +42,7 @@ from jii_cli.workspace import (
 )
 
 LOCALSTRIPE_HOST = "127.0.0.1"
+REAL_STRIPE_JS = "https://js.stripe.com/v3/"
 REAL_STRIPE_BASE = "https://api.stripe.com"
 WEBHOOK_PATH = "/api/webhooks/stripe"
 STOP_GRACE_SECONDS = 10.0
@@ -132,10 +133,16 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
         env["STRIPE_API_BASE"] = REAL_STRIPE_BASE
         notes.append(f"Stripe: a key is configured, using {REAL_STRIPE_BASE} "
                      "(localstripe not started)")
+        env.setdefault("STRIPE_JS_URL", REAL_STRIPE_JS)
+        if not environ.get("STRIPE_PUBLISHABLE_KEY"):
+            notes.append("Stripe: set STRIPE_PUBLISHABLE_KEY for the site's card payments")
     else:
         localstripe_base = local_base
         env["STRIPE_API_BASE"] = local_base
         env["STRIPE_API_KEY"] = key or TEST_API_KEY
+        # The site's pages load localstripe's Stripe.js stand-in from it.
+        env["STRIPE_JS_URL"] = f"{local_base}/js.stripe.com/v3/"
+        env["STRIPE_PUBLISHABLE_KEY"] = "pk_test_localstripe"
         secret = str(service_config("donations", root).get("STRIPE_WEBHOOK_SECRET") or "")
         webhook = f"http://{gateway[0]}:{gateway[1]}{WEBHOOK_PATH}"
         processes.append(ProcessSpec(
@@ -264,12 +271,18 @@ def wait_ready(sup: Supervisor, spec: ProcessSpec, proc: subprocess.Popen[bytes]
 def banner(p: Plan) -> str:
     host, port = p.gateway
     gateway = f"http://{host}:{port}"
-    lines = ["", "JII is running. Where to look:", f"  gateway      {gateway}"]
+    lines = ["", "JII is running. Where to look:",
+             f"  site         {gateway}/  (give at {gateway}/donate)",
+             f"  gateway      {gateway}/api/openapi.json"]
     if p.maildir:
         lines.append(f"  mail         {p.maildir}/  (every message as an .eml file)")
     if p.localstripe_base:
         lines.append(f"  localstripe  {p.localstripe_base}  (webhooks to {gateway}{WEBHOOK_PATH})")
     lines += [f"  {note}" for note in p.notes]
+    if p.localstripe_base:
+        lines += ["", "Test cards on the donation page: 4242 4242 4242 4242 (paid), "
+                      "4000 0027 6000 3184 (3-D Secure),",
+                  "4000 0000 0000 0341 (declined); any future expiry, any CVC."]
     lines += [
         "",
         "A monthly pledge (a PaymentMethod id comes from Stripe.js on the public site;",

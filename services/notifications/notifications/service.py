@@ -116,6 +116,14 @@ class NotificationsService(health.Ping):
     def on_payment_disputed(self, event: Envelope) -> None:
         self._notify(event)
 
+    @consume_event("donations", "pledge_link_requested")
+    def on_pledge_link_requested(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("donations", "bank_transfer_notified")
+    def on_bank_transfer_notified(self, event: Envelope) -> None:
+        self._notify(event)
+
     @consume_event("donations", "pledge_started")
     def on_pledge_started(self, event: Envelope) -> None:
         # No e-mail: the welcome goes out with the first payment's receipt.
