@@ -57,6 +57,8 @@ function renderRoster(roster, reload) {
   const enrol = h("form", { class: "form", id: "enrol-form" },
     field("child_first_name", "text", { required: true }, t("child_first_name")),
     field("child_last_name", "text", { required: true }, t("child_last_name")),
+    field("child_grade", "text", {}, t("child_grade")),
+    field("child_age", "number", { min: 0, max: 18 }, t("child_age")),
     field("languages", "text", { required: true, value: "ja" }, t("languages_codes")),
     field("guardian_name", "text", { required: true }, t("guardian_name")),
     field("guardian_email", "email", { required: true }, t("guardian_email")),
@@ -68,6 +70,7 @@ function renderRoster(roster, reload) {
     event.preventDefault();
     const v = formValues(enrol);
     const body = { child_first_name: v.child_first_name, child_last_name: v.child_last_name,
+      child_grade: v.child_grade || null, child_age: v.child_age ? Number(v.child_age) : null,
       languages: v.languages.split(",").map((x) => x.trim()).filter(Boolean), guardian_name: v.guardian_name,
       guardian_email: v.guardian_email, guardian_locale: v.guardian_locale,
       participation_consent: enrol.participation_consent.checked, photo_consent: enrol.photo_consent.checked };
