@@ -44,7 +44,7 @@ function summary(event) {
 
 function item(event) {
   const alert = isAlert(event);
-  return h("li", { class: alert ? "alert" : "", dataset: { type: event.type, source: event.source } },
+  return h("li", { class: alert ? "alert" : "", dataset: { type: event.type, source: event.source, id: event.id } },
     alert ? h("span", { class: "badge alert" }, t("alert")) : null,
     h("a", { class: "type", href: linkFor(event) }, event.type),
     h("span", { class: "badge" }, event.source),

@@ -68,8 +68,8 @@ def test_staff_sign_in_watch_the_feed_record_match_enrol_and_are_kept_from_case_
            "JII_CONSOLE_GATEWAY_DB": console_platform["gateway_db"]}
     # subprocess is green under eventlet: the platform keeps serving while the browser runs.
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "--noconftest", "-p", "no:cacheprovider", "-p", "no:nameko", "-q",
-         "-o", "python_files=console_flows.py", str(FLOWS)],
+        [sys.executable, "-m", "pytest", "--noconftest", "-p", "no:cacheprovider",
+         "-p", "no:nameko", "-q", "-o", "python_files=console_flows.py", str(FLOWS)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     (ROOT / "var" / "artifacts").mkdir(parents=True, exist_ok=True)
     (ROOT / "var" / "artifacts" / "console_flows.log").write_text(run.stdout + run.stderr)
