@@ -1,29 +1,37 @@
 """`jii dev run` (what `make run` calls): the whole platform on this machine, in one terminal.
 
-Checks that RabbitMQ and PostgreSQL answer, migrates every service, then starts localstripe
+Runs the shared set-up (jii_cli.devsetup: packages, RabbitMQ and PostgreSQL started if
+stopped, the management API), migrates every service, then starts localstripe
 (unless a real Stripe is configured), the SMTP sink, every service and the gateway, each in
-its own process group with its output prefixed by its name. Ctrl-C stops all of them. The
-Procfile at the repository root lists the same processes for operators who use honcho.
+its own process group with its output prefixed by its name. A process that exits is started
+again after a back-off (1 s, doubling up to 30 s; back to 1 s once it has run for a minute), as a
+production supervisor would, and the terminal says so; Ctrl-C stops all of them. The Procfile at
+the repository root lists the same processes for operators who use honcho.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from servicekit.config import database_url
 from servicekit.devtools.localstripe_server import TEST_API_KEY
 
+from jii_cli.devsetup import (
+    DEFAULT_MANAGEMENT_URI,
+    Machine,
+    Peers,
+    answers,
+    is_loopback,
+    setup,
+)
 from jii_cli.migrate import migrate_services
 from jii_cli.workspace import (
     SERVICES,
@@ -36,6 +44,7 @@ from jii_cli.workspace import (
 )
 
 LOCALSTRIPE_HOST = "127.0.0.1"
+REAL_STRIPE_JS = "https://js.stripe.com/v3/"
 REAL_STRIPE_BASE = "https://api.stripe.com"
 WEBHOOK_PATH = "/api/webhooks/stripe"
 STOP_GRACE_SECONDS = 10.0
@@ -65,69 +74,24 @@ class Plan:
 # --- checks ---------------------------------------------------------------------------------
 
 
-def answers(host: str, port: int, timeout: float = 1.0) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def _host_port(address: str, default_port: int) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return (host or "127.0.0.1"), int(port or default_port)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _compose_hint(root: Path) -> str:
-    if any((root / name).is_file() for name in ("docker-compose.yml", "compose.yaml")):
-        return f"\n  or run the whole stack in containers instead: cd {root} && docker compose up"
-    return ""
-
-
-def rabbitmq_advice() -> str:
-    if shutil.which("rabbitmq-server"):
-        return ("start it:  rabbitmq-server -detached   (as root; with systemd: "
-                "systemctl start rabbitmq-server), then wait for: rabbitmqctl await_startup")
-    return "RabbitMQ is not installed here:  apt-get install rabbitmq-server"
-
-
-def postgres_advice() -> str:
-    clusters = sorted(p.name for p in Path("/etc/postgresql").glob("*")) if Path(
-        "/etc/postgresql").is_dir() else []
-    if clusters:
-        return (f"start it:  pg_ctlcluster --skip-systemctl-redirect {clusters[-1]} main start   "
-                "(as root; with systemd: systemctl start postgresql)")
-    return "PostgreSQL is not installed here:  apt-get install postgresql"
+def peers(root: Path) -> Peers:
+    """The broker, its management API and every database server the services use."""
+    urls = [database_url(service_config(service, root)) for service in SERVICES]
+    return Peers.from_urls(amqp_uri(), os.environ.get("RABBIT_API_URI", DEFAULT_MANAGEMENT_URI),
+                           urls)
 
 
 def check_peers(root: Path) -> None:
-    """Fail with what to do when the broker or a database server does not answer."""
-    problems = []
-    uri = urlsplit(amqp_uri())
-    rabbit = (uri.hostname or "127.0.0.1", uri.port or 5672)
-    if not answers(*rabbit):
-        problems.append(f"RabbitMQ does not answer on {rabbit[0]}:{rabbit[1]}.\n  "
-                        + rabbitmq_advice())
-    servers = set()
-    for service in SERVICES:
-        url = urlsplit(database_url(service_config(service, root)))
-        if url.hostname:  # a socket-only URL is checked by the migrations instead
-            servers.add((url.hostname, url.port or 5432))
-    for host, port in sorted(servers):
-        if not answers(host, port):
-            problems.append(f"PostgreSQL does not answer on {host}:{port}.\n  "
-                            + postgres_advice())
-    if problems:
-        raise CliError("\n".join(problems) + _compose_hint(root))
+    """The shared set-up (jii_cli.devsetup): the peers answer, started if need be, and the
+    Debian packages are there; what the peers need in the environment goes into ours, so
+    every process started after inherits it. Fails with what to do otherwise."""
+    machine = Machine(root)
+    os.environ.update(setup(machine, peers(root)))
 
 
 # --- the plan -------------------------------------------------------------------------------
@@ -155,7 +119,7 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
 
     gateway_config = load_config(root / "gateway" / "config.yml")
     gateway = _host_port(str(gateway_config.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000")), 8000)
-    if not _is_loopback(gateway[0]):
+    if not is_loopback(gateway[0]):
         raise CliError(f"`jii dev run` serves on loopback only, not {gateway[0]}: "
                        "set GATEWAY_ADDRESS=127.0.0.1:8000")
 
@@ -171,10 +135,16 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
         env["STRIPE_API_BASE"] = REAL_STRIPE_BASE
         notes.append(f"Stripe: a key is configured, using {REAL_STRIPE_BASE} "
                      "(localstripe not started)")
+        env.setdefault("STRIPE_JS_URL", REAL_STRIPE_JS)
+        if not environ.get("STRIPE_PUBLISHABLE_KEY"):
+            notes.append("Stripe: set STRIPE_PUBLISHABLE_KEY for the site's card payments")
     else:
         localstripe_base = local_base
         env["STRIPE_API_BASE"] = local_base
         env["STRIPE_API_KEY"] = key or TEST_API_KEY
+        # The site's pages load localstripe's Stripe.js stand-in from it.
+        env["STRIPE_JS_URL"] = f"{local_base}/js.stripe.com/v3/"
+        env["STRIPE_PUBLISHABLE_KEY"] = "pk_test_localstripe"
         secret = str(service_config("donations", root).get("STRIPE_WEBHOOK_SECRET") or "")
         webhook = f"http://{gateway[0]}:{gateway[1]}{WEBHOOK_PATH}"
         processes.append(ProcessSpec(
@@ -188,7 +158,7 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
     smtp_host = environ.get("SMTP_HOST", "127.0.0.1")
     smtp_port = int(environ.get("SMTP_PORT", "1025"))
     maildir = None
-    if _is_loopback(smtp_host):
+    if is_loopback(smtp_host):
         maildir = Path(environ.get("JII_MAILDIR") or root / "var" / "mail")
         env["SMTP_HOST"], env["SMTP_PORT"] = smtp_host, str(smtp_port)
         processes.append(ProcessSpec(
@@ -217,16 +187,38 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
 # --- running --------------------------------------------------------------------------------
 
 
-class Supervisor:
-    """Runs processes each in its own process group and stops every one of them on exit."""
+@dataclass
+class Backoff:
+    """How long to wait before starting a process that exited: `first` seconds, doubling for
+    each exit in a row up to `most`; a process that ran `stable` seconds starts over at `first`."""
 
-    def __init__(self, root: Path, env: dict[str, str], width: int = 12):
+    first: float = 1.0
+    most: float = 30.0
+    stable: float = 60.0
+    _streak: dict[str, int] = field(default_factory=dict)
+
+    def delay(self, name: str, ran_for: float) -> float:
+        streak = 0 if ran_for >= self.stable else self._streak.get(name, 0)
+        self._streak[name] = streak + 1
+        return min(self.first * 2 ** streak, self.most)
+
+
+class Supervisor:
+    """Runs processes each in its own process group, starts again any that exits (after a
+    back-off) and stops every one of them on exit."""
+
+    def __init__(self, root: Path, env: dict[str, str], width: int = 12,
+                 backoff: Backoff | None = None):
         self.root = root
         self.env = env
         self.running: list[tuple[ProcessSpec, subprocess.Popen[bytes]]] = []
         self.width = width
         self.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         self._print_lock = threading.Lock()
+        self.backoff = backoff or Backoff()
+        self.restarts: dict[str, int] = {}
+        self._started_at: dict[str, float] = {}
+        self._due: dict[str, float] = {}  # name -> when an exited process starts again
 
     def say(self, name: str, line: str, index: int = -1) -> None:
         label = name.ljust(self.width)
@@ -237,7 +229,9 @@ class Supervisor:
             print(f"{label} | {line}", flush=True)
 
     def start(self, spec: ProcessSpec) -> subprocess.Popen[bytes]:
-        index = len(self.running)
+        return self._spawn(spec, len(self.running))
+
+    def _spawn(self, spec: ProcessSpec, index: int) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
             spec.argv, cwd=self.root, env=self.env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -245,21 +239,37 @@ class Supervisor:
             # grandchildren included.
             start_new_session=True,
         )
-        self.running.append((spec, proc))
+        if index < len(self.running):
+            self.running[index] = (spec, proc)
+        else:
+            self.running.append((spec, proc))
+        self._started_at[spec.name] = time.monotonic()
         threading.Thread(target=self._pump, args=(spec.name, proc, index), daemon=True).start()
         self.say(spec.name, f"started (pid {proc.pid})", index)
         return proc
+
+    def tend(self) -> None:
+        """Schedule a restart for each process that exited, and start those that are due."""
+        now = time.monotonic()
+        for index, (spec, proc) in enumerate(self.running):
+            name = spec.name
+            if proc.poll() is None:
+                continue
+            if name not in self._due:
+                delay = self.backoff.delay(name, now - self._started_at.get(name, now))
+                self._due[name] = now + delay
+                self.say(name, f"exited with code {proc.returncode}; restarting in {delay:g}s",
+                         index)
+            elif now >= self._due[name]:
+                del self._due[name]
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                self.say(name, f"restarting (restart {self.restarts[name]})", index)
+                self._spawn(spec, index)
 
     def _pump(self, name: str, proc: subprocess.Popen[bytes], index: int) -> None:
         assert proc.stdout is not None
         for raw in iter(proc.stdout.readline, b""):
             self.say(name, raw.decode("utf-8", "replace").rstrip("\n"), index)
-
-    def exited(self) -> tuple[ProcessSpec, int] | None:
-        for spec, proc in self.running:
-            if proc.poll() is not None:
-                return spec, proc.returncode
-        return None
 
     def stop_all(self) -> None:
         """SIGTERM every group (last started first), then SIGKILL what is left after a grace."""
@@ -303,12 +313,18 @@ def wait_ready(sup: Supervisor, spec: ProcessSpec, proc: subprocess.Popen[bytes]
 def banner(p: Plan) -> str:
     host, port = p.gateway
     gateway = f"http://{host}:{port}"
-    lines = ["", "JII is running. Where to look:", f"  gateway      {gateway}"]
+    lines = ["", "JII is running. Where to look:",
+             f"  site         {gateway}/  (give at {gateway}/donate)",
+             f"  gateway      {gateway}/api/openapi.json"]
     if p.maildir:
         lines.append(f"  mail         {p.maildir}/  (every message as an .eml file)")
     if p.localstripe_base:
         lines.append(f"  localstripe  {p.localstripe_base}  (webhooks to {gateway}{WEBHOOK_PATH})")
     lines += [f"  {note}" for note in p.notes]
+    if p.localstripe_base:
+        lines += ["", "Test cards on the donation page: 4242 4242 4242 4242 (paid), "
+                      "4000 0027 6000 3184 (3-D Secure),",
+                  "4000 0000 0000 0341 (declined); any future expiry, any CVC."]
     lines += [
         "",
         "A monthly pledge (a PaymentMethod id comes from Stripe.js on the public site;",
@@ -351,12 +367,9 @@ def run_all(root: Path | None = None) -> int:
                 wait_ready(sup, spec, proc)
         announced = False
         while True:
-            ended = sup.exited()
-            if ended:
-                spec, code = ended
-                print(f"\n{spec.name} exited with code {code}; stopping everything.",
-                      file=sys.stderr, flush=True)
-                return 1
+            # One process exiting (a bug, a dependency away too long) must not take the others
+            # down: it is started again, as compose, Kubernetes and systemd do in production.
+            sup.tend()
             if not announced and answers(*p.gateway, timeout=0.2):
                 print(banner(p), flush=True)
                 announced = True

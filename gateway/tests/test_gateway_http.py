@@ -6,8 +6,12 @@ import json
 import re
 import uuid
 
+import psycopg
 import pytest
 import requests
+from gateway.errors import problem_for
+from kombu.exceptions import OperationalError as KombuOperationalError
+from psycopg_pool import PoolTimeout
 
 PROBLEM_JSON = "application/problem+json"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -49,7 +53,22 @@ def test_absent_client_secret_is_omitted(gateway, donations):
     assert "client_secret" not in response.json()
 
 
+def test_a_postal_address_and_donor_kind_for_a_tax_receipt_reach_the_service(
+        gateway, donations, calls):
+    address = {"postal_code": "150-0001", "prefecture": "東京都", "city": "渋谷区",
+               "line1": "神宮前1-2-3", "line2": None}
+    response = pledge(gateway, {**VALID, "donor_kind": "company", "postal_address": address})
+
+    assert response.status_code == 201, response.text
+    [(args, _)] = calls.of("create_pledge")
+    assert args[0]["postal_address"] == address and args[0]["donor_kind"] == "company"
+
+
 @pytest.mark.parametrize("change, field", [
+    ({"postal_address": {"postal_code": "1-2", "prefecture": "東京都", "city": "渋谷区",
+                         "line1": "1"}}, "postal_address.postal_code"),
+    ({"postal_address": {"postal_code": "150-0001"}}, "postal_address.prefecture"),
+    ({"donor_kind": "charity"}, "donor_kind"),
     ({"amount": -500}, "amount"),
     ({"amount": 0}, "amount"),
     ({"amount": 3000.5}, "amount"),
@@ -73,7 +92,8 @@ def test_malformed_pledge_is_400_with_the_field_named(gateway, donations, calls,
 
     assert problem["type"] == "/problems/invalid-input"
     assert problem["instance"] == "/api/pledges"
-    assert list(problem["errors"]) == [field]
+    assert field in problem["errors"] and {f.split(".")[0] for f in problem["errors"]} == {
+        field.split(".")[0]}
     assert all(isinstance(message, str) for message in problem["errors"][field])
     assert calls.of("create_pledge") == []
 
@@ -184,6 +204,30 @@ def test_unavailable_asks_to_retry_later(gateway, donations):
 
     assert_problem(response, 503)
     assert int(response.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("outage", ["pm_db_unreachable", "pm_db_dropped", "pm_db_pool_timeout",
+                                    "pm_broker_down"])
+def test_a_dependency_outage_inside_a_service_is_a_503_never_a_500(gateway, donations, outage):
+    response = pledge(gateway, {**VALID, "payment_method": outage})
+
+    problem = assert_problem(response, 503)
+    assert problem["type"] == "/problems/service-unavailable"
+    assert int(response.headers["Retry-After"]) > 0
+    assert "5432" not in response.text and "ECONNREFUSED" not in response.text
+
+
+@pytest.mark.parametrize("exc", [
+    KombuOperationalError("[Errno 111] ECONNREFUSED"),  # the gateway's own publish refused
+    ConnectionResetError(104, "Connection reset by peer"),
+    psycopg.OperationalError("server closed the connection unexpectedly"),  # its own database
+    PoolTimeout("couldn't get a connection after 5.00 sec"),
+])
+def test_a_dependency_outage_in_the_gateway_itself_maps_to_503(exc):
+    problem = problem_for(exc)
+
+    assert problem is not None and problem.status == 503
+    assert problem.headers["Retry-After"]
 
 
 def test_unexpected_error_is_500_without_internals_and_logged_with_the_request_id(

@@ -11,8 +11,10 @@ import os
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_selector")
 
-from collections.abc import Iterator  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
+from typing import TypeVar  # noqa: E402
 
 import psycopg  # noqa: E402
 import psycopg.waiting  # noqa: E402
@@ -53,6 +55,33 @@ class Session:
                 yield conn
 
 
+    def retrying(self, work: Callable[[psycopg.Connection], T], *, within: float = 60.0,
+                 first_delay: float = 0.1) -> T:
+        """Run `work` in a transaction; on a lost connection or an unreachable server, run it
+        again on a fresh connection with growing delays, for up to `within` seconds.
+
+        For writes that must not be lost once something outside the database happened (an
+        e-mail handed to the relay). `work` must be idempotent: a failure reported at COMMIT
+        may come after the server committed, and the retry then runs it a second time.
+        """
+        deadline = time.monotonic() + within
+        delay = first_delay
+        while True:
+            try:
+                with self.transaction() as conn:
+                    return work(conn)
+            except psycopg.OperationalError:
+                if time.monotonic() + delay > deadline:
+                    raise
+            # Broken idle connections are dropped now, rather than handed out one by one.
+            self._pool.check()
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+T = TypeVar("T")
+
+
 class Database(DependencyProvider):
     """A connection pool created at service set-up (never at import) from `DATABASE_URL`."""
 
@@ -72,6 +101,12 @@ class Database(DependencyProvider):
             kwargs={"row_factory": dict_row, "autocommit": False},
             open=False,
             max_idle=60,
+            # After a database restart every pooled connection is dead; checking one before
+            # handing it out replaces it instead of failing the request that drew it.
+            check=ConnectionPool.check_connection,
+            # While the database is away a request fails (a 503) within this long instead of
+            # holding its worker past the caller's own timeout.
+            timeout=float(config.get("DB_POOL_TIMEOUT_SECONDS", 5)),
             name=f"{self.container.service_name}-db",
         )
 

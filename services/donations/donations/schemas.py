@@ -19,6 +19,10 @@ from servicekit.tokyo import today_in_tokyo
 from donations.tiers import DESIGNATIONS, tier
 
 SUPPORTED_LANGUAGES = ("ja", "en", "ne")
+DONOR_KINDS = ("person", "company")
+# A Japanese postal code, with or without its hyphen (stored as 123-4567).
+POSTAL_CODE = r"^\d{3}-?\d{4}$"
+_TEXT = validate.Regexp(r"\S", error="must not be blank")
 
 
 def language_of(tag: str) -> str:
@@ -29,7 +33,37 @@ def language_of(tag: str) -> str:
     return language
 
 
-class PledgeRequest(Schema):
+class PostalAddress(Schema):
+    """Where a tax receipt is sent: a Japanese address in its usual parts."""
+
+    class Meta:
+        unknown = RAISE
+
+    postal_code = fields.String(required=True, validate=validate.Regexp(
+        POSTAL_CODE, error="a postal code is seven digits, such as 150-0001"))
+    prefecture = fields.String(required=True, validate=[validate.Length(min=1, max=40), _TEXT])
+    city = fields.String(required=True, validate=[validate.Length(min=1, max=100), _TEXT])
+    line1 = fields.String(required=True, validate=[validate.Length(min=1, max=200), _TEXT])
+    line2 = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(max=200))
+
+    @post_load
+    def _normalise(self, data: dict, **_) -> dict:
+        digits = data["postal_code"].replace("-", "")
+        data["postal_code"] = f"{digits[:3]}-{digits[3:]}"
+        for key in ("prefecture", "city", "line1", "line2"):
+            data[key] = (data[key] or "").strip() or None
+        return data
+
+
+class DonorFields(Schema):
+    """What a donor may add for a tax receipt: as a person or a company, and an address."""
+
+    donor_kind = fields.String(load_default="person", validate=validate.OneOf(DONOR_KINDS))
+    postal_address = fields.Nested(PostalAddress, load_default=None, allow_none=True)
+
+
+class PledgeRequest(DonorFields):
     class Meta:
         unknown = RAISE
 
@@ -92,7 +126,7 @@ class DonationRequest(PledgeRequest):
 STAFF_SOURCES = ("bank_transfer", "grant", "membership_fee")
 
 
-class StaffPaymentRequest(Schema):
+class StaffPaymentRequest(DonorFields):
     """A payment staff saw arrive outside Stripe (bank transfer, grant, membership fee)."""
 
     class Meta:
@@ -194,8 +228,12 @@ class SelfServiceRequest(Schema):
 
     token = fields.String(required=True, validate=validate.Length(min=10, max=1000))
     action = fields.String(required=True, validate=validate.OneOf(
-        ["view", "change_amount", "pause", "resume", "cancel"]))
+        ["view", "change_amount", "pause", "resume", "cancel", "start_card_update",
+         "finish_card_update"]))
     amount = fields.Integer(load_default=None, allow_none=True, strict=True)
+    # finish_card_update: the SetupIntent Stripe.js confirmed with the new card.
+    setup_intent = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^seti_[A-Za-z0-9_]{1,200}$", error="not a Stripe SetupIntent id"))
     reason = fields.String(load_default=None, allow_none=True,
                            validate=validate.Length(min=1, max=500))
 
@@ -212,5 +250,63 @@ class SelfServiceRequest(Schema):
             if not self.min_yen <= amount <= self.max_yen:
                 raise ValidationError(
                     f"a monthly pledge is between {self.min_yen} and {self.max_yen} yen", "amount")
+        if data.get("action") == "finish_card_update" and not data.get("setup_intent"):
+            raise ValidationError("required to finish the card update", "setup_intent")
         if data.get("action") == "cancel" and not data.get("reason"):
             raise ValidationError("say why, in a few words", "reason")
+
+
+class BankTransferNotice(DonorFields):
+    """A donor tells staff about a bank transfer they made (staff then record it)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), _TEXT])
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    amount = fields.Integer(required=True, strict=True,
+                            validate=validate.Range(min=1, max=100_000_000))
+    transferred_on = fields.Date(required=True)
+    payer_name = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=200))
+    message = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=2000))
+
+    @validates("transferred_on")
+    def _recent(self, value: date, **_) -> None:
+        today = today_in_tokyo()
+        if value > today or (today - value).days > 366:
+            raise ValidationError("must be a date within the past year")
+
+    @validates("locale")
+    def _locale_supported(self, value: str, **_) -> None:
+        try:
+            language_of(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    @post_load
+    def _normalise(self, data: dict, **_) -> dict:
+        data["locale"] = language_of(data["locale"])
+        data["name"] = data["name"].strip()
+        for key in ("payer_name", "message"):
+            data[key] = (data[key] or "").strip() or None
+        return data
+
+
+class LinkRequest(Schema):
+    """Someone asks for fresh self-service links by e-mail address."""
+
+    class Meta:
+        unknown = RAISE
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+
+    @validates("locale")
+    def _locale_supported(self, value: str, **_) -> None:
+        try:
+            language_of(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None

@@ -43,9 +43,13 @@ def _staff(audience: Audience, kind: str, context: dict[str, Any]) -> Outgoing:
 def payment_succeeded(data: Data, audience: Audience) -> list[Outgoing]:
     kind = "pledge_welcome" if data["first_of_pledge"] else "donation_thanks"
     context = {"amount": data["amount"], "receipt_number": data["receipt_number"],
-               "paid_at": data["paid_at"]}
+               "paid_at": data["paid_at"], "manage_url": data.get("manage_url")}
     if kind == "donation_thanks":
         context["source"] = data["source"]
+        # Older events carry neither; a gift "where it is needed most" needs no mention.
+        context["tier_impact"] = data.get("tier_impact")
+        general = data.get("designation", "general") == "general"
+        context["designation_name"] = None if general else data.get("designation_name")
     return [_to(data, kind, context)]
 
 
@@ -53,6 +57,21 @@ def payment_failed(data: Data, audience: Audience) -> list[Outgoing]:
     return [_to(data, "payment_failed", {
         "amount": data["amount"], "source": data["source"], "failed_at": data["failed_at"],
         "update_card_url": data.get("update_card_url"),
+    })]
+
+
+def pledge_link_requested(data: Data, audience: Audience) -> list[Outgoing]:
+    return [_to(data, "pledge_link", {"amount": data["amount"],
+                                      "manage_url": data["manage_url"]})]
+
+
+def bank_transfer_notified(data: Data, audience: Audience) -> list[Outgoing]:
+    """Staff look for the money at the bank, then record it (which thanks the donor)."""
+    return [_staff(audience, "staff_bank_transfer", {
+        "name": data["name"], "email": data["email"], "locale": data["locale"],
+        "amount": data["amount"], "transferred_on": data["transferred_on"],
+        "payer_name": data.get("payer_name"), "message": data.get("message"),
+        "donor_kind": data["donor_kind"], "receipt_requested": data["receipt_requested"],
     })]
 
 
@@ -173,9 +192,19 @@ def pairing_closed_early(data: Data, audience: Audience) -> list[Outgoing]:
     })]
 
 
+def area_names(data: Data) -> dict[str, str]:
+    """The area in each template language: its Japanese name, its English one, and for Nepali
+    readers the English name with the Japanese one they will see on signs. An event from before
+    `area_name` existed has only the code."""
+    names = data.get("area_name") or {}
+    ja, en = names.get("ja", data["area"]), names.get("en", data["area"])
+    return {"ja": ja, "en": en, "ne": en if ja == en else f"{en} ({ja})"}
+
+
 def _spot(resident_kind: str, volunteer_kind: str) -> Callable[[Data, Audience], list[Outgoing]]:
     def build(data: Data, audience: Audience) -> list[Outgoing]:
-        common = {"spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"]}
+        common = {"spot_kind": data["kind"], "starts_at": data["starts_at"],
+                  "area": area_names(data)}
         requester, volunteer = data["requester"], data["volunteer"]
         return [
             _to(requester, resident_kind, {**common, "volunteer_name": volunteer["name"]}),
@@ -196,7 +225,7 @@ def spot_request_unassigned(data: Data, audience: Audience) -> list[Outgoing]:
     """The former volunteer is no longer expected (the resident hears of the new one through
     `spot_request_assigned`). Why staff reassigned it is not said, unless the volunteer asked."""
     return [_to(data["volunteer"], "spot_unassigned_volunteer", {
-        "spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"],
+        "spot_kind": data["kind"], "starts_at": data["starts_at"], "area": area_names(data),
         "thanked": data["reason"] == "volunteer_unavailable"})]
 
 
@@ -245,6 +274,9 @@ def impact_update(figures: Data, partner: Data, unsubscribe_url: str) -> Outgoin
     """The monthly update for one partner (the recipients come from the partners table)."""
     return _to(partner, "impact_update", {
         "month": figures["month"], **{key: figures[key] for key in IMPACT_FIGURES},
+        "yen_raised": figures["yen_raised"],
+        # absent from figures told before programs sent the year so far
+        "year": int(figures["month"][:4]), "year_to_date": figures.get("year_to_date"),
         "unsubscribe_url": unsubscribe_url,
     }, **{
         # RFC 2369 and RFC 8058: mail clients show an unsubscribe button that POSTs here.
@@ -279,6 +311,8 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("donations", "pledge_canceled"): pledge_canceled,
     ("donations", "payment_refunded"): payment_refunded,
     ("donations", "payment_disputed"): payment_disputed,
+    ("donations", "pledge_link_requested"): pledge_link_requested,
+    ("donations", "bank_transfer_notified"): bank_transfer_notified,
     ("matching", "pairing_offered"): pairing_offered,
     ("matching", "pairing_declined"): pairing_declined,
     ("matching", "pairing_offer_expired"): pairing_offer_expired,

@@ -17,12 +17,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.rpc import rpc
 from servicekit import health
 from servicekit.db import Database
 from servicekit.errors import BadSignature, InvalidInput
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
+from servicekit.rpc import rpc
 from servicekit.timers import every
 
 from notifications import dead_letters, delivery_log, messages, partners
@@ -114,6 +114,14 @@ class NotificationsService(health.Ping):
 
     @consume_event("donations", "payment_disputed")
     def on_payment_disputed(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("donations", "pledge_link_requested")
+    def on_pledge_link_requested(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("donations", "bank_transfer_notified")
+    def on_bank_transfer_notified(self, event: Envelope) -> None:
         self._notify(event)
 
     @consume_event("donations", "pledge_started")
@@ -230,7 +238,7 @@ class NotificationsService(health.Ping):
             statuses = deliver_all(self.db, self.mailer, mailing_event_id, [
                 messages.impact_update(figures, partner, links.url(partner["email"], IMPACT_LIST))
                 for partner in recipients
-            ])
+            ], self.settings.delivery)
             self.log.info("impact update mailed", month=figures["month"],
                           statuses=_count(statuses))
         self._mark_handled(event)
@@ -242,7 +250,7 @@ class NotificationsService(health.Ping):
             return
         build = messages.BUILDERS[(event.source, event.type)]
         statuses = deliver_all(self.db, self.mailer, event.id,
-                               build(event.data, self.settings.audience))
+                               build(event.data, self.settings.audience), self.settings.delivery)
         self._mark_handled(event)
         self.log.info(done, event_type=event.type, statuses=_count(statuses))
 
