@@ -242,7 +242,7 @@ def test_a_class_made_and_filled_from_the_keyboard_puts_the_second_child_on_the_
         expected = "a seat is confirmed" if n == 1 else "on the waitlist"
         expect(page.locator("#status")).to_contain_text(expected)
         # The roster is drawn again before the next child is entered.
-        expect(page.get_by_role("heading", name=f"Waitlist ({n - 1})")).to_be_visible()
+        expect(page.get_by_role("heading", name="Enrolled (1)")).to_be_visible()
     expect(page.locator("#waitlist li")).to_have_count(1)
     expect(page.locator("#waitlist")).to_contain_text("Sita2 Gurung")
     expect(page.get_by_role("heading", name="Enrolled (1)")).to_be_visible()
