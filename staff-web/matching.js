@@ -48,7 +48,7 @@ function screenActions(participant, reload) {
 function proposals() {
   const out = h("div", { id: "proposals" });
   const show = (run) => {
-    out.replaceChildren(
+    out.replaceChildren(h("div", {},
       h("p", {}, t("run_summary", { residents: run.residents, partners: run.partners, proposals: run.proposals.length })),
       run.proposals.length ? table([t("resident"), t("partner"), t("score"), t("alternatives"), ""],
         run.proposals.map((p) => [
@@ -60,7 +60,7 @@ function proposals() {
             if (done) { event.target.replaceWith(h("span", { class: "badge" }, t(`state_${done.state}`))); say(t("offer_sent")); }
           } }, t("approve_offer")) : h("span", { class: "badge" }, t(`state_${p.state}`)),
         ]), t("proposals")) : h("p", {}, t("no_proposals")),
-      run.unmatched?.length ? h("p", {}, t("unmatched", { names: run.unmatched.map((u) => u.name || u).join(", ") })) : null);
+      run.unmatched?.length ? h("p", {}, t("unmatched", { names: run.unmatched.map((u) => u.name || u).join(", ") })) : null));
   };
   const run = h("button", { type: "button", id: "run-matching", onclick: async () => {
     const created = await attempt(() => api.post("/api/staff/matching/runs"));
