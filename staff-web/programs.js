@@ -118,10 +118,10 @@ function consultationDetail(id, session) {
   (async () => {
     const c = await attempt(() => api.get(`/api/staff/consultations/${id}`));
     if (!c) return;
-    out.replaceChildren(h("h2", {}, `${t(`topic_${c.topic}`)} · ${c.resident?.name || c.resident_name || ""}`),
+    out.replaceChildren(h("div", {}, h("h2", {}, `${t(`topic_${c.topic}`)} · ${c.resident?.name || c.resident_name || ""}`),
       h("p", {}, `${t("status")}: ${t(`status_${c.status}`)} · ${t("urgency")}: ${t(`urgency_${c.urgency}`)} · ${t("expert")}: ${c.expert?.name || "-"}`),
       c.summary ? h("p", {}, c.summary) : null,
-      notes(id, session));
+      notes(id, session)));
   })();
   return h("div", {}, h("p", {}, h("a", { href: "#/programs" }, t("back_to_programs"))), out);
 }
