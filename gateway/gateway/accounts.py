@@ -53,11 +53,11 @@ def authenticate(conn: psycopg.Connection, email: str, password: str, *, max_att
     account is locked, which happens after `max_attempts` failures in a row."""
     now = now or datetime.now(UTC)
     row = conn.execute(
-        "SELECT id, email, role, password_hash, failed_attempts, locked_until"
+        "SELECT id, email, role, password_hash, failed_attempts, locked_until, disabled_at"
         " FROM staff_accounts WHERE lower(email) = lower(%s) FOR UPDATE",
         (email.strip(),),
     ).fetchone()
-    if row is None:
+    if row is None or row["disabled_at"] is not None:
         _verify(_DUMMY_HASH, password)
         return None
     if row["locked_until"] and row["locked_until"] > now:

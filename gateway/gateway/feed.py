@@ -98,17 +98,18 @@ def store(conn: psycopg.Connection, event: Envelope) -> bool:
 
 
 def page(conn: psycopg.Connection, after: int = 0, limit: int = DEFAULT_PAGE,
-         event_type: str | None = None) -> list[dict[str, Any]]:
-    """Events after the cursor, oldest first."""
+         event_type: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
+    """Events after the cursor, oldest first, of one type and one source when given."""
     return conn.execute(
         """
         SELECT id AS cursor, event_id AS id, type, version, source, occurred_at,
                correlation_id, data
         FROM staff_events AS e
         WHERE e.id > %s AND (%s::text IS NULL OR e.type = %s)
+          AND (%s::text IS NULL OR e.source = %s)
         ORDER BY e.id LIMIT %s
         """,
-        (after, event_type, event_type, limit),
+        (after, event_type, event_type, source, source, limit),
     ).fetchall()
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 
+import eventlet
 import pytest
 import requests
 from gateway.auth import issue_token
@@ -140,3 +142,21 @@ def test_old_events_are_pruned(gateway_database):
             assert feed.prune(conn, 30) == 1
         assert [r["data"]["name"] for r in feed.page(conn)] == ["new"]
 
+
+
+def test_a_long_poll_answers_as_soon_as_an_event_arrives_and_filters_by_service(
+        gateway, publish, token):
+    staff = token("staff")
+    publish(impact_updated())
+    first = wait_until(lambda: feed_of(gateway, staff)["events"])
+    waiting = eventlet.spawn(feed_of, gateway, staff, after=first[-1]["cursor"], wait=4,
+                             source="matching")
+    eventlet.sleep(0.5)
+    publish(impact_updated())  # programs: not what the poll waits for
+    eventlet.sleep(0.5)
+    assert not waiting.dead
+    started = time.monotonic()
+    publish(participant_applied("Maya"))
+    answer = waiting.wait()
+    assert time.monotonic() - started < 3
+    assert [e["type"] for e in answer["events"]] == ["participant_applied"]

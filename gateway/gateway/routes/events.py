@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import eventlet
 from marshmallow import RAISE, Schema, fields, validate
 from werkzeug.wrappers import Request, Response
 
@@ -14,6 +16,9 @@ from gateway.web import http, json_response
 
 ROLES = ("admin", "staff")
 TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
+MAX_WAIT_SECONDS = 25
+# How often a waiting request looks for new rows; they may come from another gateway instance.
+WAIT_POLL_SECONDS = 0.1
 
 
 class EventsQuery(Schema):
@@ -24,6 +29,8 @@ class EventsQuery(Schema):
     limit = fields.Integer(load_default=feed.DEFAULT_PAGE,
                            validate=validate.Range(min=1, max=feed.MAX_PAGE))
     type = fields.String(validate=validate.Regexp(TYPE_PATTERN))
+    source = fields.String(validate=validate.OneOf(feed.SOURCES))
+    wait = fields.Float(load_default=0, validate=validate.Range(min=0, max=MAX_WAIT_SECONDS))
 
 
 class FeedEvent(Schema):
@@ -52,8 +59,14 @@ class EventRoutes:
     def staff_events(self, request: Request) -> Response:
         self.staff.require(request, *ROLES)
         query = EventsQuery().load(request.args.to_dict())
-        with self.db.transaction() as conn:
-            events = feed.page(conn, query["after"], query["limit"], query.get("type"))
+        deadline = time.monotonic() + query["wait"]
+        while True:
+            with self.db.transaction() as conn:
+                events = feed.page(conn, query["after"], query["limit"], query.get("type"),
+                                   query.get("source"))
+            if events or time.monotonic() >= deadline:
+                break
+            eventlet.sleep(WAIT_POLL_SECONDS)
         following = events[-1]["cursor"] if events else query["after"]
         return json_response(EventFeed().dump({"events": events, "next": following}))
 
@@ -78,6 +91,14 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             {"in": "query", "name": "type", "required": False,
              "description": "Only events of this type, e.g. `payment_succeeded`.",
              "schema": {"type": "string", "pattern": TYPE_PATTERN}},
+            {"in": "query", "name": "source", "required": False,
+             "description": "Only events of this service.",
+             "schema": {"type": "string", "enum": list(feed.SOURCES)}},
+            {"in": "query", "name": "wait", "required": False,
+             "description": "Long poll: when nothing is newer, hold the answer up to this many "
+                            "seconds until something is (it holds one gateway worker).",
+             "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS,
+                        "default": 0}},
         ],
         "responses": {
             "200": ok("A page of events.", EventFeed, {

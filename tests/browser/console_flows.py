@@ -1,0 +1,278 @@
+"""The staff console in real Chromium, as staff use it: sign-in kept alive by the refresh
+cookie, the live feed, a bank transfer and its receipt, the donation report, a matching
+proposal approved, a child enrolled past capacity, case notes kept from the wrong role; each
+page checked with axe-core, the main flows driven from the keyboard. Screenshots go to
+var/artifacts/.
+
+Run by tests/test_staff_console_browser.py, which starts the platform, in a pytest of its own
+without the root conftest: Playwright's synchronous API cannot run under eventlet's monkey
+patching (the platform's processes need it; this one must not have it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+from playwright.sync_api import expect
+from servicekit.devtools.localstripe_server import create_card_payment_method
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "var" / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PASSWORD = "a long enough password"
+ADMIN = "admin@j-ii.org"
+VISA = "4242424242424242"
+
+
+@pytest.fixture(scope="module")
+def platform() -> dict:
+    return {"url": os.environ["JII_CONSOLE_URL"], "stripe": os.environ["JII_CONSOLE_STRIPE"],
+            "gateway_db": os.environ["JII_CONSOLE_GATEWAY_DB"]}
+
+
+def wait_for_row(url: str, sql: str, timeout: float = 30) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute(sql).fetchone():
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"no row for {sql!r} after {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=["--disable-gpu", "--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request) -> Iterator:
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error"
+            and "401" not in message.text and errors.append(message.text))
+    page.set_default_timeout(15_000)
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not errors, errors
+
+
+def sign_in(page, platform: dict, email: str) -> None:
+    page.goto(f"{platform['url']}/staff/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for()
+
+
+def serious_accessibility_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now (axe-core comes from
+    the axe-playwright-python package, installed with the project's dev dependencies)."""
+    import axe_playwright_python
+
+    script = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    page.evaluate(script)
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at "
+            f"{[node['target'] for node in v['nodes']][:3]}"
+            for v in results["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def accessible(page) -> None:
+    assert serious_accessibility_violations(page) == []
+
+
+def test_an_admin_sees_a_pledge_live_records_a_bank_transfer_with_its_receipt_and_the_report(
+        platform, page):
+    page.goto(f"{platform['url']}/staff/")
+    accessible(page)  # the sign-in page
+    sign_in(page, platform, ADMIN)
+    expect(page.get_by_role("heading", name="Live activity")).to_be_visible()
+
+    # A pledge made on the public side appears in the feed without a reload.
+    method = create_card_payment_method(platform["stripe"], VISA)
+    pledged = requests.post(f"{platform['url']}/api/pledges", timeout=30, json={
+        "amount": 3000, "email": "hanako@example.org", "name": "Yamada Hanako",
+        "locale": "ja", "payment_method": method})
+    assert pledged.status_code == 201, pledged.text
+    wait_for_row(platform["gateway_db"],
+                 "SELECT 1 FROM staff_events WHERE type = 'pledge_started'")
+    # Stored in the gateway's feed, it is on the page within 2 s.
+    expect(page.locator("#feed li[data-type=pledge_started]")).to_be_visible(timeout=2000)
+    page.locator("#feed-source").select_option("matching")
+    expect(page.locator("#feed li[data-type=pledge_started]")).to_have_count(0)
+    page.locator("#feed-source").select_option("")
+    accessible(page)
+
+    # A reload keeps the session: the refresh cookie, not a stored token.
+    page.reload()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert page.evaluate("JSON.stringify(localStorage)").find("eyJ") == -1
+    assert page.evaluate("document.cookie") == ""  # the refresh cookie is httpOnly
+
+    page.get_by_role("link", name="Donations").click()
+    form = page.locator("#payment-form")
+    form.get_by_label("Kind").select_option("bank_transfer")
+    form.get_by_label("Amount (yen)").fill("50000")
+    form.get_by_label("Payer name").fill("Suzuki Taro")
+    form.get_by_label("Payer e-mail").fill("taro@example.org")
+    form.get_by_label("Reference").fill("MUFG 2026-0412")
+    form.get_by_role("button", name="Record payment").click()
+    expect(page.locator("#status")).to_contain_text("Receipt R")
+    receipt = page.locator("#recorded .receipt").first
+    expect(receipt).to_have_text(re.compile(r"^R\d{4}-\d{6}$"))
+
+    page.locator("#report-form").get_by_role("button", name="Show report").click()
+    expect(page.get_by_role("img", name=re.compile("Income by source"))).to_be_visible()
+    expect(page.locator("#report")).to_contain_text("¥50,000")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    csv = Path(download.value.path()).read_text(encoding="utf-8")
+    assert receipt.inner_text() in csv and "bank_transfer" in csv
+    accessible(page)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+
+
+RESIDENT = {
+    "name": "Maya Gurung", "email": "maya@example.org", "locale": "ne-NP", "area": "nakano",
+    "languages": [{"code": "ne", "level": "native"}, {"code": "en", "level": "fluent"}],
+    "household_size": 3, "children_ages": [2, 5], "interests": ["cooking", "parks"],
+    "slots": ["sat-morning", "sun-afternoon"],
+}
+PARTNER = {
+    "name": "Sato Yuki", "email": "yuki@example.org", "locale": "ja", "area": "shinjuku",
+    "gender": "female", "languages": [{"code": "ja", "level": "native"},
+                                      {"code": "en", "level": "conversational"}],
+    "experience_ages": [3, 6], "interests": ["cooking"], "slots": ["sat-morning"],
+}
+
+
+def test_an_admin_screens_two_applications_runs_a_proposal_and_approves_the_offer(
+        platform, page):
+    for role, body in (("residents", RESIDENT), ("partners", PARTNER)):
+        answer = requests.post(f"{platform['url']}/api/applications/{role}", json=body,
+                               timeout=30)
+        assert answer.status_code == 201, answer.text
+    sign_in(page, platform, ADMIN)
+    page.get_by_role("link", name="Matching").click()
+    for name in ("Maya Gurung", "Sato Yuki"):
+        row = page.locator("#applications tr", has_text=name)
+        row.get_by_role("button", name="Approve").click()
+        expect(page.locator("#applications tr", has_text=name)).to_have_count(0)
+    accessible(page)
+
+    page.get_by_role("button", name="Run a proposal").click()
+    proposal = page.locator("#proposals tr", has_text="Maya Gurung")
+    expect(proposal).to_contain_text("Sato Yuki")
+    expect(proposal).to_contain_text("children 1.00")  # the score's breakdown per term
+    proposal.get_by_role("button", name="Approve and offer").click()
+    expect(proposal).to_contain_text("offered")
+    accessible(page)
+
+
+def test_a_class_made_and_filled_from_the_keyboard_puts_the_second_child_on_the_waitlist(
+        platform, page):
+    page.goto(f"{platform['url']}/staff/")
+    # Sign in without the mouse.
+    page.keyboard.press("Tab")  # the skip link
+    page.get_by_label("E-mail").focus()
+    page.keyboard.type(ADMIN)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    page.get_by_role("link", name="Programs").focus()
+    page.keyboard.press("Enter")
+    form = page.locator("#class-form")
+    form.get_by_label("Title").focus()
+    for text in ("Hanamaru Class Toshima", "Ikebukuro Library", "Sundays 14:00-15:30",
+                 "katakana"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1")
+    page.keyboard.press("Tab")
+    page.keyboard.type("2026-06-07T14:00:00+09:00, 2026-06-14T14:00:00+09:00")
+    page.keyboard.press("Enter")
+    link = page.get_by_role("link", name="Hanamaru Class Toshima")
+    link.focus()
+    page.keyboard.press("Enter")
+
+    for n in (1, 2):
+        enrol = page.locator("#enrol-form")
+        enrol.get_by_label("Child's first name").focus()
+        page.keyboard.type(f"Sita{n}")
+        page.keyboard.press("Tab")
+        page.keyboard.type("Gurung")
+        page.keyboard.press("Tab")
+        page.keyboard.type("Grade 1")
+        page.keyboard.press("Tab")  # age: the grade is enough
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")  # languages: ja already
+        page.keyboard.type("Maya Gurung")
+        page.keyboard.press("Tab")
+        page.keyboard.type(f"maya{n}@example.org")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")  # locale: ja already
+        page.keyboard.press("Space")  # participation consent
+        page.keyboard.press("Enter")
+        expected = "a seat is confirmed" if n == 1 else "on the waitlist"
+        expect(page.locator("#status")).to_contain_text(expected)
+        # The roster is drawn again before the next child is entered.
+        expect(page.get_by_role("heading", name="Enrolled (1)")).to_be_visible()
+    expect(page.locator("#waitlist li")).to_have_count(1)
+    expect(page.locator("#waitlist")).to_contain_text("Sita2 Gurung")
+    expect(page.get_by_role("heading", name="Enrolled (1)")).to_be_visible()
+    accessible(page)
+
+
+def test_staff_cannot_open_case_notes_which_a_consultant_reads(platform, page,
+                                                                 browser):
+    opened = requests.post(f"{platform['url']}/api/consultations", timeout=30, json={
+        "topic": "housing", "language": "ne", "urgency": "urgent",
+        "summary": "The landlord wants us out within a week.", "email": "ram@example.org",
+        "locale": "ne", "name": "Ram Thapa"})
+    assert opened.status_code == 201, opened.text
+    consultation = opened.json()["id"]
+
+    sign_in(page, platform, "staff@j-ii.org")
+    page.goto(f"{platform['url']}/staff/#/programs/consultation/{consultation}")
+    expect(page.locator("#notes-refused")).to_contain_text("only consultants and admins")
+    expect(page.locator("#notes")).to_have_count(0)
+    token = requests.post(f"{platform['url']}/api/staff/session", timeout=30, json={
+        "email": "staff@j-ii.org", "password": PASSWORD}).json()["token"]
+    refused = requests.get(f"{platform['url']}/api/staff/consultations/{consultation}/notes",
+                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert refused.status_code == 403
+    accessible(page)
+
+    consultant = browser.new_context(locale="en-GB").new_page()
+    sign_in(consultant, platform, "consultant@j-ii.org")
+    expect(consultant.get_by_role("link", name="Donations")).to_be_hidden()
+    consultant.goto(f"{platform['url']}/staff/#/programs/consultation/{consultation}")
+    consultant.get_by_label("New case note").fill("Called the ward's housing desk.")
+    consultant.get_by_role("button", name="Add note").click()
+    expect(consultant.locator("#notes li")).to_contain_text("housing desk")

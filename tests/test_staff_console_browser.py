@@ -1,0 +1,76 @@
+"""The staff console in real Chromium: the platform runs here, the browser flows
+(tests/browser/console_flows.py) in a pytest of their own without eventlet, which
+Playwright's synchronous API cannot run under."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from donations.service import DonationsService
+from gateway.accounts import add_account
+from gateway.service import GatewayService
+from matching.service import MatchingService
+from programs.service import ProgramsService
+from servicekit.db import connect
+from servicekit.testing import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOWS = ROOT / "tests" / "browser" / "console_flows.py"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+WEBHOOK_SECRET = "whsec_console_browser_tests"
+PASSWORD = "a long enough password"
+ACCOUNTS = (("admin@j-ii.org", "admin"), ("staff@j-ii.org", "staff"),
+            ("consultant@j-ii.org", "consultant"))
+
+
+@pytest.fixture
+def console_platform(runner_factory, service_config, make_database, gateway_database,
+                     localstripe_factory) -> dict:
+    address = f"127.0.0.1:{free_port()}"
+    url = f"http://{address}"
+    stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", WEBHOOK_SECRET)
+    donations = service_config(
+        make_database("donations", ROOT / "services/donations/migrations"),
+        STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+    matching = service_config(
+        make_database("matching", ROOT / "services/matching/migrations"),
+        PAIRING_LINK_SECRET="browser-test-pairing-link-secret-0123456789",
+        PUBLIC_SITE_URL=url)
+    programs = service_config(
+        make_database("programs", ROOT / "services/programs/migrations"),
+        ENROLLMENT_LINK_SECRET="browser-test-enrollment-link-secret-0123456789",
+        PUBLIC_SITE_URL=url)
+    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
+                             RPC_TIMEOUT_SECONDS=20, RATE_LIMIT_BURST=1000,
+                             RATE_LIMIT_PER_MINUTE=60000)
+    for config, service in ((donations, DonationsService), (matching, MatchingService),
+                            (programs, ProgramsService), (gateway, GatewayService)):
+        runner_factory(config, service).start()
+    with connect(gateway_database) as conn:
+        for email, role in ACCOUNTS:
+            add_account(conn, email, PASSWORD, role)
+        conn.commit()
+    return {"url": url, "stripe": stripe_base, "gateway_db": gateway_database}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+def test_staff_sign_in_watch_the_feed_record_match_enrol_and_are_kept_from_case_notes(
+        console_platform):
+    env = {**os.environ, "JII_CONSOLE_URL": console_platform["url"],
+           "JII_CONSOLE_STRIPE": console_platform["stripe"],
+           "JII_CONSOLE_GATEWAY_DB": console_platform["gateway_db"]}
+    # subprocess is green under eventlet: the platform keeps serving while the browser runs.
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "--noconftest", "-p", "no:cacheprovider",
+         "-p", "no:nameko", "-q", "-o", "python_files=console_flows.py", str(FLOWS)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    (ROOT / "var" / "artifacts").mkdir(parents=True, exist_ok=True)
+    (ROOT / "var" / "artifacts" / "console_flows.log").write_text(run.stdout + run.stderr)
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
