@@ -107,6 +107,11 @@ class StaffPaymentRequest(Schema):
     reference = fields.String(required=True, validate=validate.Length(min=1, max=200))
     designation = fields.String(load_default="general", validate=validate.OneOf(DESIGNATIONS))
     tier = fields.String(load_default=None, allow_none=True)
+    # For the payer's tax receipt: a receipt is issued only once the address is known.
+    payer_address = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(min=1, max=500))
+    donor_kind = fields.String(load_default=None, allow_none=True,
+                               validate=validate.OneOf(["person", "company"]))
 
     def __init__(self, max_yen: int = 100_000_000, **kwargs):
         super().__init__(**kwargs)

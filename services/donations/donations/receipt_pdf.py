@@ -1,0 +1,180 @@
+"""A receipt's frozen content made into a PDF (寄附金受領証明書), in Japanese or English.
+
+WeasyPrint lays out HTML and CSS through Pango and HarfBuzz, so Japanese and Devanagari (a
+donor's name in Nepali) are shaped as a browser would, and fonts are embedded as subsets: the
+text extracts back exactly. Its fonts are the system's (fonts-noto-cjk, fonts-noto-core,
+fonts-ipaexfont in deploy/system-packages.txt); no asset is fetched from anywhere.
+
+Rendering is plain CPU work from a dict to bytes, with no database and no clock: the same
+content gives the same document, which is why an English copy made later says what the
+Japanese original said. The caller keeps the bytes; this module never stores anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from eventlet.semaphore import Semaphore
+
+LANGUAGES = ("ja", "en")
+
+# WeasyPrint logs each layout step at INFO, and font subsetting is chatty too.
+for _noisy in ("weasyprint", "weasyprint.progress", "fontTools"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
+TEMPLATES = Path(__file__).with_name("receipt_templates")
+
+
+@dataclass(frozen=True)
+class Texts:
+    title: str
+    number: str
+    issued_on: str
+    donor_address: str
+    donor_name: str
+    honorific: str
+    honorific_company: str
+    statement: str
+    amount: str
+    received_on: str
+    method: str
+    purpose: str
+    purpose_text: str
+    annual_intro: str
+    payment_number: str
+    item_amount: str
+    total: str
+    certification: str
+    resident_tax: str
+    keep: str
+    replaces: str
+    sources: dict[str, str] = field(default_factory=dict)
+    translation_note: str = ""
+
+
+TEXTS = {
+    "ja": Texts(
+        title="寄附金受領証明書",
+        number="証明書番号",
+        issued_on="発行日",
+        donor_address="寄附者住所",
+        donor_name="寄附者氏名",
+        honorific=" 様",
+        honorific_company=" 御中",
+        statement="下記の金額を、{org}の特定非営利活動に係る事業に関連する寄附金として"
+                  "受領したことを証明いたします。",
+        amount="寄附金額",
+        received_on="受領日",
+        method="受領方法",
+        purpose="寄附の目的",
+        purpose_text="特定非営利活動に係る事業への寄附",
+        annual_intro="{year}年1月1日から12月31日までに受領した寄附金の明細は次のとおりです。",
+        payment_number="受付番号",
+        item_amount="金額",
+        total="合計",
+        certification="認定番号 {number}（認定日 {date}）",
+        resident_tax="当法人は、{by}の条例により、個人住民税の寄附金税額控除の対象となる法人として"
+                     "指定を受けています。お住まいの自治体によっては、住民税の控除を受けられます。",
+        keep="この証明書は、確定申告で所得税の寄附金控除（所得控除または税額控除）を受ける際に"
+             "必要となります。大切に保管してください。",
+        replaces="本証明書は、証明書番号 {number} に代わるものです（{number} は無効です）。",
+        sources={"card_one_time": "クレジットカード", "monthly": "クレジットカード（毎月）",
+                 "bank_transfer": "銀行振込", "grant": "銀行振込（助成）"},
+    ),
+    "en": Texts(
+        title="Receipt for Donation",
+        number="Receipt number",
+        issued_on="Issued on",
+        donor_address="Donor's address",
+        donor_name="Donor's name",
+        honorific="",
+        honorific_company="",
+        statement="We certify that {org} has received the amount below as a donation to its "
+                  "specified non-profit activities.",
+        amount="Amount donated",
+        received_on="Date received",
+        method="Paid by",
+        purpose="Purpose",
+        purpose_text="A donation to specified non-profit activities",
+        annual_intro="The donations received from 1 January to 31 December {year} were:",
+        payment_number="Payment number",
+        item_amount="Amount",
+        total="Total",
+        certification="Certification number {number} (certified on {date})",
+        resident_tax="The organisation is designated by ordinance of {by} for the resident-tax "
+                     "donation credit; depending on where you live, you may deduct this gift "
+                     "from your resident tax.",
+        keep="You need this receipt to claim the donation deduction or credit in your income "
+             "tax return. Please keep it safe.",
+        replaces="This receipt replaces receipt {number}, which is void.",
+        sources={"card_one_time": "Credit card", "monthly": "Credit card (monthly)",
+                 "bank_transfer": "Bank transfer", "grant": "Bank transfer (grant)"},
+        translation_note="English translation for your information. The Japanese receipt of "
+                         "the same number is the original.",
+    ),
+}
+
+
+def _yen(amount: int) -> str:
+    return f"¥{amount:,}"
+
+
+def _day(value: str | date, lang: str = "ja") -> str:
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _day_en(value: str | date) -> str:
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def _environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["yen"] = _yen
+    env.filters["day"] = _day if lang == "ja" else _day_en
+    return env
+
+
+def html(content: dict[str, Any], lang: str = "ja") -> str:
+    """The receipt as HTML: what the PDF is made from (and what tests may look at)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"receipts are made in {', '.join(LANGUAGES)}, not {lang!r}")
+    organisation = dict(content["organisation"])
+    organisation["resident_tax_designated_by"] = (
+        organisation.get("resident_tax_designated_by") or {}).get(lang)
+    page = {**content, "organisation": organisation}
+    return _environment(lang).get_template("receipt.html").render(
+        r=page, t=TEXTS[lang], lang=lang)
+
+
+def render(content: dict[str, Any], lang: str = "ja") -> bytes:
+    """The PDF bytes of a receipt. Blocking CPU work: services call it through `render_off_hub`."""
+    import weasyprint  # imported on first use: it loads Pango and the fonts (about a second)
+
+    return weasyprint.HTML(string=html(content, lang), base_url=str(TEMPLATES)).write_pdf(
+        pdf_identifier=content["number"].encode())
+
+
+def render_off_hub(content: dict[str, Any], lang: str = "ja") -> bytes:
+    """`render` in a real OS thread, so the eventlet hub keeps serving webhooks meanwhile.
+
+    Layout is Python (it holds the GIL), but the interpreter hands the GIL to the hub every
+    switch interval (5 ms), so the hub waits milliseconds instead of a whole render (about
+    0.1 s; bench/bench_receipts.py measures both).
+    """
+    from eventlet import tpool
+
+    # One render at a time per process, waited for in green threads (a lock taken inside the
+    # OS thread would block it outside the hub's sight): WeasyPrint is not documented as
+    # thread-safe, and it leaves the other core to the rest of the service.
+    with _render_slot:
+        return tpool.execute(render, content, lang)
+
+
+_render_slot = Semaphore(1)
