@@ -1,4 +1,4 @@
--- depends: 0010-supporter-postal-address
+-- depends: 0003-donor-postal-address
 -- Tax receipts (寄附金受領証明書): issued documents kept byte for byte, voided and replaced
 -- but never edited; staff corrections of payments they recorded.
 
