@@ -8,7 +8,13 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate
 
-from gateway.schemas import LOCALE_PATTERN, NOT_BLANK, normalise_locale
+from gateway.schemas import (
+    LOCALE_PATTERN,
+    NOT_BLANK,
+    DonorFields,
+    PostalAddress,
+    normalise_locale,
+)
 
 YEN = {"description": "Whole yen (JPY has no minor unit).", "example": 10000}
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
@@ -51,7 +57,7 @@ class DonationTiers(Schema):
     designations = fields.List(fields.Nested(Designation), required=True)
 
 
-class DonationRequest(Schema):
+class DonationRequest(DonorFields):
     """A one-time card donation from the public site."""
 
     class Meta:
@@ -92,7 +98,7 @@ class DonationCreated(Schema):
         return {key: value for key, value in data.items() if value is not None}
 
 
-class StaffPaymentRequest(Schema):
+class StaffPaymentRequest(DonorFields):
     class Meta:
         unknown = RAISE
 
@@ -214,6 +220,8 @@ class Report(Schema):
 class Statement(Schema):
     supporter_id = fields.String(required=True)
     name = fields.String(allow_none=True)
+    donor_kind = fields.String(required=True, metadata={"example": "person"})
+    postal_address = fields.Nested(PostalAddress, allow_none=True)
     year = fields.Integer(required=True)
     currency = fields.String(required=True)
     payments = fields.List(fields.Dict(), required=True)

@@ -88,14 +88,3 @@ def voids_between(conn: psycopg.Connection, first: date, last: date) -> dict[str
         "voided_receipts": receipts.voids_between(conn, first, last),
     }
 
-
-def remember_address(conn: psycopg.Connection, supporter_id: str, address: str | None,
-                     kind: str | None) -> None:
-    """Keep the postal address (and person or company) staff were given with a payment, in
-    its transaction, so the receipt issued right after prints it. Absent values change
-    nothing."""
-    if address and address.strip():
-        conn.execute("UPDATE supporters SET postal_address = %s WHERE id = %s",
-                     (address.strip(), supporter_id))
-    if kind:
-        conn.execute("UPDATE supporters SET donor_kind = %s WHERE id = %s", (kind, supporter_id))

@@ -21,6 +21,7 @@ from servicekit.events import Envelope, consume_event, first_time
 
 from donations import corrections, ledger, receipt_pdf, receipts, search, yearend
 from donations.links import LinkInvalid, ReceiptLinks
+from donations.schemas import DonorFields, PostalAddress
 
 ISSUED_BY_CONSUMER = "system:payment"
 
@@ -69,13 +70,11 @@ class ReasonRequest(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class AddressRequest(Schema):
+class AddressRequest(DonorFields):
     class Meta:
         unknown = RAISE
 
-    postal_address = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    donor_kind = fields.String(load_default="person",
-                               validate=validate.OneOf(["person", "company"]))
+    postal_address = fields.Nested(PostalAddress, required=True)
 
 
 class YearRequest(Schema):
@@ -267,14 +266,15 @@ class ReceiptEntrypoints:
         self._require_staff()
         supporter_id = uuid_or_404(supporter_id, "supporter")
         data = self._load(AddressRequest(), request, "the address is not valid")
+        columns = ledger.DonorDetails.of(data).columns()
+        assignments = ", ".join(f"{column} = %s" for column in columns)
         with self.db.transaction() as conn:
             updated = conn.execute(
-                "UPDATE supporters SET postal_address = %s, donor_kind = %s WHERE id = %s"
-                " AND anonymized_at IS NULL RETURNING id",
-                (data["postal_address"].strip(), data["donor_kind"], supporter_id)).fetchone()
+                f"UPDATE supporters SET {assignments} WHERE id = %s AND anonymized_at IS NULL"
+                " RETURNING id", (*columns.values(), supporter_id)).fetchone()
         if updated is None:
             raise errors.NotFound("no such supporter")
-        return {"supporter_id": supporter_id, "postal_address": data["postal_address"].strip(),
+        return {"supporter_id": supporter_id, "postal_address": data["postal_address"],
                 "donor_kind": data["donor_kind"]}
 
     @rpc

@@ -31,6 +31,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 from servicekit.tokyo import today_in_tokyo, tokyo_date, tokyo_day_bounds
 
+from donations import ledger
+
 GIFT_SOURCES = ("card_one_time", "bank_transfer", "grant")
 ANNUAL_SOURCES = ("monthly",)
 
@@ -79,16 +81,20 @@ def _check_configured(org: Organisation) -> None:
 
 
 def _donor(conn: psycopg.Connection, supporter_id: str) -> dict[str, Any]:
-    row = conn.execute(
-        "SELECT name, postal_address, donor_kind, anonymized_at FROM supporters WHERE id = %s",
-        (supporter_id,)).fetchone()
+    row = conn.execute("SELECT * FROM supporters WHERE id = %s", (supporter_id,)).fetchone()
     if row["anonymized_at"] is not None:
         raise NotIssuable("anonymized", "the supporter's personal data was erased")
-    if not (row["postal_address"] or "").strip():
+    address = ledger.postal_address(row)
+    if address is None:
         raise NotIssuable("waiting_for_address",
                           "a tax receipt needs the donor's postal address; add it first")
-    return {"name": row["name"], "address": row["postal_address"].strip(),
-            "kind": row["donor_kind"]}
+    return {"name": row["name"], "address": printed_address(address), "kind": row["donor_kind"]}
+
+
+def printed_address(address: dict[str, Any]) -> str:
+    """An address as a Japanese envelope writes it: 〒150-0001 東京都渋谷区神宮前1-1-1 2F."""
+    line = f"〒{address['postal_code']} {address['prefecture']}{address['city']}{address['line1']}"
+    return f"{line} {address['line2']}" if address.get("line2") else line
 
 
 # -- issuing ------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from typing import Any
 
 import psycopg
 
+from donations import ledger
+
 MAX_RESULTS = 20
 PAYMENTS_PER_SUPPORTER = 10
 
@@ -58,8 +60,7 @@ def find(conn: psycopg.Connection, q: str) -> list[dict[str, Any]]:
 def _supporter(conn: psycopg.Connection, supporter_id: str,
                entry: dict[str, Any]) -> dict[str, Any]:
     row = conn.execute(
-        "SELECT id, name, email, locale, postal_address, donor_kind, anonymized_at, created_at"
-        " FROM supporters WHERE id = %s", (supporter_id,)).fetchone()
+        "SELECT * FROM supporters WHERE id = %s", (supporter_id,)).fetchone()
     where, params = ("p.id = ANY(%s)", [entry["payments"]]) if entry["payments"] else (
         "p.supporter_id = %s", [supporter_id])
     payments = conn.execute(
@@ -70,7 +71,7 @@ def _supporter(conn: psycopg.Connection, supporter_id: str,
         params).fetchall()
     return {
         "supporter_id": str(row["id"]), "name": row["name"], "email": row["email"],
-        "locale": row["locale"], "postal_address": row["postal_address"],
+        "locale": row["locale"], "postal_address": ledger.postal_address(row),
         "donor_kind": row["donor_kind"], "anonymized": row["anonymized_at"] is not None,
         "matched_by": entry["matched_by"],
         "payments": [{
