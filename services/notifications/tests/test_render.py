@@ -39,6 +39,7 @@ CONTEXTS: dict[str, dict[str, object]] = {
         "receipt_number": "R2026-000124",
         "paid_at": "2026-03-31T16:30:00+00:00",
         "source": "card_one_time",
+        "receipt_url": None,  # the tax receipt's link, when the gift gets one
     },
 }
 
