@@ -12,14 +12,16 @@ Japanese original said. The caller keeps the bytes; this module never stores any
 
 from __future__ import annotations
 
+import atexit
+import json
 import logging
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from eventlet.semaphore import Semaphore
 
 LANGUAGES = ("ja", "en")
 
@@ -162,19 +164,106 @@ def render(content: dict[str, Any], lang: str = "ja") -> bytes:
 
 
 def render_off_hub(content: dict[str, Any], lang: str = "ja") -> bytes:
-    """`render` in a real OS thread, so the eventlet hub keeps serving webhooks meanwhile.
+    """`render` in a child process, so the eventlet hub keeps serving webhooks meanwhile.
 
-    Layout is Python (it holds the GIL), but the interpreter hands the GIL to the hub every
-    switch interval (5 ms), so the hub waits milliseconds instead of a whole render (about
-    0.1 s; bench/bench_receipts.py measures both).
+    Measured (bench/bench_receipts.py): rendering inline stalls the hub for a whole render
+    (0.5-1 s on a busy machine); in an OS thread (eventlet.tpool) still for hundreds of ms,
+    since layout and font subsetting are Python holding the GIL. A child process shares no GIL:
+    the service only waits on a pipe. One child per service process renders one receipt at a
+    time (WeasyPrint is not documented as thread-safe), leaving the other core to the rest.
     """
-    from eventlet import tpool
-
-    # One render at a time per process, waited for in green threads (a lock taken inside the
-    # OS thread would block it outside the hub's sight): WeasyPrint is not documented as
-    # thread-safe, and it leaves the other core to the rest of the service.
-    with _render_slot:
-        return tpool.execute(render, content, lang)
+    global _renderer
+    if _renderer is None:
+        _renderer = RenderProcess()
+    return _renderer.render(content, lang)
 
 
-_render_slot = Semaphore(1)
+class RenderFailed(Exception):
+    """The child process could not make the PDF (its error is the message)."""
+
+
+class RenderProcess:
+    """A long-lived `python -m donations.receipt_pdf` fed over its stdin and stdout: a
+    length-prefixed JSON request in, a status byte and a length-prefixed PDF (or error) out.
+    Started on first use (WeasyPrint takes seconds to load), started again if it died; it
+    exits when its stdin closes, so it never outlives the service."""
+
+    def __init__(self) -> None:
+        from eventlet.semaphore import Semaphore  # not in the child, which has no hub
+
+        self._process: Any = None
+        self._slot = Semaphore(1)
+
+    def render(self, content: dict[str, Any], lang: str) -> bytes:
+        request = json.dumps({"content": content, "lang": lang}).encode()
+        with self._slot:
+            process = self._running()
+            try:
+                process.stdin.write(len(request).to_bytes(4, "big") + request)
+                process.stdin.flush()
+                status = _read_exactly(process.stdout, 1)
+                body = _read_exactly(process.stdout, int.from_bytes(
+                    _read_exactly(process.stdout, 4), "big"))
+            except (OSError, EOFError) as exc:
+                self._process = None
+                process.kill()
+                raise RenderFailed(f"the render process stopped: {exc}") from None
+        if status != b"\x00":
+            raise RenderFailed(body.decode("utf-8", "replace"))
+        return body
+
+    def _running(self) -> Any:
+        if self._process is None or self._process.poll() is not None:
+            from eventlet.green import subprocess
+
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "donations.receipt_pdf"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            atexit.register(self.stop, self._process)
+        return self._process
+
+    @staticmethod
+    def stop(process: Any) -> None:
+        """Close the child's input (it exits on that) and reap it."""
+        if process.poll() is None:
+            process.stdin.close()
+            try:
+                process.wait(timeout=5)
+            except Exception:  # a child stuck in a render: it has nothing to keep
+                process.kill()
+                process.wait()
+        process.stdout.close()
+
+
+def _read_exactly(stream: Any, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            raise EOFError("the render process closed its output")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def serve(stdin: Any, stdout: Any) -> None:
+    """The child's loop: one request at a time until stdin closes."""
+    while True:
+        try:
+            size = int.from_bytes(_read_exactly(stdin, 4), "big")
+        except EOFError:
+            return
+        request = json.loads(_read_exactly(stdin, size))
+        try:
+            status, body = b"\x00", render(request["content"], request["lang"])
+        except Exception as exc:  # told to the parent, which raises it there
+            status, body = b"\x01", f"{type(exc).__name__}: {exc}".encode()
+        stdout.write(status + len(body).to_bytes(4, "big") + body)
+        stdout.flush()
+
+
+_renderer: RenderProcess | None = None
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)
