@@ -338,3 +338,22 @@ def test_a_year_end_run_stopped_halfway_and_restarted_sends_each_supporter_one_e
     assert (link["kind"], link["amount"], with_receipt["total"]) == ("annual", 8000, 8000)
     opened = call(donations, "receipt_by_link", link["url"].rsplit("/", 1)[1])
     assert opened["number"] == link["receipt_number"]
+
+
+def test_jii_receipts_year_end_runs_the_year_through_the_service_and_repeats_harmlessly(
+    donations, donations_config, monkeypatch, capsys
+):
+    import json
+
+    from jii_cli.main import main
+
+    db = donations_config["DATABASE_URL"]
+    year = today_in_tokyo().year - 1
+    _monthly_supporters(db, 2, year)
+    monkeypatch.setenv("AMQP_URI", donations_config["AMQP_URI"])
+    command = ["receipts", "year-end", "--year", str(year), "--json"]
+    assert main(command) == 0
+    progress = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert progress[-1] == {"year": year, "supporters": 2, "sent": 2, "remaining": 0}
+    assert main(command) == 0
+    assert len(events(db, "annual_receipts_ready")) == 2
