@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -183,20 +184,14 @@ class ReceiptEntrypoints:
         """Any receipt's stored PDF, void ones included (they show what was given out)."""
         self._require_staff()
         language = _language(language)
-        with self.db.transaction() as conn:
-            receipt = receipts.by_number(conn, str(number))
-            if receipt is None:
-                raise errors.NotFound("no such receipt")
+        with self._receipt(number) as (conn, receipt):
             pdf = receipts.document(conn, receipt, language, receipt_pdf.render_off_hub)
         return _pdf(receipt, pdf, language)
 
     @rpc
     def receipt_view(self, number: str) -> dict:
         self._require_staff()
-        with self.db.transaction() as conn:
-            receipt = receipts.by_number(conn, str(number))
-            if receipt is None:
-                raise errors.NotFound("no such receipt")
+        with self._receipt(number) as (_, receipt):
             return receipts.view(receipt)
 
     @rpc
@@ -230,10 +225,7 @@ class ReceiptEntrypoints:
         """Void a receipt without a replacement (a gift that should never have had one)."""
         actor = self._require_staff()
         reason = self._load(ReasonRequest(), request, "say why")["reason"]
-        with self.db.transaction() as conn:
-            receipt = receipts.by_number(conn, str(number), lock=True)
-            if receipt is None:
-                raise errors.NotFound("no such receipt")
+        with self._receipt(number, lock=True) as (conn, receipt):
             voided = receipts.void(conn, receipt, reason, actor)
         self.log.info("receipt voided", receipt_number=voided["number"])
         return receipts.view(voided)
@@ -243,10 +235,7 @@ class ReceiptEntrypoints:
         """Void a receipt in force and issue its replacement from today's data."""
         actor = self._require_staff()
         reason = self._load(ReasonRequest(), request, "say why")["reason"]
-        with self.db.transaction() as conn:
-            receipt = receipts.by_number(conn, str(number), lock=True)
-            if receipt is None:
-                raise errors.NotFound("no such receipt")
+        with self._receipt(number, lock=True) as (conn, receipt):
             if receipt["voided_at"] is not None:
                 raise errors.Conflict(f"receipt {receipt['number']} is already void")
             try:
@@ -336,6 +325,15 @@ class ReceiptEntrypoints:
             return yearend.progress(conn, year)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _receipt(self, number: str, *, lock: bool = False):
+        """A transaction and the receipt numbered `number` in it (locked when asked)."""
+        with self.db.transaction() as conn:
+            receipt = receipts.by_number(conn, str(number), lock=lock)
+            if receipt is None:
+                raise errors.NotFound("no such receipt")
+            yield conn, receipt
 
     @staticmethod
     def _not_issuable(exc: receipts.NotIssuable) -> Exception:
