@@ -344,8 +344,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "operationId": "issueAnnualReceipt", "tags": ["staff"], "security": STAFF_AUTH,
         "summary": "Issue a supporter's annual receipt of a finished tax year (or get it)",
         "parameters": [_path("supporter_id", "uuid"), _path("year", type_="integer")],
-        "responses": {"201": ok("The receipt.", Receipt), "404": NOT_FOUND,
-                      "409": CONFLICT, **STAFF_ERRORS},
+        "responses": {"201": ok("The receipt.", Receipt), "400": "InvalidInput",
+                      "404": NOT_FOUND, "409": CONFLICT, **STAFF_ERRORS},
     },
     ("/api/staff/supporters/{supporter_id}/address", "put"): {
         "operationId": "setSupporterAddress", "tags": ["staff"], "security": STAFF_AUTH,
@@ -378,6 +378,6 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "How far the year-end e-mails of a tax year are",
         "parameters": [_path("year", type_="integer")],
         "responses": {"200": ok("The progress.", YearEndProgress), "400": "InvalidInput",
-                      **STAFF_ERRORS},
+                      "404": NOT_FOUND, **STAFF_ERRORS},
     },
 }
