@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -195,19 +196,27 @@ class RenderProcess:
         self._slot = Semaphore(1)
 
     def render(self, content: dict[str, Any], lang: str) -> bytes:
+        tag = os.urandom(8)
         request = json.dumps({"content": content, "lang": lang}).encode()
         with self._slot:
             process = self._running()
             try:
-                process.stdin.write(len(request).to_bytes(4, "big") + request)
+                process.stdin.write(tag + len(request).to_bytes(4, "big") + request)
                 process.stdin.flush()
+                answer_tag = _read_exactly(process.stdout, 8)
                 status = _read_exactly(process.stdout, 1)
                 body = _read_exactly(process.stdout, int.from_bytes(
                     _read_exactly(process.stdout, 4), "big"))
-            except (OSError, EOFError) as exc:
+                if answer_tag != tag:
+                    raise EOFError("the render process answered another request")
+            except BaseException as exc:
+                # Killed while waiting (a worker stopped), or the pipe broke: an answer may be
+                # left in the pipe, so this child is never asked again.
                 self._process = None
                 process.kill()
-                raise RenderFailed(f"the render process stopped: {exc}") from None
+                if isinstance(exc, (OSError, EOFError)):
+                    raise RenderFailed(f"the render process stopped: {exc}") from None
+                raise
         if status != b"\x00":
             raise RenderFailed(body.decode("utf-8", "replace"))
         return body
@@ -247,9 +256,11 @@ def _read_exactly(stream: Any, size: int) -> bytes:
 
 
 def serve(stdin: Any, stdout: Any) -> None:
-    """The child's loop: one request at a time until stdin closes."""
+    """The child's loop: one request at a time until stdin closes; each answer starts with
+    the request's tag, so the parent never takes one answer for another."""
     while True:
         try:
+            tag = _read_exactly(stdin, 8)
             size = int.from_bytes(_read_exactly(stdin, 4), "big")
         except EOFError:
             return
@@ -258,7 +269,7 @@ def serve(stdin: Any, stdout: Any) -> None:
             status, body = b"\x00", render(request["content"], request["lang"])
         except Exception as exc:  # told to the parent, which raises it there
             status, body = b"\x01", f"{type(exc).__name__}: {exc}".encode()
-        stdout.write(status + len(body).to_bytes(4, "big") + body)
+        stdout.write(tag + status + len(body).to_bytes(4, "big") + body)
         stdout.flush()
 
 
