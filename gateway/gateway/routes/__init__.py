@@ -12,7 +12,8 @@ from gateway.routes import (
     notifications,
     programs,
     receipts,
+    site,
     staff,
 )
 
-AREAS = (donations, receipts, programs, matching, staff, notifications, events)
+AREAS = (donations, receipts, programs, matching, staff, notifications, events, site)
