@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     from jii_cli.stripe import add_parser as add_stripe_parser
 
     add_stripe_parser(commands, _lazy("stripe"))
+    from jii_cli.receipts import add_parser as add_receipts_parser
+
+    add_receipts_parser(commands, _lazy("receipts"))
     return parser
 
 

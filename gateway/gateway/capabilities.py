@@ -13,7 +13,7 @@ import re
 from servicekit.errors import BadSignature
 
 # Every route whose path carries a `<token>` starts with one of these (a test checks it).
-CAPABILITY_PREFIXES = ("/api/unsubscribe/", "/api/class-enrollments/withdraw/")
+CAPABILITY_PREFIXES = ("/api/unsubscribe/", "/api/class-enrollments/withdraw/", "/api/receipts/")
 
 _TOKEN_IN_PATH = re.compile(
     "(" + "|".join(re.escape(prefix) for prefix in CAPABILITY_PREFIXES) + r")[^\s?#\"]+")

@@ -23,7 +23,8 @@ DEFAULT_READY_TIMEOUT_SECONDS = 2.0
 PRUNE_EVERY_SECONDS = 3600
 
 
-class GatewayService(routes.donations.DonationRoutes, routes.programs.ProgramRoutes,
+class GatewayService(routes.donations.DonationRoutes, routes.receipts.ReceiptRoutes,
+                     routes.programs.ProgramRoutes,
                      routes.matching.MatchingRoutes, routes.staff.StaffRoutes,
                      routes.notifications.NotificationRoutes, routes.events.EventRoutes,
                      routes.console.ConsoleRoutes, routes.site.SiteRoutes):

@@ -6,14 +6,15 @@ A new area adds a module here and its mixin to `GatewayService`.
 """
 
 from gateway.routes import (
-                            console,
-                            donations,
-                            events,
-                            matching,
-                            notifications,
-                            programs,
-                            site,
-                            staff,
+    console,
+    donations,
+    events,
+    matching,
+    notifications,
+    programs,
+    receipts,
+    site,
+    staff,
 )
 
-AREAS = (donations, programs, matching, staff, notifications, events, site, console)
+AREAS = (donations, receipts, programs, matching, staff, notifications, events, site, console)

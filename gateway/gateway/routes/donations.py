@@ -273,7 +273,12 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "payer_name": "Sato Ichiro", "payer_email": "ichiro@example.org", "locale": "ja",
             "reference": "MUFG 2026-03-31 #8841", "designation": "general"}),
         "responses": {"201": ok("Recorded, with its receipt number.", ds.Payment),
-                      **JSON_BODY_ERRORS, **STAFF_ERRORS},
+                      **JSON_BODY_ERRORS, **STAFF_ERRORS,
+                      "409": problem_response("The bank reference is already recorded.", {
+                          "type": "/problems/conflict", "title": "Conflict", "status": 409,
+                          "detail": "reference 'MUFG #8841' is already recorded as payment "
+                                    "0d9c1c4e-6f0b-4a43-9a41-3b1f4b7e6a10 (receipt "
+                                    "R2026-000123)"})},
     },
     ("/api/staff/payments/{payment_id}/refund", "post"): {
         "operationId": "refundPayment",

@@ -11,6 +11,8 @@ LOCALES = ("ja", "en", "ne")
 SOURCES = ("card_one_time", "monthly", "bank_transfer", "grant", "membership_fee")
 PLEDGE_STATUSES = ("pending", "active", "paused", "past_due", "canceled")
 RECEIPT = validate.Regexp(r"^R\d{4}-\d{6,}$")  # six digits, more past a million a year
+# A tax receipt: a payment's number or an annual one (A2026-000001), with -2, -3... once reissued.
+TAX_RECEIPT = validate.Regexp(r"^[RA]\d{4}-\d{6,}(-\d+)?$")
 
 
 def _yen(required: bool = True) -> fields.Integer:
@@ -54,6 +56,8 @@ class PaymentSucceeded(Supporter):
     designation_name = fields.Dict(keys=fields.String(), values=fields.String(),
                                    required=False)
     manage_url = fields.Url(required=False, require_tld=False)
+    # The signed link to the gift's tax receipt (PDF), for one-time gifts and bank transfers.
+    receipt_url = fields.Url(required=False, require_tld=False)
 
 
 class PledgeEvent(Supporter):
@@ -133,6 +137,41 @@ class PaymentDisputed(Schema):
     evidence_due_by = fields.AwareDateTime(required=False, allow_none=True)
 
 
+class PaymentVoided(Schema):
+    """A payment staff recorded by mistake was voided: it leaves the reports and the impact
+    figures. No personal data: staff find the supporter by the receipt number."""
+
+    payment_id = fields.UUID(required=True)
+    receipt_number = fields.String(required=True, validate=RECEIPT)
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    amount = _yen()
+    currency = _jpy()
+    paid_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    voided_by = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    voided_at = fields.AwareDateTime(required=True)
+    # The tax receipts voided with it (its gift receipt, or an annual receipt listing it).
+    voided_receipts = fields.List(fields.String(validate=TAX_RECEIPT), required=True)
+
+
+class ReceiptLink(Schema):
+    receipt_number = fields.String(required=True, validate=TAX_RECEIPT)
+    kind = fields.String(required=True, validate=validate.OneOf(["gift", "annual"]))
+    amount = _yen()
+    url = fields.Url(required=True, require_tld=False)
+
+
+class AnnualReceiptsReady(Supporter):
+    """The year-end e-mail: a supporter's tax receipts for a tax year, each by signed link."""
+
+    tax_year = fields.Integer(required=True, strict=True)
+    currency = _jpy()
+    total = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    receipts = fields.List(fields.Nested(ReceiptLink), required=True)
+    # No receipt could be issued without the donor's postal address: the e-mail asks for it.
+    address_missing = fields.Boolean(required=True)
+
+
 class SupporterAnonymized(Schema):
     """No personal data: consumers erase what they hold for this supporter.
 
@@ -183,6 +222,8 @@ SCHEMAS = {
     ("payment_refunded", 1): PaymentRefunded,
     ("payment_disputed", 1): PaymentDisputed,
     ("supporter_anonymized", 1): SupporterAnonymized,
+    ("payment_voided", 1): PaymentVoided,
+    ("annual_receipts_ready", 1): AnnualReceiptsReady,
     ("bank_transfer_notified", 1): BankTransferNotified,
     ("pledge_link_requested", 1): PledgeLinkRequested,
 }

@@ -9,6 +9,7 @@ gaps within its calendar year, and a `payment_succeeded` event in the same trans
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -173,6 +174,11 @@ def note_stripe_event(conn: psycopg.Connection, event_id: str, note: str) -> Non
     conn.execute("UPDATE stripe_events SET note = %s WHERE event_id = %s", (note[:500], event_id))
 
 
+# The signed link to a gift's tax receipt (receipts.py issues it), for the thank-you e-mail.
+ReceiptLink = Callable[[str], str]
+RECEIPTED_ONE_BY_ONE = ("card_one_time", "bank_transfer", "grant")  # = receipts.GIFT_SOURCES
+
+
 @dataclass(frozen=True)
 class NewPayment:
     supporter: Supporter
@@ -191,7 +197,8 @@ class NewPayment:
 
 
 def enter_payment(conn: psycopg.Connection, outbox: OutboxWriter, payment: NewPayment, *,
-                  first_of_pledge: bool = False, manage_url: str | None = None) -> str | None:
+                  first_of_pledge: bool = False, manage_url: str | None = None,
+                  receipt_link: ReceiptLink | None = None) -> str | None:
     """Write one payment with its receipt number and its `payment_succeeded` event.
 
     Returns the payment id, or None when this invoice or donation is already in the ledger (a
@@ -225,6 +232,8 @@ def enter_payment(conn: psycopg.Connection, outbox: OutboxWriter, payment: NewPa
     }
     if manage_url:
         data["manage_url"] = manage_url
+    if receipt_link is not None and payment.source in RECEIPTED_ONE_BY_ONE:
+        data["receipt_url"] = receipt_link(payment_id)
     outbox.add(conn, "payment_succeeded", data)
     return payment_id
 
@@ -290,7 +299,8 @@ def donation_for_intent(conn: psycopg.Connection, intent: dict[str, Any]) -> dic
 
 
 def record_donation_payment(conn: psycopg.Connection, outbox: OutboxWriter,
-                            donation: dict, intent: dict[str, Any]) -> str | None:
+                            donation: dict, intent: dict[str, Any],
+                            receipt_link: ReceiptLink | None = None) -> str | None:
     amount = int(intent.get("amount_received") or intent.get("amount") or 0)
     anomaly = None
     if amount != donation["amount"]:
@@ -306,7 +316,7 @@ def record_donation_payment(conn: psycopg.Connection, outbox: OutboxWriter,
         amount=amount, paid_at=_stamp(intent.get("created")), donation_id=str(donation["id"]),
         stripe_payment_intent_id=intent["id"], tier=donation["tier"],
         designation=donation["designation"], anomaly=anomaly,
-    ))
+    ), receipt_link=receipt_link)
 
 
 def record_donation_failure(conn: psycopg.Connection, outbox: OutboxWriter,
@@ -334,7 +344,7 @@ def record_donation_failure(conn: psycopg.Connection, outbox: OutboxWriter,
 
 
 def record_staff_payment(conn: psycopg.Connection, outbox: OutboxWriter, data: dict,
-                         recorded_by: str) -> dict:
+                         recorded_by: str, receipt_link: ReceiptLink | None = None) -> dict:
     payer = find_or_add_supporter(conn, data["payer_name"], data["payer_email"], data["locale"],
                                   DonorDetails.of(data))
     # Noon in Tokyo of the day staff saw the money: that day in Tokyo whatever the reader.
@@ -343,7 +353,7 @@ def record_staff_payment(conn: psycopg.Connection, outbox: OutboxWriter, data: d
         supporter=payer, source=data["source"], amount=data["amount"], paid_at=paid_at,
         tier=data.get("tier"), designation=data["designation"], reference=data["reference"],
         recorded_by=recorded_by,
-    ))
+    ), receipt_link=receipt_link)
     return payment_view(conn, payment_id)
 
 

@@ -38,7 +38,7 @@ def _payments(conn: psycopg.Connection, first: date, last: date) -> list[dict]:
         SELECT p.receipt_number, p.paid_at, p.source, p.tier, p.designation, p.amount,
                p.refunded_amount, p.reference, p.disputed_at, s.name AS payer
         FROM payments p JOIN supporters s ON s.id = p.supporter_id
-        WHERE p.paid_at >= %s AND p.paid_at < %s
+        WHERE p.paid_at >= %s AND p.paid_at < %s AND p.voided_at IS NULL
         ORDER BY p.paid_at, p.receipt_number
         """,
         (start, end),
@@ -135,7 +135,7 @@ def annual_statement(conn: psycopg.Connection, supporter_id: str, year: int) -> 
     start, end = tokyo_day_bounds(date(year, 1, 1), date(year, 12, 31))
     rows = conn.execute(
         "SELECT receipt_number, paid_at, source, amount, refunded_amount FROM payments"
-        " WHERE supporter_id = %s AND paid_at >= %s AND paid_at < %s"
+        " WHERE supporter_id = %s AND paid_at >= %s AND paid_at < %s AND voided_at IS NULL"
         " ORDER BY paid_at, receipt_number", (supporter_id, start, end)).fetchall()
     payments = [{
         "receipt_number": r["receipt_number"], "paid_on": tokyo_date(r["paid_at"]).isoformat(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema
@@ -21,8 +22,10 @@ from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
 from servicekit.rpc import rpc
 
-from donations import ledger, pledges, privacy, reports, tiers, webhooks
+from donations import corrections, ledger, pledges, privacy, reports, tiers, webhooks
 from donations.links import LinkInvalid, PledgeLinks
+from donations.receipt_entrypoints import ReceiptEntrypoints
+from donations.receipt_entrypoints import uuid_or_404 as _uuid_or_404
 from donations.schemas import (
     BankTransferNotice,
     CancelRequest,
@@ -64,7 +67,7 @@ class Links(DependencyProvider):
         return self.links
 
 
-class DonationsService(health.Ping):
+class DonationsService(ReceiptEntrypoints, health.Ping):
     name = "donations"
 
     db = Database()
@@ -230,14 +233,23 @@ class DonationsService(health.Ping):
         actor = self._require_staff()
         data = self._load(StaffPaymentRequest(), request, "the payment is not valid")
         with self.db.transaction() as conn:
-            payment = ledger.record_staff_payment(conn, self.outbox, data, actor)
+            recorded = corrections.same_reference(conn, data["reference"])
+            if recorded is not None:
+                raise errors.Conflict(
+                    f"reference {data['reference']!r} is already recorded as payment "
+                    f"{recorded['id']} (receipt {recorded['receipt_number']})",
+                    {"payment_id": str(recorded["id"]),
+                     "receipt_number": recorded["receipt_number"]})
+            payment = ledger.record_staff_payment(conn, self.outbox, data, actor,
+                                                  self._receipt_link())
         self.log.info("staff payment recorded", payment_id=payment["id"],
                       source=payment["source"], amount=payment["amount"])
         return payment
 
     @rpc
     def refund_payment(self, payment_id: str, request: dict) -> dict:
-        """Refund all or part of a card payment through Stripe."""
+        """Refund all or part of a card payment through Stripe, or record money staff sent
+        back by bank for a payment they recorded."""
         actor = self._require_staff()
         data = self._load(RefundRequest(), request, "the refund is not valid")
         payment_id = _uuid_or_404(payment_id, "payment")
@@ -247,8 +259,8 @@ class DonationsService(health.Ping):
             payment = ledger.payment_for_update(conn, payment_id)
             if payment is None:
                 raise errors.NotFound("no such payment")
-            if not payment["stripe_payment_intent_id"]:
-                raise errors.Conflict("only card payments are refunded through Stripe")
+            if payment["voided_at"] is not None:
+                raise errors.Conflict("the payment was voided; there is nothing to refund")
             left = payment["amount"] - payment["refunded_amount"]
             amount = data["amount"] or left
             if left <= 0:
@@ -256,6 +268,12 @@ class DonationsService(health.Ping):
             if amount > left:
                 raise errors.InvalidInput("the refund is larger than what is left",
                                           {"amount": [f"at most {left} yen can be refunded"]})
+            if not payment["stripe_payment_intent_id"]:
+                # Money that came by bank went back by bank: staff record what they sent.
+                ledger.record_refund(conn, self.outbox, payment, amount, stripe_refund_id=None,
+                                     reason=data["reason"], requested_by=actor,
+                                     refunded_at=datetime.now(UTC))
+                return ledger.payment_view(conn, payment_id)
             try:
                 refund = self.stripe.client.refund(
                     payment_intent_id=payment["stripe_payment_intent_id"], amount=amount,
@@ -281,7 +299,9 @@ class DonationsService(health.Ping):
         with self.db.transaction() as conn:
             if data["format"] == "csv":
                 return {"csv": reports.donation_csv(conn, data["from_"], data["to"])}
-            return reports.donation_report(conn, data["from_"], data["to"])
+            report = reports.donation_report(conn, data["from_"], data["to"])
+            report.update(corrections.voids_between(conn, data["from_"], data["to"]))
+            return report
 
     @rpc
     def annual_statement(self, query: dict) -> dict:
@@ -350,7 +370,8 @@ class DonationsService(health.Ping):
             if not ledger.first_stripe_delivery(conn, event.id, event.type):
                 return False
             try:
-                note = webhooks.apply(conn, self.outbox, make_link, event)
+                note = webhooks.apply(conn, self.outbox, make_link, event,
+                                      self._receipt_link())
             except webhooks.NotYetKnown:
                 # Rolled back with the delivery record, so Stripe's retry is applied later.
                 raise errors.Unavailable("pledge not recorded yet; send again") from None
@@ -444,6 +465,10 @@ class DonationsService(health.Ping):
                 raise errors.NotFound("no such pledge")
             yield conn, pledge
 
+    def _receipt_link(self) -> ledger.ReceiptLink | None:
+        links = self.receipt_settings.links
+        return links.gift_url if links is not None else None
+
     def _require_staff(self) -> str:
         # The gateway checks the token; the service checks the role again so that no other
         # RPC caller can reach staff operations by accident.
@@ -457,12 +482,3 @@ class DonationsService(health.Ping):
 
     def _load(self, schema: Schema, request: Any, message: str) -> dict:
         return errors.load_request(schema, request, message)
-
-
-def _uuid_or_404(value: Any, what: str) -> str:
-    import uuid
-
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise errors.NotFound(f"no such {what}") from None

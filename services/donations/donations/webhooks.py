@@ -26,7 +26,7 @@ class NotYetKnown(Exception):
 
 
 def apply(conn: psycopg.Connection, outbox: OutboxWriter, links: pledges.LinkMaker,
-          event: WebhookEvent) -> str:
+          event: WebhookEvent, receipt_link: ledger.ReceiptLink | None = None) -> str:
     """Apply one event; returns a short note of what it did, kept with the event id."""
     obj = event.object
     if event.type not in HANDLED:
@@ -37,7 +37,7 @@ def apply(conn: psycopg.Connection, outbox: OutboxWriter, links: pledges.LinkMak
     if event.type in INVOICE_PAID or event.type == "invoice.payment_failed":
         return _invoice(conn, outbox, links, event)
     if event.type.startswith("payment_intent."):
-        return _payment_intent(conn, outbox, event)
+        return _payment_intent(conn, outbox, event, receipt_link)
     if event.type.startswith("customer.subscription."):
         pledge = pledges.load(conn, subscription_id=obj.get("id"))
         if pledge is None:
@@ -73,7 +73,8 @@ def _invoice(conn: psycopg.Connection, outbox: OutboxWriter, links: pledges.Link
     return f"payment {payment_id}" if payment_id else "already recorded"
 
 
-def _payment_intent(conn: psycopg.Connection, outbox: OutboxWriter, event: WebhookEvent) -> str:
+def _payment_intent(conn: psycopg.Connection, outbox: OutboxWriter, event: WebhookEvent,
+                    receipt_link: ledger.ReceiptLink | None) -> str:
     intent = event.object
     if intent.get("invoice"):
         return "ignored: paid through an invoice"  # the invoice events carry it
@@ -81,7 +82,8 @@ def _payment_intent(conn: psycopg.Connection, outbox: OutboxWriter, event: Webho
     if donation is None:
         return "ignored: not one of our donations"
     if event.type == "payment_intent.succeeded":
-        payment_id = ledger.record_donation_payment(conn, outbox, donation, intent)
+        payment_id = ledger.record_donation_payment(conn, outbox, donation, intent,
+                                                    receipt_link)
         return f"payment {payment_id}" if payment_id else "already recorded"
     return "donation failed" if ledger.record_donation_failure(
         conn, outbox, donation, intent) else "no change"

@@ -50,7 +50,19 @@ def payment_succeeded(data: Data, audience: Audience) -> list[Outgoing]:
         context["tier_impact"] = data.get("tier_impact")
         general = data.get("designation", "general") == "general"
         context["designation_name"] = None if general else data.get("designation_name")
+        context["receipt_url"] = data.get("receipt_url")
     return [_to(data, kind, context)]
+
+
+def annual_receipts_ready(data: Data, audience: Audience) -> list[Outgoing]:
+    """The year-end e-mail: the tax year's receipts by signed link (or a request for the
+    postal address a receipt needs)."""
+    return [_to(data, "annual_receipts", {
+        "tax_year": data["tax_year"], "total": data["total"],
+        "receipts": [{"receipt_number": r["receipt_number"], "kind": r["kind"],
+                      "amount": r["amount"], "url": r["url"]} for r in data["receipts"]],
+        "address_missing": data["address_missing"],
+    })]
 
 
 def payment_failed(data: Data, audience: Audience) -> list[Outgoing]:
@@ -382,6 +394,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("donations", "pledge_paused"): pledge_paused,
     ("donations", "pledge_canceled"): pledge_canceled,
     ("donations", "payment_refunded"): payment_refunded,
+    ("donations", "annual_receipts_ready"): annual_receipts_ready,
     ("donations", "payment_disputed"): payment_disputed,
     ("donations", "pledge_link_requested"): pledge_link_requested,
     ("donations", "bank_transfer_notified"): bank_transfer_notified,

@@ -112,6 +112,10 @@ class NotificationsService(health.Ping):
     def on_payment_refunded(self, event: Envelope) -> None:
         self._notify(event)
 
+    @consume_event("donations", "annual_receipts_ready")
+    def on_annual_receipts_ready(self, event: Envelope) -> None:
+        self._notify(event)
+
     @consume_event("donations", "payment_disputed")
     def on_payment_disputed(self, event: Envelope) -> None:
         self._notify(event)

@@ -64,6 +64,14 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "receipt_number": "R2026-000124", "amount": 4000, "payment_amount": 10000,
         "refunded_total": 4000, "fully_refunded": False, "currency": "jpy",
         "refunded_at": "2026-04-05T02:00:00+00:00"},
+    ("donations", "annual_receipts_ready"): {
+        **SUPPORTER, "tax_year": 2026, "currency": "jpy", "total": 46000,
+        "receipts": [
+            {"receipt_number": "R2026-000124", "kind": "gift", "amount": 10000,
+             "url": "https://www.j-ii.org/api/receipts/eyJnaWZ0Ijoi.sig"},
+            {"receipt_number": "A2026-000007", "kind": "annual", "amount": 36000,
+             "url": "https://www.j-ii.org/api/receipts/eyJhbm51YWwi.sig2"}],
+        "address_missing": False},
     ("donations", "pledge_link_requested"): {
         **SUPPORTER, "pledge_id": "5b1c1d1e-0000-4000-8000-000000000001", "status": "past_due",
         "amount": 3000, "currency": "jpy", "manage_url": "https://j-ii.org/pledge?token=a.b",

@@ -69,6 +69,11 @@ VARIANTS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
                                      {"outcome": "closed"}),
     "dead_letters_growing.first": (("notifications", "dead_letters_growing"),
                                    {"depth": 1, "previous_depth": 0}),
+    "payment_succeeded.with_receipt": (("donations", "payment_succeeded"), {
+        "source": "bank_transfer",
+        "receipt_url": "https://www.j-ii.org/api/receipts/eyJnaWZ0Ijoi.sig"}),
+    "annual_receipts_ready.no_address": (("donations", "annual_receipts_ready"), {
+        "receipts": [], "total": 0, "address_missing": True}),
 }
 
 
@@ -516,6 +521,13 @@ REVIEWED_CASES: dict[str, tuple[str, str]] = {
         "consultation_assigned[1]:consultation_assigned_expert", "ja"),
     "consultation_closed.referred.ne": (
         "consultation_resolved.referred[0]:consultation_closed", "ne"),
+    "donation_thanks.with_receipt.ja": (
+        "payment_succeeded.with_receipt[0]:donation_thanks", "ja"),
+    "annual_receipts.ne": ("annual_receipts_ready[0]:annual_receipts", "ne"),
+    "annual_receipts.en": ("annual_receipts_ready[0]:annual_receipts", "en"),
+    "annual_receipts.ja": ("annual_receipts_ready[0]:annual_receipts", "ja"),
+    "annual_receipts.no_address.ja": (
+        "annual_receipts_ready.no_address[0]:annual_receipts", "ja"),
 }
 
 

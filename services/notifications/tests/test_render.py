@@ -42,6 +42,7 @@ CONTEXTS: dict[str, dict[str, object]] = {
         "source": "card_one_time",
         "tier_impact": None,
         "designation_name": None,
+        "receipt_url": None,  # the tax receipt's link, when the gift gets one
         "manage_url": None,
     },
 }

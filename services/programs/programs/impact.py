@@ -70,6 +70,14 @@ def _payment_refunded(conn: psycopg.Connection, data: dict[str, Any]) -> None:
              -data["amount"], source=data["source"])
 
 
+def _payment_voided(conn: psycopg.Connection, data: dict[str, Any]) -> None:
+    # A voided payment was entered by mistake: it never raised anything, so its own fact goes
+    # to zero in the month it was dated. A higher revision, so a payment_succeeded delivered
+    # again (or late) cannot bring it back.
+    add_fact(conn, f"payment:{data['payment_id']}", month_of(data["paid_at"]), "yen_raised", 0,
+             source=data["source"], revision=1)
+
+
 def _pairing_started(conn: psycopg.Connection, data: dict[str, Any]) -> None:
     add_resident(conn, month_of(data["started_at"]), data["resident"]["email"])
 
@@ -113,6 +121,7 @@ def _consultation_ended(conn: psycopg.Connection, data: dict[str, Any]) -> None:
 APPLY: dict[tuple[str, str], Callable[[psycopg.Connection, dict[str, Any]], None]] = {
     ("donations", "payment_succeeded"): _payment_succeeded,
     ("donations", "payment_refunded"): _payment_refunded,
+    ("donations", "payment_voided"): _payment_voided,
     ("matching", "pairing_started"): _pairing_started,
     ("matching", "pairing_completed"): _pairing_completed,
     ("matching", "spot_request_completed"): _spot_request_completed,

@@ -310,6 +310,10 @@ class ProgramsService(health.Ping):
     def count_refund(self, event: Envelope) -> None:
         self._count(event)
 
+    @consume_event("donations", "payment_voided")
+    def count_void(self, event: Envelope) -> None:
+        self._count(event)
+
     @consume_event("matching", "pairing_started")
     def count_pairing_started(self, event: Envelope) -> None:
         self._count(event)

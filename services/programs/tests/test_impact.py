@@ -212,6 +212,31 @@ def test_impact_updated_is_sent_when_figures_change_at_most_once_per_interval(
     assert len(updates()) == len(sent)
 
 
+def test_a_voided_payment_leaves_the_figures_even_when_the_void_arrives_first(
+    call, db, publish
+):
+    kept = payment(10000, "bank_transfer", "2026-05-10T03:00:00+00:00")
+    wrong = payment(50000, "bank_transfer", "2026-05-11T03:00:00+00:00")
+    late = payment(7000, "grant", "2026-05-12T03:00:00+00:00")
+
+    def voided(paid: dict) -> Envelope:
+        return Envelope.new("donations", "payment_voided", {
+            "payment_id": paid["payment_id"], "receipt_number": paid["receipt_number"],
+            "source": paid["source"], "amount": paid["amount"], "currency": "jpy",
+            "paid_at": paid["paid_at"], "reason": "entered twice", "voided_by": "staff:a",
+            "voided_at": "2026-05-20T00:00:00+00:00", "voided_receipts": []})
+
+    succeeded = [Envelope.new("donations", "payment_succeeded", p) for p in (kept, wrong)]
+    for envelope in (*succeeded, voided(wrong), succeeded[1]):  # told again after the void
+        publish(envelope)
+    publish(voided(late))  # the void overtakes its payment
+    publish(Envelope.new("donations", "payment_succeeded", late))
+    wait_until(lambda: ledger_seen(db) == 5, timeout=30, message="every distinct event")
+    may = months(call("impact_figures", {"from": "2026-05", "to": "2026-05"}))["2026-05"]
+    assert (may["yen_raised"], may["yen_raised_by_source"]) == (
+        10000, {"bank_transfer": 10000, "grant": 0})
+
+
 def test_impact_updated_carries_the_month_before_and_the_year_so_far(call, db, publish):
     # A consumer that learns from May's update that April is over gets April's figures as
     # fresh as May's, whichever of the two updates it handles first.

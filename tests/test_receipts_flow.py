@@ -1,0 +1,125 @@
+"""Tax receipts end to end through the gateway: a bank transfer's thank-you e-mail links a PDF
+receipt the donor opens; the same transfer recorded twice is refused; voiding it voids the
+receipt and takes it out of the report and of /api/impact, and staff see the event."""
+
+import io
+from pathlib import Path
+
+import pypdf
+import pytest
+import requests
+from donations.service import DonationsService
+from gateway.auth import issue_token
+from gateway.service import GatewayService
+from notifications.service import NotificationsService
+from programs.service import ProgramsService
+from servicekit.testing import free_port, wait_until
+from servicekit.tokyo import today_in_tokyo
+
+ROOT = Path(__file__).resolve().parents[1]
+WEBHOOK_SECRET = "whsec_test_receipts_e2e"
+ORG = {"RECEIPT_ORG_NAME": "特定非営利活動法人 Japan Intercultural Intelligence",
+       "RECEIPT_ORG_ADDRESS": "東京都渋谷区神南一丁目1番1号",
+       "RECEIPT_CERTIFICATION_NUMBER": "生都管第1234号",
+       "RECEIPT_CERTIFICATION_DATE": "2020-04-01"}
+
+
+@pytest.fixture
+def platform(runner_factory, service_config, make_database, smtp_sink, localstripe_factory,
+             gateway_database):
+    address = f"127.0.0.1:{free_port()}"
+    url = f"http://{address}"
+    stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", WEBHOOK_SECRET)
+    donations = service_config(
+        make_database("donations", ROOT / "services/donations/migrations"),
+        STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        PLEDGE_LINK_SECRET="e2e-receipt-link-secret-0123456789abcdef",
+        RECEIPT_URL=f"{url}/api/receipts", **ORG)
+    notifications = service_config(
+        make_database("notifications", ROOT / "services/notifications/migrations"),
+        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port)
+    programs = service_config(make_database("programs", ROOT / "services/programs/migrations"))
+    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
+                             RPC_TIMEOUT_SECONDS=30)
+    for config, service in ((notifications, NotificationsService),
+                            (programs, ProgramsService), (donations, DonationsService),
+                            (gateway, GatewayService)):
+        runner_factory(config, service).start()
+    token = issue_token(gateway["STAFF_TOKEN_SECRET"], "aiko@jii.example", "staff")
+    return {"url": url, "headers": {"Authorization": f"Bearer {token}"}}
+
+
+def transfer(reference: str, amount: int) -> dict:
+    return {"source": "bank_transfer", "amount": amount,
+            "paid_on": today_in_tokyo().isoformat(), "payer_name": "सीता गुरुङ",
+            "payer_email": "sita@example.net", "locale": "ne", "reference": reference,
+            "postal_address": {"postal_code": "169-0073", "prefecture": "東京都",
+                               "city": "新宿区", "line1": "百人町1-1-1"}}
+
+
+def raised_this_month(url: str) -> int:
+    month = today_in_tokyo().strftime("%Y-%m")
+    figures = requests.get(f"{url}/api/impact", params={"from": month, "to": month},
+                           timeout=10).json()
+    return sum(m["yen_raised"] for m in figures["months"])
+
+
+def test_a_double_recorded_transfer_is_refused_and_a_void_reaches_receipt_report_and_impact(
+    platform, smtp_sink
+):
+    url, headers = platform["url"], platform["headers"]
+    kept = requests.post(f"{url}/api/staff/payments", json=transfer("MUFG #1", 10000),
+                         headers=headers, timeout=30)
+    assert kept.status_code == 201, kept.text
+    wrong = requests.post(f"{url}/api/staff/payments", json=transfer("SMBC 77", 50000),
+                          headers=headers, timeout=30).json()
+
+    twice = requests.post(f"{url}/api/staff/payments", json=transfer("smbc  77", 50000),
+                          headers=headers, timeout=30)
+    assert twice.status_code == 409
+    assert twice.headers["Content-Type"].startswith("application/problem+json")
+    assert wrong["id"] in twice.json()["detail"] and wrong["receipt_number"] in twice.json()[
+        "detail"]
+
+    # the donor's thank-you links the receipt; the link opens the PDF
+    messages = wait_until(lambda: len(smtp_sink.messages()) == 2 and smtp_sink.messages(),
+                          timeout=60, message="two thank-you e-mails")
+    text = next(m.get_body(("plain",)).get_content() for m in messages
+                if wrong["receipt_number"] in m.get_body(("plain",)).get_content())
+    link = next(line.strip() for line in text.splitlines() if "/api/receipts/" in line)
+    pdf = wait_until(lambda: (lambda r: r.status_code == 200 and r)(
+        requests.get(link, timeout=60)), timeout=90, message="the receipt PDF")
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    page = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "सीता गुरुङ" in page and "¥50,000" in page and wrong["receipt_number"] in page
+    assert requests.get(link[:-4] + "AAAA", timeout=30).status_code in (400, 403)
+
+    wait_until(lambda: raised_this_month(url) == 60000, timeout=60, message="impact counted")
+    voided = requests.post(f"{url}/api/staff/payments/{wrong['id']}/void", headers=headers,
+                           json={"reason": "recorded twice"}, timeout=30)
+    assert voided.status_code == 200, voided.text
+    assert voided.json()["voided"] is True
+
+    receipt = requests.get(f"{url}/api/staff/receipts/{wrong['receipt_number']}",
+                           headers=headers, timeout=30).json()
+    assert (receipt["voided"], receipt["void_reason"]) == (
+        True, "payment voided: recorded twice")
+    today = today_in_tokyo().isoformat()
+    report = requests.get(f"{url}/api/staff/reports/donations", headers=headers, timeout=30,
+                          params={"from": today, "to": today}).json()
+    assert report["total"]["gross"] == 10000
+    assert [v["number"] for v in report["voided_receipts"]] == [wrong["receipt_number"]]
+    wait_until(lambda: raised_this_month(url) == 10000, timeout=60,
+               message="impact without the voided payment")
+
+    def voided_event():
+        feed = requests.get(f"{url}/api/staff/events", params={"type": "payment_voided"},
+                            headers=headers, timeout=30).json()
+        return [e for e in feed["events"] if e["data"]["payment_id"] == wrong["id"]]
+
+    [event] = wait_until(voided_event, timeout=30, message="the event in the staff feed")
+    assert event["data"]["voided_receipts"] == [wrong["receipt_number"]]
+    found = requests.get(f"{url}/api/staff/supporters", params={"q": "SMBC 77"},
+                         headers=headers, timeout=30).json()["results"]
+    assert [p["voided"] for p in found[0]["payments"]] == [True]
