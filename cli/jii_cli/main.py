@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     staff_commands = staff.add_subparsers(dest="staff_command", required=True)
     staff_add = staff_commands.add_parser("add", help="create a staff account")
     staff_add.add_argument("email")
-    staff_add.add_argument("--role", required=True, choices=["admin", "staff", "consultant"])
+    staff_add.add_argument("--role", required=True, choices=["admin", "staff", "consultant"],
+                           help="admin, staff or consultant")
     staff_add.add_argument("--password-stdin", action="store_true",
                            help="read the password from the first line of standard input")
     staff_add.set_defaults(handler=_lazy("staff"))
