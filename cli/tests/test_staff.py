@@ -4,7 +4,6 @@ import io
 from datetime import timedelta
 
 import pytest
-
 from gateway.accounts import authenticate
 from jii_cli.main import main as jii
 from servicekit.db import connect

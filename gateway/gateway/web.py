@@ -46,6 +46,10 @@ REQUEST_ID_ENVIRON_KEY = "jii.request_id"
 BODY_LIMIT_ENVIRON_KEY = "jii.body_limit"
 DEFAULT_MAX_BODY_BYTES = 65536
 READ_SIZE = 65536
+# No body the API takes nests deeper than a few levels; a limit far above that and far below
+# the interpreter's recursion limit keeps a 2 kB `[[[[...]]]]` from reaching recursive code.
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"The body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
 
 
 def request_id_from(environ: dict[str, Any]) -> str:
@@ -221,10 +225,30 @@ def read_json(request: Request, schema: Schema) -> dict[str, Any]:
         document = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.MalformedBody(f"The body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise errors.MalformedBody(TOO_DEEP) from None
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise errors.MalformedBody(TOO_DEEP)
     if (where := _nul_at(document)) is not None:
         # Valid JSON, but no text stored anywhere may hold U+0000 (PostgreSQL refuses it).
         raise ValidationError({where: ["The NUL character (U+0000) is not allowed."]})
     return schema.load(document)
+
+
+def _depth(document: Any) -> int:
+    """How deeply arrays and objects nest in a parsed document, without recursing."""
+    deepest = 0
+    stack = [(document, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                return level
+            stack.extend((item, level + 1) for item in value)
+    return deepest
 
 
 def _nul_at(value: Any, path: str = "_schema") -> str | None:

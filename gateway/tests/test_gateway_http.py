@@ -96,6 +96,18 @@ def test_body_that_is_not_json_is_400(gateway, donations, calls, raw):
     assert calls.of("create_pledge") == []
 
 
+@pytest.mark.parametrize("path", ["/api/pledges", "/api/donations", "/api/staff/session"])
+@pytest.mark.parametrize("depth", [40, 1000])
+def test_deeply_nested_json_is_a_400_problem(gateway, donations, calls, path, depth):
+    response = requests.post(f"{gateway}{path}", data=b"[" * depth + b"]" * depth, timeout=10,
+                             headers={"Content-Type": "application/json"})
+
+    problem = assert_problem(response, 400)
+    assert problem["type"] == "/problems/malformed-body"
+    assert "nested" in problem["detail"]
+    assert calls.items == []
+
+
 def test_json_that_is_not_an_object_is_400(gateway, donations):
     problem = assert_problem(pledge(gateway, [VALID]), 400)
 
