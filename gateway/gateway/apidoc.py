@@ -42,6 +42,18 @@ PROBLEM_RESPONSES: dict[str, dict[str, Any]] = {
             },
         },
     ),
+    "InvalidQuery": problem_response(
+        "A query parameter the route does not know, given twice, or with a value it cannot "
+        "take.",
+        {
+            "type": "/problems/invalid-query",
+            "title": "Invalid query parameter",
+            "status": 400,
+            "detail": "The query string has invalid parameters: from.",
+            "errors": {"from": ["Must be between 2000-01-01 and 2099-12-31."]},
+            "in": "query",
+        },
+    ),
     "PaymentDeclined": problem_response(
         "The card was declined.",
         {

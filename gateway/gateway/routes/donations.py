@@ -71,21 +71,22 @@ class DonationRoutes:
         return json_response(ds.PledgeView().dump(
             self.donations.cancel_pledge_by_staff(pledge_id, body)))
 
-    @http("GET", "/api/staff/reports/donations")
-    def donation_report(self, request: Request) -> Response:
+    @http("GET", "/api/staff/reports/donations", query=ds.ReportQuery)
+    def donation_report(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF)
-        query = ds.ReportQuery().load(request.args.to_dict())
         fmt = query.get("format", "json")
         report = self.donations.donation_report({
-            "from": query["from_"].isoformat(), "to": query["to"].isoformat(), "format": fmt})
+            "from": query["from_"], "to": query["to"], "format": fmt})
         if fmt == "csv":
             return csv_response(report["csv"], f"donations-{query['from_']}-{query['to']}.csv")
         return json_response(report)
 
-    @http("GET", "/api/staff/supporters/<supporter_id>/statements/<int:year>")
-    def annual_statement(self, request: Request, supporter_id: str, year: int) -> Response:
+    @http("GET", "/api/staff/supporters/<supporter_id>/statements/<int:year>",
+          query=ds.StatementQuery)
+    def annual_statement(self, request: Request, supporter_id: str, year: int,
+                         query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF)
-        fmt = ds.StatementQuery().load(request.args.to_dict()).get("format", "json")
+        fmt = query.get("format", "json")
         statement = self.donations.annual_statement(
             {"supporter_id": supporter_id, "year": year, "format": fmt})
         if fmt == "csv":
@@ -272,7 +273,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             {"in": "query", "name": "format", "required": False,
              "schema": {"type": "string", "enum": ["json", "csv"]}},
         ],
-        "responses": {"200": _csv_or_json("The report.", ds.Report), "400": "InvalidInput",
+        "responses": {"200": _csv_or_json("The report.", ds.Report), "400": "InvalidQuery",
                       **STAFF_ERRORS},
     },
     ("/api/staff/supporters/{supporter_id}/statements/{year}", "get"): {
@@ -288,7 +289,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
              "schema": {"type": "string", "enum": ["json", "csv"]}},
         ],
         "responses": {"200": _csv_or_json("The statement.", ds.Statement),
-                      "400": "InvalidInput", "404": NOT_FOUND, **STAFF_ERRORS},
+                      "400": "InvalidQuery", "404": NOT_FOUND, **STAFF_ERRORS},
     },
     ("/api/staff/supporters/{supporter_id}/anonymize", "post"): {
         "operationId": "anonymiseSupporter",

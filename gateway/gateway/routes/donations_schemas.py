@@ -6,9 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate
+from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate, validates_schema
 
-from gateway.schemas import LOCALE_PATTERN, NOT_BLANK, normalise_locale
+from gateway.schemas import (
+    LOCALE_PATTERN,
+    NOT_BLANK,
+    in_calendar,
+    iso_date,
+    normalise_locale,
+    ordered,
+)
 
 YEN = {"description": "Whole yen (JPY has no minor unit).", "example": 10000}
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
@@ -99,7 +106,8 @@ class StaffPaymentRequest(Schema):
     source = fields.String(required=True, validate=validate.OneOf(
         ["bank_transfer", "grant", "membership_fee"]))
     amount = _yen()
-    paid_on = fields.Date(required=True, metadata={"example": "2026-03-31"})
+    paid_on = fields.Date(required=True, validate=in_calendar,
+                          metadata={"example": "2026-03-31"})
     payer_name = fields.String(required=True, validate=[validate.Length(min=1, max=200),
                                                         NOT_BLANK])
     payer_email = fields.Email(required=True, validate=validate.Length(max=254))
@@ -144,9 +152,13 @@ class ReportQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
+    from_ = fields.String(required=True, data_key="from", validate=iso_date)
+    to = fields.String(required=True, validate=iso_date)
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        ordered(data, "from_", "to", ("from", "to"))
 
 
 class StatementQuery(Schema):

@@ -48,10 +48,9 @@ class EventFeed(Schema):
 class EventRoutes:
     """Needs `db`, `staff` and the `record_event` consumer on the service."""
 
-    @http("GET", "/api/staff/events")
-    def staff_events(self, request: Request) -> Response:
+    @http("GET", "/api/staff/events", query=EventsQuery)
+    def staff_events(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *ROLES)
-        query = EventsQuery().load(request.args.to_dict())
         with self.db.transaction() as conn:
             events = feed.page(conn, query["after"], query["limit"], query.get("type"))
         following = events[-1]["cursor"] if events else query["after"]
@@ -88,7 +87,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "correlation_id": "2f1c0a4e-8a53-4a8e-9d0f-5a0c8e1b7c3d",
                     "data": {"amount": 3000, "currency": "jpy"}}],
                 "next": 41}),
-            "400": "InvalidInput",
+            "400": "InvalidQuery",
             **STAFF_ERRORS,
         },
     },
