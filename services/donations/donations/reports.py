@@ -117,9 +117,10 @@ def donation_csv(conn: psycopg.Connection, first: date, last: date) -> str:
     for row in _payments(conn, first, last):
         writer.writerow([
             row["receipt_number"], tokyo_date(row["paid_at"]).isoformat(), row["source"],
-            row["tier"] or "", row["designation"], row["amount"], row["refunded_amount"],
-            row["amount"] - row["refunded_amount"], row["reference"] or "",
-            _safe_cell(row["payer"] or ""), "yes" if row["disputed_at"] else "",
+            _safe_cell(row["tier"] or ""), row["designation"], row["amount"],
+            row["refunded_amount"], row["amount"] - row["refunded_amount"],
+            _safe_cell(row["reference"] or ""), _safe_cell(row["payer"] or ""),
+            "yes" if row["disputed_at"] else "",
         ])
     return out.getvalue()
 
@@ -158,6 +159,12 @@ def statement_csv(statement: dict) -> str:
     return out.getvalue()
 
 
+# A cell starting with one of these runs as a formula when the CSV is opened in a spreadsheet
+# (OWASP's list: tab and carriage return too, which some spreadsheets skip before the formula).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe_cell(text: str) -> str:
-    # A name starting with = + - @ would run as a formula when the CSV is opened.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Free text (names, bank references, tiers as staff typed them) neutralised: a leading
+    apostrophe makes the spreadsheet show the text as it is."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -237,3 +237,17 @@ def test_malformed_report_query_is_refused(donations, query_, field):
     with pytest.raises(errors.InvalidInput) as raised:
         call(donations, "donation_report", query_, context=STAFF)
     assert field in raised.value.details
+
+
+@pytest.mark.parametrize("text", ["+cmd|' /C calc'!A0", "=HYPERLINK(\"x\")", "-2+3", "@SUM(1)",
+                                  "\tMUFG", "\rMUFG"])
+def test_csv_export_neutralises_formulas_in_every_free_text_column(donations, text):
+    today = today_in_tokyo().isoformat()
+    call(donations, "record_staff_payment",
+         staff_payment(reference=text, payer_name=f"{text} Sato", paid_on=today), context=STAFF)
+    exported = call(donations, "donation_report",
+                    {"from": today, "to": today, "format": "csv"}, context=STAFF)
+    [row] = list(csv.DictReader(io.StringIO(exported["csv"])))
+    assert row["reference"] == "'" + text
+    payer = f"{text} Sato".strip()  # names are stored trimmed
+    assert row["payer"] == ("'" + payer if text.strip() == text else payer)
