@@ -19,6 +19,7 @@ from gateway.schemas import (
 
 YEN = {"description": "Whole yen (JPY has no minor unit).", "example": 10000}
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
+TIERS = ("class", "connect", "community")
 DESIGNATIONS = ("general", "family_friend", "spot_otonari", "hanamaru_class",
                 "life_consultation")
 
@@ -74,8 +75,7 @@ class DonationRequest(Schema):
         required=True, validate=[validate.Length(min=1, max=255), NOT_BLANK],
         metadata={"description": "Stripe PaymentMethod id created by Stripe.js.",
                   "example": "pm_card_visa"})
-    tier = fields.String(allow_none=True, validate=validate.OneOf(["class", "connect",
-                                                                   "community"]),
+    tier = fields.String(allow_none=True, validate=validate.OneOf(TIERS),
                          metadata={"description": "A tier id from /api/donation-tiers; the "
                                                   "amount must then be the tier's."})
     designation = fields.String(validate=validate.OneOf(DESIGNATIONS),
@@ -116,7 +116,9 @@ class StaffPaymentRequest(Schema):
                                                        NOT_BLANK],
                               metadata={"description": "Bank reference or grant agreement."})
     designation = fields.String(validate=validate.OneOf(DESIGNATIONS))
-    tier = fields.String(allow_none=True)
+    tier = fields.String(allow_none=True, validate=validate.OneOf(TIERS), metadata={
+        "description": "A tier id from /api/donation-tiers when the gift was given in one; "
+                       "the amount must then be the tier's, as for a card gift."})
 
     @post_load
     def _plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

@@ -35,6 +35,17 @@ def test_staff_bank_transfer_enters_the_ledger_with_a_receipt_and_emits_payment_
     assert row == {"recorded_by": "staff:aiko@jii.example", "reference": "MUFG #8841"}
 
 
+def test_staff_payment_in_a_tier_is_the_tiers_amount_like_a_card_gift(
+    donations, donations_config
+):
+    payment = call(donations, "record_staff_payment",
+                   staff_payment(tier="class", amount=10000), context=STAFF)
+    assert (payment["tier"], payment["amount"]) == ("class", 10000)
+    # without a tier any amount is a free one, as large as a grant or as small as a fee
+    call(donations, "record_staff_payment", staff_payment(source="membership_fee", amount=300),
+         context=STAFF)
+
+
 def test_receipt_numbers_have_no_gaps_when_a_payment_is_refused_in_between(
     donations, donations_config
 ):
@@ -79,6 +90,8 @@ def test_staff_operations_refuse_callers_without_the_staff_role(
     ({"paid_on": "2999-01-01"}, "paid_on"), ({"paid_on": "yesterday"}, "paid_on"),
     ({"locale": "de"}, "locale"), ({"payer_email": "nope"}, "payer_email"),
     ({"reference": ""}, "reference"), ({"currency": "usd"}, "currency"),
+    ({"tier": "class", "amount": 1}, "amount"), ({"tier": "connect", "amount": 50000}, "amount"),
+    ({"tier": "gold", "amount": 10000}, "tier"),
 ])
 def test_malformed_staff_payment_is_refused_and_changes_nothing(
     donations, donations_config, overrides, field
