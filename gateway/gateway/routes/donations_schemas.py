@@ -203,6 +203,24 @@ class Anonymized(Schema):
     anonymized = fields.Boolean(required=True)
 
 
+class Churn(Schema):
+    """Monthly pledges lost within the period."""
+
+    canceled = fields.Integer(required=True, metadata={
+        "description": "Pledges canceled within the period."})
+    active_at_start = fields.Integer(required=True, metadata={
+        "description": "Pledges active (not paused) at the period's start."})
+    started = fields.Integer(required=True, metadata={
+        "description": "Pledges whose first payment came within the period."})
+    at_risk = fields.Integer(required=True, metadata={
+        "description": "Pledges the period could lose: active at its start, started during it, "
+                       "or canceled during it (one paused at the start, then canceled)."})
+    rate = fields.Float(required=True, allow_none=True, metadata={
+        "description": "canceled ÷ at_risk, 0 to 1 (three pledges started and canceled in the "
+                       "period are 1.0); null when at_risk is 0.", "example": 0.0417})
+    reason = fields.String(metadata={"description": "Why rate is null (only then)."})
+
+
 class Report(Schema):
     """See the donations service's reports module for every figure."""
 
@@ -221,7 +239,7 @@ class Report(Schema):
     monthly_recurring_total = fields.Integer(required=True)
     active_partners = fields.Integer(required=True)
     active_pledges = fields.Integer(required=True)
-    churn = fields.Dict(required=True)
+    churn = fields.Nested(Churn, required=True)
     income_mix = fields.Dict(required=True)
 
 
