@@ -64,6 +64,18 @@ PROBLEM_RESPONSES: dict[str, dict[str, Any]] = {
             "reason": "insufficient_funds",
         },
     ),
+    "PaymentMethodUnusable": problem_response(
+        "The payment method cannot be used (unknown to the payment provider, or refused).",
+        {
+            "type": "/problems/unprocessable",
+            "title": "Unprocessable content",
+            "status": 422,
+            "detail": "the payment method is not usable",
+            "errors": {"payment_method": [
+                "This payment method is not usable: check the card's details or use another "
+                "card."]},
+        },
+    ),
     "Conflict": problem_response(
         "The request conflicts with the current state.",
         {

@@ -110,6 +110,9 @@ def _service_error(exc: service_errors.ServiceError) -> Problem | None:
     if isinstance(exc, service_errors.InvalidInput):
         return Problem(400, "Invalid input", exc.message, "invalid-input",
                        errors=field_errors(exc.details))
+    if isinstance(exc, service_errors.Unprocessable):
+        return Problem(422, "Unprocessable content", exc.message, "unprocessable",
+                       errors=field_errors(exc.details))
     if isinstance(exc, service_errors.NotFound):
         return Problem(404, "Not found", exc.message, "not-found")
     if isinstance(exc, service_errors.Conflict):

@@ -166,6 +166,7 @@ def test_small_chunked_body_is_read(gateway, donations):
 
 @pytest.mark.parametrize("payment_method, status, slug", [
     ("pm_declined", 402, "payment-declined"),
+    ("pm_unusable", 422, "unprocessable"),
     ("pm_too_small", 400, "invalid-input"),
     ("pm_conflict", 409, "conflict"),
     ("pm_not_found", 404, "not-found"),
@@ -183,6 +184,11 @@ def test_payment_declined_carries_the_reason(gateway, donations):
 
     assert problem["detail"] == "Your card was declined."
     assert problem["reason"] == "insufficient_funds"
+
+
+def test_an_unusable_payment_method_is_422_naming_the_field(gateway, donations):
+    problem = assert_problem(pledge(gateway, {**VALID, "payment_method": "pm_unusable"}), 422)
+    assert problem["errors"] == {"payment_method": ["This payment method is not usable."]}
 
 
 def test_invalid_input_from_the_service_names_the_field(gateway, donations):

@@ -105,8 +105,7 @@ class DonationsService(health.Ping):
             with self.db.transaction() as conn:
                 ledger.set_donation_outcome(conn, donation_id, payment_intent_id=None,
                                             status="failed", failure_reason="refused")
-            raise errors.InvalidInput("the payment provider refused the request",
-                                      {"payment_method": [str(exc)[:200]]}) from None
+            raise self._refused(exc, donation_id=donation_id) from None
         status = outcome.payment_intent_status or "pending"
         with self.db.transaction() as conn:
             ledger.set_donation_outcome(
@@ -144,10 +143,7 @@ class DonationsService(health.Ping):
         except StripeFailure as exc:
             with self.db.transaction() as conn:
                 ledger.cancel_pledge(conn, pledge_id, "payment provider refused the request")
-            raise errors.InvalidInput(
-                "the payment provider refused the request",
-                {"payment_method": [str(exc)[:200]]},
-            ) from None
+            raise self._refused(exc, pledge_id=pledge_id) from None
         with self.db.transaction() as conn:
             ledger.attach_subscription(
                 conn, pledge_id, result.customer_id, result.subscription_id
@@ -385,6 +381,20 @@ class DonationsService(health.Ping):
         if self.caller["role"] not in STAFF_ROLES:
             raise errors.Forbidden("this needs the role admin or staff")
         return f"staff:{self.caller['subject']}"
+
+    def _refused(self, exc: StripeFailure, **ids: str) -> errors.ServiceError:
+        """Stripe refused the card payment's request: the person hears it in our words, the
+        SDK's text (which may quote what they typed) goes to the log, masked."""
+        if not getattr(exc, "invalid_request", False):  # our key or account, not their card
+            self.log.error("payment provider refused our credentials", error=str(exc)[:300],
+                           **ids)
+            return errors.Unavailable("card payments are not possible right now; try later")
+        self.log.warning("payment method refused by the payment provider", error=str(exc)[:300],
+                         **ids)
+        return errors.Unprocessable(
+            "the payment method is not usable",
+            {"payment_method": ["This payment method is not usable: check the card's details "
+                                "or use another card."]})
 
     def _bounds(self) -> tuple[int, int]:
         return (int(self.config.get("PLEDGE_MIN_YEN", 500)),
