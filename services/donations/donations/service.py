@@ -178,6 +178,10 @@ class DonationsService(health.Ping):
             pledge_id = self.links.pledge_of(data["token"])
         except LinkInvalid as exc:
             raise errors.Forbidden(str(exc)) from None
+        with self.db.transaction() as conn:
+            if privacy.pledge_erased(conn, pledge_id):
+                # The supporter asked to be forgotten: their old links open nothing.
+                raise errors.Forbidden("this link is not valid")
         return self._change_pledge(pledge_id, data["action"], "supporter",
                                    amount=data.get("amount"), reason=data.get("reason"))
 
