@@ -20,7 +20,8 @@ class EventsQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    # a feed cursor is a BIGSERIAL: past its range it is a 400, not a database error
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**63 - 1))
     limit = fields.Integer(load_default=feed.DEFAULT_PAGE,
                            validate=validate.Range(min=1, max=feed.MAX_PAGE))
     type = fields.String(validate=validate.Regexp(TYPE_PATTERN))
