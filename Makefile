@@ -1,4 +1,7 @@
 # The two commands a newcomer needs (see README.md): `make run` and `make test`.
+# Both run the shared set-up first (cli/jii_cli/devsetup.py): the Debian packages of
+# deploy/system-packages.txt, PostgreSQL and RabbitMQ started if stopped (or in containers),
+# RabbitMQ's management API; or it stops and says what to run.
 SHELL := /bin/bash
 
 # uv from PATH, else the copy `ensure-uv` installs with pip (run as a module, so the user
@@ -6,8 +9,10 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 # With a lock file, tests run on exactly the locked versions and fail if it is out of date.
 LOCKED := $(if $(wildcard uv.lock),--locked,)
+# What the set-up leaves for the tests when the peers run under compose (their passwords).
+PEERS_ENV := var/peers.env
 
-.PHONY: run test lint ensure-uv
+.PHONY: run test setup lint smoke ensure-uv
 
 ## run: the whole platform on this machine (services, gateway, localstripe, SMTP sink)
 run: ensure-uv
@@ -15,14 +20,23 @@ run: ensure-uv
 	$(UV) run --no-sync jii dev run
 
 ## test: the whole suite, against the real RabbitMQ and PostgreSQL on this machine
-test: ensure-uv
+test: setup
+	set -a && source $(PEERS_ENV) && set +a && $(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+## setup: make this machine ready for the tests (what `make test` and .ci/run run first)
+setup: ensure-uv
 	$(UV) sync $(LOCKED)
-	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+	$(UV) run --no-sync python -m jii_cli.devsetup
 
 ## lint: ruff over the whole repository
 lint: ensure-uv
 	$(UV) sync $(LOCKED)
 	$(UV) run --no-sync ruff check .
+
+## smoke: build every image and run the compose stack in Docker (see deploy/smoke)
+smoke: ensure-uv
+	$(UV) sync $(LOCKED)
+	$(UV) run --no-sync python deploy/smoke
 
 # A new machine may have Python but no uv; PyPI has it.
 ensure-uv:

@@ -78,10 +78,6 @@ def container_env_names(deployment: dict) -> set[str]:
     return names
 
 
-def dockerfile(name: str) -> str:
-    return (service_dir(name) / "Dockerfile").read_text()
-
-
 @cache
 def definitions(file: str = "definitions.json") -> dict:
     return json.loads((DEPLOY / "rabbitmq" / file).read_text())

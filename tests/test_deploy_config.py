@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import yaml
 from deployfiles import (
+    COMPOSE_VAR,
     DEPLOY,
     K8S_BASE,
     ROOT,
@@ -28,7 +29,6 @@ from deployfiles import (
     consumed_sources,
     container_env_names,
     definitions,
-    dockerfile,
     gateway_routes,
     k8s,
     k8s_base,
@@ -61,30 +61,50 @@ def test_services_are_discovered():
 @pytest.mark.parametrize("name", SERVICES)
 def test_service_has_compose_entry_image_and_deployment(name):
     entry = compose()["services"][name]
-    dockerfile_path = f"{service_dir(name).relative_to(ROOT)}/Dockerfile"
-    assert entry["build"] == {"context": ".", "dockerfile": dockerfile_path}
-    assert (ROOT / dockerfile_path).is_file()
+    assert entry["build"] == {
+        "context": ".", "dockerfile": "deploy/docker/Dockerfile", "network": "host",
+        "args": {"SERVICE": name, "PYTHON_IMAGE": "${JII_PYTHON_IMAGE:-python:3.11-slim-bookworm}"}}
+    assert entry["image"] == f"jii-{name}:local"
     [container] = k8s("Deployment", name)["spec"]["template"]["spec"]["containers"]
     assert container["image"] == f"jii-{name}"
     assert k8s("PodDisruptionBudget", name)
+    package = (service_dir(name) / "pyproject.toml").read_text()
+    assert f'name = "jii-{name}"' in package, "the Dockerfile installs jii-<SERVICE>"
 
 
-@pytest.mark.parametrize("name", SERVICES)
-def test_dockerfile_installs_only_this_service_from_the_lock(name):
-    text = dockerfile(name)
+def test_one_dockerfile_builds_every_service_from_the_lock():
+    text = (DEPLOY / "docker" / "Dockerfile").read_text()
+    assert not [p for p in ROOT.glob("*/**/Dockerfile")
+                if p.parent.name in SERVICES], "one Dockerfile for every service"
     assert len(re.findall(r"^FROM ", text, re.M)) >= 2, "multi-stage"
-    assert re.search(rf"uv sync --frozen --no-dev --no-editable --package jii-{name}\b", text)
-    assert "slim" in text
+    assert "ARG PYTHON_IMAGE=python:3.11-slim-bookworm" in text, "the public image by default"
+    assert all(line.startswith("FROM ${PYTHON_IMAGE}") for line in re.findall(
+        r"^FROM .*", text, re.M)), "every stage on the chosen base"
+    assert 'uv sync --frozen --no-dev --no-editable --package "jii-$SERVICE"' in text
+    # Where each service's config and migrations come from, as the Dockerfile spells it.
+    assert 'if [ "$SERVICE" = gateway ]; then dir=gateway; else dir="services/$SERVICE"; fi' \
+        in text
+    for name in SERVICES:
+        assert (service_dir(name) / "config.yml").is_file()
+    assert "JII_SERVICE=${SERVICE}" in text
     user = re.findall(r"^USER (\S+)", text, re.M)
     assert user and not user[-1].startswith(("root", "0")), "runs as a non-root user"
-    path = service_dir(name).relative_to(ROOT)
-    assert f"COPY {path}/config.yml /app/config.yml" in text
-    if (service_dir(name) / "migrations").is_dir():
-        assert f"COPY {path}/migrations /app/migrations" in text
-    assert f"JII_SERVICE={name}" in text
+    assert re.search(r'^HEALTHCHECK .*\n?.*CMD \["python", "/app/bin/probe.py", "ready"\]',
+                     text, re.M)
+    assert "--mount" not in text and "# syntax" not in text, "the classic builder works too"
     for copied in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.M):
         for source in copied.split():
             assert (ROOT / source).exists() or source == ".", source
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "deploy/docker" not in ignored and "uv.lock" not in ignored
+
+
+def test_every_container_shares_the_host_network_on_loopback():
+    for name, entry in compose()["services"].items():
+        assert entry["network_mode"] == "host", name
+        assert "ports" not in entry, f"{name}: ports mean nothing on the host's network"
+        if "extra_hosts" in entry:
+            assert all(host.endswith(":127.0.0.1") for host in entry["extra_hosts"]), name
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -139,10 +159,9 @@ def test_autoscalers(name):
 def test_gateway_ports_and_probe_paths_match_its_config_and_routes():
     address = compose_env("gateway")["GATEWAY_ADDRESS"]
     host, port = address.rsplit(":", 1)
-    assert host == "0.0.0.0", "a container must listen on every interface"
-    assert f"127.0.0.1:8000:{port}" in compose()["services"]["gateway"]["ports"]
-    assert f"EXPOSE {port}" in dockerfile("gateway")
-    assert k8s("ConfigMap", "jii-gateway")["data"]["GATEWAY_ADDRESS"] == address
+    assert host == "127.0.0.1", "on the host's network, loopback only"
+    # A pod listens on every interface of its own network, on the same port.
+    assert k8s("ConfigMap", "jii-gateway")["data"]["GATEWAY_ADDRESS"] == f"0.0.0.0:{port}"
     [container] = k8s("Deployment", "gateway")["spec"]["template"]["spec"]["containers"]
     assert container["ports"] == [{"name": "http", "containerPort": int(port)}]
     routes = gateway_routes()
@@ -150,14 +169,16 @@ def test_gateway_ports_and_probe_paths_match_its_config_and_routes():
         get = container[probe]["httpGet"]
         assert get["port"] == "http" and ("GET", get["path"]) in routes, probe
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    health = " ".join(compose()["services"]["gateway"]["healthcheck"]["test"])
+    health = COMPOSE_VAR.sub(lambda m: m.group(2) or "",
+                             " ".join(compose()["services"]["gateway"]["healthcheck"]["test"]))
     assert f"127.0.0.1:{port}/healthz" in health and ("GET", "/healthz") in routes
     service = k8s("Service", "gateway")["spec"]
     assert service["ports"][0]["targetPort"] == "http"
     [rule] = k8s("Ingress", "gateway")["spec"]["rules"]
     backend = rule["http"]["paths"][0]["backend"]["service"]
     assert backend == {"name": "gateway", "port": {"name": service["ports"][0]["name"]}}
-    webhook = compose()["services"]["localstripe"]["command"]
+    webhook = [COMPOSE_VAR.sub(lambda m: m.group(2) or "", arg)
+               for arg in compose()["services"]["localstripe"]["command"]]
     assert f"http://gateway:{port}/api/webhooks/stripe" in webhook
     assert ("POST", "/api/webhooks/stripe") in routes
 

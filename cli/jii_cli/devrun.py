@@ -1,6 +1,7 @@
 """`jii dev run` (what `make run` calls): the whole platform on this machine, in one terminal.
 
-Checks that RabbitMQ and PostgreSQL answer, migrates every service, then starts localstripe
+Runs the shared set-up (jii_cli.devsetup: packages, RabbitMQ and PostgreSQL started if
+stopped, the management API), migrates every service, then starts localstripe
 (unless a real Stripe is configured), the SMTP sink, every service and the gateway, each in
 its own process group with its output prefixed by its name. Ctrl-C stops all of them. The
 Procfile at the repository root lists the same processes for operators who use honcho.
@@ -8,22 +9,27 @@ Procfile at the repository root lists the same processes for operators who use h
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from servicekit.config import database_url
 from servicekit.devtools.localstripe_server import TEST_API_KEY
 
+from jii_cli.devsetup import (
+    DEFAULT_MANAGEMENT_URI,
+    Machine,
+    Peers,
+    answers,
+    is_loopback,
+    setup,
+)
 from jii_cli.migrate import migrate_services
 from jii_cli.workspace import (
     SERVICES,
@@ -65,69 +71,24 @@ class Plan:
 # --- checks ---------------------------------------------------------------------------------
 
 
-def answers(host: str, port: int, timeout: float = 1.0) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def _host_port(address: str, default_port: int) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return (host or "127.0.0.1"), int(port or default_port)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _compose_hint(root: Path) -> str:
-    if any((root / name).is_file() for name in ("docker-compose.yml", "compose.yaml")):
-        return f"\n  or run the whole stack in containers instead: cd {root} && docker compose up"
-    return ""
-
-
-def rabbitmq_advice() -> str:
-    if shutil.which("rabbitmq-server"):
-        return ("start it:  rabbitmq-server -detached   (as root; with systemd: "
-                "systemctl start rabbitmq-server), then wait for: rabbitmqctl await_startup")
-    return "RabbitMQ is not installed here:  apt-get install rabbitmq-server"
-
-
-def postgres_advice() -> str:
-    clusters = sorted(p.name for p in Path("/etc/postgresql").glob("*")) if Path(
-        "/etc/postgresql").is_dir() else []
-    if clusters:
-        return (f"start it:  pg_ctlcluster --skip-systemctl-redirect {clusters[-1]} main start   "
-                "(as root; with systemd: systemctl start postgresql)")
-    return "PostgreSQL is not installed here:  apt-get install postgresql"
+def peers(root: Path) -> Peers:
+    """The broker, its management API and every database server the services use."""
+    urls = [database_url(service_config(service, root)) for service in SERVICES]
+    return Peers.from_urls(amqp_uri(), os.environ.get("RABBIT_API_URI", DEFAULT_MANAGEMENT_URI),
+                           urls)
 
 
 def check_peers(root: Path) -> None:
-    """Fail with what to do when the broker or a database server does not answer."""
-    problems = []
-    uri = urlsplit(amqp_uri())
-    rabbit = (uri.hostname or "127.0.0.1", uri.port or 5672)
-    if not answers(*rabbit):
-        problems.append(f"RabbitMQ does not answer on {rabbit[0]}:{rabbit[1]}.\n  "
-                        + rabbitmq_advice())
-    servers = set()
-    for service in SERVICES:
-        url = urlsplit(database_url(service_config(service, root)))
-        if url.hostname:  # a socket-only URL is checked by the migrations instead
-            servers.add((url.hostname, url.port or 5432))
-    for host, port in sorted(servers):
-        if not answers(host, port):
-            problems.append(f"PostgreSQL does not answer on {host}:{port}.\n  "
-                            + postgres_advice())
-    if problems:
-        raise CliError("\n".join(problems) + _compose_hint(root))
+    """The shared set-up (jii_cli.devsetup): the peers answer, started if need be, and the
+    Debian packages are there; what the peers need in the environment goes into ours, so
+    every process started after inherits it. Fails with what to do otherwise."""
+    machine = Machine(root)
+    os.environ.update(setup(machine, peers(root)))
 
 
 # --- the plan -------------------------------------------------------------------------------
@@ -155,7 +116,7 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
 
     gateway_config = load_config(root / "gateway" / "config.yml")
     gateway = _host_port(str(gateway_config.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000")), 8000)
-    if not _is_loopback(gateway[0]):
+    if not is_loopback(gateway[0]):
         raise CliError(f"`jii dev run` serves on loopback only, not {gateway[0]}: "
                        "set GATEWAY_ADDRESS=127.0.0.1:8000")
 
@@ -188,7 +149,7 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
     smtp_host = environ.get("SMTP_HOST", "127.0.0.1")
     smtp_port = int(environ.get("SMTP_PORT", "1025"))
     maildir = None
-    if _is_loopback(smtp_host):
+    if is_loopback(smtp_host):
         maildir = Path(environ.get("JII_MAILDIR") or root / "var" / "mail")
         env["SMTP_HOST"], env["SMTP_PORT"] = smtp_host, str(smtp_port)
         processes.append(ProcessSpec(

@@ -126,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     dev_run = dev_commands.add_parser(
         "run", help="run the whole platform on this machine (what `make run` does)")
     dev_run.set_defaults(handler=_lazy("devrun"))
+    dev_setup = dev_commands.add_parser(
+        "setup", help="make this machine ready for the tests: packages, PostgreSQL, RabbitMQ",
+        description="Install the Debian packages in deploy/system-packages.txt that are "
+                    "missing, start PostgreSQL and RabbitMQ if they are installed but stopped "
+                    "(or in containers with docker compose where they are not installed), "
+                    "enable RabbitMQ's management API; or say exactly what to run. "
+                    "What `make test` and `.ci/run` run first.")
+    dev_setup.set_defaults(handler=_lazy("devsetup"))
     card = dev_commands.add_parser(
         "card", help="print a new PaymentMethod id for a test card on localstripe")
     card.add_argument("--number", default="4242424242424242",

@@ -78,7 +78,40 @@ def normalise_locale(tag: str) -> str:
     return f"{language}-{region.upper()}" if region else language
 
 
-class PledgeRequest(Schema):
+class PostalAddress(Schema):
+    """A Japanese postal address, for a tax receipt (寄附金受領証明書)."""
+
+    class Meta:
+        unknown = RAISE
+
+    postal_code = fields.String(required=True, validate=validate.Regexp(
+        r"^\d{3}-?\d{4}$", error="Must be a Japanese postal code, such as 150-0001."),
+        metadata={"example": "150-0001"})
+    prefecture = fields.String(required=True, validate=[validate.Length(min=1, max=40),
+                                                        NOT_BLANK],
+                               metadata={"example": "東京都"})
+    city = fields.String(required=True, validate=[validate.Length(min=1, max=100), NOT_BLANK],
+                         metadata={"example": "渋谷区"})
+    line1 = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK],
+                          metadata={"description": "Town, block and number.",
+                                    "example": "神宮前1-2-3"})
+    line2 = fields.String(allow_none=True, validate=validate.Length(max=200),
+                          metadata={"description": "Building and room, if any.",
+                                    "example": "おとなりビル 201"})
+
+
+class DonorFields(Schema):
+    """Optional details a donor gives for a tax receipt."""
+
+    donor_kind = fields.String(validate=validate.OneOf(["person", "company"]), metadata={
+        "description": "Whether the donor gives as a person (the default) or a company.",
+        "example": "person"})
+    postal_address = fields.Nested(PostalAddress, allow_none=True, metadata={
+        "description": "Where a tax receipt is sent. Stored with the supporter, never "
+                       "logged; erased when the supporter is anonymised."})
+
+
+class PledgeRequest(DonorFields):
     """A monthly pledge started from the public site."""
 
     class Meta:

@@ -11,6 +11,8 @@ from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate, v
 from gateway.schemas import (
     LOCALE_PATTERN,
     NOT_BLANK,
+    DonorFields,
+    PostalAddress,
     in_calendar,
     iso_date,
     normalise_locale,
@@ -59,7 +61,7 @@ class DonationTiers(Schema):
     designations = fields.List(fields.Nested(Designation), required=True)
 
 
-class DonationRequest(Schema):
+class DonationRequest(DonorFields):
     """A one-time card donation from the public site."""
 
     class Meta:
@@ -99,7 +101,7 @@ class DonationCreated(Schema):
         return {key: value for key, value in data.items() if value is not None}
 
 
-class StaffPaymentRequest(Schema):
+class StaffPaymentRequest(DonorFields):
     class Meta:
         unknown = RAISE
 
@@ -246,6 +248,8 @@ class Report(Schema):
 class Statement(Schema):
     supporter_id = fields.String(required=True)
     name = fields.String(allow_none=True)
+    donor_kind = fields.String(required=True, metadata={"example": "person"})
+    postal_address = fields.Nested(PostalAddress, allow_none=True)
     year = fields.Integer(required=True)
     currency = fields.String(required=True)
     payments = fields.List(fields.Dict(), required=True)

@@ -17,7 +17,8 @@ from nameko.extensions import DependencyProvider
 
 PERSONAL_KEYS = frozenset({
     "email", "name", "to", "recipient", "payer", "guardian_name", "guardian_email", "phone",
-    "address", "full_name", "to_addr", "to_name",
+    "address", "full_name", "to_addr", "to_name", "postal_address", "postal_code", "line1",
+    "line2", "address_line1", "address_line2",
 })
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 MASK = "***"

@@ -30,21 +30,44 @@ class Supporter:
                 "locale": self.locale}
 
 
-def add_supporter(conn: psycopg.Connection, name: str, email: str, locale: str) -> Supporter:
+@dataclass(frozen=True)
+class DonorDetails:
+    """For a tax receipt: a person or a company, and the postal address (None: not given)."""
+
+    kind: str = "person"
+    postal_address: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> DonorDetails:
+        return cls(data.get("donor_kind") or "person", data.get("postal_address"))
+
+    def columns(self) -> dict[str, Any]:
+        address = self.postal_address or {}
+        return {"donor_kind": self.kind, "postal_code": address.get("postal_code"),
+                "prefecture": address.get("prefecture"), "city": address.get("city"),
+                "address_line1": address.get("line1"), "address_line2": address.get("line2")}
+
+
+def add_supporter(conn: psycopg.Connection, name: str, email: str, locale: str,
+                  donor: DonorDetails = DonorDetails()) -> Supporter:
     supporter = Supporter(str(uuid.uuid4()), name, email, locale)
+    columns = {"id": supporter.id, "name": name, "email": email, "locale": locale,
+               **donor.columns()}
     conn.execute(
-        "INSERT INTO supporters (id, name, email, locale) VALUES (%s, %s, %s, %s)",
-        (supporter.id, name, email, locale),
+        f"INSERT INTO supporters ({', '.join(columns)})"
+        f" VALUES ({', '.join(['%s'] * len(columns))})",
+        tuple(columns.values()),
     )
     return supporter
 
 
-def find_or_add_supporter(conn: psycopg.Connection, name: str, email: str,
-                          locale: str) -> Supporter:
+def find_or_add_supporter(conn: psycopg.Connection, name: str, email: str, locale: str,
+                          donor: DonorDetails = DonorDetails()) -> Supporter:
     """The supporter with this address (so a statement gathers all their gifts), else a new one.
 
     The name and language are updated to the latest given: that is how they want to be
-    addressed now.
+    addressed now; so is the postal address when a new one is given (an old one is kept when
+    none is).
     """
     row = conn.execute(
         "SELECT id FROM supporters WHERE lower(email) = lower(%s) AND anonymized_at IS NULL"
@@ -52,10 +75,22 @@ def find_or_add_supporter(conn: psycopg.Connection, name: str, email: str,
         (email,),
     ).fetchone()
     if row is None:
-        return add_supporter(conn, name, email, locale)
-    conn.execute("UPDATE supporters SET name = %s, locale = %s WHERE id = %s",
-                 (name, locale, row["id"]))
+        return add_supporter(conn, name, email, locale, donor)
+    columns = {"name": name, "locale": locale}
+    if donor.postal_address:
+        columns.update(donor.columns())
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    conn.execute(f"UPDATE supporters SET {assignments} WHERE id = %s",
+                 (*columns.values(), row["id"]))
     return Supporter(str(row["id"]), name, email, locale)
+
+
+def postal_address(row: dict[str, Any]) -> dict[str, Any] | None:
+    """A supporter row's address in the shape requests give it, or None."""
+    if not row.get("postal_code"):
+        return None
+    return {"postal_code": row["postal_code"], "prefecture": row["prefecture"],
+            "city": row["city"], "line1": row["address_line1"], "line2": row["address_line2"]}
 
 
 def supporter(conn: psycopg.Connection, supporter_id: str) -> Supporter:
@@ -286,7 +321,8 @@ def record_donation_failure(conn: psycopg.Connection, outbox: OutboxWriter,
 
 def record_staff_payment(conn: psycopg.Connection, outbox: OutboxWriter, data: dict,
                          recorded_by: str) -> dict:
-    payer = find_or_add_supporter(conn, data["payer_name"], data["payer_email"], data["locale"])
+    payer = find_or_add_supporter(conn, data["payer_name"], data["payer_email"], data["locale"],
+                                  DonorDetails.of(data))
     # Noon in Tokyo of the day staff saw the money: that day in Tokyo whatever the reader.
     paid_at = tokyo_noon(data["paid_on"])
     payment_id = enter_payment(conn, outbox, NewPayment(

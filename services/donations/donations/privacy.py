@@ -1,4 +1,5 @@
-"""Erasing a supporter: name and e-mail go from every table of the service, amounts stay."""
+"""Erasing a supporter: name, e-mail and postal address go from every table of the service,
+amounts stay."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def anonymise(conn: psycopg.Connection, outbox: OutboxWriter, supporter: dict) -
     email = supporter["email"] or ""
     conn.execute(
         "UPDATE supporters SET name = NULL, email = NULL, stripe_customer_id = NULL,"
-        " anonymized_at = now() WHERE id = %s", (supporter_id,))
+        " postal_code = NULL, prefecture = NULL, city = NULL, address_line1 = NULL,"
+        " address_line2 = NULL, anonymized_at = now() WHERE id = %s", (supporter_id,))
     # Free-text fields staff may have typed the payer's name into.
     conn.execute("UPDATE payments SET reference = NULL WHERE supporter_id = %s", (supporter_id,))
     conn.execute(

@@ -15,6 +15,8 @@ from typing import Any
 import psycopg
 from servicekit.tokyo import tokyo_date, tokyo_day_bounds
 
+from donations import ledger
+
 SOURCES = ("card_one_time", "monthly", "bank_transfer", "grant", "membership_fee")
 
 
@@ -148,7 +150,7 @@ def donation_csv(conn: psycopg.Connection, first: date, last: date) -> str:
 
 def annual_statement(conn: psycopg.Connection, supporter_id: str, year: int) -> dict | None:
     """Every gift of one supporter in one calendar year (Tokyo), for a tax-deduction claim."""
-    supporter = conn.execute("SELECT id, name, anonymized_at FROM supporters WHERE id = %s",
+    supporter = conn.execute("SELECT * FROM supporters WHERE id = %s",
                              (supporter_id,)).fetchone()
     if supporter is None:
         return None
@@ -164,6 +166,8 @@ def annual_statement(conn: psycopg.Connection, supporter_id: str, year: int) -> 
     } for r in rows]
     return {
         "supporter_id": str(supporter["id"]), "name": supporter["name"], "year": year,
+        "donor_kind": supporter["donor_kind"],
+        "postal_address": ledger.postal_address(supporter),
         "currency": "jpy", "payments": payments,
         "total": sum(p["net"] for p in payments),
     }

@@ -19,6 +19,10 @@ from servicekit.tokyo import today_in_tokyo
 from donations.tiers import DESIGNATIONS, tier
 
 SUPPORTED_LANGUAGES = ("ja", "en", "ne")
+DONOR_KINDS = ("person", "company")
+# A Japanese postal code, with or without its hyphen (stored as 123-4567).
+POSTAL_CODE = r"^\d{3}-?\d{4}$"
+_TEXT = validate.Regexp(r"\S", error="must not be blank")
 
 
 def language_of(tag: str) -> str:
@@ -29,7 +33,37 @@ def language_of(tag: str) -> str:
     return language
 
 
-class PledgeRequest(Schema):
+class PostalAddress(Schema):
+    """Where a tax receipt is sent: a Japanese address in its usual parts."""
+
+    class Meta:
+        unknown = RAISE
+
+    postal_code = fields.String(required=True, validate=validate.Regexp(
+        POSTAL_CODE, error="a postal code is seven digits, such as 150-0001"))
+    prefecture = fields.String(required=True, validate=[validate.Length(min=1, max=40), _TEXT])
+    city = fields.String(required=True, validate=[validate.Length(min=1, max=100), _TEXT])
+    line1 = fields.String(required=True, validate=[validate.Length(min=1, max=200), _TEXT])
+    line2 = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(max=200))
+
+    @post_load
+    def _normalise(self, data: dict, **_) -> dict:
+        digits = data["postal_code"].replace("-", "")
+        data["postal_code"] = f"{digits[:3]}-{digits[3:]}"
+        for key in ("prefecture", "city", "line1", "line2"):
+            data[key] = (data[key] or "").strip() or None
+        return data
+
+
+class DonorFields(Schema):
+    """What a donor may add for a tax receipt: as a person or a company, and an address."""
+
+    donor_kind = fields.String(load_default="person", validate=validate.OneOf(DONOR_KINDS))
+    postal_address = fields.Nested(PostalAddress, load_default=None, allow_none=True)
+
+
+class PledgeRequest(DonorFields):
     class Meta:
         unknown = RAISE
 
@@ -98,7 +132,7 @@ def tier_amount_rule(data: dict) -> None:
 STAFF_SOURCES = ("bank_transfer", "grant", "membership_fee")
 
 
-class StaffPaymentRequest(Schema):
+class StaffPaymentRequest(DonorFields):
     """A payment staff saw arrive outside Stripe (bank transfer, grant, membership fee)."""
 
     class Meta:

@@ -84,7 +84,8 @@ class DonationsService(health.Ping):
         """A one-time card gift. The ledger entry waits for payment_intent.succeeded."""
         data = self._load(DonationRequest(*self._bounds()), request, "the donation is not valid")
         with self.db.transaction() as conn:
-            supporter = ledger.add_supporter(conn, data["name"], data["email"], data["locale"])
+            supporter = ledger.add_supporter(conn, data["name"], data["email"], data["locale"],
+                                             ledger.DonorDetails.of(data))
             donation_id = ledger.add_pending_donation(
                 conn, supporter, data["amount"], data["tier"], data["designation"])
         try:
@@ -124,7 +125,8 @@ class DonationsService(health.Ping):
         data = self._load(PledgeRequest(*self._bounds()), request, "the pledge is not valid")
         # The pledge exists before Stripe is called, so the webhook can always find it.
         with self.db.transaction() as conn:
-            supporter = ledger.add_supporter(conn, data["name"], data["email"], data["locale"])
+            supporter = ledger.add_supporter(conn, data["name"], data["email"], data["locale"],
+                                             ledger.DonorDetails.of(data))
             pledge_id = ledger.add_pending_pledge(conn, supporter, data["amount"])
         try:
             result = self.stripe.client.create_pledge_subscription(

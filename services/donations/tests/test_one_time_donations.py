@@ -15,6 +15,7 @@ from donations_testkit import (
 )
 from servicekit import errors
 from servicekit.testing import query
+from servicekit.tokyo import tokyo_date
 
 
 def donation_request(api_base, **overrides):
@@ -108,7 +109,47 @@ def test_card_needing_3d_secure_returns_client_secret_and_is_recorded_once_authe
     assert (payment["amount"], payment["tier"]) == (4321, None)
 
 
+ADDRESS = {"postal_code": "1500001", "prefecture": "東京都 ", "city": "渋谷区",
+           "line1": "神宮前1-2-3"}
+
+
+def test_a_donor_wanting_a_tax_receipt_gives_an_address_kept_with_the_supporter(
+    donations, donations_config, webhook_capture
+):
+    db = donations_config["DATABASE_URL"]
+    created = call(donations, "create_donation", donation_request(
+        donations_config["STRIPE_API_BASE"], name="株式会社おとなり", donor_kind="company",
+        postal_address=ADDRESS))
+    [supporter] = query(db, "SELECT s.* FROM supporters s JOIN donations d"
+                            " ON d.supporter_id = s.id WHERE d.id = %s", (created["id"],))
+    assert (supporter["donor_kind"], supporter["postal_code"], supporter["prefecture"],
+            supporter["city"], supporter["address_line1"], supporter["address_line2"]) == (
+        "company", "150-0001", "東京都", "渋谷区", "神宮前1-2-3", None)
+    body, signature = wait_delivery(
+        webhook_capture, "payment_intent.succeeded",
+        lambda o: o["metadata"].get("donation_id") == created["id"])
+    deliver(donations, body, signature)
+    [paid] = query(db, "SELECT paid_at FROM payments")
+    statement = call(donations, "annual_statement", {
+        "supporter_id": str(supporter["id"]), "year": tokyo_date(paid["paid_at"]).year},
+        context={"staff_subject": "aiko@jii.example", "staff_role": "staff"})
+    assert statement["donor_kind"] == "company"
+    assert statement["postal_address"] == {"postal_code": "150-0001", "prefecture": "東京都",
+                                           "city": "渋谷区", "line1": "神宮前1-2-3",
+                                           "line2": None}
+    # A donor who gives no address is a person without one.
+    call(donations, "create_donation", donation_request(donations_config["STRIPE_API_BASE"]))
+    [plain] = query(db, "SELECT donor_kind, postal_code FROM supporters WHERE donor_kind ="
+                        " 'person'")
+    assert plain["postal_code"] is None
+
+
 @pytest.mark.parametrize("overrides, field", [
+    ({"postal_address": {**ADDRESS, "postal_code": "15-0001"}}, "postal_address"),
+    ({"postal_address": {**ADDRESS, "city": "  "}}, "postal_address"),
+    ({"postal_address": {"postal_code": "150-0001"}}, "postal_address"),
+    ({"postal_address": {**ADDRESS, "country": "JP"}}, "postal_address"),
+    ({"donor_kind": "charity"}, "donor_kind"),
     ({"amount": -10000}, "amount"),
     ({"amount": 0}, "amount"),
     ({"amount": 10000.5}, "amount"),
