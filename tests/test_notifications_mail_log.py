@@ -19,6 +19,7 @@ def _seed(url: str) -> None:
             ("k1", EVENT, "pairing_offered", "Sita@Example.net", "sent", None),
             ("k2", EVENT, "pairing_offered", "hanako@example.com", "failed", "SMTP 550 at RCPT"),
             ("k3", OTHER, "impact_update", "sita@example.net", "suppressed", "unsubscribed"),
+            ("k4", OTHER, "donation_thanks", "ram@example.org", "unknown", "no outcome recorded"),
         ]:
             conn.execute(
                 "INSERT INTO deliveries (delivery_key, event_id, kind, recipient, locale,"
@@ -41,6 +42,16 @@ def test_mail_log_by_email_lists_every_delivery_to_that_address(make_database, m
     table = capsys.readouterr().out
     assert "hanako@example.com" in table and "SMTP 550 at RCPT" in table
     assert "impact_update" not in table
+
+
+def test_mail_log_lists_messages_whose_outcome_is_unknown_with_their_message_id(
+        make_database, monkeypatch, capsys):
+    url = make_database("notifications", ROOT / "services/notifications/migrations")
+    _seed(url)
+    monkeypatch.setenv("NOTIFICATIONS_DATABASE_URL", url)
+    assert jii(["mail", "log", "--unknown"]) == 0
+    [line] = capsys.readouterr().out.splitlines()[1:]
+    assert "ram@example.org" in line and "<x@jii.local>" in line
 
 
 def test_mail_log_needs_one_filter_and_a_valid_event_id(make_database, monkeypatch, capsys):

@@ -5,6 +5,8 @@ operators can answer "did they get it?" even when the services are down. The que
 `notifications.delivery_log` (the CLI does not depend on the service's package). A `deferred`
 row is a message SMTP has not accepted yet: still being retried, or parked with its event in
 `notifications.dlq` once the retries ran out; `attempts` and `error` say how often and why.
+An `unknown` row is an attempt cut short (the service killed mid-send): the relay may have it,
+so it is not retried; look its `message_id` up in the relay's log.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from jii_cli.table import format_table
 from jii_cli.workspace import CliError, service_config
 
 COLUMNS = ("created_at", "status", "attempts", "last_attempt_at", "kind", "recipient", "locale",
-           "event_id", "error")
+           "event_id", "error", "message_id")
 
 
 def log_entries(url: str, email: str | None, event_id: str | None,
-                limit: int = 200) -> list[dict]:
-    where, param = (("lower(recipient) = lower(%s)", email) if email
-                    else ("event_id = %s", event_id))
+                limit: int = 200, unknown: bool = False) -> list[dict]:
+    if unknown:
+        where, param = "status = %s", "unknown"
+    else:
+        where, param = (("lower(recipient) = lower(%s)", email) if email
+                        else ("event_id = %s", event_id))
     with connect(url, connect_timeout=5) as conn:
         rows = conn.execute(
             f"""SELECT created_at, status, attempts, last_attempt_at, kind, recipient, locale,
@@ -46,7 +51,7 @@ def run(args) -> int:
         except ValueError:
             raise CliError(f"not an event id: {args.event}") from None
     rows = log_entries(database_url(service_config("notifications")), args.email, args.event,
-                       args.limit)
+                       args.limit, unknown=args.unknown)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     elif not rows:

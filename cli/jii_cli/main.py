@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     mail_who = mail_log.add_mutually_exclusive_group(required=True)
     mail_who.add_argument("--email", metavar="ADDRESS")
     mail_who.add_argument("--event", metavar="EVENT_ID")
+    mail_who.add_argument(
+        "--unknown", action="store_true",
+        help="every message whose attempt was cut short: check the relay's log for its"
+             " message_id before resending by hand")
     mail_log.add_argument("--limit", type=_positive_int, default=200)
     mail_log.add_argument("--json", action="store_true", help="print JSON instead of a table")
     mail_log.set_defaults(handler=_lazy("mail"))

@@ -49,9 +49,10 @@ class MailLogEntry(Schema):
     kind = fields.String(required=True)
     recipient = fields.String(required=True)
     locale = fields.String(required=True)
-    # deferred: SMTP has not accepted it yet (4xx or unreachable); the event's retries go on
+    # deferred: SMTP has not accepted it yet (4xx or unreachable); the event's retries go on.
+    # sending: at the relay now; unknown: an attempt cut short, maybe delivered, not retried.
     status = fields.String(required=True, validate=validate.OneOf(
-        ["sent", "deferred", "failed", "suppressed"]))
+        ["sent", "deferred", "failed", "suppressed", "sending", "unknown"]))
     error = fields.String(allow_none=True)
     attempts = fields.Integer(required=True)
     message_id = fields.String(required=True)

@@ -48,6 +48,11 @@ class PaymentSucceeded(Supporter):
     paid_at = fields.AwareDateTime(required=True)
     tier = fields.String(required=False, allow_none=True)
     designation = fields.String(required=False)
+    # What the tier makes possible and the designation's display name, in every language the
+    # site serves ({"ja": ..., "en": ..., "ne": ...}), so the thank-you can say them.
+    tier_impact = fields.Dict(keys=fields.String(), values=fields.String(), required=False)
+    designation_name = fields.Dict(keys=fields.String(), values=fields.String(),
+                                   required=False)
     manage_url = fields.Url(required=False, require_tld=False)
 
 

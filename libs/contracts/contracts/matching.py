@@ -143,11 +143,18 @@ class PairingClosedEarly(PairingEvent):
     closed_at = fields.AwareDateTime(required=True)
 
 
+def _area_name() -> fields.Dict:
+    # The area's display names ({"ja": "新宿区", "en": "Shinjuku"}), so a consumer writing to
+    # a person needs no copy of matching's area table.
+    return fields.Dict(keys=fields.String(), values=fields.String(), required=False)
+
+
 class SpotRequestEvent(Schema):
     spot_request_id = fields.UUID(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(SPOT_KINDS))
     starts_at = fields.AwareDateTime(required=True)
     area = fields.String(required=True)
+    area_name = _area_name()
     languages = fields.List(fields.String(), required=True)
     requester = fields.Nested(Requester, required=True)
 
@@ -183,6 +190,7 @@ class SpotRequestUnassigned(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(SPOT_KINDS))
     starts_at = fields.AwareDateTime(required=True)
     area = fields.String(required=True)
+    area_name = _area_name()
     volunteer = fields.Nested(Person, required=True)
     reason = fields.String(required=True, validate=validate.OneOf(UNASSIGN_REASONS))
     unassigned_at = fields.AwareDateTime(required=True)

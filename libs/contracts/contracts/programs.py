@@ -118,10 +118,9 @@ class ConsultationResolved(ConsultationEvent):
     opened_at = fields.AwareDateTime(required=True)
 
 
-class ImpactUpdated(Schema):
-    """One month's public figures, sent when they changed (at most once per interval)."""
+class ImpactFigures(Schema):
+    """What the impact ledger counts over a period (a month, or a year so far)."""
 
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
     residents_supported = fields.Integer(required=True, strict=True)
     pairings_completed = fields.Integer(required=True, strict=True)
     spot_requests_done = fields.Integer(required=True, strict=True)
@@ -132,6 +131,23 @@ class ImpactUpdated(Schema):
     yen_raised = fields.Integer(required=True, strict=True)
     yen_raised_by_source = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True),
                                        required=True)
+
+
+class ImpactMonth(ImpactFigures):
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
+    # January to this month (Tokyo's calendar year); residents counted once over the period.
+    year_to_date = fields.Nested(ImpactFigures, required=False)
+
+
+class ImpactUpdated(ImpactMonth):
+    """One month's public figures, sent when they changed (at most once per interval).
+
+    `previous_month` is the month before as the ledger has it at the same moment: news of a
+    month means the one before is over, and a consumer mailing that month needs its figures
+    at least this fresh, whatever order it receives the events in.
+    """
+
+    previous_month = fields.Nested(ImpactMonth, required=False)
     updated_at = fields.AwareDateTime(required=True)
 
 

@@ -11,8 +11,10 @@ import os
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_selector")
 
-from collections.abc import Iterator  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
+from typing import TypeVar  # noqa: E402
 
 import psycopg  # noqa: E402
 import psycopg.waiting  # noqa: E402
@@ -51,6 +53,33 @@ class Session:
         with self._pool.connection() as conn:
             with conn.transaction():
                 yield conn
+
+
+    def retrying(self, work: Callable[[psycopg.Connection], T], *, within: float = 60.0,
+                 first_delay: float = 0.1) -> T:
+        """Run `work` in a transaction; on a lost connection or an unreachable server, run it
+        again on a fresh connection with growing delays, for up to `within` seconds.
+
+        For writes that must not be lost once something outside the database happened (an
+        e-mail handed to the relay). `work` must be idempotent: a failure reported at COMMIT
+        may come after the server committed, and the retry then runs it a second time.
+        """
+        deadline = time.monotonic() + within
+        delay = first_delay
+        while True:
+            try:
+                with self.transaction() as conn:
+                    return work(conn)
+            except psycopg.OperationalError:
+                if time.monotonic() + delay > deadline:
+                    raise
+            # Broken idle connections are dropped now, rather than handed out one by one.
+            self._pool.check()
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+T = TypeVar("T")
 
 
 class Database(DependencyProvider):

@@ -268,6 +268,65 @@ def private_rabbit() -> Iterator[PrivateRabbit]:
     shutil.rmtree(base, ignore_errors=True)
 
 
+PG_BIN = Path(os.environ.get("JII_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own on a loopback port, that a test may stop and
+    start (a database outage) without touching the shared one. Trust auth, user postgres."""
+
+    def __init__(self, base: Path, port: int):
+        self.base, self.port = base, port
+        self.data = base / "data"
+        self.url = f"postgresql://postgres@127.0.0.1:{port}"
+        self._as_owner: list[str] = []
+        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+            import shutil
+
+            shutil.chown(base, user="postgres")
+            self._as_owner = ["runuser", "-u", "postgres", "--"]
+        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+                  "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+
+    def _run(self, *args: str, timeout: float = 120) -> None:
+        subprocess.run([*self._as_owner, *args], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=timeout)
+
+    def start(self) -> None:
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base}"
+                   " -c fsync=off -c max_connections=60")
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options,
+                  "-l", str(self.base / "postgres.log"), "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server; "fast" ends every session at once, as an outage would."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def make_database(self, service: str, migrations: Path | str) -> str:
+        """A fresh, migrated database on this server (gone with the server)."""
+        url = f"{self.url}/jii_test_{service}_{uuid.uuid4().hex[:10]}"
+        migrate(url, migrations)
+        return url
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A started PostgreSQL server of this test's own (see `PrivatePostgres`), removed after."""
+    import shutil
+    import tempfile
+
+    # not under pytest's tmp_path: its parents are private to root, the server runs as postgres
+    base = Path(tempfile.mkdtemp(prefix="jii-postgres-"))
+    server = PrivatePostgres(base, free_port())
+    server.start()
+    yield server
+    try:
+        server.stop("immediate")
+    except subprocess.SubprocessError:
+        pass
+    shutil.rmtree(base, ignore_errors=True)
+
+
 def _killing_all(make: Callable) -> Iterator[Callable]:
     made: list = []
 

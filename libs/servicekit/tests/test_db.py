@@ -56,3 +56,43 @@ def test_a_transaction_that_raises_leaves_nothing_behind(
             raise ZeroDivisionError("the unit of work fails")
     with db.get_dependency(None).transaction() as conn:
         assert conn.execute("SELECT count(*) AS n FROM inbox").fetchone()["n"] == 0
+
+
+def test_retrying_runs_the_work_again_on_a_fresh_connection_after_losing_one(
+    container_factory, service_config, make_database
+):
+    url = make_database("slow", KIT_ONLY)
+    container = container_factory(SlowService, service_config(url))
+    container.start()
+    session = next(d for d in container.extensions if isinstance(d, Database)).get_dependency(None)
+    backends = []
+
+    def write(conn):
+        backends.append(conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"])
+        if len(backends) == 1:  # the server goes away under the first attempt
+            conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        conn.execute("INSERT INTO inbox (handler, event_id) VALUES ('t', gen_random_uuid())")
+        return "written"
+
+    assert session.retrying(write, within=10) == "written"
+    assert len(backends) == 2 and backends[0] != backends[1]
+    with session.transaction() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM inbox").fetchone()["n"] == 1
+
+
+def test_retrying_gives_up_once_its_time_is_spent(
+    container_factory, service_config, make_database
+):
+    url = make_database("slow", KIT_ONLY)
+    container = container_factory(SlowService, service_config(url))
+    container.start()
+    session = next(d for d in container.extensions if isinstance(d, Database)).get_dependency(None)
+    attempts = []
+
+    def lost(conn):
+        attempts.append(1)
+        conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    with pytest.raises(psycopg.OperationalError):
+        session.retrying(lost, within=0.5, first_delay=0.1)
+    assert 2 <= len(attempts) <= 4

@@ -17,6 +17,8 @@ import psycopg
 from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import tokyo_date, tokyo_noon
 
+from donations.tiers import DESIGNATION_NAMES, tier
+
 
 @dataclass(frozen=True)
 class Supporter:
@@ -219,11 +221,23 @@ def enter_payment(conn: psycopg.Connection, outbox: OutboxWriter, payment: NewPa
         "first_of_pledge": first_of_pledge, "amount": payment.amount, "currency": "jpy",
         "receipt_number": receipt, "paid_at": payment.paid_at.isoformat(),
         "tier": payment.tier, "designation": payment.designation,
+        **_words_for(payment.tier, payment.designation),
     }
     if manage_url:
         data["manage_url"] = manage_url
     outbox.add(conn, "payment_succeeded", data)
     return payment_id
+
+
+def _words_for(tier_id: str | None, designation: str) -> dict[str, dict[str, str]]:
+    """The tier's impact text and the designation's name in every language, for the event."""
+    words: dict[str, dict[str, str]] = {}
+    chosen = tier(tier_id) if tier_id else None
+    if chosen:
+        words["tier_impact"] = dict(chosen.impact)
+    if designation in DESIGNATION_NAMES:
+        words["designation_name"] = dict(DESIGNATION_NAMES[designation])
+    return words
 
 
 # -- one-time card donations ----------------------------------------------------------------

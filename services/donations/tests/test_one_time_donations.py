@@ -65,6 +65,10 @@ def test_successful_card_is_recorded_only_when_the_payment_intent_succeeded_webh
     assert paid["receipt_number"] == payment["receipt_number"]
     assert paid["first_of_pledge"] is False and paid["designation"] == "hanamaru_class"
     assert query(db, "SELECT status FROM donations")[0]["status"] == "succeeded"
+    # The thank-you can say what the tier does and where the gift goes, in any language.
+    assert paid["tier_impact"]["ne"].startswith("¥१०,००० ले")
+    assert paid["designation_name"] == {"ja": "はなまる教室", "en": "Hanamaru Class",
+                                        "ne": "हानामारु कक्षा"}
 
 
 def test_declined_card_is_refused_with_the_banks_reason_and_nothing_is_recorded_as_paid(

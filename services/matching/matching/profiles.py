@@ -75,6 +75,13 @@ def areas() -> dict[str, Area]:
         }
 
 
+def area_name(code: str) -> dict[str, str]:
+    """An area's names for people ({"ja": "新宿区", "en": "Shinjuku"}), as events carry them;
+    an area no longer in the table keeps its code."""
+    area = areas().get(code)
+    return {"ja": area.name_ja, "en": area.name_en} if area else {"ja": code, "en": code}
+
+
 @dataclass
 class Profile:
     """What matching knows about one participant; the same shape for every role.

@@ -26,7 +26,7 @@ from servicekit.tokyo import TOKYO, tokyo_date, tokyo_day_bounds
 
 from matching import participants
 from matching.participants import iso, person
-from matching.profiles import MAX_LEVEL, PARTS, Profile, areas
+from matching.profiles import MAX_LEVEL, PARTS, Profile, area_name, areas
 from matching.scoring import (
     Settings,
     Side,
@@ -66,7 +66,7 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "spot_request_id": str(row["id"]), "kind": row["kind"],
         "starts_at": iso(row["starts_at"]), "area": row["area"],
-        "languages": list(row["languages"]),
+        "area_name": area_name(row["area"]), "languages": list(row["languages"]),
         "requester": {"name": row["name"], "email": row["email"], "locale": row["locale"]},
     }
 
@@ -239,7 +239,8 @@ def _hand_over(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, 
          data.get("note"), by, now))
     outbox.add(conn, "spot_request_unassigned", {
         "spot_request_id": str(row["id"]), "kind": row["kind"],
-        "starts_at": iso(row["starts_at"]), "area": row["area"], "volunteer": person(former),
+        "starts_at": iso(row["starts_at"]), "area": row["area"],
+        "area_name": area_name(row["area"]), "volunteer": person(former),
         "reason": data["reason"], "unassigned_at": iso(now)})
     outbox.add(conn, "spot_request_assigned", {**_event(row), "volunteer": person(volunteer)})
     return view(row)

@@ -147,6 +147,10 @@ def test_a_spot_request_from_creation_to_completion_with_hours(matching, matchin
     completed = events(matching_config)[-1]["data"]
     assert completed["volunteer"]["name"] == "Near Volunteer"
     assert completed["requester"]["locale"] == "ne" and completed["hours"] == 2.5
+    # Mail about the request names the area as people know it, not by its code.
+    spot_events = [e["data"] for e in events(matching_config) if e["type"].startswith("spot_")]
+    assert {e["area"] for e in spot_events[-3:]} == {"shinjuku"}
+    assert all(e["area_name"] == {"ja": "新宿区", "en": "Shinjuku"} for e in spot_events[-3:])
 
 
 def test_a_spot_request_can_be_cancelled_and_bad_ones_are_invalid(matching, matching_config):

@@ -66,8 +66,8 @@ def test_the_new_volunteer_takes_over_announced_once_and_is_reminded_again(
     [unassigned] = spot_events(matching_config, "spot_request_unassigned")
     assert unassigned == {
         "spot_request_id": assigned["id"], "kind": "city_hall", "starts_at": STARTS_AT,
-        "area": "shinjuku", "reason": "volunteer_unavailable",
-        "unassigned_at": "2026-04-09T17:00:00+00:00",
+        "area": "shinjuku", "area_name": {"ja": "新宿区", "en": "Shinjuku"},
+        "reason": "volunteer_unavailable", "unassigned_at": "2026-04-09T17:00:00+00:00",
         "volunteer": {"participant_id": assigned["first"], "name": "First Volunteer",
                       "email": "first.volunteer@example.org", "locale": "ja"}}
     announced = spot_events(matching_config, "spot_request_assigned")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from typing import Any
 
 import psycopg
@@ -51,52 +53,126 @@ def _suppression_reason(conn: psycopg.Connection, kind: str, to_addr: str) -> st
     return f"bounced earlier: {row['reason']}"[:500] if row else None
 
 
-def send_once(conn: psycopg.Connection, mailer: Mailer | MailSession, *, event_id: str,
-              message: Outgoing) -> str:
+@dataclass(frozen=True)
+class DeliveryTiming:
+    """How long an attempt may go without an outcome, and how long its outcome write retries.
+
+    The grace must be longer than a live attempt can take (SMTP timeouts plus the outcome
+    write's retries): until then a redelivered event waits for the attempt instead of judging
+    it. After it, the attempt is settled as 'unknown' and never sent again automatically.
+    """
+
+    outcome_grace_seconds: float = 180.0
+    outcome_write_seconds: float = 60.0
+
+
+class AttemptInProgress(TemporaryDeliveryError):
+    """Another attempt at this message started recently and has not recorded its outcome."""
+
+
+UNKNOWN_OUTCOME = ("no outcome recorded: the attempt was cut short (process stopped or database"
+                   " lost) and the message may or may not have reached the relay")
+
+
+def send_once(db: Any, mailer: Mailer | MailSession, *, event_id: str, message: Outgoing,
+              timing: DeliveryTiming = DeliveryTiming()) -> str:
     """Render and send one message unless the log shows it was already settled.
 
     Returns the status recorded: sent, failed (permanent SMTP failure; the address is then
-    suppressed for bulk mail), suppressed, or duplicate (nothing done). A temporary failure is
-    logged on `conn` as deferred (attempt count and last error) and then raised: the caller
-    commits `conn` so staff can see the message waiting, and the event is retried later. Only a
+    suppressed for bulk mail), suppressed, unknown (an earlier attempt was cut short: not
+    sent again), or duplicate (nothing done). A temporary failure is logged as deferred
+    (attempt count and last error) and then raised, so the event is retried later; only a
     deferred row is ever tried again, and its retry settles that same row.
+
+    The attempt is committed ('sending') before the relay is contacted and its outcome after,
+    each write retried on a fresh connection, so neither a crash nor a database blip between
+    SMTP and the log makes a redelivery send again.
     """
     key = delivery_key(event_id, message.kind, message.to_addr)
+    row: dict[str, Any] = {
+        "key": key, "erased_key": erased_delivery_key(event_id, message.kind, message.to_addr),
+        "event_id": event_id, "kind": message.kind, "recipient": message.to_addr,
+        "attempt_id": str(uuid.uuid4())}
+    built: list[EmailMessage] = []
+
+    def build() -> None:  # only for a message that will be tried: not for a duplicate
+        if not built:
+            rendered = render(message.kind, message.locale, message.context)
+            built.append(mailer.build_message(
+                rendered, to_addr=message.to_addr, to_name=message.to_name, delivery_key=key,
+                extra_headers=message.headers))
+            row.update(locale=rendered.locale, message_id=built[0]["Message-ID"])
+
+    claimed = db.retrying(lambda conn: _claim(conn, row, message, timing, build),
+                          within=timing.outcome_write_seconds)
+    if claimed != "claimed":
+        return claimed
+    email = built[0]
+    try:
+        mailer.send(email)
+    except PermanentDeliveryError as exc:
+        _settle(db, row, "failed", str(exc)[:500], timing, suppress=True)
+        return "failed"
+    except TemporaryDeliveryError as exc:
+        _settle(db, row, "deferred", str(exc)[:500], timing)  # mailer errors carry no address
+        raise
+    _settle(db, row, "sent", None, timing)
+    return "sent"
+
+
+def _claim(conn: psycopg.Connection, row: dict[str, Any], message: Outgoing,
+           timing: DeliveryTiming, build: Callable[[], None]) -> str:
+    """Record this attempt as 'sending' unless the log already settles the message.
+
+    Returns "claimed" (go ahead and send) or the final status. Idempotent for one attempt id,
+    as `Session.retrying` needs: a retry after an ambiguous COMMIT finds its own claim.
+    """
     # Two copies of one event handled at the same moment must not both send: the second waits
-    # here until the first commits its log row, then sees it.
-    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+    # here until the first commits its claim, then sees it.
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (row["key"],))
     logged = conn.execute(
-        # Locked: an erasure committing while we talk to SMTP waits, rather than renaming a
-        # row that our log write would then re-create under the plain address.
-        "SELECT status FROM deliveries WHERE delivery_key IN (%s, %s) FOR UPDATE",
-        (key, erased_delivery_key(event_id, message.kind, message.to_addr))).fetchone()
+        "SELECT status, attempt_id::text AS attempt_id,"
+        "       last_attempt_at < now() - make_interval(secs => %s) AS stale"
+        "  FROM deliveries WHERE delivery_key IN (%s, %s) FOR UPDATE",
+        (timing.outcome_grace_seconds, row["key"], row["erased_key"])).fetchone()
+    if logged and logged["attempt_id"] == row["attempt_id"]:
+        return "claimed" if logged["status"] == "sending" else logged["status"]
+    if logged and logged["status"] == "sending":
+        if not logged["stale"]:
+            raise AttemptInProgress("an earlier attempt has not recorded its outcome yet")
+        conn.execute("UPDATE deliveries SET status = 'unknown', error = %s"
+                     " WHERE delivery_key IN (%s, %s)",
+                     (UNKNOWN_OUTCOME, row["key"], row["erased_key"]))
+        return "unknown"
     if logged and logged["status"] != "deferred":
         return "duplicate"
-    rendered = render(message.kind, message.locale, message.context)
-    email = mailer.build_message(rendered, to_addr=message.to_addr, to_name=message.to_name,
-                                 delivery_key=key, extra_headers=message.headers)
-    row = {"key": key, "event_id": event_id, "kind": message.kind, "recipient": message.to_addr,
-           "locale": rendered.locale, "message_id": email["Message-ID"]}
+    build()
     error = _suppression_reason(conn, message.kind, message.to_addr)
     if error:
         _log(conn, row, "suppressed", error, attempted=False)
         return "suppressed"
-    try:
-        mailer.send(email)
-    except PermanentDeliveryError as exc:
-        error = str(exc)[:500]
+    _log(conn, row, "sending", None)
+    return "claimed"
+
+
+def _settle(db: Any, row: dict[str, Any], status: str, error: str | None,
+            timing: DeliveryTiming, suppress: bool = False) -> None:
+    """Record the outcome of this attempt; retried on fresh connections, as the relay already
+    has (or has refused) the message and forgetting that would send it again."""
+
+    def write(conn: psycopg.Connection) -> None:
+        if suppress:
+            conn.execute("INSERT INTO suppressions (recipient, reason) VALUES (lower(%s), %s)"
+                         " ON CONFLICT DO NOTHING", (row["recipient"], error))
+        # Under either key (an erasure may have renamed the row meanwhile); 'unknown' too, in
+        # case a redelivery judged this attempt while its outcome write was still retrying.
         conn.execute(
-            "INSERT INTO suppressions (recipient, reason) VALUES (lower(%s), %s)"
-            " ON CONFLICT DO NOTHING",
-            (message.to_addr, error),
-        )
-        _log(conn, row, "failed", error)
-        return "failed"
-    except TemporaryDeliveryError as exc:
-        _log(conn, row, "deferred", str(exc)[:500])  # mailer errors carry no address
-        raise
-    _log(conn, row, "sent", None)
-    return "sent"
+            "UPDATE deliveries SET status = %s, error = %s"
+            " WHERE delivery_key IN (%s, %s) AND attempt_id = %s"
+            "   AND status IN ('sending', 'unknown')",
+            (status, error, row["key"], row["erased_key"], row["attempt_id"]))
+
+    db.retrying(write, within=timing.outcome_write_seconds)
 
 
 def _log(conn: psycopg.Connection, row: dict[str, Any], status: str, error: str | None,
@@ -106,42 +182,42 @@ def _log(conn: psycopg.Connection, row: dict[str, Any], status: str, error: str 
     conn.execute(
         """
         INSERT INTO deliveries (delivery_key, event_id, kind, recipient, locale, message_id,
-                                status, error, attempts, last_attempt_at)
+                                status, error, attempts, last_attempt_at, attempt_id)
         VALUES (%(key)s, %(event_id)s, %(kind)s, %(recipient)s, %(locale)s, %(message_id)s,
-                %(status)s, %(error)s, %(attempts)s, now())
+                %(status)s, %(error)s, %(attempts)s, now(), %(attempt_id)s)
         ON CONFLICT (delivery_key) DO UPDATE
            SET status = EXCLUDED.status, error = EXCLUDED.error, locale = EXCLUDED.locale,
                attempts = deliveries.attempts + EXCLUDED.attempts,
-               last_attempt_at = EXCLUDED.last_attempt_at
+               last_attempt_at = EXCLUDED.last_attempt_at, attempt_id = EXCLUDED.attempt_id
          WHERE deliveries.status = 'deferred'
         """,
         {**row, "status": status, "error": error, "attempts": int(attempted)},
     )
 
 
-def deliver_all(db: Any, mailer: Mailer, event_id: str,
-                messages: Iterable[Outgoing]) -> dict[str, str]:
-    """Send each message in its own transaction; return {recipient kind: status}.
+def deliver_all(db: Any, mailer: Mailer | Any, event_id: str, messages: Iterable[Outgoing],
+                timing: DeliveryTiming = DeliveryTiming()) -> dict[str, str]:
+    """Send each message, logging each on its own; return {recipient kind: status}.
 
-    One transaction per message means a recipient already served is never sent to again when
-    another recipient of the same event fails and the event is retried (the log row of the
-    first is committed). A temporary failure does not stop the others either: it is raised
-    once every message was tried, so the consumer retries the event with growing delays.
+    Each message's log rows commit on their own, so a recipient already served is never sent
+    to again when another recipient of the same event fails and the event is retried. A
+    temporary failure does not stop the others either: it is raised once every message was
+    tried, so the consumer retries the event with growing delays.
     """
     statuses: dict[str, str] = {}
     temporary: TemporaryDeliveryError | None = None
     with mailer.session() as session:  # one relay connection for every recipient
         for i, message in enumerate(messages):
             label = f"{i}:{message.kind}"
-            with db.transaction() as conn:
-                try:
-                    statuses[label] = send_once(conn, session, event_id=event_id,
-                                                message=message)
-                except TemporaryDeliveryError as exc:
-                    # Caught inside the transaction so the deferred row send_once logged
-                    # commits.
-                    statuses[label] = "deferred"
-                    temporary = temporary or exc
+            try:
+                statuses[label] = send_once(db, session, event_id=event_id, message=message,
+                                            timing=timing)
+            except AttemptInProgress as exc:
+                statuses[label] = "in progress"
+                temporary = temporary or exc
+            except TemporaryDeliveryError as exc:
+                statuses[label] = "deferred"
+                temporary = temporary or exc
     if temporary is not None:
         raise temporary
     return statuses

@@ -26,8 +26,15 @@ from typing import Any
 from notifications.render import RenderedMessage
 
 # 7bit transfer encoding (quoted-printable/base64 bodies, RFC 2047 headers) is accepted by every
-# relay, whether or not it announces 8BITMIME or SMTPUTF8.
-MESSAGE_POLICY = email.policy.SMTP.clone(cte_type="7bit")
+# relay, whether or not it announces 8BITMIME or SMTPUTF8. No "From " mangling: that is mbox
+# quoting, and on the wire it shows as ">From" in the text. refold_source="none" keeps a header
+# stored with `set_raw` exactly as given (the folded Subject, a long List-Unsubscribe URL).
+MESSAGE_POLICY = email.policy.SMTP.clone(cte_type="7bit", mangle_from_=False,
+                                         refold_source="none")
+
+# Headers whose value a mail client parses as a URL list (RFC 2369, RFC 8058): they must stay
+# plain ASCII on one line, which the header folder would otherwise turn into an encoded-word.
+_URL_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,10 @@ def build_message(
     # RFC 3834: tells auto-responders (vacation replies) not to answer.
     msg["Auto-Submitted"] = "auto-generated"
     for name, value in (extra_headers or {}).items():
-        msg[name] = value
+        if name.lower() in _URL_HEADERS:
+            _set_url_header(msg, name, value)
+        else:
+            msg[name] = value
     msg.set_content(rendered.text, subtype="plain", charset="utf-8")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
     # After the body: set_content() drops any Content-* header already present.
@@ -127,6 +137,19 @@ def _set_text_header(msg: EmailMessage, name: str, value: str) -> None:
     # encoded text, so encode with it and store the result as is.
     encoded = Header(value, "utf-8", header_name=name).encode(linesep=msg.policy.linesep)
     msg.set_raw(name, encoded)
+
+
+def _set_url_header(msg: EmailMessage, name: str, value: str) -> None:
+    value = " ".join(value.split())
+    if not value.isascii() or len(name) + 2 + len(value) > 998:
+        raise ValueError(f"{name} must be ASCII and fit on one line (RFC 5322)")
+    msg.set_raw(name, value)
+
+
+def to_wire(message: EmailMessage) -> bytes:
+    """The bytes the relay gets: CRLF lines, generated with `MESSAGE_POLICY` (smtplib's
+    `send_message` would generate with the compat32 defaults, which mangle "From " lines)."""
+    return message.as_bytes(policy=MESSAGE_POLICY)
 
 
 _ADDRESSY = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
@@ -244,6 +267,18 @@ class Mailer:
         return smtp
 
 
+def _transmit(smtp: smtplib.SMTP, message: EmailMessage) -> None:
+    sender = message["From"].addresses[0].addr_spec
+    recipients = [address.addr_spec for address in message["To"].addresses]
+    options: list[str] = []
+    if not all(address.isascii() for address in (sender, *recipients)):
+        # What send_message does for an internationalised address.
+        if not smtp.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError("SMTPUTF8 not offered")
+        options = ["SMTPUTF8", "BODY=8BITMIME"]
+    smtp.sendmail(sender, recipients, to_wire(message), mail_options=options)
+
+
 class MailSession:
     """One relay connection for several messages, as `Mailer.session()` gives it.
 
@@ -286,7 +321,7 @@ class MailSession:
         """
         smtp = self._ready()
         try:
-            smtp.send_message(message)
+            _transmit(smtp, message)
         except (smtplib.SMTPException, OSError) as exc:
             if not isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)):
                 self._drop()  # a refused address leaves the session usable (RSET before reuse)

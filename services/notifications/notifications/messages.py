@@ -46,6 +46,10 @@ def payment_succeeded(data: Data, audience: Audience) -> list[Outgoing]:
                "paid_at": data["paid_at"]}
     if kind == "donation_thanks":
         context["source"] = data["source"]
+        # Older events carry neither; a gift "where it is needed most" needs no mention.
+        context["tier_impact"] = data.get("tier_impact")
+        general = data.get("designation", "general") == "general"
+        context["designation_name"] = None if general else data.get("designation_name")
     return [_to(data, kind, context)]
 
 
@@ -173,9 +177,19 @@ def pairing_closed_early(data: Data, audience: Audience) -> list[Outgoing]:
     })]
 
 
+def area_names(data: Data) -> dict[str, str]:
+    """The area in each template language: its Japanese name, its English one, and for Nepali
+    readers the English name with the Japanese one they will see on signs. An event from before
+    `area_name` existed has only the code."""
+    names = data.get("area_name") or {}
+    ja, en = names.get("ja", data["area"]), names.get("en", data["area"])
+    return {"ja": ja, "en": en, "ne": en if ja == en else f"{en} ({ja})"}
+
+
 def _spot(resident_kind: str, volunteer_kind: str) -> Callable[[Data, Audience], list[Outgoing]]:
     def build(data: Data, audience: Audience) -> list[Outgoing]:
-        common = {"spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"]}
+        common = {"spot_kind": data["kind"], "starts_at": data["starts_at"],
+                  "area": area_names(data)}
         requester, volunteer = data["requester"], data["volunteer"]
         return [
             _to(requester, resident_kind, {**common, "volunteer_name": volunteer["name"]}),
@@ -196,7 +210,7 @@ def spot_request_unassigned(data: Data, audience: Audience) -> list[Outgoing]:
     """The former volunteer is no longer expected (the resident hears of the new one through
     `spot_request_assigned`). Why staff reassigned it is not said, unless the volunteer asked."""
     return [_to(data["volunteer"], "spot_unassigned_volunteer", {
-        "spot_kind": data["kind"], "starts_at": data["starts_at"], "area": data["area"],
+        "spot_kind": data["kind"], "starts_at": data["starts_at"], "area": area_names(data),
         "thanked": data["reason"] == "volunteer_unavailable"})]
 
 
@@ -245,6 +259,9 @@ def impact_update(figures: Data, partner: Data, unsubscribe_url: str) -> Outgoin
     """The monthly update for one partner (the recipients come from the partners table)."""
     return _to(partner, "impact_update", {
         "month": figures["month"], **{key: figures[key] for key in IMPACT_FIGURES},
+        "yen_raised": figures["yen_raised"],
+        # absent from figures told before programs sent the year so far
+        "year": int(figures["month"][:4]), "year_to_date": figures.get("year_to_date"),
         "unsubscribe_url": unsubscribe_url,
     }, **{
         # RFC 2369 and RFC 8058: mail clients show an unsubscribe button that POSTs here.

@@ -79,7 +79,24 @@ def erased_delivery_key(event_id: str, kind: str, address: str) -> str:
     return f"{event_id}:{kind}:sha256:{email_sha256(address)}"
 
 
+MEASURED = ("pairings_completed", "spot_requests_done", "children_enrolled", "sessions_held",
+            "attendances", "consultations_resolved")
+
+
 def record_impact(conn: psycopg.Connection, figures: dict[str, Any]) -> None:
+    """Keep the figures of the event's month, and of the month before when the event carries
+    them: that month may be the one about to be mailed, and an update about it could still be
+    on its way behind this one."""
+    _keep_month(conn, figures, figures["updated_at"])
+    before = figures.get("previous_month")
+    # A month nothing happened in is not news (and not worth a mailing of zeros).
+    if before and any(before[key] for key in ("residents_supported", "yen_raised",
+                                              *MEASURED)):
+        _keep_month(conn, before, figures["updated_at"])
+
+
+def _keep_month(conn: psycopg.Connection, figures: dict[str, Any], updated_at: str) -> None:
+    figures = {key: value for key, value in figures.items() if key != "previous_month"}
     conn.execute(
         """
         INSERT INTO impact_months (month, figures, updated_at) VALUES (%s, %s, %s)
@@ -87,7 +104,7 @@ def record_impact(conn: psycopg.Connection, figures: dict[str, Any]) -> None:
                                           updated_at = EXCLUDED.updated_at
          WHERE impact_months.updated_at <= EXCLUDED.updated_at
         """,
-        (figures["month"], Jsonb(figures), figures["updated_at"]),
+        (figures["month"], Jsonb(figures), updated_at),
     )
 
 

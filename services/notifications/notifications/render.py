@@ -148,6 +148,15 @@ def format_month(value: str, locale: str) -> str:
     return f"{_EN_MONTHS[month - 1]} {year}"
 
 
+def format_year(value: int, locale: str) -> str:
+    """A calendar year: 2026年 / 2026 / २०२६ (no grouping, unlike a count)."""
+    year = str(_check_yen(value))
+    language = resolve_locale(locale)
+    if language == "ja":
+        return f"{year}年"
+    return year.translate(_DEVANAGARI_DIGITS) if language == "ne" else year
+
+
 def format_date(value: datetime | date | str, locale: str) -> str:
     """The calendar date in Asia/Tokyo (datetimes are taken as UTC when naive)."""
     return _FORMATS[resolve_locale(locale)].date(_to_tokyo(value))
@@ -211,6 +220,7 @@ def _environment(locale: str) -> jinja2.Environment:
     env.filters["datetime"] = _strict(lambda value: format_datetime(value, locale))
     env.filters["num"] = _strict(lambda value: format_number(value, locale))
     env.filters["month"] = _strict(lambda value: format_month(value, locale))
+    env.filters["year"] = _strict(lambda value: format_year(value, locale))
     return env
 
 

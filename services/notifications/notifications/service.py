@@ -230,7 +230,7 @@ class NotificationsService(health.Ping):
             statuses = deliver_all(self.db, self.mailer, mailing_event_id, [
                 messages.impact_update(figures, partner, links.url(partner["email"], IMPACT_LIST))
                 for partner in recipients
-            ])
+            ], self.settings.delivery)
             self.log.info("impact update mailed", month=figures["month"],
                           statuses=_count(statuses))
         self._mark_handled(event)
@@ -242,7 +242,7 @@ class NotificationsService(health.Ping):
             return
         build = messages.BUILDERS[(event.source, event.type)]
         statuses = deliver_all(self.db, self.mailer, event.id,
-                               build(event.data, self.settings.audience))
+                               build(event.data, self.settings.audience), self.settings.delivery)
         self._mark_handled(event)
         self.log.info(done, event_type=event.type, statuses=_count(statuses))
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from nameko.extensions import DependencyProvider
 
 from notifications.dead_letters import Watch
+from notifications.deliveries import DeliveryTiming
 from notifications.messages import Audience
 from notifications.unsubscribe import UnsubscribeLinks
 
@@ -17,6 +18,7 @@ class Settings:
     audience: Audience
     links: UnsubscribeLinks
     dead_letters: Watch
+    delivery: DeliveryTiming
 
 
 class SettingsProvider(DependencyProvider):
@@ -33,6 +35,10 @@ class SettingsProvider(DependencyProvider):
                 base_url=str(config.get("PUBLIC_SITE_URL", "http://127.0.0.1:8000")),
             ),
             dead_letters=Watch.from_config(config),
+            delivery=DeliveryTiming(
+                outcome_grace_seconds=float(config.get("DELIVERY_OUTCOME_GRACE_SECONDS", 180)),
+                outcome_write_seconds=float(config.get("DELIVERY_OUTCOME_WRITE_SECONDS", 60)),
+            ),
         )
 
     def get_dependency(self, worker_ctx) -> Settings:

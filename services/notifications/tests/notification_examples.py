@@ -32,7 +32,8 @@ CONSULTATION = {"consultation_id": "7d000000-0000-4000-8000-000000000001",
                 "topic": "residence_visa", "language": "ne", "urgency": "urgent",
                 "resident": SITA, "occurred_at": "2026-04-03T00:30:00+00:00"}
 SPOT = {"spot_request_id": "7e000000-0000-4000-8000-000000000001", "kind": "nursery_enrolment",
-        "starts_at": "2026-04-20T01:00:00+00:00", "area": "Shinjuku", "languages": ["ne", "ja"],
+        "starts_at": "2026-04-20T01:00:00+00:00", "area": "shinjuku",
+        "area_name": {"ja": "新宿区", "en": "Shinjuku"}, "languages": ["ne", "ja"],
         "requester": SITA, "volunteer": {"participant_id": RESIDENT["participant_id"], **EMILY}}
 
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
@@ -96,6 +97,7 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("matching", "spot_request_reminder_due"): SPOT,
     ("matching", "spot_request_unassigned"): {
         **{key: SPOT[key] for key in ("spot_request_id", "kind", "starts_at", "area",
+                                      "area_name",
                                       "volunteer")},
         "reason": "volunteer_unavailable", "unassigned_at": "2026-04-18T02:00:00+00:00"},
     ("programs", "class_enrollment_confirmed"): ENROLLMENT,
@@ -111,6 +113,11 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "spot_requests_done": 37, "children_enrolled": 58, "sessions_held": 16,
         "attendances": 410, "consultations_resolved": 21, "yen_raised": 1850000,
         "yen_raised_by_source": {"monthly": 1200000, "card_one_time": 650000},
+        "year_to_date": {
+            "residents_supported": 3105, "pairings_completed": 40, "spot_requests_done": 120,
+            "children_enrolled": 150, "sessions_held": 60, "attendances": 1500,
+            "consultations_resolved": 80, "yen_raised": 6400000,
+            "yen_raised_by_source": {"monthly": 4800000, "card_one_time": 1600000}},
         "updated_at": "2026-05-01T00:00:00+00:00"},
     ("notifications", "dead_letters_growing"): {
         "queue": "donations.dlq", "depth": 7, "previous_depth": 3, "threshold": 1,

@@ -347,3 +347,42 @@ def test_a_session_dials_an_unreachable_relay_once_and_defers_the_rest_at_once()
             with pytest.raises(TemporaryDeliveryError):
                 session.send(_message(mailer.settings, event_id=f"batch-{i}"))
     assert dialed == [1]
+
+
+def test_a_line_starting_with_from_arrives_unescaped_in_every_part(
+    start_sink: Callable[..., Sink],
+) -> None:
+    # ">From" is mbox quoting; on the wire it is a visible typo in the English welcome.
+    sink = start_sink()
+    settings = _settings(sink.port)
+    Mailer(settings).send(build_message(
+        _rendered("en"), to_addr=TO_ADDR, to_name="Ann", settings=settings,
+        delivery_key=delivery_key(EVENT_ID, "pledge_welcome", TO_ADDR)))
+    [(raw, received)] = sink.messages()
+    assert not [line for line in raw.split(b"\r\n") if line.startswith(b">From")]
+    plain, html = received.iter_parts()
+    assert "\nFrom now on," in plain.get_content().replace("\r\n", "\n")
+    assert ">>From" not in html.get_content()
+
+
+def test_list_unsubscribe_arrives_as_a_plain_one_click_link_a_mail_client_can_use(
+    start_sink: Callable[..., Sink],
+) -> None:
+    # RFC 2369 / 8058: a client reads the raw header, finds <https://...> and POSTs
+    # "List-Unsubscribe=One-Click" there. An RFC 2047 encoded-word is no link at all.
+    sink = start_sink()
+    settings = _settings(sink.port)
+    url = "https://j-ii.org/api/unsubscribe/" + "x" * 180 + ".signature-part"
+    Mailer(settings).send(build_message(
+        _rendered("en"), to_addr=TO_ADDR, to_name="Ann", settings=settings,
+        delivery_key=delivery_key(EVENT_ID, "impact_update", TO_ADDR),
+        extra_headers={"List-Unsubscribe": f"<{url}>",
+                       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}))
+    [(raw, _)] = sink.messages()
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    unfolded = email.message_from_string(head, policy=email.policy.compat32)
+    value = " ".join(unfolded["List-Unsubscribe"].split())
+    assert "=?" not in value
+    assert value == f"<{url}>"
+    assert unfolded["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert max(len(line) for line in head.split("\r\n")) <= 998

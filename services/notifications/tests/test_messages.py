@@ -353,6 +353,103 @@ def test_impact_update_is_the_only_bulk_kind_and_carries_one_click_unsubscribe()
     assert UNSUBSCRIBE_URL in rendered.text
 
 
+SPOT_KINDS_OF_MAIL = [("spot_request_assigned", 0), ("spot_request_assigned", 1),
+                      ("spot_request_reminder_due", 0), ("spot_request_reminder_due", 1),
+                      ("spot_request_unassigned", 0)]
+AREA_SHOWN = {"ja": "新宿区", "en": "Shinjuku", "ne": "Shinjuku (新宿区)"}
+
+
+@pytest.mark.parametrize("locale", ["ja", "en", "ne"])
+@pytest.mark.parametrize("event_type, index", SPOT_KINDS_OF_MAIL)
+def test_spot_mails_name_the_area_in_the_readers_language_never_by_its_code(
+        event_type: str, index: int, locale: str) -> None:
+    message = messages.BUILDERS[("matching", event_type)](
+        example("matching", event_type), AUDIENCE)[index]
+    rendered = render(message.kind, locale, message.context)
+    for part in (rendered.text, rendered.html):
+        assert AREA_SHOWN[locale] in part and "shinjuku" not in part
+
+
+def test_a_spot_event_without_area_names_still_shows_its_area() -> None:
+    data = {k: v for k, v in example("matching", "spot_request_assigned").items()
+            if k != "area_name"}
+    message = messages.spot_request_assigned(data, AUDIENCE)[0]
+    assert "shinjuku" in render(message.kind, "ne", message.context).text
+
+
+TIER_CLASS = {
+    "ja": "1万円で、外国にルーツを持つ子どもたちのための地域の学習支援教室を1回開くことが"
+          "できます。",
+    "en": "¥10,000 can hold one local learning support class for children with roots abroad.",
+    "ne": "¥१०,००० ले विदेशी जरा भएका बालबालिकाका लागि एउटा स्थानीय सिकाइ सहयोग कक्षा सञ्चालन गर्न"
+          " सकिन्छ।"}
+HANAMARU = {"ja": "はなまる教室", "en": "Hanamaru Class", "ne": "हानामारु कक्षा"}
+
+
+@pytest.mark.parametrize("locale", ["ja", "en", "ne"])
+def test_a_thank_you_names_the_tiers_impact_and_the_program_the_gift_was_given_for(locale):
+    data = example("donations", "payment_succeeded", locale=locale, tier="class",
+                   designation="hanamaru_class", tier_impact=TIER_CLASS,
+                   designation_name=HANAMARU)
+    [message] = messages.payment_succeeded(data, AUDIENCE)
+    rendered = render(message.kind, message.locale, message.context)
+    for part in (rendered.text, rendered.html):
+        assert TIER_CLASS[locale] in part and HANAMARU[locale] in part
+
+
+@pytest.mark.parametrize("locale", ["ja", "en", "ne"])
+def test_a_gift_where_it_is_needed_most_and_an_older_event_mention_no_program(locale):
+    general = example("donations", "payment_succeeded", locale=locale, designation="general",
+                      designation_name={"ja": "活動全般", "en": "Where it is needed most",
+                                        "ne": "सबैभन्दा आवश्यक ठाउँमा"})
+    older = example("donations", "payment_succeeded", locale=locale)
+    for data in (general, older):
+        [message] = messages.payment_succeeded(data, AUDIENCE)
+        rendered = render(message.kind, message.locale, message.context)
+        said = {"ja": "ご指定いただいた", "en": "As you asked", "ne": "इच्छाअनुसार"}[locale]
+        assert said not in rendered.text and said not in rendered.html
+
+
+# What a grant maker or a member must never read: that they made a donation.
+DONATION_WORDS = {"ja": "寄付", "en": "donation", "ne": "आर्थिक सहयोग"}
+
+
+@pytest.mark.parametrize("locale", ["ja", "en", "ne"])
+@pytest.mark.parametrize("source", ["grant", "membership_fee"])
+def test_grants_and_membership_fees_are_not_thanked_as_donations(source: str, locale: str):
+    data = example("donations", "payment_succeeded", locale=locale, source=source,
+                   designation="family_friend", designation_name={
+                       "ja": "おとなりさんファミリーフレンド", "en": "Otonari-san Family Friend",
+                       "ne": "ओतोनारी-सान फ्यामिली फ्रेन्ड"})
+    [message] = messages.payment_succeeded(data, AUDIENCE)
+    rendered = render(message.kind, message.locale, message.context)
+    for part in (rendered.subject, rendered.text, rendered.html):
+        assert DONATION_WORDS[locale] not in part.lower()
+
+
+@pytest.mark.parametrize("locale, raised, year_raised", [
+    ("en", "Donations received: ¥1,850,000", "So far in 2026:\n  ¥6,400,000 received"),
+    ("ja", "いただいたご寄付：1,850,000円", "2026年の累計：\n  いただいたご寄付 6,400,000円"),
+    ("ne", "प्राप्त दान: १८,५०,००० येन", "२०२६ मा अहिलेसम्म:\n  प्राप्त दान ६४,००,००० येन"),
+])
+def test_impact_update_says_what_was_raised_in_the_month_and_the_year_so_far(
+        locale: str, raised: str, year_raised: str) -> None:
+    [message] = _outgoing(("programs", "impact_updated"))
+    rendered = render(message.kind, locale, message.context)
+    assert raised in rendered.text and year_raised in rendered.text
+    month_amount = {"en": "¥1,850,000", "ja": "1,850,000円", "ne": "१८,५०,००० येन"}[locale]
+    assert month_amount in rendered.html
+
+
+def test_impact_update_told_before_the_year_so_far_existed_still_renders() -> None:
+    figures = {k: v for k, v in example("programs", "impact_updated").items()
+               if k != "year_to_date"}
+    message = messages.impact_update(figures, {"name": "Ann", "email": "a@example.org",
+                                               "locale": "en"}, UNSUBSCRIBE_URL)
+    rendered = render(message.kind, "en", message.context)
+    assert "Donations received" in rendered.text and "So far" not in rendered.text
+
+
 # Reviewed renderings: a template change that alters one of these must come with re-reviewed
 # example files (set JII_UPDATE_EXAMPLES=1 to rewrite them, then read the diff).
 REVIEWED_CASES: dict[str, tuple[str, str]] = {

@@ -66,6 +66,26 @@ def test_late_figures_for_a_month_already_over_start_its_mailing(conn) -> None:
     assert figures["month"] == "2026-04"
 
 
+def test_a_month_mailed_from_the_next_months_news_has_figures_as_fresh_as_that_news(conn):
+    # programs said April early (one payment), then April's final figures and May's first
+    # together; May's update is handled first and starts April's mailing.
+    partners.record_impact(conn, {**_figures("2026-04", "01"), "residents_supported": 0,
+                                  "yen_raised": 3000})
+    april_final = {**_figures("2026-04", "01"), "residents_supported": 25, "yen_raised": 53000}
+    partners.record_impact(conn, {**_figures("2026-05", "02"),
+                                  "previous_month": {**april_final, "updated_at": None}})
+    [(figures, _)] = partners.months_to_mail(conn, "2026-05", EVENT_A)
+    assert (figures["month"], figures["residents_supported"], figures["yen_raised"]) == (
+        "2026-04", 25, 53000)
+
+
+def test_a_month_without_any_figures_is_not_mailed_as_zeros(conn) -> None:
+    empty_april = {"month": "2026-04", "residents_supported": 0, "yen_raised": 0,
+                   **{key: 0 for key in partners.MEASURED}}
+    partners.record_impact(conn, {**_figures("2026-05"), "previous_month": empty_april})
+    assert partners.months_to_mail(conn, "2026-05", EVENT_A) == []
+
+
 def test_unsubscribe_tokens_carry_the_address_and_list_and_refuse_forgeries() -> None:
     links = UnsubscribeLinks("secret-one", "https://api.j-ii.org/")
     url = links.url("Ann@Example.org", "impact_update")
@@ -110,7 +130,12 @@ def test_a_message_still_deferred_when_its_recipient_is_erased_is_never_sent(con
         def __getattr__(self, name):
             raise AssertionError(f"mailer.{name} used for an erased recipient")
 
+    class OnThisConnection:
+        def retrying(self, work, within):
+            return work(conn)
+
     retried = Outgoing("refund_notice", "Ann@Example.org", "Ann Lee", "en", {})
-    assert send_once(conn, NoMailer(), event_id=EVENT_B, message=retried) == "duplicate"
+    assert send_once(OnThisConnection(), NoMailer(), event_id=EVENT_B,
+                     message=retried) == "duplicate"
     row = conn.execute("SELECT status, recipient, error FROM deliveries").fetchone()
     assert (row["status"], row["recipient"]) == ("suppressed", "erased")

@@ -39,8 +39,18 @@ CONTEXTS: dict[str, dict[str, object]] = {
         "receipt_number": "R2026-000124",
         "paid_at": "2026-03-31T16:30:00+00:00",
         "source": "card_one_time",
+        "tier_impact": None,
+        "designation_name": None,
     },
 }
+
+# As donations' payment_succeeded carries them (from donations.tiers).
+TIER_CONNECT = {
+    "ja": "3万円で、10人の外国人住民が日本の人々とつながる機会をつくることができます。",
+    "en": "¥30,000 gives 10 foreign residents a chance to connect with Japanese people.",
+    "ne": "¥३०,००० ले १० जना विदेशी बासिन्दालाई जापानी मानिसहरूसँग जोडिने अवसर दिन्छ।"}
+FAMILY_FRIEND = {"ja": "おとなりさんファミリーフレンド", "en": "Otonari-san Family Friend",
+                 "ne": "ओतोनारी-सान फ्यामिली फ्रेन्ड"}
 
 EXPECTED_AMOUNT = {
     ("pledge_welcome", "ja"): "3,000円",
@@ -184,7 +194,12 @@ def test_names_are_escaped_in_html_and_left_alone_in_plain_text() -> None:
     [
         ("monthly", "en", "as a JII Partner"),
         ("membership_fee", "en", "membership fee"),
-        ("bank_transfer", "en", "your donation"),
+        ("bank_transfer", "en", "your bank transfer"),
+        ("grant", "en", "your grant payment"),
+        ("bank_transfer", "ja", "お振込み"),
+        ("grant", "ja", "助成金"),
+        ("bank_transfer", "ne", "बैंक ट्रान्सफर"),
+        ("grant", "ne", "अनुदान"),
         ("monthly", "ja", "今月のご寄付"),
         ("membership_fee", "ja", "会費"),
         ("monthly", "ne", "यस महिनाको"),
@@ -267,7 +282,14 @@ EXAMPLE_CASES: dict[str, tuple[str, str, dict[str, object]]] = {
     "donation_thanks.card_one_time.ja": (
         "donation_thanks",
         "ja",
-        {**CONTEXTS["donation_thanks"], "name": "佐藤 健", "amount": 30000},
+        {**CONTEXTS["donation_thanks"], "name": "佐藤 健", "amount": 30000,
+         "tier_impact": TIER_CONNECT, "designation_name": FAMILY_FRIEND},
+    ),
+    "donation_thanks.grant.en": (
+        "donation_thanks",
+        "en",
+        {**CONTEXTS["donation_thanks"], "name": "Tokyo Community Foundation", "amount": 1500000,
+         "source": "grant", "designation_name": FAMILY_FRIEND},
     ),
     "donation_thanks.bank_transfer.en": (
         "donation_thanks",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -182,6 +182,19 @@ def figures(conn: psycopg.Connection, first: str | None = None,
     return {"months": [months[label] for label in sorted(months)], "totals": totals}
 
 
+def _before(month: str) -> str:
+    first = date.fromisoformat(f"{month}-01")
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+def month_report(conn: psycopg.Connection, month: str) -> dict[str, Any]:
+    """One month's figures (zeros when nothing happened) and the year's so far, as
+    `impact_updated` carries them."""
+    [figures_of_month] = figures(conn, month, month)["months"] or [_empty(month)]
+    year_to_date = figures(conn, f"{month[:4]}-01", month)["totals"]
+    return {**figures_of_month, "year_to_date": year_to_date}
+
+
 def publish_due(conn: psycopg.Connection, outbox: OutboxWriter,
                 interval_seconds: float) -> list[str]:
     """Emit `impact_updated` for each month whose figures changed since last said, unless
@@ -204,7 +217,8 @@ def publish_due(conn: psycopg.Connection, outbox: OutboxWriter,
         if said.get(label) == month:
             continue
         outbox.add(conn, "impact_updated", {
-            "month": label, **month, "updated_at": now.astimezone(UTC).isoformat()})
+            **month_report(conn, label), "previous_month": month_report(conn, _before(label)),
+            "updated_at": now.astimezone(UTC).isoformat()})
         conn.execute(
             """INSERT INTO impact_published (month, figures, published_at) VALUES (%s, %s, %s)
                ON CONFLICT (month) DO UPDATE SET figures = EXCLUDED.figures,

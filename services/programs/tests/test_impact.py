@@ -210,3 +210,28 @@ def test_impact_updated_is_sent_when_figures_change_at_most_once_per_interval(
     # Nothing changed: nothing more is said, however long we wait.
     eventlet.sleep(INTERVAL_SECONDS * 1.5)
     assert len(updates()) == len(sent)
+
+
+def test_impact_updated_carries_the_month_before_and_the_year_so_far(call, db, publish):
+    # A consumer that learns from May's update that April is over gets April's figures as
+    # fresh as May's, whichever of the two updates it handles first.
+    for amount, paid_at in ((5000, "2026-01-10T00:00:00+00:00"),
+                            (3000, "2026-04-01T00:00:00+00:00"),
+                            (50000, "2026-04-20T00:00:00+00:00"),
+                            (2000, "2026-05-02T00:00:00+00:00")):
+        publish(Envelope.new("donations", "payment_succeeded",
+                             payment(amount, "monthly", paid_at)))
+    wait_until(lambda: ledger_seen(db) == 4, message="four payments counted")
+
+    def may() -> list[dict]:
+        return [row["data"] for row in query(
+            db, "SELECT envelope->'data' AS data FROM outbox WHERE routing_key ="
+                " 'impact_updated' ORDER BY id") if row["data"]["month"] == "2026-05"]
+
+    update = wait_until(may, timeout=10, message="May's impact_updated")[-1]
+    assert update["yen_raised"] == 2000
+    assert update["year_to_date"]["yen_raised"] == 60000
+    april = update["previous_month"]
+    assert (april["month"], april["yen_raised"]) == ("2026-04", 53000)
+    assert april["year_to_date"]["yen_raised"] == 58000
+    assert april["yen_raised_by_source"] == {"monthly": 53000}

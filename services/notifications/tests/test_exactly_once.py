@@ -1,0 +1,99 @@
+"""A thank-you is never sent twice: the attempt is recorded before SMTP, its outcome after, and
+the outcome write survives a lost database connection (real PostgreSQL, real SMTP sink)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from notification_examples import EXAMPLES
+from notifications import messages
+from notifications.deliveries import DeliveryTiming, deliver_all
+from notifications.mailer import Mailer, SmtpSettings, TemporaryDeliveryError
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+from servicekit.db import Session
+from servicekit.testing import query
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+EVENT_ID = "5e000000-0000-4000-8000-000000000001"
+
+
+@pytest.fixture
+def database(make_database) -> Iterator[tuple[str, Session]]:
+    url = make_database("notifications", MIGRATIONS)
+    pool = ConnectionPool(url, min_size=1, max_size=3, open=True,
+                          kwargs={"row_factory": dict_row, "autocommit": False})
+    yield url, Session(pool)
+    pool.close()
+
+
+def _thanks() -> list[messages.Outgoing]:
+    data = EXAMPLES[("donations", "payment_succeeded")]
+    return messages.payment_succeeded(data, messages.Audience(staff_email="staff@j-ii.org"))
+
+
+def _drop_connections(url: str) -> None:
+    query(url, "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity"
+               " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+class _Interrupted(BaseException):
+    """The process dying right after the relay took the message (SIGKILL, OOM)."""
+
+
+class AfterSending:
+    """The real mailer, with something happening right after the relay accepted a message."""
+
+    def __init__(self, mailer: Mailer, then) -> None:
+        self.mailer, self.then = mailer, then
+
+    @contextmanager
+    def session(self):
+        with self.mailer.session() as session:
+            real_send = session.send
+
+            def send(message):
+                message_id = real_send(message)
+                self.then()
+                return message_id
+
+            session.send = send
+            yield session
+
+
+def test_a_connection_lost_after_the_relay_accepted_still_logs_sent_and_nothing_is_resent(
+        database, smtp_sink):
+    url, db = database
+    mailer = Mailer(SmtpSettings(port=smtp_sink.port, timeout=5))
+    deliver_all(db, AfterSending(mailer, lambda: _drop_connections(url)), EVENT_ID, _thanks())
+    deliver_all(db, mailer, EVENT_ID, _thanks())  # the event redelivered
+    assert len(smtp_sink.messages()) == 1
+    [row] = query(url, "SELECT status, attempts FROM deliveries")
+    assert (row["status"], row["attempts"]) == ("sent", 1)
+
+
+def test_an_attempt_cut_short_is_not_sent_blindly_again_but_settled_as_unknown(
+        database, smtp_sink):
+    url, db = database
+    mailer = Mailer(SmtpSettings(port=smtp_sink.port, timeout=5))
+    timing = DeliveryTiming(outcome_grace_seconds=0.5)
+
+    def die() -> None:
+        raise _Interrupted
+
+    with pytest.raises(_Interrupted):
+        deliver_all(db, AfterSending(mailer, die), EVENT_ID, _thanks(), timing)
+    # Redelivered at once: the attempt may still be running elsewhere, so the event waits.
+    with pytest.raises(TemporaryDeliveryError):
+        deliver_all(db, mailer, EVENT_ID, _thanks(), timing)
+    time.sleep(0.6)
+    assert deliver_all(db, mailer, EVENT_ID, _thanks(), timing) == {"0:donation_thanks": "unknown"}
+    assert deliver_all(db, mailer, EVENT_ID, _thanks(), timing) == {
+        "0:donation_thanks": "duplicate"}
+    assert len(smtp_sink.messages()) == 1
+    [row] = query(url, "SELECT status, error FROM deliveries")
+    assert row["status"] == "unknown" and "may or may not" in row["error"]
