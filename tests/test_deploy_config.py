@@ -149,6 +149,30 @@ def test_deployment_is_production_shaped(name):
     assert "maxUnavailable" in pdb, "maxUnavailable never blocks a drain of a 1-replica service"
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_a_process_that_dies_is_started_again_by_every_supervisor(name):
+    # Broker and database outages are ridden out in-process; anything else that kills a
+    # process must not leave it down.
+    assert compose()["services"][name]["restart"] in ("always", "unless-stopped")
+    pod = k8s("Deployment", name)["spec"]["template"]["spec"]
+    assert pod.get("restartPolicy", "Always") == "Always"
+    [container] = pod["containers"]
+    # Liveness must not depend on the broker or the database, or an outage would restart
+    # every pod at once; readiness is the probe that says so.
+    if name == "gateway":
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    else:
+        assert container["livenessProbe"]["exec"]["command"][-1] == "live"
+    unit = "jii-gateway.service" if name == "gateway" else "jii-service@.service"
+    text = (DEPLOY / "systemd" / unit).read_text()
+    assert "Restart=always" in text and "StartLimitIntervalSec=0" in text
+
+
+def test_compose_restarts_the_broker_and_the_database_too():
+    for name in ("rabbitmq", "postgres"):
+        assert compose()["services"][name]["restart"] == "unless-stopped"
+
+
 @pytest.mark.parametrize("name", ["gateway", "notifications"])
 def test_autoscalers(name):
     hpa = k8s("HorizontalPodAutoscaler", name)["spec"]

@@ -3,8 +3,10 @@
 Runs the shared set-up (jii_cli.devsetup: packages, RabbitMQ and PostgreSQL started if
 stopped, the management API), migrates every service, then starts localstripe
 (unless a real Stripe is configured), the SMTP sink, every service and the gateway, each in
-its own process group with its output prefixed by its name. Ctrl-C stops all of them. The
-Procfile at the repository root lists the same processes for operators who use honcho.
+its own process group with its output prefixed by its name. A process that exits is started
+again after a back-off (1 s, doubling up to 30 s; back to 1 s once it has run for a minute), as a
+production supervisor would, and the terminal says so; Ctrl-C stops all of them. The Procfile at
+the repository root lists the same processes for operators who use honcho.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from jii_cli.workspace import (
 )
 
 LOCALSTRIPE_HOST = "127.0.0.1"
+REAL_STRIPE_JS = "https://js.stripe.com/v3/"
 REAL_STRIPE_BASE = "https://api.stripe.com"
 WEBHOOK_PATH = "/api/webhooks/stripe"
 STOP_GRACE_SECONDS = 10.0
@@ -132,10 +135,16 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
         env["STRIPE_API_BASE"] = REAL_STRIPE_BASE
         notes.append(f"Stripe: a key is configured, using {REAL_STRIPE_BASE} "
                      "(localstripe not started)")
+        env.setdefault("STRIPE_JS_URL", REAL_STRIPE_JS)
+        if not environ.get("STRIPE_PUBLISHABLE_KEY"):
+            notes.append("Stripe: set STRIPE_PUBLISHABLE_KEY for the site's card payments")
     else:
         localstripe_base = local_base
         env["STRIPE_API_BASE"] = local_base
         env["STRIPE_API_KEY"] = key or TEST_API_KEY
+        # The site's pages load localstripe's Stripe.js stand-in from it.
+        env["STRIPE_JS_URL"] = f"{local_base}/js.stripe.com/v3/"
+        env["STRIPE_PUBLISHABLE_KEY"] = "pk_test_localstripe"
         secret = str(service_config("donations", root).get("STRIPE_WEBHOOK_SECRET") or "")
         webhook = f"http://{gateway[0]}:{gateway[1]}{WEBHOOK_PATH}"
         processes.append(ProcessSpec(
@@ -178,16 +187,38 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
 # --- running --------------------------------------------------------------------------------
 
 
-class Supervisor:
-    """Runs processes each in its own process group and stops every one of them on exit."""
+@dataclass
+class Backoff:
+    """How long to wait before starting a process that exited: `first` seconds, doubling for
+    each exit in a row up to `most`; a process that ran `stable` seconds starts over at `first`."""
 
-    def __init__(self, root: Path, env: dict[str, str], width: int = 12):
+    first: float = 1.0
+    most: float = 30.0
+    stable: float = 60.0
+    _streak: dict[str, int] = field(default_factory=dict)
+
+    def delay(self, name: str, ran_for: float) -> float:
+        streak = 0 if ran_for >= self.stable else self._streak.get(name, 0)
+        self._streak[name] = streak + 1
+        return min(self.first * 2 ** streak, self.most)
+
+
+class Supervisor:
+    """Runs processes each in its own process group, starts again any that exits (after a
+    back-off) and stops every one of them on exit."""
+
+    def __init__(self, root: Path, env: dict[str, str], width: int = 12,
+                 backoff: Backoff | None = None):
         self.root = root
         self.env = env
         self.running: list[tuple[ProcessSpec, subprocess.Popen[bytes]]] = []
         self.width = width
         self.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         self._print_lock = threading.Lock()
+        self.backoff = backoff or Backoff()
+        self.restarts: dict[str, int] = {}
+        self._started_at: dict[str, float] = {}
+        self._due: dict[str, float] = {}  # name -> when an exited process starts again
 
     def say(self, name: str, line: str, index: int = -1) -> None:
         label = name.ljust(self.width)
@@ -198,7 +229,9 @@ class Supervisor:
             print(f"{label} | {line}", flush=True)
 
     def start(self, spec: ProcessSpec) -> subprocess.Popen[bytes]:
-        index = len(self.running)
+        return self._spawn(spec, len(self.running))
+
+    def _spawn(self, spec: ProcessSpec, index: int) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
             spec.argv, cwd=self.root, env=self.env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -206,21 +239,37 @@ class Supervisor:
             # grandchildren included.
             start_new_session=True,
         )
-        self.running.append((spec, proc))
+        if index < len(self.running):
+            self.running[index] = (spec, proc)
+        else:
+            self.running.append((spec, proc))
+        self._started_at[spec.name] = time.monotonic()
         threading.Thread(target=self._pump, args=(spec.name, proc, index), daemon=True).start()
         self.say(spec.name, f"started (pid {proc.pid})", index)
         return proc
+
+    def tend(self) -> None:
+        """Schedule a restart for each process that exited, and start those that are due."""
+        now = time.monotonic()
+        for index, (spec, proc) in enumerate(self.running):
+            name = spec.name
+            if proc.poll() is None:
+                continue
+            if name not in self._due:
+                delay = self.backoff.delay(name, now - self._started_at.get(name, now))
+                self._due[name] = now + delay
+                self.say(name, f"exited with code {proc.returncode}; restarting in {delay:g}s",
+                         index)
+            elif now >= self._due[name]:
+                del self._due[name]
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                self.say(name, f"restarting (restart {self.restarts[name]})", index)
+                self._spawn(spec, index)
 
     def _pump(self, name: str, proc: subprocess.Popen[bytes], index: int) -> None:
         assert proc.stdout is not None
         for raw in iter(proc.stdout.readline, b""):
             self.say(name, raw.decode("utf-8", "replace").rstrip("\n"), index)
-
-    def exited(self) -> tuple[ProcessSpec, int] | None:
-        for spec, proc in self.running:
-            if proc.poll() is not None:
-                return spec, proc.returncode
-        return None
 
     def stop_all(self) -> None:
         """SIGTERM every group (last started first), then SIGKILL what is left after a grace."""
@@ -264,12 +313,18 @@ def wait_ready(sup: Supervisor, spec: ProcessSpec, proc: subprocess.Popen[bytes]
 def banner(p: Plan) -> str:
     host, port = p.gateway
     gateway = f"http://{host}:{port}"
-    lines = ["", "JII is running. Where to look:", f"  gateway      {gateway}"]
+    lines = ["", "JII is running. Where to look:",
+             f"  site         {gateway}/  (give at {gateway}/donate)",
+             f"  gateway      {gateway}/api/openapi.json"]
     if p.maildir:
         lines.append(f"  mail         {p.maildir}/  (every message as an .eml file)")
     if p.localstripe_base:
         lines.append(f"  localstripe  {p.localstripe_base}  (webhooks to {gateway}{WEBHOOK_PATH})")
     lines += [f"  {note}" for note in p.notes]
+    if p.localstripe_base:
+        lines += ["", "Test cards on the donation page: 4242 4242 4242 4242 (paid), "
+                      "4000 0027 6000 3184 (3-D Secure),",
+                  "4000 0000 0000 0341 (declined); any future expiry, any CVC."]
     lines += [
         "",
         "A monthly pledge (a PaymentMethod id comes from Stripe.js on the public site;",
@@ -312,12 +367,9 @@ def run_all(root: Path | None = None) -> int:
                 wait_ready(sup, spec, proc)
         announced = False
         while True:
-            ended = sup.exited()
-            if ended:
-                spec, code = ended
-                print(f"\n{spec.name} exited with code {code}; stopping everything.",
-                      file=sys.stderr, flush=True)
-                return 1
+            # One process exiting (a bug, a dependency away too long) must not take the others
+            # down: it is started again, as compose, Kubernetes and systemd do in production.
+            sup.tend()
             if not announced and answers(*p.gateway, timeout=0.2):
                 print(banner(p), flush=True)
                 announced = True

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from jii_cli.devrun import check_peers, plan
+from jii_cli.devrun import Backoff, ProcessSpec, Supervisor, check_peers, plan
 from jii_cli.main import main
 from jii_cli.workspace import CliError, repo_root
 from servicekit.devtools.localstripe_server import TEST_API_KEY
@@ -71,3 +71,37 @@ def test_dev_run_says_how_to_start_a_broker_that_does_not_answer(monkeypatch, ca
     assert main(["dev", "run"]) == 1
     err = capsys.readouterr().err
     assert "RabbitMQ does not answer" in err and "rabbitmq-diagnostics listeners" in err
+
+
+def test_backoff_doubles_for_each_exit_in_a_row_and_starts_over_after_a_stable_run():
+    backoff = Backoff(first=1, most=8, stable=60)
+    assert [backoff.delay("donations", 0.5) for _ in range(5)] == [1, 2, 4, 8, 8]
+    assert backoff.delay("donations", 61) == 1
+    assert backoff.delay("matching", 0.5) == 1
+
+
+def test_dev_run_restarts_a_crashed_process_says_so_and_leaves_the_others_running(
+    tmp_path, capsys
+):
+    import time
+
+    marker = tmp_path / "starts"
+    crash = f"open({str(marker)!r}, 'a').write('x'); raise SystemExit(3)"
+    crasher = ProcessSpec("crasher", [sys.executable, "-c", crash])
+    steady = ProcessSpec("steady", [sys.executable, "-c", "import time; time.sleep(60)"])
+    sup = Supervisor(tmp_path, dict(os.environ), backoff=Backoff(first=0.1, most=0.2))
+    try:
+        sup.start(crasher)
+        steady_proc = sup.start(steady)
+        deadline = time.monotonic() + 20
+        while sup.restarts.get("crasher", 0) < 2 and time.monotonic() < deadline:
+            sup.tend()
+            time.sleep(0.05)
+        assert sup.restarts == {"crasher": 2}
+        assert steady_proc.poll() is None and sup.running[1][1] is steady_proc
+    finally:
+        sup.stop_all()
+    out = capsys.readouterr().out
+    assert "exited with code 3; restarting in 0.1s" in out
+    assert "restarting (restart 2)" in out
+    assert marker.read_text().startswith("xx")

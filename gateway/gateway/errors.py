@@ -2,7 +2,8 @@
 
 Every failure the gateway can meet ends up here — validation, HTTP-level refusals raised by
 routing or body reading (werkzeug's exceptions), the servicekit errors a service raises (rebuilt
-as the same class on this side of the RPC), and RPC failures. Anything not listed is a 500 whose
+as the same class on this side of the RPC), RPC failures and dependency outages (broker or
+database away: always a 503, see `servicekit.errors.is_outage`). Anything not listed is a 500 whose
 body says nothing about the cause; the cause goes to the log with the request id instead.
 """
 
@@ -178,6 +179,9 @@ def problem_for(exc: BaseException) -> Problem | None:
         return _unavailable("A service the request needs is not running.")
     if isinstance(exc, ContainerBeingKilled):
         return _unavailable("The gateway is shutting down.")
+    if service_errors.is_outage(exc):
+        # The broker or the gateway's own database is away: as retryable as a slow service.
+        return _unavailable("A service the request needs is temporarily unavailable.")
     return None
 
 

@@ -20,6 +20,8 @@ from typing import Any
 import eventlet
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.rpc import MethodProxy, ReplyListener, RpcProxy, RpcReply, ServiceProxy
+from servicekit.errors import is_outage
+from servicekit.rpc import QuickPublisher
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 TIMEOUT_CONFIG_KEY = "RPC_TIMEOUT_SECONDS"
@@ -58,6 +60,9 @@ class TimedReply:
 
 
 class TimedMethodProxy(MethodProxy):
+    # With the broker away a call fails in seconds (a 503), not after Nameko's long retries.
+    publisher_cls = QuickPublisher
+
     def __init__(self, worker_ctx, service_name: str, method_name: str,
                  reply_listener: ReplyListener, timeout: float, **options):
         self.timeout = timeout
@@ -100,8 +105,9 @@ class TimedRpcProxy(RpcProxy):
 def ping_all(services: Mapping[str, TimedServiceProxy], timeout: float) -> dict[str, str]:
     """Ping every service at once and wait at most `timeout` in total.
 
-    Returns each service's state: "ok", "not running" (no queue to deliver to), "timeout" or
-    "error" (its ping raised).
+    Returns each service's state: "ok", "not running" (no queue to deliver to), "timeout",
+    "broker unavailable" (the ping could not be sent) or "error" (its ping raised, e.g. its
+    database is away).
     """
     states: dict[str, str] = {}
     pending: dict[str, TimedReply] = {}
@@ -110,6 +116,10 @@ def ping_all(services: Mapping[str, TimedServiceProxy], timeout: float) -> dict[
             pending[name] = proxy.ping.call_async()
         except UnknownService:
             states[name] = "not running"
+        except Exception as exc:  # noqa: BLE001 - whatever failed, readiness must answer
+            if not is_outage(exc):
+                raise
+            states[name] = "broker unavailable"
     deadline = time.monotonic() + timeout
     for name, reply in pending.items():
         try:

@@ -25,7 +25,8 @@ PRUNE_EVERY_SECONDS = 3600
 
 class GatewayService(routes.donations.DonationRoutes, routes.programs.ProgramRoutes,
                      routes.matching.MatchingRoutes, routes.staff.StaffRoutes,
-                     routes.notifications.NotificationRoutes, routes.events.EventRoutes):
+                     routes.notifications.NotificationRoutes, routes.events.EventRoutes,
+                     routes.site.SiteRoutes):
     name = "gateway"
 
     log = LogContext()

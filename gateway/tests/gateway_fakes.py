@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+from psycopg_pool import PoolTimeout
 from servicekit import errors
+from servicekit.rpc import rpc
 
 # What the fake donations service does, keyed by the payment_method of the pledge.
 FAILURES: dict[str, Callable[[], Exception]] = {
@@ -28,6 +31,13 @@ FAILURES: dict[str, Callable[[], Exception]] = {
     "pm_forbidden": lambda: errors.Forbidden("Not allowed."),
     "pm_unavailable": lambda: errors.Unavailable("Stripe did not answer."),
     "pm_boom": lambda: RuntimeError("connection to postgresql://admin:hunter2@db failed"),
+    # Dependency outages inside the service, as psycopg, its pool and kombu raise them.
+    "pm_db_unreachable": lambda: psycopg.OperationalError(
+        "connection failed: connection to server at 127.0.0.1, port 5432 failed"),
+    "pm_db_dropped": lambda: psycopg.OperationalError(
+        "consuming input failed: server closed the connection unexpectedly"),
+    "pm_db_pool_timeout": lambda: PoolTimeout("couldn't get a connection after 5.00 sec"),
+    "pm_broker_down": lambda: KombuOperationalError("[Errno 111] ECONNREFUSED"),
 }
 
 

@@ -6,8 +6,12 @@ import json
 import re
 import uuid
 
+import psycopg
 import pytest
 import requests
+from gateway.errors import problem_for
+from kombu.exceptions import OperationalError as KombuOperationalError
+from psycopg_pool import PoolTimeout
 
 PROBLEM_JSON = "application/problem+json"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -218,6 +222,30 @@ def test_unavailable_asks_to_retry_later(gateway, donations):
 
     assert_problem(response, 503)
     assert int(response.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("outage", ["pm_db_unreachable", "pm_db_dropped", "pm_db_pool_timeout",
+                                    "pm_broker_down"])
+def test_a_dependency_outage_inside_a_service_is_a_503_never_a_500(gateway, donations, outage):
+    response = pledge(gateway, {**VALID, "payment_method": outage})
+
+    problem = assert_problem(response, 503)
+    assert problem["type"] == "/problems/service-unavailable"
+    assert int(response.headers["Retry-After"]) > 0
+    assert "5432" not in response.text and "ECONNREFUSED" not in response.text
+
+
+@pytest.mark.parametrize("exc", [
+    KombuOperationalError("[Errno 111] ECONNREFUSED"),  # the gateway's own publish refused
+    ConnectionResetError(104, "Connection reset by peer"),
+    psycopg.OperationalError("server closed the connection unexpectedly"),  # its own database
+    PoolTimeout("couldn't get a connection after 5.00 sec"),
+])
+def test_a_dependency_outage_in_the_gateway_itself_maps_to_503(exc):
+    problem = problem_for(exc)
+
+    assert problem is not None and problem.status == 503
+    assert problem.headers["Retry-After"]
 
 
 def test_unexpected_error_is_500_without_internals_and_logged_with_the_request_id(

@@ -11,8 +11,8 @@ import pytest
 import requests
 from gateway.auth import issue_token
 from gateway_fakes import CALLS, WorkerContext
-from nameko.rpc import rpc
 from servicekit import errors
+from servicekit.rpc import rpc
 from servicekit.testing import wait_until
 
 PROBLEM_JSON = "application/problem+json"

@@ -9,8 +9,8 @@ import pytest
 import requests
 from gateway.auth import issue_token
 from gateway_fakes import CALLS, WorkerContext
-from nameko.rpc import rpc
 from servicekit import errors
+from servicekit.rpc import rpc
 
 PROBLEM_JSON = "application/problem+json"
 CLASS_ID = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"

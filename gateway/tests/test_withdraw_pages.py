@@ -10,9 +10,9 @@ from urllib.parse import urljoin
 import pytest
 import requests
 from gateway_fakes import CALLS, WorkerContext
-from nameko.rpc import rpc
 from page_checks import assert_page
 from servicekit import errors
+from servicekit.rpc import rpc
 
 TOKEN = "eyJlbnJvbGxtZW50IjoiNWU3YyJ9.aGVsbG8.c2lnbmF0dXJl-_x"
 CLASS_TITLE = "Hanamaru Class Shinjuku"

@@ -5,6 +5,6 @@ description of each of its operations (`OPERATIONS`) and its named schemas (`COM
 A new area adds a module here and its mixin to `GatewayService`.
 """
 
-from gateway.routes import donations, events, matching, notifications, programs, staff
+from gateway.routes import donations, events, matching, notifications, programs, site, staff
 
-AREAS = (donations, programs, matching, staff, notifications, events)
+AREAS = (donations, programs, matching, staff, notifications, events, site)

@@ -45,6 +45,18 @@ class DonationRoutes:
         body = read_json(request, ds.SelfServiceRequest())
         return json_response(ds.PledgeView().dump(self.donations.pledge_self_service(body)))
 
+    @http("POST", "/api/pledges/link-requests")
+    def request_pledge_links(self, request: Request) -> Response:
+        body = read_json(request, ds.LinkRequest())
+        return json_response(ds.Received().dump(self.donations.send_pledge_links(body)),
+                             status=202)
+
+    @http("POST", "/api/bank-transfer-notices")
+    def notify_bank_transfer(self, request: Request) -> Response:
+        body = read_json(request, ds.BankTransferNotice())
+        return json_response(ds.Received().dump(self.donations.notify_bank_transfer(body)),
+                             status=202)
+
     @http("POST", "/api/webhooks/stripe", body_limit="WEBHOOK_MAX_BODY_BYTES")
     def stripe_webhook(self, request: Request) -> Response:
         signature = require_header(request, "Stripe-Signature")
@@ -141,6 +153,9 @@ COMPONENTS = {
     "CancelRequest": ds.CancelRequest,
     "SelfServiceRequest": ds.SelfServiceRequest,
     "PledgeView": ds.PledgeView,
+    "BankTransferNotice": ds.BankTransferNotice,
+    "LinkRequest": ds.LinkRequest,
+    "Received": ds.Received,
     "DonationReport": ds.Report,
     "Statement": ds.Statement,
     "Anonymized": ds.Anonymized,
@@ -194,17 +209,41 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/pledges/self-service", "post"): {
         "operationId": "pledgeSelfService",
         "tags": ["donations"],
-        "summary": "View, change the amount of, pause, resume or cancel a pledge by its "
-                   "signed link",
+        "summary": "View, change the amount of, pause, resume or cancel a pledge, or change "
+                   "its card, by its signed link",
         "requestBody": _body(ds.SelfServiceRequest, {
             "token": "eyJwbGVkZ2UiOiI3YjBjIn0.Zx1.abc", "action": "change_amount",
             "amount": 5000}),
         "responses": {
             "200": ok("The pledge after the change.", ds.PledgeView),
             **JSON_BODY_ERRORS,
+            "402": "PaymentDeclined",
             "403": _problem(403, "forbidden", "Forbidden", "this link is not valid"),
             "409": CONFLICT, "500": "InternalError", "503": "ServiceUnavailable",
         },
+    },
+    ("/api/pledges/link-requests", "post"): {
+        "operationId": "requestPledgeLinks",
+        "tags": ["donations"],
+        "summary": "E-mail fresh self-service links for the pledges of an address",
+        "description": "The answer is the same whether or not the address is known, so it "
+                       "tells no one who gives.",
+        "requestBody": _body(ds.LinkRequest, {"email": "hanako@example.org", "locale": "ja"}),
+        "responses": {"202": ok("Links sent if there is anything to send.", ds.Received,
+                                {"received": True}),
+                      **JSON_BODY_ERRORS, "500": "InternalError",
+                      "503": "ServiceUnavailable"},
+    },
+    ("/api/bank-transfer-notices", "post"): {
+        "operationId": "notifyBankTransfer",
+        "tags": ["donations"],
+        "summary": "Tell staff about a bank transfer (they record it once it arrives)",
+        "requestBody": _body(ds.BankTransferNotice, {
+            "name": "Yamada Hanako", "email": "hanako@example.org", "locale": "ja",
+            "amount": 50000, "transferred_on": "2026-04-04", "payer_name": "ヤマダ ハナコ"}),
+        "responses": {"202": ok("Staff are told.", ds.Received, {"received": True}),
+                      **JSON_BODY_ERRORS, "500": "InternalError",
+                      "503": "ServiceUnavailable"},
     },
     ("/api/webhooks/stripe", "post"): {
         "operationId": "receiveStripeWebhook",

@@ -187,9 +187,15 @@ class SelfServiceRequest(Schema):
     token = fields.String(required=True, validate=validate.Length(min=10, max=1000),
                           metadata={"description": "The token of the signed link."})
     action = fields.String(required=True, validate=validate.OneOf(
-        ["view", "change_amount", "pause", "resume", "cancel"]))
+        ["view", "change_amount", "pause", "resume", "cancel", "start_card_update",
+         "finish_card_update"]), metadata={
+        "description": "start_card_update answers a SetupIntent's client secret for "
+                       "Stripe.js; finish_card_update (with setup_intent) makes its card the "
+                       "pledge's and pays again any invoice the old card left unpaid."})
     amount = _yen(required=False, allow_none=True)
     reason = fields.String(allow_none=True, validate=validate.Length(min=1, max=500))
+    setup_intent = fields.String(allow_none=True, validate=validate.Length(min=1, max=255),
+                                 metadata={"example": "seti_123"})
 
 
 class PledgeView(Schema):
@@ -198,6 +204,13 @@ class PledgeView(Schema):
     amount = fields.Integer(required=True, metadata=YEN)
     currency = fields.String(required=True)
     started_at = fields.String(allow_none=True)
+    setup_client_secret = fields.String(metadata={
+        "description": "start_card_update only: confirm the new card with Stripe.js "
+                       "(confirmCardSetup).", "example": "seti_123_secret_456"})
+    card_updated = fields.Boolean(metadata={"description": "finish_card_update only."})
+    retried_invoices = fields.Integer(metadata={
+        "description": "finish_card_update only: unpaid invoices paid again with the new "
+                       "card; the pledge is active again once Stripe confirms."})
 
 
 class Anonymized(Schema):
@@ -254,3 +267,46 @@ class Statement(Schema):
     currency = fields.String(required=True)
     payments = fields.List(fields.Dict(), required=True)
     total = fields.Integer(required=True)
+
+
+class BankTransferNotice(DonorFields):
+    """A donor tells staff about a bank transfer they made."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK],
+                         metadata={"example": "Yamada Hanako"})
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         metadata={"example": "hanako@example.org"})
+    locale = fields.String(required=True, validate=LOCALE, metadata={"example": "ja"})
+    amount = _yen()
+    transferred_on = fields.Date(required=True, metadata={"example": "2026-04-04"})
+    payer_name = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "The name the bank shows for the transfer (katakana).",
+        "example": "ヤマダ ハナコ"})
+    message = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+    @post_load
+    def _plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["locale"] = normalise_locale(data["locale"])
+        data["transferred_on"] = data["transferred_on"].isoformat()  # JSON over RPC
+        return data
+
+
+class LinkRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         metadata={"example": "hanako@example.org"})
+    locale = fields.String(required=True, validate=LOCALE, metadata={"example": "ja"})
+
+    @post_load
+    def _canonical_locale(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["locale"] = normalise_locale(data["locale"])
+        return data
+
+
+class Received(Schema):
+    received = fields.Boolean(required=True, metadata={"example": True})

@@ -145,6 +145,33 @@ class SupporterAnonymized(Schema):
     anonymized_at = fields.AwareDateTime(required=True)
 
 
+class BankTransferNotified(Supporter):
+    """A donor says they made a bank transfer; staff look for it and record it."""
+
+    notice_id = fields.UUID(required=True)
+    amount = _yen()
+    currency = _jpy()
+    transferred_on = fields.Date(required=True)
+    # The name the bank shows for the transfer, when the donor gave it.
+    payer_name = fields.String(required=False, allow_none=True)
+    message = fields.String(required=False, allow_none=True)
+    donor_kind = fields.String(required=True, validate=validate.OneOf(["person", "company"]))
+    # A postal address was given for a tax receipt (it stays with the supporter in donations).
+    receipt_requested = fields.Boolean(required=True)
+    notified_at = fields.AwareDateTime(required=True)
+
+
+class PledgeLinkRequested(Supporter):
+    """A supporter asked for a fresh self-service link to one of their pledges."""
+
+    pledge_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(PLEDGE_STATUSES))
+    amount = _yen()
+    currency = _jpy()
+    manage_url = fields.Url(required=True, require_tld=False)
+    requested_at = fields.AwareDateTime(required=True)
+
+
 SCHEMAS = {
     ("pledge_started", 1): PledgeStarted,
     ("pledge_changed", 1): PledgeChanged,
@@ -156,4 +183,6 @@ SCHEMAS = {
     ("payment_refunded", 1): PaymentRefunded,
     ("payment_disputed", 1): PaymentDisputed,
     ("supporter_anonymized", 1): SupporterAnonymized,
+    ("bank_transfer_notified", 1): BankTransferNotified,
+    ("pledge_link_requested", 1): PledgeLinkRequested,
 }

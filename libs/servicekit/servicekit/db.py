@@ -101,6 +101,12 @@ class Database(DependencyProvider):
             kwargs={"row_factory": dict_row, "autocommit": False},
             open=False,
             max_idle=60,
+            # After a database restart every pooled connection is dead; checking one before
+            # handing it out replaces it instead of failing the request that drew it.
+            check=ConnectionPool.check_connection,
+            # While the database is away a request fails (a 503) within this long instead of
+            # holding its worker past the caller's own timeout.
+            timeout=float(config.get("DB_POOL_TIMEOUT_SECONDS", 5)),
             name=f"{self.container.service_name}-db",
         )
 

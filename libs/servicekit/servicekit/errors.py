@@ -75,9 +75,37 @@ class Forbidden(ServiceError):
 
 @deserialize_to_instance
 class Unavailable(ServiceError):
-    """A peer the service depends on (Stripe, SMTP) did not answer; worth retrying later."""
+    """A peer the service depends on (Stripe, SMTP, its database, the broker) did not answer;
+    worth retrying later."""
 
     code = "unavailable"
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when `exc` means a dependency is away for a while, not that the request is wrong:
+    the database unreachable or its connection dropped mid-query (psycopg's OperationalError,
+    the pool's timeout among them), or the broker refusing or dropping the connection.
+
+    The one test every layer uses to turn such failures into a 503 the client may retry.
+    """
+    import psycopg
+    from amqp.exceptions import ConnectionError as AmqpConnectionError
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    return isinstance(exc, (psycopg.OperationalError, KombuOperationalError,
+                            AmqpConnectionError, ConnectionError, TimeoutError))
+
+
+def outage_as_unavailable(exc_info):
+    """`exc_info` with a dependency outage replaced by `Unavailable`, so the caller gets the
+    retryable error servicekit errors stand for rather than an unexpected one (a 500)."""
+    if exc_info is None or not is_outage(exc_info[1]):
+        return exc_info
+    try:
+        raise Unavailable("a dependency of the service is unavailable; try again shortly",
+                          {"cause": type(exc_info[1]).__name__}) from exc_info[1]
+    except Unavailable as unavailable:
+        return (Unavailable, unavailable, unavailable.__traceback__)
 
 
 def load_request(schema, request, message: str) -> dict:

@@ -7,7 +7,7 @@ donations.service` takes every class with entrypoints in the module for a servic
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
+from servicekit.rpc import rpc
 
 
 class Ping:

@@ -246,6 +246,15 @@ class PrivateRabbit:
     def stop(self) -> None:
         self._ctl("stop", str(self.env["RABBITMQ_PID_FILE"]), timeout=120)
 
+    def stop_app(self) -> None:
+        """Stop RabbitMQ itself but not its Erlang node (`rabbitmqctl stop_app`): every client
+        connection drops and new ones are refused, as in a broker restart."""
+        self._ctl("stop_app")
+
+    def start_app(self) -> None:
+        self._ctl("start_app", timeout=120)
+        self._ctl("await_startup", timeout=120)
+
 
 @pytest.fixture
 def private_rabbit() -> Iterator[PrivateRabbit]:

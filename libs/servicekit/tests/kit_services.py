@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from contracts import register
 from marshmallow import Schema, fields
-from nameko.rpc import rpc
 from servicekit.db import Database
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
+from servicekit.rpc import rpc
 
 
 class Tick(Schema):

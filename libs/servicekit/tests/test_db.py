@@ -3,9 +3,9 @@ import time
 import eventlet
 import psycopg.waiting
 import pytest
-from nameko.rpc import rpc
 from nameko.testing.services import entrypoint_hook
 from servicekit.db import Database, assert_cooperative
+from servicekit.rpc import rpc
 
 KIT_ONLY = __file__.rsplit("/", 1)[0] + "/migrations"
 

@@ -479,3 +479,19 @@ def _stamp(seconds: Any) -> datetime:
     return datetime.now(UTC)
 
 
+
+
+def note_bank_transfer(conn: psycopg.Connection, outbox: OutboxWriter, data: dict) -> str:
+    """A donor's word that they transferred money: not money in the ledger until staff see it
+    arrive and record it (record_staff_payment), so only the supporter and the event."""
+    donor = DonorDetails.of(data)
+    payer = find_or_add_supporter(conn, data["name"], data["email"], data["locale"], donor)
+    notice_id = str(uuid.uuid4())
+    outbox.add(conn, "bank_transfer_notified", {
+        **payer.event_fields(), "notice_id": notice_id, "amount": data["amount"],
+        "currency": "jpy", "transferred_on": data["transferred_on"].isoformat(),
+        "payer_name": data["payer_name"], "message": data["message"],
+        "donor_kind": donor.kind, "receipt_requested": donor.postal_address is not None,
+        "notified_at": datetime.now(UTC).isoformat(),
+    })
+    return notice_id

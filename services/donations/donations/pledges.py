@@ -38,12 +38,21 @@ def load(conn: psycopg.Connection, *, pledge_id: str | None = None,
     column, value = ("id", pledge_id) if pledge_id else ("stripe_subscription_id", subscription_id)
     return conn.execute(
         f"""
-        SELECT p.*, s.name, s.email, s.locale
+        SELECT p.*, s.name, s.email, s.locale, s.stripe_customer_id
         FROM pledges p JOIN supporters s ON s.id = p.supporter_id
         WHERE p.{column} = %s FOR UPDATE OF p
         """,
         (value,),
     ).fetchone()
+
+
+CARD_UPDATABLE = ("active", "paused", "past_due")
+
+
+def check_card_updatable(pledge: dict) -> None:
+    if pledge["status"] not in CARD_UPDATABLE or not pledge["stripe_customer_id"] \
+            or not pledge["stripe_subscription_id"]:
+        raise TransitionRefused(f"the card of a {pledge['status']} pledge cannot be changed")
 
 
 def view(pledge: dict) -> dict:
@@ -267,3 +276,27 @@ def _paid_at(invoice: dict[str, Any]) -> datetime:
     if stamp:
         return datetime.fromtimestamp(int(stamp), UTC)
     return datetime.now(UTC)
+
+
+def send_links(conn: psycopg.Connection, outbox: OutboxWriter, links: LinkMaker,
+               email: str) -> int:
+    """One `pledge_link_requested` per pledge still running for this address; how many."""
+    rows = conn.execute(
+        """
+        SELECT p.*, s.name, s.email, s.locale FROM pledges p
+        JOIN supporters s ON s.id = p.supporter_id
+        WHERE lower(s.email) = lower(%s) AND s.anonymized_at IS NULL
+          AND p.status IN ('active', 'paused', 'past_due')
+        ORDER BY p.created_at
+        """, (email,)).fetchall()
+    for pledge in rows:
+        url = links(str(pledge["id"]))
+        if not url:
+            continue
+        outbox.add(conn, "pledge_link_requested", {
+            "supporter_id": str(pledge["supporter_id"]), "name": pledge["name"],
+            "email": pledge["email"], "locale": pledge["locale"], "pledge_id": str(pledge["id"]),
+            "status": pledge["status"], "amount": pledge["amount"], "currency": "jpy",
+            "manage_url": url, "requested_at": datetime.now(UTC).isoformat(),
+        })
+    return len(rows)

@@ -234,8 +234,12 @@ class SelfServiceRequest(Schema):
 
     token = fields.String(required=True, validate=validate.Length(min=10, max=1000))
     action = fields.String(required=True, validate=validate.OneOf(
-        ["view", "change_amount", "pause", "resume", "cancel"]))
+        ["view", "change_amount", "pause", "resume", "cancel", "start_card_update",
+         "finish_card_update"]))
     amount = fields.Integer(load_default=None, allow_none=True, strict=True)
+    # finish_card_update: the SetupIntent Stripe.js confirmed with the new card.
+    setup_intent = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^seti_[A-Za-z0-9_]{1,200}$", error="not a Stripe SetupIntent id"))
     reason = fields.String(load_default=None, allow_none=True,
                            validate=validate.Length(min=1, max=500))
 
@@ -252,5 +256,63 @@ class SelfServiceRequest(Schema):
             if not self.min_yen <= amount <= self.max_yen:
                 raise ValidationError(
                     f"a monthly pledge is between {self.min_yen} and {self.max_yen} yen", "amount")
+        if data.get("action") == "finish_card_update" and not data.get("setup_intent"):
+            raise ValidationError("required to finish the card update", "setup_intent")
         if data.get("action") == "cancel" and not data.get("reason"):
             raise ValidationError("say why, in a few words", "reason")
+
+
+class BankTransferNotice(DonorFields):
+    """A donor tells staff about a bank transfer they made (staff then record it)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), _TEXT])
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    amount = fields.Integer(required=True, strict=True,
+                            validate=validate.Range(min=1, max=100_000_000))
+    transferred_on = fields.Date(required=True)
+    payer_name = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=200))
+    message = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=2000))
+
+    @validates("transferred_on")
+    def _recent(self, value: date, **_) -> None:
+        today = today_in_tokyo()
+        if value > today or (today - value).days > 366:
+            raise ValidationError("must be a date within the past year")
+
+    @validates("locale")
+    def _locale_supported(self, value: str, **_) -> None:
+        try:
+            language_of(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    @post_load
+    def _normalise(self, data: dict, **_) -> dict:
+        data["locale"] = language_of(data["locale"])
+        data["name"] = data["name"].strip()
+        for key in ("payer_name", "message"):
+            data[key] = (data[key] or "").strip() or None
+        return data
+
+
+class LinkRequest(Schema):
+    """Someone asks for fresh self-service links by e-mail address."""
+
+    class Meta:
+        unknown = RAISE
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+
+    @validates("locale")
+    def _locale_supported(self, value: str, **_) -> None:
+        try:
+            language_of(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None

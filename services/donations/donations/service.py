@@ -7,24 +7,27 @@ and domain exceptions become the servicekit errors the gateway maps to HTTP.
 
 from __future__ import annotations
 
+import uuid
 from contextlib import contextmanager
 from typing import Any
 
 from marshmallow import Schema
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from servicekit import errors, health
 from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
+from servicekit.rpc import rpc
 
 from donations import ledger, pledges, privacy, reports, tiers, webhooks
 from donations.links import LinkInvalid, PledgeLinks
 from donations.schemas import (
+    BankTransferNotice,
     CancelRequest,
     DonationRequest,
+    LinkRequest,
     PledgeRequest,
     RefundRequest,
     ReportQuery,
@@ -36,6 +39,7 @@ from donations.stripe_client import (
     AuthenticationRequired,
     BadSignature,
     CardDeclined,
+    CardNotSet,
     StripeFailure,
     StripeUnavailable,
     event_from_json,
@@ -184,8 +188,32 @@ class DonationsService(health.Ping):
             if privacy.pledge_erased(conn, pledge_id):
                 # The supporter asked to be forgotten: their old links open nothing.
                 raise errors.Forbidden("this link is not valid")
+        if data["action"] in ("start_card_update", "finish_card_update"):
+            return self._update_card(pledge_id, data["action"], data.get("setup_intent"))
         return self._change_pledge(pledge_id, data["action"], "supporter",
                                    amount=data.get("amount"), reason=data.get("reason"))
+
+    @rpc
+    def notify_bank_transfer(self, request: dict) -> dict:
+        """A donor says they transferred money: staff are told, and look for it at the bank.
+        An address for a tax receipt is kept with the supporter for when staff record it."""
+        data = self._load(BankTransferNotice(), request, "the notice is not valid")
+        with self.db.transaction() as conn:
+            notice_id = ledger.note_bank_transfer(conn, self.outbox, data)
+        self.log.info("bank transfer notified", notice_id=notice_id, amount=data["amount"])
+        return {"received": True}
+
+    @rpc
+    def send_pledge_links(self, request: dict) -> dict:
+        """Fresh self-service links, by e-mail, for the pledges of whoever has this address.
+        The answer is the same whether or not the address is known."""
+        data = self._load(LinkRequest(), request, "the request is not valid")
+        if self.links is None:
+            raise errors.Unavailable("self-service links are not configured")
+        with self.db.transaction() as conn:
+            sent = pledges.send_links(conn, self.outbox, self.links.url, data["email"])
+        self.log.info("pledge links requested", pledges=sent)
+        return {"received": True}
 
     # -- staff -------------------------------------------------------------------------------
 
@@ -372,6 +400,41 @@ class DonationsService(health.Ping):
         if action != "view":
             self.log.info("pledge changed", pledge_id=pledge_id, action=action)
         return pledges.view(updated)
+
+    def _update_card(self, pledge_id: str, action: str, setup_intent: str | None) -> dict:
+        """The supporter's new card: a SetupIntent for Stripe.js to confirm, then that card made
+        the pledge's, with any invoice the old card left unpaid paid again. The pledge becomes
+        active again when Stripe's paid-invoice webhook says so."""
+        with self._pledge_locked(pledge_id) as (_conn, pledge):
+            try:
+                pledges.check_card_updatable(pledge)
+                if action == "start_card_update":
+                    secret = self.stripe.client.start_card_update(
+                        customer_id=pledge["stripe_customer_id"], pledge_id=str(pledge["id"]),
+                        idempotency_key=f"card:{pledge['id']}:{uuid.uuid4()}")
+                    return {**pledges.view(pledge), "setup_client_secret": secret}
+                update = self.stripe.client.finish_card_update(
+                    customer_id=pledge["stripe_customer_id"],
+                    subscription_id=pledge["stripe_subscription_id"],
+                    setup_intent_id=setup_intent, pledge_id=str(pledge["id"]))
+            except pledges.TransitionRefused as exc:
+                raise errors.Conflict(str(exc)) from None
+            except CardNotSet as exc:
+                raise errors.InvalidInput("the card update is not finished",
+                                          {"setup_intent": [str(exc)]}) from None
+            except CardDeclined as exc:
+                raise errors.PaymentDeclined(
+                    "the new card was declined", {"reason": exc.reason,
+                                                  "pledge_id": str(pledge["id"])}) from None
+            except StripeUnavailable:
+                raise errors.Unavailable("the payment provider did not answer; try again") \
+                    from None
+            except StripeFailure as exc:
+                raise errors.Conflict(f"Stripe refused the change: {str(exc)[:200]}") from None
+        self.log.info("pledge card updated", pledge_id=pledge_id,
+                      retried=len(update.retried_invoices))
+        return {**pledges.view(pledge), "card_updated": True,
+                "retried_invoices": len(update.retried_invoices)}
 
     @contextmanager
     def _pledge_locked(self, pledge_id: str):

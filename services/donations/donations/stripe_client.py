@@ -70,6 +70,10 @@ class StripeRequestRejected(StripeFailure):
         self.invalid_request = invalid_request
 
 
+class CardNotSet(StripeFailure):
+    """A card update that cannot be finished: the SetupIntent is not confirmed or not ours."""
+
+
 class BadSignature(StripeFailure):
     """A webhook body did not verify against its Stripe-Signature header and our secret."""
 
@@ -111,6 +115,12 @@ class WebhookEvent:
     created: int  # Unix seconds, UTC
     object: dict[str, Any]  # event.data.object, as plain JSON
     raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CardUpdate:
+    payment_method: str
+    retried_invoices: tuple[str, ...]  # open invoices paid again with the new card
 
 
 @dataclass(frozen=True)
@@ -260,6 +270,67 @@ class StripeClient:
         payment = _plain(intent)
         _raise_if_declined(payment)
         return _outcome(payment)
+
+    def start_card_update(self, *, customer_id: str, pledge_id: str,
+                          idempotency_key: str) -> str:
+        """A SetupIntent for the supporter's new card; its client secret goes to Stripe.js."""
+        params: Any = {"customer": customer_id, "payment_method_types": ["card"],
+                       "usage": "off_session", "metadata": {"pledge_id": pledge_id}}
+        try:
+            intent = self._stripe.v1.setup_intents.create(
+                params, {"idempotency_key": f"{idempotency_key}:setup_intent"})
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return intent.client_secret
+
+    def finish_card_update(self, *, customer_id: str, subscription_id: str,
+                           setup_intent_id: str, pledge_id: str) -> CardUpdate:
+        """Make the card of a succeeded SetupIntent the pledge's card, then pay again every
+        invoice left open by the old one.
+
+        Raises CardNotSet when the SetupIntent is not this pledge's or not completed, and
+        CardDeclined when the new card is refused for an open invoice (it stays the card).
+        """
+        try:
+            intent = _plain(self._stripe.v1.setup_intents.retrieve(setup_intent_id))
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                raise CardNotSet("no such card set-up") from exc
+            raise _translate(exc) from exc
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        if (intent.get("customer") != customer_id
+                or (intent.get("metadata") or {}).get("pledge_id") != pledge_id):
+            raise CardNotSet("this card set-up belongs to someone else")
+        method = intent.get("payment_method")
+        if isinstance(method, dict):
+            method = method.get("id")
+        if intent.get("status") != "succeeded" or not method:
+            raise CardNotSet("the card was not confirmed")
+        try:
+            self._attach(method, customer_id)
+            self._stripe.v1.customers.update(
+                customer_id, {"invoice_settings": {"default_payment_method": method}})
+            if not self.emulator:  # localstripe's subscriptions have no default_payment_method
+                self._stripe.v1.subscriptions.update(
+                    subscription_id, {"default_payment_method": method})
+            listed = self._stripe.v1.invoices.list({"subscription": subscription_id,
+                                                    "limit": 10})
+            open_ids = [i.id for i in listed.data if i.status == "open"]
+            paid = [self._stripe.v1.invoices.pay(invoice_id) for invoice_id in open_ids]
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        if any(invoice.status != "paid" for invoice in paid):
+            # Stripe answers a refused card with an error; localstripe leaves the invoice open.
+            raise CardDeclined("Your card was declined.", code="card_declined")
+        return CardUpdate(payment_method=method,
+                          retried_invoices=tuple(invoice.id for invoice in paid))
+
+    def _attach(self, payment_method: str, customer_id: str) -> None:
+        # Stripe attaches a SetupIntent's card to its customer itself; localstripe does not.
+        current = _plain(self._stripe.v1.payment_methods.retrieve(payment_method))
+        if current.get("customer") != customer_id:
+            self._stripe.v1.payment_methods.attach(payment_method, {"customer": customer_id})
 
     def refund(
         self, *, payment_intent_id: str, amount: int, idempotency_key: str

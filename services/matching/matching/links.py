@@ -48,7 +48,9 @@ def read_token(secret: str, now: Callable[[], datetime], token: str) -> tuple[st
     return str(data["p"]), data["s"]
 
 
-def response_urls(base_url: str, token: str) -> dict[str, str]:
+def response_urls(base_url: str, token: str, locale: str | None = None) -> dict[str, str]:
+    """The offer's links; `locale` opens the page in the participant's language."""
     base = base_url.rstrip("/")
-    return {"accept_url": f"{base}/pairings/respond?token={token}&answer=accept",
-            "decline_url": f"{base}/pairings/respond?token={token}&answer=decline"}
+    lang = f"&lang={locale.split('-')[0]}" if locale else ""
+    return {"accept_url": f"{base}/pairings/respond?token={token}&answer=accept{lang}",
+            "decline_url": f"{base}/pairings/respond?token={token}&answer=decline{lang}"}

@@ -147,7 +147,9 @@ def approve(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str, now
     invitees = {}
     for side in ("resident", "partner"):
         token = links.make_token(secret, lambda: now, str(row["id"]), side)
-        invitees[side] = {**person(row[side]), **links.response_urls(links_base, token)}
+        invitee = person(row[side])
+        invitees[side] = {**invitee,
+                          **links.response_urls(links_base, token, invitee["locale"])}
     outbox.add(conn, "pairing_offered", {"pairing_id": str(row["id"]), **invitees,
                                          "expires_at": iso(expires)})
     row.update(state="offered", offer_expires_at=expires)

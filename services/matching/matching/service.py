@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from servicekit import errors, health
 from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
+from servicekit.rpc import rpc
 from servicekit.timers import every
 
 from matching import departures, listings, pairings, participants, reports, runs, schemas, spot

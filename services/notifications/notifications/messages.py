@@ -43,7 +43,7 @@ def _staff(audience: Audience, kind: str, context: dict[str, Any]) -> Outgoing:
 def payment_succeeded(data: Data, audience: Audience) -> list[Outgoing]:
     kind = "pledge_welcome" if data["first_of_pledge"] else "donation_thanks"
     context = {"amount": data["amount"], "receipt_number": data["receipt_number"],
-               "paid_at": data["paid_at"]}
+               "paid_at": data["paid_at"], "manage_url": data.get("manage_url")}
     if kind == "donation_thanks":
         context["source"] = data["source"]
         # Older events carry neither; a gift "where it is needed most" needs no mention.
@@ -57,6 +57,21 @@ def payment_failed(data: Data, audience: Audience) -> list[Outgoing]:
     return [_to(data, "payment_failed", {
         "amount": data["amount"], "source": data["source"], "failed_at": data["failed_at"],
         "update_card_url": data.get("update_card_url"),
+    })]
+
+
+def pledge_link_requested(data: Data, audience: Audience) -> list[Outgoing]:
+    return [_to(data, "pledge_link", {"amount": data["amount"],
+                                      "manage_url": data["manage_url"]})]
+
+
+def bank_transfer_notified(data: Data, audience: Audience) -> list[Outgoing]:
+    """Staff look for the money at the bank, then record it (which thanks the donor)."""
+    return [_staff(audience, "staff_bank_transfer", {
+        "name": data["name"], "email": data["email"], "locale": data["locale"],
+        "amount": data["amount"], "transferred_on": data["transferred_on"],
+        "payer_name": data.get("payer_name"), "message": data.get("message"),
+        "donor_kind": data["donor_kind"], "receipt_requested": data["receipt_requested"],
     })]
 
 
@@ -296,6 +311,8 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("donations", "pledge_canceled"): pledge_canceled,
     ("donations", "payment_refunded"): payment_refunded,
     ("donations", "payment_disputed"): payment_disputed,
+    ("donations", "pledge_link_requested"): pledge_link_requested,
+    ("donations", "bank_transfer_notified"): bank_transfer_notified,
     ("matching", "pairing_offered"): pairing_offered,
     ("matching", "pairing_declined"): pairing_declined,
     ("matching", "pairing_offer_expired"): pairing_offer_expired,

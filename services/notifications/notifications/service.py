@@ -17,12 +17,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.rpc import rpc
 from servicekit import health
 from servicekit.db import Database
 from servicekit.errors import BadSignature, InvalidInput
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
+from servicekit.rpc import rpc
 from servicekit.timers import every
 
 from notifications import dead_letters, delivery_log, messages, partners
@@ -114,6 +114,14 @@ class NotificationsService(health.Ping):
 
     @consume_event("donations", "payment_disputed")
     def on_payment_disputed(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("donations", "pledge_link_requested")
+    def on_pledge_link_requested(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("donations", "bank_transfer_notified")
+    def on_bank_transfer_notified(self, event: Envelope) -> None:
         self._notify(event)
 
     @consume_event("donations", "pledge_started")

@@ -64,6 +64,15 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "receipt_number": "R2026-000124", "amount": 4000, "payment_amount": 10000,
         "refunded_total": 4000, "fully_refunded": False, "currency": "jpy",
         "refunded_at": "2026-04-05T02:00:00+00:00"},
+    ("donations", "pledge_link_requested"): {
+        **SUPPORTER, "pledge_id": "5b1c1d1e-0000-4000-8000-000000000001", "status": "past_due",
+        "amount": 3000, "currency": "jpy", "manage_url": "https://j-ii.org/pledge?token=a.b",
+        "requested_at": "2026-04-05T02:00:00+00:00"},
+    ("donations", "bank_transfer_notified"): {
+        **SUPPORTER, "notice_id": "7c1c1d1e-0000-4000-8000-000000000003", "amount": 50000,
+        "currency": "jpy", "transferred_on": "2026-04-04", "payer_name": "ヤマダ ハナコ",
+        "message": "Please send the receipt to my office.", "donor_kind": "company",
+        "receipt_requested": True, "notified_at": "2026-04-05T02:00:00+00:00"},
     # A staff alert: no personal data, the receipt number finds the supporter.
     ("donations", "payment_disputed"): {
         "payment_id": "6f1c1d1e-0000-4000-8000-000000000002", "receipt_number": "R2026-000124",

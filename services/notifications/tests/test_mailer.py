@@ -95,6 +95,7 @@ def _rendered(locale: str) -> RenderedMessage:
             "amount": 3000,
             "receipt_number": "R2026-000123",
             "paid_at": "2026-04-01T00:00:00+00:00",
+            "manage_url": "https://jii.example/pledge?token=abc.def",
         },
     )
 

@@ -32,6 +32,7 @@ CONTEXTS: dict[str, dict[str, object]] = {
         "amount": 3000,
         "receipt_number": "R2026-000123",
         "paid_at": "2026-03-31T16:30:00+00:00",
+        "manage_url": "https://jii.example/pledge?token=abc.def",
     },
     "donation_thanks": {
         "name": "Test Supporter",
@@ -41,6 +42,7 @@ CONTEXTS: dict[str, dict[str, object]] = {
         "source": "card_one_time",
         "tier_impact": None,
         "designation_name": None,
+        "manage_url": None,
     },
 }
 
@@ -304,6 +306,7 @@ EXAMPLE_CASES: dict[str, tuple[str, str, dict[str, object]]] = {
             "name": "राम बहादुर थापा",
             "amount": 100000,
             "source": "monthly",
+            "manage_url": "https://jii.example/pledge?token=abc.def",
         },
     ),
 }

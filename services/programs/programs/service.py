@@ -15,12 +15,12 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from servicekit import errors, health
 from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
+from servicekit.rpc import rpc
 from servicekit.timers import every
 
 from programs import catalog, classes, consultation_search, consultations, impact

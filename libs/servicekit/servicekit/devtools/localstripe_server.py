@@ -4,8 +4,9 @@
 [--webhook-url URL --webhook-secret SECRET]`
 
 Differences from localstripe's own `start()`: binds to the given host only (its `start()` binds
-to `::`, every interface), always starts from an empty store, and never reads or writes
-`/tmp/localstripe.pickle` (a file shared by every localstripe on the machine).
+to `::`, every interface), always starts from an empty store, never reads or writes
+`/tmp/localstripe.pickle` (a file shared by every localstripe on the machine), and its
+Stripe.js stand-in can do what the public site asks of it (`localstripe_browser`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ def serve(
     from localstripe.server import app
     from localstripe.webhooks import register_webhook
 
+    try:
+        from servicekit.devtools import localstripe_browser
+    except ImportError:  # the localstripe image holds these two files side by side
+        import localstripe_browser  # type: ignore[no-redef]
+
     # The store pickles itself to /tmp on every write; an instance attribute shadows the method.
     store.dump_to_disk = lambda: None
     store.clear()
@@ -60,6 +66,8 @@ def serve(
         if not webhook_secret:
             raise SystemExit("--webhook-secret is required with --webhook-url")
         register_webhook(WEBHOOK_ID, webhook_url, webhook_secret, None)
+
+    localstripe_browser.install(app)
 
     access_log = logging.getLogger("aiohttp.access")
     access_log.setLevel(logging.INFO)

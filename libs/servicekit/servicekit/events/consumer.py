@@ -5,7 +5,9 @@ the envelope against its contract, hands the handler an `Envelope`, and on failu
 republishes the message to a delay queue (growing delays), parking it in the service's
 dead-letter queue once the retries are spent. The original is acknowledged only after the
 copy is confirmed by the broker, so a failure is never lost; duplicates that this may cause
-are absorbed by the handler's inbox (see `servicekit.events.inbox`).
+are absorbed by the handler's inbox (see `servicekit.events.inbox`). A failure caused by an
+outage (`servicekit.errors.is_outage`: the database or broker away) is retried without
+spending an attempt, so an outage never parks an event.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from contracts import ContractError
 from nameko.events import SERVICE_POOL, EventHandler
 
 from servicekit.config import amqp_uri, retry_delays_ms
+from servicekit.errors import is_outage
 from servicekit.events.envelope import Envelope
 from servicekit.events.relay import make_publisher
 from servicekit.events.topology import (
@@ -28,6 +31,7 @@ from servicekit.events.topology import (
     dead_letter_queue,
     retry_queue,
 )
+from servicekit.rpc import settle
 
 log = structlog.get_logger("servicekit.consumer")
 
@@ -71,37 +75,42 @@ class ReliableEventHandler(EventHandler):
                 self, (envelope,), {}, context_data=context_data, handle_result=handle_result
             )
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            settle(self.queue_consumer.requeue_message, message)
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            settle(self.queue_consumer.ack_message, message)
             return result, exc_info
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0))
         try:
-            if isinstance(exc_info[1], PermanentFailure) or attempt >= len(self.delays):
+            if is_outage(exc_info[1]):
+                # The database or broker is away, not the event at fault: wait and try again
+                # without spending one of its attempts, however long the outage lasts.
+                self._retry(message, attempt, error, counted=False)
+            elif isinstance(exc_info[1], PermanentFailure) or attempt >= len(self.delays):
                 self._park(message.payload, message, error, attempt)
             else:
                 self._retry(message, attempt, error)
         except Exception:  # noqa: BLE001 - the broker is away: hand the message back instead
             log.warning("could not schedule retry; requeueing", queue=self.queue.name)
-            self.queue_consumer.requeue_message(message)
+            settle(self.queue_consumer.requeue_message, message)
         return result, exc_info
 
-    def _retry(self, message, attempt: int, error: str) -> None:
-        queue = retry_queue(self.queue.name, attempt, self.delays[attempt])
+    def _retry(self, message, attempt: int, error: str, counted: bool = True) -> None:
+        step = min(attempt, len(self.delays) - 1)
+        queue = retry_queue(self.queue.name, step, self.delays[step])
         headers = dict(message.headers or {})
-        headers[ATTEMPT_HEADER] = attempt + 1
+        headers[ATTEMPT_HEADER] = attempt + 1 if counted else attempt
         log.warning(
             "event handler failed; retrying", queue=self.queue.name, attempt=attempt + 1,
-            delay_ms=self.delays[attempt], error=error.splitlines()[-1][:200],
+            delay_ms=self.delays[step], counted=counted, error=error.splitlines()[-1][:200],
         )
         self.publisher.publish(
             message.payload, exchange="", routing_key=queue.name, declare=[queue],
             headers=headers, message_id=message.properties.get("message_id"),
         )
-        self.queue_consumer.ack_message(message)
+        settle(self.queue_consumer.ack_message, message)
 
     def _park(self, body, message, error: str, attempt: int | None = None) -> None:
         headers = dict(message.headers or {})
@@ -117,7 +126,7 @@ class ReliableEventHandler(EventHandler):
         self.publisher.publish(
             body, exchange="", routing_key=self.dlq.name, declare=[self.dlq], headers=headers,
         )
-        self.queue_consumer.ack_message(message)
+        settle(self.queue_consumer.ack_message, message)
 
 
 consume_event = ReliableEventHandler.decorator

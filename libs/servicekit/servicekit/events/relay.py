@@ -21,6 +21,7 @@ from nameko.extensions import DependencyProvider
 from psycopg.rows import dict_row
 
 from servicekit.config import amqp_uri, database_url
+from servicekit.errors import is_outage
 from servicekit.events.outbox import NOTIFY_CHANNEL
 
 log = structlog.get_logger("servicekit.relay")
@@ -268,8 +269,12 @@ class OutboxRelay(DependencyProvider):
             try:
                 self._serve()
                 backoff = 0.2
-            except (psycopg.OperationalError, *BROKER_ERRORS) as exc:
-                log.warning("outbox relay interrupted", error=str(exc)[:300], retry_in=backoff)
+            except Exception as exc:  # noqa: BLE001 - the relay must outlive any failure
+                if is_outage(exc) or isinstance(exc, BROKER_ERRORS):
+                    log.warning("outbox relay interrupted", error=str(exc)[:300],
+                                retry_in=backoff)
+                else:
+                    log.exception("outbox relay failed", retry_in=backoff)
                 eventlet.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 

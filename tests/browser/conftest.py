@@ -1,0 +1,106 @@
+"""The public site in a real Chromium (Debian's, through its chromedriver and Selenium), against
+the whole platform: the gateway serving `web/`, the services, localstripe with its Stripe.js
+stand-in, and an SMTP sink. Pages are checked with axe-core, and screenshots are kept under
+var/artifacts/browser/ (git-ignored) as test artifacts."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from browsing import PHONE, WEBHOOK_SECRET
+from servicekit.testing import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
+
+
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if not missing:
+        return
+    reason = (f"Chromium is not installed ({', '.join(missing)} missing): "
+              "apt-get install chromium chromium-driver (deploy/system-packages.txt)")
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(HERE):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core, installed by npm from tests/browser/package-lock.json when missing."""
+    if not AXE.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is needed to install axe-core for the browser tests (apt-get "
+                        "install npm)")
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True,
+                       capture_output=True, timeout=300)
+    return AXE.read_text()
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", f"--window-size={PHONE[0]},{PHONE[1]}",
+                     "--lang=en-US"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def site(runner_factory, service_config, make_database, smtp_sink, localstripe_factory,
+         gateway_database):
+    """Every service, the gateway serving the site, localstripe and the SMTP sink."""
+    from donations.service import DonationsService
+    from gateway.auth import issue_token
+    from gateway.service import GatewayService
+    from matching.service import MatchingService
+    from notifications.service import NotificationsService
+    from programs.service import ProgramsService
+
+    address = f"127.0.0.1:{free_port()}"
+    url = f"http://{address}"
+    stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", WEBHOOK_SECRET)
+    notifications = service_config(
+        make_database("notifications", ROOT / "services/notifications/migrations"),
+        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port, PUBLIC_SITE_URL=url)
+    donations = service_config(
+        make_database("donations", ROOT / "services/donations/migrations"),
+        STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, PLEDGE_MANAGE_URL=f"{url}/pledge",
+        PLEDGE_LINK_SECRET="browser-test-pledge-link-secret-0123456789")
+    matching = service_config(
+        make_database("matching", ROOT / "services/matching/migrations"), PUBLIC_SITE_URL=url,
+        PAIRING_LINK_SECRET="browser-test-pairing-link-secret-0123456789")
+    programs = service_config(
+        make_database("programs", ROOT / "services/programs/migrations"), PUBLIC_SITE_URL=url)
+    gateway = service_config(
+        gateway_database, WEB_SERVER_ADDRESS=address, RPC_TIMEOUT_SECONDS=10,
+        STRIPE_JS_URL=f"{stripe_base}/js.stripe.com/v3/",
+        STRIPE_PUBLISHABLE_KEY="pk_test_localstripe", RATE_LIMIT_BURST=50)
+    # notifications first: its queues must exist before anyone publishes
+    for config, service in ((notifications, NotificationsService), (programs, ProgramsService),
+                            (matching, MatchingService), (donations, DonationsService),
+                            (gateway, GatewayService)):
+        runner_factory(config, service).start()
+    staff = issue_token(gateway["STAFF_TOKEN_SECRET"], "staff@jii.example.org", "staff")
+    return {"url": url, "stripe": stripe_base, "donations_db": donations["DATABASE_URL"],
+            "matching_db": matching["DATABASE_URL"], "programs_db": programs["DATABASE_URL"],
+            "staff": {"Authorization": f"Bearer {staff}"}}
