@@ -77,6 +77,8 @@ def test_a_family_is_paired_accepts_by_link_and_completes_six_months_later(platf
     resident = post(platform, "/api/applications/residents", RESIDENT)
     partner = post(platform, "/api/applications/partners", PARTNER)
     assert (resident.status_code, partner.status_code) == (201, 201), resident.text
+    again = post(platform, "/api/applications/residents", {**RESIDENT, "name": "M. Gurung"})
+    assert again.status_code == 409 and "info@j-ii.org" in again.json()["detail"], again.text
     for applicant in (resident, partner):
         approved = post(platform, f"/api/staff/participants/{applicant.json()['id']}/approve",
                         staff=True)
@@ -94,13 +96,18 @@ def test_a_family_is_paired_accepts_by_link_and_completes_six_months_later(platf
                                     "WHERE routing_key = 'pairing_offered'")
     links = offer["d"]
     assert links["resident"]["locale"] == "ne" and links["partner"]["name"] == "Sato Yuki"
-    for side in ("resident", "partner"):
+    for side, share in (("resident", True), ("partner", False)):
         token = token_in(links[side]["accept_url"])
-        answered = post(platform, "/api/pairing-responses", {"token": token, "answer": "accept"})
+        answered = post(platform, "/api/pairing-responses",
+                        {"token": token, "answer": "accept", "share_contact": share})
         assert answered.status_code == 200, answered.text
     assert answered.json()["state"] == "active"
+    [started] = query(platform["db"], "SELECT envelope->'data' AS d FROM outbox "
+                                      "WHERE routing_key = 'pairing_started'")
+    assert started["d"]["shared_contact"] == {"resident": ["name", "email"], "partner": []}
 
     pairing_path = f"/api/staff/pairings/{proposal['pairing_id']}"
+    clock.advance(days=20)  # 21 April: the meeting of the 20th is reported
     checkin = post(platform, f"{pairing_path}/checkins", {"met_on": "2026-04-20"}, staff=True)
     assert checkin.status_code == 201, checkin.text
     ends_at = datetime.fromisoformat(get(platform, pairing_path).json()["ends_at"])
@@ -114,7 +121,7 @@ def test_a_family_is_paired_accepts_by_link_and_completes_six_months_later(platf
     assert report["completion_rate"] == 1.0
 
 
-def test_a_spot_request_through_the_gateway_from_creation_to_completion(platform):
+def test_a_spot_request_through_the_gateway_from_creation_to_completion(platform, clock):
     volunteer = post(platform, "/api/applications/volunteers", {**PARTNER, "name": "Kenji"})
     post(platform, f"/api/staff/participants/{volunteer.json()['id']}/approve", staff=True)
     created = post(platform, "/api/spot-requests", {
@@ -126,6 +133,9 @@ def test_a_spot_request_through_the_gateway_from_creation_to_completion(platform
     assert candidate["volunteer_id"] == volunteer.json()["id"]
     assert post(platform, f"{spot}/accept", {"volunteer_id": candidate["volunteer_id"]},
                 staff=True).json()["status"] == "assigned"
+    early = post(platform, f"{spot}/complete", {"hours": 3}, staff=True)
+    assert early.status_code == 400 and "hours" in early.json()["errors"], early.text
+    clock.now = datetime(2026, 4, 11, 5, tzinfo=UTC)  # 14:00 in Tokyo, after the visit
     done = post(platform, f"{spot}/complete", {"hours": 3}, staff=True)
     assert (done.json()["status"], done.json()["hours"]) == ("completed", 3.0)
 

@@ -283,17 +283,20 @@ APPLICATION_EXAMPLE = {
 }
 RECEIVED = ok("Application received; staff will screen it.", ms.ApplicationReceived)
 CONFLICT = {"409": "Conflict"}
+ALREADY_APPLIED = ("409 when a live application (being screened, or approved) with this "
+                   "e-mail address exists for the role; one turned away or withdrawn does not "
+                   "count, so the person may apply again.")
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/applications/residents", "post"): _operation(
-        "applyResident", "A family applies for a Family Friend", {"201": RECEIVED},
-        body=ms.Application, example=APPLICATION_EXAMPLE),
+        "applyResident", "A family applies for a Family Friend", {"201": RECEIVED, **CONFLICT},
+        body=ms.Application, example=APPLICATION_EXAMPLE, description=ALREADY_APPLIED),
     ("/api/applications/partners", "post"): _operation(
         "applyPartner", "A Japanese local applies to be a Family Friend partner",
-        {"201": RECEIVED}, body=ms.Application),
+        {"201": RECEIVED, **CONFLICT}, body=ms.Application, description=ALREADY_APPLIED),
     ("/api/applications/volunteers", "post"): _operation(
-        "applyVolunteer", "A volunteer applies for Spot Otonari-san", {"201": RECEIVED},
-        body=ms.Application),
+        "applyVolunteer", "A volunteer applies for Spot Otonari-san",
+        {"201": RECEIVED, **CONFLICT}, body=ms.Application, description=ALREADY_APPLIED),
     ("/api/pairing-responses", "post"): _operation(
         "respondToPairing", "Accept or decline a pairing offer (signed link, 3 days)",
         {"200": ok("Answer recorded.", ms.PairingState), **CONFLICT},
@@ -301,7 +304,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                              "409; a forged one is 400 bad-signature."),
     ("/api/spot-requests", "post"): _operation(
         "createSpotRequest", "A resident asks for one-time help",
-        {"201": ok("Request recorded.", ms.SpotRequestState)}, body=ms.SpotRequest),
+        {"201": ok("Request recorded.", ms.SpotRequestState)}, body=ms.SpotRequest,
+        description="`starts_at` must be ahead and at most six months away (400 naming it "
+                    "otherwise); `languages` are in order of preference, the first weighing "
+                    "most when volunteers are ranked."),
     ("/api/staff/participants/{participant_id}/approve", "post"): _operation(
         "approveParticipant", "Screening passed (partners and volunteers are cleared)",
         {"200": ok("Approved.", ms.ParticipantApproved), "400": "InvalidInput",
@@ -324,7 +330,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/staff/pairings/{pairing_id}/checkins", "post"): _operation(
         "logCheckin", "Log a monthly check-in",
         {"201": ok("Logged.", ms.CheckinLogged), "404": NOT_FOUND, **CONFLICT}, staff=True,
-        path="pairing_id", body=ms.Checkin, example={"met_on": "2026-05-10"}),
+        path="pairing_id", body=ms.Checkin, example={"met_on": "2026-05-10"},
+        description="`met_on` may not be after today or before the pairing began (Tokyo days; "
+                    "400 naming it)."),
     ("/api/staff/spot-requests/{request_id}/candidates", "get"): _operation(
         "spotCandidates", "Volunteers ranked by language, distance, availability, load",
         {"200": ok("Ranked volunteers.", ms.SpotCandidates), "404": NOT_FOUND}, staff=True,
@@ -350,7 +358,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/staff/spot-requests/{request_id}/complete", "post"): _operation(
         "completeSpotRequest", "Completed, with the hours given",
         {"200": ok("Completed.", ms.SpotRequestState), "404": NOT_FOUND, **CONFLICT},
-        staff=True, path="request_id", body=ms.SpotCompletion, example={"hours": 2.5}),
+        staff=True, path="request_id", body=ms.SpotCompletion, example={"hours": 2.5},
+        description="Only once the visit has begun, and with no more hours than have passed "
+                    "since (400 naming `hours`)."),
     ("/api/staff/spot-requests/{request_id}/cancel", "post"): _operation(
         "cancelSpotRequest", "Cancel a spot request",
         {"200": ok("Cancelled.", ms.SpotRequestState), "404": NOT_FOUND, **CONFLICT},

@@ -116,6 +116,10 @@ class PairingResponse(Strict):
     token = fields.String(required=True, validate=validate.Length(min=10, max=2000),
                           metadata={"description": "The token of the signed link."})
     answer = fields.String(required=True, validate=validate.OneOf(["accept", "decline"]))
+    share_contact = fields.Boolean(metadata={
+        "description": "With an acceptance: the person agrees that the other side may have "
+                       "their name and e-mail address (default false: JII staff introduce "
+                       "them instead)."})
 
 
 class PairingState(Schema):

@@ -439,7 +439,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         parameters=_path("class_id", "enrollment_id"),
         body=_body(ps.WithdrawRequest, {"reason": "family moved to Osaka"})),
     ("/api/staff/classes/{class_id}/sessions/{session_id}/attendance", "post"): _staff(
-        "recordAttendance", "Record who came to a session (again to correct it)",
+        "recordAttendance", "Record who came to a session (again to correct it); from the "
+        "session's day on, in Tokyo (400 naming `session` before)",
         {"200": ok("The session, held.", ps.AttendanceRecorded), "404": NO_CLASS},
         parameters=_path("class_id", "session_id"),
         body=_body(ps.AttendanceRequest, {"present": ["5e7c2b8a-1d4f-4e3a-9b6c-7a8d9e0f1a2b"]})),

@@ -114,9 +114,25 @@ class PairingOfferExpired(PairingEvent):
     expired_at = fields.AwareDateTime(required=True)
 
 
+# What a participant may let the other side of their pairing see. Matching holds no phone
+# number yet; "phone" is named so that consent to it can travel once one is held.
+CONTACT_FIELDS = ("name", "email", "phone")
+
+
+class SharedContact(Schema):
+    """Per side, the contact details they agreed (when accepting) to share with the other."""
+
+    resident = fields.List(fields.String(validate=validate.OneOf(CONTACT_FIELDS)),
+                           required=True)
+    partner = fields.List(fields.String(validate=validate.OneOf(CONTACT_FIELDS)),
+                          required=True)
+
+
 class PairingStarted(PairingEvent):
     started_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
+    # Added to v1 later: optional, absent from older events (then nothing was shared).
+    shared_contact = fields.Nested(SharedContact)
 
 
 class PairingCheckinLogged(PairingEvent):
@@ -173,6 +189,9 @@ class SpotRequestCompleted(SpotRequestAssigned):
 
 class SpotRequestCancelled(SpotRequestEvent):
     reason = fields.String(required=True)
+    # The volunteer who had taken the request, to be told they need not go. Added to v1
+    # later: optional, absent when the request was still open (and from older events).
+    volunteer = fields.Nested(Person)
 
 
 # Why staff take an assigned spot request from its volunteer and give it to another.

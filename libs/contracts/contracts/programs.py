@@ -64,6 +64,9 @@ class EnrollmentWithdrawn(EnrollmentEvent):
     previous_status = fields.String(required=True,
                                     validate=validate.OneOf(["confirmed", "waitlisted"]))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    # Who took the child off: the guardian (their signed link) or staff. Added to v1 later:
+    # optional, absent from older events.
+    withdrawn_by = fields.String(validate=validate.OneOf(["guardian", "staff"]))
 
 
 class SessionHeld(Schema):

@@ -1,44 +1,18 @@
 """Time for the matching service, injectable so that tests can move it.
 
 Pairings live for months; their time-driven steps (offer expiry, inactivity, ending soon,
-completion) run from a timer that asks the clock, never the system time directly.
+completion) run from a timer that asks the clock (`servicekit.clock`), never the system time
+directly.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from nameko.extensions import DependencyProvider
+from servicekit.clock import Clock, MovableClock, system_now
 
-
-def system_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Clock(DependencyProvider):
-    """`self.clock()` in a worker is the current UTC time; tests replace `source`."""
-
-    def __init__(self) -> None:
-        self.source: Callable[[], datetime] = system_now
-
-    def get_dependency(self, worker_ctx) -> Callable[[], datetime]:
-        return lambda: self.source()
-
-
-class MovableClock:
-    """A clock for tests: starts at a fixed instant and moves only when told."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
+__all__ = ["Clock", "MovableClock", "add_months", "system_now"]
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -12,13 +12,14 @@ A proposal or an offer is cancelled when one side is rejected or withdraws (`dep
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 from servicekit import errors
 from servicekit.events.outbox import OutboxWriter
+from servicekit.tokyo import tokyo_date
 
 from matching import links, participants
 from matching.batch import propose
@@ -30,6 +31,8 @@ PAIRING_MONTHS = 6
 INACTIVE_AFTER = timedelta(days=45)
 ENDING_SOON_BEFORE = timedelta(days=14)
 OFFER_LIFETIME = timedelta(days=links.OFFER_DAYS)
+# What a side's consent at acceptance lets the other side have (matching holds no phone).
+SHARED_ON_CONSENT = ("name", "email")
 # Serialises batch runs: two staff members starting one at once must not both propose.
 RUN_LOCK_KEY = 0x4A49494D  # "JIIM"
 
@@ -157,8 +160,13 @@ def approve(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str, now
 
 
 def respond(conn: psycopg.Connection, outbox: OutboxWriter, token: str, answer: str,
-            now: datetime, secret: str) -> dict[str, Any]:
-    """One side accepts or declines through their link; both accepting starts the pairing."""
+            now: datetime, secret: str, share_contact: bool = False) -> dict[str, Any]:
+    """One side accepts or declines through their link; both accepting starts the pairing.
+
+    With an acceptance a side may agree to share their name and e-mail address with the
+    other (`share_contact`; an acceptance clicked again before the start replaces it);
+    `pairing_started` says what each agreed to, and no one's address goes further without it.
+    """
     try:
         pairing_id, side = links.read_token(secret, lambda: now, token)
     except links.LinkExpired:
@@ -182,6 +190,9 @@ def respond(conn: psycopg.Connection, outbox: OutboxWriter, token: str, answer: 
         row["state"] = "declined"
         outbox.add(conn, "pairing_declined", {**_sides(row), "declined_by": side})
         return view(row)
+    consent = f"{side}_shares_contact"
+    row[consent] = share_contact
+    conn.execute(f"UPDATE pairings SET {consent} = %s WHERE id = %s", (share_contact, pairing_id))
     other = "partner" if side == "resident" else "resident"
     if row[f"{other}_answer"] != "accept":
         conn.execute(f"UPDATE pairings SET {column} = 'accept', updated_at = %s WHERE id = %s",
@@ -196,8 +207,10 @@ def respond(conn: psycopg.Connection, outbox: OutboxWriter, token: str, answer: 
     conn.execute("UPDATE participants SET waiting_runs = 0 WHERE id = %s",
                  (row["resident_id"],))
     row.update(state="active", started_at=now, ends_at=ends)
-    outbox.add(conn, "pairing_started", {**_sides(row), "started_at": iso(now),
-                                         "ends_at": iso(ends)})
+    outbox.add(conn, "pairing_started", {
+        **_sides(row), "started_at": iso(now), "ends_at": iso(ends),
+        "shared_contact": {s: list(SHARED_ON_CONSENT) if row[f"{s}_shares_contact"] else []
+                           for s in ("resident", "partner")}})
     return view(row)
 
 
@@ -206,6 +219,7 @@ def log_checkin(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str,
     """A monthly check-in: proof of contact, which also wakes an inactive pairing."""
     row = _pairing(conn, pairing_id)
     _require(row, "active", "inactive")
+    _check_met_on(data.get("met_on"), row["started_at"], now)
     checkin_id = str(uuid.uuid4())
     conn.execute(
         """INSERT INTO checkins (id, pairing_id, met_on, note, logged_by, logged_at)
@@ -221,6 +235,21 @@ def log_checkin(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str,
     })
     row["state"] = "active"
     return {"id": checkin_id, "pairing": view(row)}
+
+
+def _check_met_on(met_on: date | None, started_at: datetime, now: datetime) -> None:
+    """A meeting is reported after it happened and during the pairing (Tokyo days; 400 naming
+    `met_on`): a date ahead would keep a pairing "active" on contact that never was."""
+    if met_on is None:
+        return
+    today = tokyo_date(now)
+    if met_on > today:
+        raise errors.InvalidInput("the meeting is in the future", {
+            "met_on": [f"Must not be after today ({today}, Tokyo)."]})
+    began = tokyo_date(started_at)
+    if met_on < began:
+        raise errors.InvalidInput("the meeting is before the pairing began", {
+            "met_on": [f"Must not be before the pairing began ({began})."]})
 
 
 def close_early(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str, reason: str,

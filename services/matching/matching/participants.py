@@ -30,8 +30,27 @@ def person(row: dict[str, Any]) -> dict[str, str]:
             "locale": row["locale"]}
 
 
+# Said to whoever applies again with an address already in a live application: no name, no
+# status and no date, only what the applicant (who may have forgotten) needs to do next.
+ALREADY_APPLIED = ("An application with this e-mail address is already with us. If you want "
+                   "to change something in it, please write to info@j-ii.org.")
+
+
+def _refuse_second_application(conn: psycopg.Connection, role: str, email: str) -> None:
+    """One live application (applied or approved) per e-mail address and role; someone who
+    was turned away or withdrew may apply again. The advisory lock makes two applications
+    sent together wait for each other, so the second sees the first."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                 (f"application:{role}:{email.lower()}",))
+    if conn.execute(
+            "SELECT 1 FROM participants WHERE role = %s AND lower(email) = lower(%s)"
+            " AND status IN ('applied', 'approved')", (role, email)).fetchone():
+        raise errors.Conflict(ALREADY_APPLIED)
+
+
 def apply(conn: psycopg.Connection, outbox: OutboxWriter, role: str, data: dict,
           now: datetime) -> str:
+    _refuse_second_application(conn, role, data["email"])
     participant_id = str(uuid.uuid4())
     profile = {
         "languages": data["languages"], "lat": data["coordinates"]["lat"],

@@ -169,6 +169,8 @@ class Response(Schema):
 
     token = fields.String(required=True, validate=validate.Length(min=10, max=2000))
     answer = fields.String(required=True, validate=validate.OneOf(["accept", "decline"]))
+    # With an acceptance: may the other side have this person's name and e-mail address?
+    share_contact = fields.Boolean(load_default=False)
 
 
 class SpotRequest(Schema):

@@ -21,6 +21,7 @@ from matching.profiles import (
     EXPERIENCE_SPREAD_YEARS,
     GENDER_CODE,
     INTEREST_INDEX,
+    LANGUAGE_INDEX,
     MAX_LEVEL,
     SLOT_INDEX,
     WORKABLE_LEVEL,
@@ -216,6 +217,27 @@ def language_term(r: Side, p: Side) -> np.ndarray:
     for level in range(1, MAX_LEVEL + 1):
         total += _share(r.lang(level), p.lang(level))
     return total / MAX_LEVEL
+
+
+# A spot request lists its languages in order of preference: the first asked for counts fully,
+# each later one a quarter less (never below a quarter), so a volunteer native in the second
+# language ranks with one fluent in the first, not above.
+PREFERENCE_STEP = 0.25
+
+
+def preference_weights(count: int) -> np.ndarray:
+    return np.maximum(1.0 - PREFERENCE_STEP * np.arange(count), PREFERENCE_STEP)
+
+
+def preferred_language_term(codes: list[str], p: Side) -> np.ndarray:
+    """For languages asked for in order of preference: the best, over them, of the other
+    side's level in it (over the top level) times the language's preference weight."""
+    best = np.zeros(p.lat.shape, dtype=np.float32)
+    for code, weight in zip(codes, preference_weights(len(codes)), strict=True):
+        bit = np.uint64(1 << LANGUAGE_INDEX[code])
+        level = sum((p.lang(k) & bit) != 0 for k in range(1, MAX_LEVEL + 1))
+        best = np.maximum(best, np.float32(weight) * level / MAX_LEVEL)
+    return best
 
 
 def distance_term(r: Side, p: Side, settings: Settings, distance: np.ndarray | None = None

@@ -128,7 +128,8 @@ class MatchingService(health.Ping):
         data = schemas.load(schemas.Response(), request, "response")
         with self.db.transaction() as conn:
             result = pairings.respond(conn, self.outbox, data["token"], data["answer"],
-                                      self.clock(), self._link_secret())
+                                      self.clock(), self._link_secret(),
+                                      share_contact=data["share_contact"])
         return {"id": result["id"], "state": result["state"]}
 
     @rpc

@@ -25,6 +25,7 @@ from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import TOKYO, tokyo_date, tokyo_day_bounds
 
 from matching import participants
+from matching.clock import add_months
 from matching.participants import iso, person
 from matching.profiles import MAX_LEVEL, PARTS, Profile, area_name, areas
 from matching.scoring import (
@@ -33,13 +34,16 @@ from matching.scoring import (
     availability_term,
     distance_km,
     distance_term,
-    language_term,
     no_workable_language,
+    preferred_language_term,
     side_of,
     too_far,
 )
 
 LOAD_WINDOW = timedelta(days=30)
+# How far ahead a resident may ask for help: further out, plans (and volunteers' weeks) are
+# not known yet, and a mistyped year would sit in the open list for ever.
+BOOKING_MONTHS = 6
 SPOT_WEIGHTS = {"language": 3.0, "distance": 2.0, "availability": 2.0, "load": 1.0}
 
 
@@ -79,8 +83,21 @@ def view(row: dict[str, Any]) -> dict[str, Any]:
             "hours": float(row["hours"]) if row["hours"] is not None else None}
 
 
+def check_starts_at(starts_at: datetime, now: datetime) -> None:
+    """A request is for a moment still ahead and at most `BOOKING_MONTHS` away (400 naming
+    `starts_at` otherwise): help in the past cannot be given, only counted by mistake."""
+    if starts_at <= now:
+        raise errors.InvalidInput("the spot request is for a time that has passed", {
+            "starts_at": ["Must be in the future."]})
+    latest = add_months(now, BOOKING_MONTHS)
+    if starts_at > latest:
+        raise errors.InvalidInput("the spot request is too far ahead", {"starts_at": [
+            f"Must be at most {BOOKING_MONTHS} months ahead (until {tokyo_date(latest)})."]})
+
+
 def create(conn: psycopg.Connection, outbox: OutboxWriter, data: dict, now: datetime
            ) -> dict[str, Any]:
+    check_starts_at(data["starts_at"], now)
     area = areas()[data["area"]]
     row = conn.execute(
         """INSERT INTO spot_requests (id, kind, starts_at, area, lat, lon, languages, name,
@@ -123,9 +140,9 @@ def _sides(request: dict[str, Any], volunteers: list[dict[str, Any]], now: datet
            ) -> tuple[Side, Side]:
     """The request as a one-row column side against the volunteers as a row.
 
-    The request's languages are put at the top level, so the language term is the volunteer's
-    best level in any language the resident speaks, and the workable-language filter keeps a
-    volunteer who speaks one of them from conversational up.
+    The request's languages are put at the top level, so the workable-language filter keeps a
+    volunteer who speaks one of them from conversational up; the language score is
+    `preferred_language_term`, which weighs them in the order they were asked for.
     """
     asked = side_of([Profile(
         id=str(request["id"]), role="resident", lat=request["lat"], lon=request["lon"],
@@ -147,7 +164,7 @@ def candidates(conn: psycopg.Connection, request_id: str, settings: Settings, no
     feasible = ~(no_workable_language(asked, offered) | too_far(asked, offered, settings,
                                                                   distance))[0]
     terms = {
-        "language": language_term(asked, offered)[0],
+        "language": preferred_language_term(list(request["languages"]), offered)[0],
         "distance": distance_term(asked, offered, settings, distance)[0],
         "availability": availability_term(asked, offered)[0],
         "load": 1.0 / (1.0 + np.array([v["recent_load"] for v in volunteers], dtype=float)),
@@ -251,6 +268,7 @@ def complete(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, ho
     row = _row(conn, request_id)
     if row["status"] != "assigned":
         raise errors.Conflict(f"the spot request is {row['status']}")
+    _check_hours(row["starts_at"], hours, now)
     row = conn.execute(
         """UPDATE spot_requests SET status = 'completed', hours = %s, finished_at = %s
            WHERE id = %s RETURNING *""", (hours, now, request_id)).fetchone()
@@ -258,6 +276,19 @@ def complete(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, ho
     outbox.add(conn, "spot_request_completed", {**_event(row), "volunteer": person(volunteer),
                                                 "hours": float(row["hours"])})
     return view(row)
+
+
+def _check_hours(starts_at: datetime, hours: float, now: datetime) -> None:
+    """Hours are logged for help given: not before the visit began, and no more of them than
+    have passed since (400 naming `hours`), or the impact figures count help not yet given."""
+    if now < starts_at:
+        raise errors.InvalidInput("the visit has not taken place yet", {"hours": [
+            f"The visit starts at {starts_at.astimezone(TOKYO):%Y-%m-%d %H:%M} (Tokyo); "
+            "log its hours once it has taken place."]})
+    elapsed = (now - starts_at).total_seconds() / 3600
+    if hours > elapsed:
+        raise errors.InvalidInput("more hours than have passed since the visit began", {
+            "hours": [f"Only {elapsed:.2f} hours have passed since the visit began."]})
 
 
 def cancel(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, reason: str,
@@ -268,7 +299,10 @@ def cancel(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, reas
     row = conn.execute(
         """UPDATE spot_requests SET status = 'cancelled', cancel_reason = %s, finished_at = %s
            WHERE id = %s RETURNING *""", (reason, now, request_id)).fetchone()
-    outbox.add(conn, "spot_request_cancelled", {**_event(row), "reason": reason})
+    event = {**_event(row), "reason": reason}
+    if row["volunteer_id"] is not None:  # assigned: the volunteer is told not to go
+        event["volunteer"] = person(participants.get(conn, row["volunteer_id"]))
+    outbox.add(conn, "spot_request_cancelled", event)
     return view(row)
 
 

@@ -118,7 +118,8 @@ def spot_body(**overrides) -> dict:
     return body
 
 
-def test_a_spot_request_from_creation_to_completion_with_hours(matching, matching_config):
+def test_a_spot_request_from_creation_to_completion_with_hours(matching, matching_config,
+                                                              clock):
     near = approved(matching, "volunteer", volunteer("Near Volunteer"))
     far = approved(matching, "volunteer", volunteer("Far Volunteer", area="fuchu"))
     busy = approved(matching, "volunteer", volunteer("Busy Volunteer"))
@@ -139,6 +140,7 @@ def test_a_spot_request_from_creation_to_completion_with_hours(matching, matchin
     assert assigned["status"] == "assigned"
     with pytest.raises(errors.Conflict):
         call(matching, "accept_spot_request", created["id"], {"volunteer_id": far})
+    clock.now = clock.now.replace(day=11, hour=4)  # the visit began three hours ago
     done = call(matching, "complete_spot_request", created["id"], {"hours": 2.5})
     assert (done["status"], done["hours"]) == ("completed", 2.5)
     kinds = [e["type"] for e in events(matching_config) if e["type"].startswith("spot_")]

@@ -79,16 +79,18 @@ def test_a_volunteer_in_full_with_spot_requests_and_hours_of_the_last_30_days(
     old = call(matching, "create_spot_request", spot_body(
         kind="hospital", starts_at="2026-04-02T01:00:00+00:00"))
     call(matching, "accept_spot_request", old["id"], {"volunteer_id": helper})
-    call(matching, "complete_spot_request", old["id"], {"hours": 3})
-    clock.advance(days=35)  # 6 May: the first one was logged 35 days ago
     recent = call(matching, "create_spot_request", spot_body(
         starts_at="2026-05-07T01:00:00+00:00"))
+    clock.now = clock.now.replace(day=2, hour=5)  # hours are logged after the visit
+    call(matching, "complete_spot_request", old["id"], {"hours": 3})
+    clock.advance(days=35)  # 7 May: the first one was logged 35 days ago
     call(matching, "accept_spot_request", recent["id"], {"volunteer_id": helper})
     call(matching, "complete_spot_request", recent["id"], {"hours": 2.5})
     upcoming = call(matching, "create_spot_request", spot_body(
         kind="school", starts_at="2026-05-20T01:00:00+00:00"))
     call(matching, "accept_spot_request", upcoming["id"], {"volunteer_id": helper})
-    call(matching, "create_spot_request", spot_body())  # open: no one's yet
+    call(matching, "create_spot_request", spot_body(  # open: no one's yet
+        starts_at="2026-05-30T01:00:00+00:00"))
 
     shown = call(matching, "get_participant", helper)
     assert (shown["role"], shown["cleared"], shown["capacity"]) == ("volunteer", True, 1)

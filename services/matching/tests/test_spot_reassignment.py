@@ -191,8 +191,10 @@ def test_only_an_assigned_request_still_ahead_can_be_reassigned(matching, matchi
     still_open = call(matching, "create_spot_request", spot_body())
     with pytest.raises(errors.Conflict, match="is open: accept it instead"):
         reassign(matching, still_open["id"], body)
-    done = call(matching, "create_spot_request", spot_body())
+    done = call(matching, "create_spot_request",
+                spot_body(starts_at="2026-04-01T00:30:00+00:00"))
     call(matching, "accept_spot_request", done["id"], {"volunteer_id": assigned["first"]})
+    clock.advance(hours=2)  # the visit took place
     call(matching, "complete_spot_request", done["id"], {"hours": 1})
     with pytest.raises(errors.Conflict, match="is completed"):
         reassign(matching, done["id"], body)

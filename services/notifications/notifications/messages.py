@@ -121,6 +121,20 @@ def payment_disputed(data: Data, audience: Audience) -> list[Outgoing]:
 # -- matching -------------------------------------------------------------------------------
 
 
+def participant_applied(data: Data, audience: Audience) -> list[Outgoing]:
+    """A receipt, so the applicant knows the application arrived and what happens next."""
+    return [_to(data, "application_received", {"role": data["role"]})]
+
+
+def participant_approved(data: Data, audience: Audience) -> list[Outgoing]:
+    return [_to(data, "application_approved", {"role": data["role"]})]
+
+
+def participant_rejected(data: Data, audience: Audience) -> list[Outgoing]:
+    # The reason is screening's, for staff: the applicant is told kindly, never why in code.
+    return [_to(data, "application_rejected", {"role": data["role"]})]
+
+
 def _both_sides(data: Data, kind: str, context: dict[str, Any],
                 per_side: Callable[[Data], dict[str, Any]] = lambda side: {}) -> list[Outgoing]:
     resident, partner = data["resident"], data["partner"]
@@ -171,8 +185,20 @@ def participant_withdrawn(data: Data, audience: Audience) -> list[Outgoing]:
 
 
 def pairing_started(data: Data, audience: Audience) -> list[Outgoing]:
+    """Each side gets the other's e-mail address only if the other agreed to share it when
+    accepting; otherwise the message says JII staff will introduce them. Events from before
+    consent was asked carry none, so nothing is shared."""
+    shared = data.get("shared_contact") or {"resident": [], "partner": []}
+
+    def contact_of_other(side: Data) -> dict[str, Any]:
+        is_resident = side["participant_id"] == data["resident"]["participant_id"]
+        other = "partner" if is_resident else "resident"
+        given = shared[other]
+        return {"other_email": data[other]["email"] if "email" in given else None}
+
     return _both_sides(data, "pairing_started",
-                       {"started_at": data["started_at"], "ends_at": data["ends_at"]})
+                       {"started_at": data["started_at"], "ends_at": data["ends_at"]},
+                       contact_of_other)
 
 
 def pairing_ending_soon(data: Data, audience: Audience) -> list[Outgoing]:
@@ -185,11 +211,13 @@ def pairing_completed(data: Data, audience: Audience) -> list[Outgoing]:
 
 
 def pairing_closed_early(data: Data, audience: Audience) -> list[Outgoing]:
+    """Staff get the alert with the reason; both sides are told the pairing has ended, never
+    why (the reason may be about the other side, e.g. safeguarding)."""
     return [_staff(audience, "pairing_closed_early", {
         "pairing_id": data["pairing_id"], "resident_name": data["resident"]["name"],
         "partner_name": data["partner"]["name"], "reason": data["reason"],
         "closed_at": data["closed_at"],
-    })]
+    }), *_both_sides(data, "pairing_ended_early", {})]
 
 
 def area_names(data: Data) -> dict[str, str]:
@@ -229,6 +257,23 @@ def spot_request_unassigned(data: Data, audience: Audience) -> list[Outgoing]:
         "thanked": data["reason"] == "volunteer_unavailable"})]
 
 
+def spot_request_created(data: Data, audience: Audience) -> list[Outgoing]:
+    """A receipt: the requester hears nothing else until a volunteer says yes."""
+    return [_to(data["requester"], "spot_request_received", {
+        "spot_kind": data["kind"], "starts_at": data["starts_at"], "area": area_names(data)})]
+
+
+def spot_request_cancelled(data: Data, audience: Audience) -> list[Outgoing]:
+    """The requester is told (staff may have cancelled it at their word, or not), and the
+    volunteer who had taken it that they need not go; an open request had none (and older
+    events name none). Staff's reason is free text and is not passed on."""
+    common = {"spot_kind": data["kind"], "starts_at": data["starts_at"], "area": area_names(data)}
+    told = [_to(data["requester"], "spot_cancelled_resident", common)]
+    if "volunteer" in data:
+        told.append(_to(data["volunteer"], "spot_cancelled_volunteer", common))
+    return told
+
+
 # -- programs -------------------------------------------------------------------------------
 
 
@@ -251,19 +296,46 @@ class_enrollment_waitlisted = _enrollment("class_enrollment_waitlisted",
 class_enrollment_promoted = _enrollment("class_enrollment_promoted")
 
 
+def class_enrollment_withdrawn(data: Data, audience: Audience) -> list[Outgoing]:
+    """The guardian is told when staff took the child off; one who did it with their own link
+    saw it done. Staff's reason is free text for the roster and is not passed on."""
+    if data.get("withdrawn_by") == "guardian":
+        return []
+    cls = data["class"]
+    return [_to(data["guardian"], "class_enrollment_withdrawn", {
+        "child_first_name": data["child_first_name"], "class_title": cls["title"],
+        "was_waiting": data["previous_status"] == "waitlisted"})]
+
+
 def consultation_assigned(data: Data, audience: Audience) -> list[Outgoing]:
-    # The resident learns who took the case; the expert already sees it in the staff tools.
-    return [_to(data["resident"], "consultation_assigned", {
-        "topic": data["topic"], "expert_name": data["expert"]["name"]})]
+    """The resident learns who took the case, and the expert that it is theirs, with the
+    resident's contact: the resident was told the expert will be in touch. What the resident
+    wrote stays in the staff tools, never in an e-mail."""
+    resident, expert = data["resident"], data["expert"]
+    return [
+        _to(resident, "consultation_assigned", {
+            "topic": data["topic"], "expert_name": expert["name"]}),
+        _to(expert, "consultation_assigned_expert", {
+            "topic": data["topic"], "language": data["language"], "urgency": data["urgency"],
+            "resident_name": resident["name"], "resident_email": resident["email"],
+            "consultation_id": data["consultation_id"]}),
+    ]
 
 
 def consultation_opened(data: Data, audience: Audience) -> list[Outgoing]:
-    """Staff alert for an urgent case only; other cases wait for the normal assignment."""
+    """A receipt to the resident; for an urgent case, an alert to staff as well."""
+    received = _to(data["resident"], "consultation_received", {
+        "topic": data["topic"], "urgent": data["urgency"] == "urgent"})
     if data["urgency"] != "urgent":
-        return []
-    return [_staff(audience, "staff_urgent_consultation", {
+        return [received]
+    return [received, _staff(audience, "staff_urgent_consultation", {
         "consultation_id": data["consultation_id"], "topic": data["topic"],
         "language": data["language"], "opened_at": data["occurred_at"]})]
+
+
+def consultation_resolved(data: Data, audience: Audience) -> list[Outgoing]:
+    return [_to(data["resident"], "consultation_closed", {
+        "topic": data["topic"], "outcome": data["outcome"]})]
 
 
 IMPACT_FIGURES = ("residents_supported", "pairings_completed", "spot_requests_done",
@@ -313,6 +385,9 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("donations", "payment_disputed"): payment_disputed,
     ("donations", "pledge_link_requested"): pledge_link_requested,
     ("donations", "bank_transfer_notified"): bank_transfer_notified,
+    ("matching", "participant_applied"): participant_applied,
+    ("matching", "participant_approved"): participant_approved,
+    ("matching", "participant_rejected"): participant_rejected,
     ("matching", "pairing_offered"): pairing_offered,
     ("matching", "pairing_declined"): pairing_declined,
     ("matching", "pairing_offer_expired"): pairing_offer_expired,
@@ -324,10 +399,14 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("matching", "spot_request_assigned"): spot_request_assigned,
     ("matching", "spot_request_reminder_due"): spot_request_reminder_due,
     ("matching", "spot_request_unassigned"): spot_request_unassigned,
+    ("matching", "spot_request_created"): spot_request_created,
+    ("matching", "spot_request_cancelled"): spot_request_cancelled,
     ("programs", "class_enrollment_confirmed"): class_enrollment_confirmed,
     ("programs", "class_enrollment_waitlisted"): class_enrollment_waitlisted,
     ("programs", "class_enrollment_promoted"): class_enrollment_promoted,
+    ("programs", "class_enrollment_withdrawn"): class_enrollment_withdrawn,
     ("programs", "consultation_assigned"): consultation_assigned,
     ("programs", "consultation_opened"): consultation_opened,
+    ("programs", "consultation_resolved"): consultation_resolved,
     ("notifications", "dead_letters_growing"): dead_letters_growing,
 }

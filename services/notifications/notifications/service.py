@@ -157,6 +157,18 @@ class NotificationsService(health.Ping):
 
     # -- matching -------------------------------------------------------------------------
 
+    @consume_event("matching", "participant_applied")
+    def on_participant_applied(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "participant_approved")
+    def on_participant_approved(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "participant_rejected")
+    def on_participant_rejected(self, event: Envelope) -> None:
+        self._notify(event)
+
     @consume_event("matching", "pairing_offered")
     def on_pairing_offered(self, event: Envelope) -> None:
         self._notify(event)
@@ -202,6 +214,14 @@ class NotificationsService(health.Ping):
     def on_spot_request_unassigned(self, event: Envelope) -> None:
         self._notify(event)
 
+    @consume_event("matching", "spot_request_created")
+    def on_spot_request_created(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("matching", "spot_request_cancelled")
+    def on_spot_request_cancelled(self, event: Envelope) -> None:
+        self._notify(event)
+
     # -- programs -------------------------------------------------------------------------
 
     @consume_event("programs", "class_enrollment_confirmed")
@@ -214,6 +234,14 @@ class NotificationsService(health.Ping):
 
     @consume_event("programs", "class_enrollment_promoted")
     def on_class_enrollment_promoted(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("programs", "class_enrollment_withdrawn")
+    def on_class_enrollment_withdrawn(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("programs", "consultation_resolved")
+    def on_consultation_resolved(self, event: Envelope) -> None:
         self._notify(event)
 
     @consume_event("programs", "consultation_opened")

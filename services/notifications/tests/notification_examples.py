@@ -80,6 +80,15 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "dispute_id": "du_1PqR2sT3uV4wX5yZ", "reason": "unrecognized",
         "disputed_at": "2026-04-20T05:12:00+00:00",
         "evidence_due_by": "2026-04-29T14:59:59+00:00"},
+    ("matching", "participant_applied"): {
+        **RESIDENT, "role": "resident", "area": "shinjuku",
+        "applied_at": "2026-03-20T02:00:00+00:00"},
+    ("matching", "participant_approved"): {
+        **RESIDENT, "role": "resident", "cleared": False,
+        "approved_at": "2026-03-25T02:00:00+00:00"},
+    ("matching", "participant_rejected"): {
+        **PARTNER, "role": "partner", "reason": "not_eligible",
+        "rejected_at": "2026-03-25T02:00:00+00:00"},
     ("matching", "pairing_offered"): {
         "pairing_id": SIDES["pairing_id"],
         "resident": {**RESIDENT, "accept_url": "https://j-ii.org/pairing?t=res.accept",
@@ -104,6 +113,9 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
                                            "closed_at": "2026-06-01T00:00:00+00:00"},
     ("matching", "spot_request_assigned"): SPOT,
     ("matching", "spot_request_reminder_due"): SPOT,
+    ("matching", "spot_request_created"): {
+        key: value for key, value in SPOT.items() if key != "volunteer"},
+    ("matching", "spot_request_cancelled"): {**SPOT, "reason": "resolved by the family"},
     ("matching", "spot_request_unassigned"): {
         **{key: SPOT[key] for key in ("spot_request_id", "kind", "starts_at", "area",
                                       "area_name",
@@ -112,7 +124,12 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("programs", "class_enrollment_confirmed"): ENROLLMENT,
     ("programs", "class_enrollment_waitlisted"): {**ENROLLMENT, "position": 3},
     ("programs", "class_enrollment_promoted"): ENROLLMENT,
+    ("programs", "class_enrollment_withdrawn"): {
+        **{key: value for key, value in ENROLLMENT.items() if key != "withdraw_url"},
+        "previous_status": "confirmed", "reason": "moved away", "withdrawn_by": "staff"},
     ("programs", "consultation_opened"): CONSULTATION,
+    ("programs", "consultation_resolved"): {
+        **CONSULTATION, "outcome": "resolved", "opened_at": "2026-04-03T00:30:00+00:00"},
     ("programs", "consultation_assigned"): {
         **CONSULTATION, "urgency": "normal",
         "expert": {"expert_id": "7d000000-0000-4000-8000-000000000002",

@@ -51,6 +51,22 @@ VARIANTS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
                                           {"reason": "safeguarding"}),
     "payment_disputed.fraud_no_deadline": (("donations", "payment_disputed"),
                                            {"reason": "fraudulent", "evidence_due_by": None}),
+    "participant_applied.volunteer": (("matching", "participant_applied"),
+                                      {"role": "volunteer"}),
+    "participant_approved.partner": (("matching", "participant_approved"),
+                                     {"role": "partner", "cleared": True}),
+    "participant_approved.volunteer": (("matching", "participant_approved"),
+                                       {"role": "volunteer", "cleared": True}),
+    "pairing_started.contact_shared": (("matching", "pairing_started"),
+                                       {"shared_contact": {"resident": ["name", "email"],
+                                                           "partner": []}}),
+    "class_enrollment_withdrawn.waiting": (("programs", "class_enrollment_withdrawn"),
+                                           {"previous_status": "waitlisted"}),
+    "consultation_opened.normal": (("programs", "consultation_opened"), {"urgency": "normal"}),
+    "consultation_resolved.referred": (("programs", "consultation_resolved"),
+                                       {"outcome": "referred"}),
+    "consultation_resolved.closed": (("programs", "consultation_resolved"),
+                                     {"outcome": "closed"}),
     "dead_letters_growing.first": (("notifications", "dead_letters_growing"),
                                    {"depth": 1, "previous_depth": 0}),
 }
@@ -237,8 +253,8 @@ def test_spot_assignment_tells_the_resident_and_the_volunteer() -> None:
 
 
 def test_staff_alerts_go_to_the_configured_staff_address_in_its_locale() -> None:
-    [closed] = _outgoing(("matching", "pairing_closed_early"))
-    [urgent] = _outgoing(("programs", "consultation_opened"))
+    closed = _outgoing(("matching", "pairing_closed_early"))[0]
+    urgent = _outgoing(("programs", "consultation_opened"))[-1]
     [disputed] = _outgoing(("donations", "payment_disputed"))
     [dead_letters] = _outgoing(("notifications", "dead_letters_growing"))
     for alert in (closed, urgent, disputed, dead_letters):
@@ -327,7 +343,8 @@ def test_the_commands_in_the_dead_letter_alert_are_real_jii_commands() -> None:
 
 
 def test_only_urgent_consultations_alert_staff() -> None:
-    assert _outgoing(("programs", "consultation_opened"), {"urgency": "high"}) == []
+    sent = _outgoing(("programs", "consultation_opened"), {"urgency": "high"})
+    assert [m.kind for m in sent] == ["consultation_received"]  # the resident's receipt only
 
 
 def test_a_recovered_pledge_sends_nothing_beyond_the_payment_thank_you() -> None:
@@ -480,6 +497,25 @@ REVIEWED_CASES: dict[str, tuple[str, str]] = {
     "spot_unassigned_volunteer.ja": ("spot_request_unassigned[0]:spot_unassigned_volunteer", "ja"),
     "staff_dlq_growing.ja": ("dead_letters_growing[0]:staff_dlq_growing", "ja"),
     "staff_dlq_growing.first.en": ("dead_letters_growing.first[0]:staff_dlq_growing", "en"),
+    "application_received.resident.ne": (
+        "participant_applied[0]:application_received", "ne"),
+    "application_approved.volunteer.en": (
+        "participant_approved.volunteer[0]:application_approved", "en"),
+    "pairing_started.contact_shared.partner.ja": (
+        "pairing_started.contact_shared[1]:pairing_started", "ja"),
+    "pairing_started.contact_shared.resident.en": (
+        "pairing_started.contact_shared[0]:pairing_started", "en"),
+    "pairing_ended_early.partner.en": ("pairing_closed_early[2]:pairing_ended_early", "en"),
+    "spot_cancelled_volunteer.en": ("spot_request_cancelled[1]:spot_cancelled_volunteer", "en"),
+    "spot_cancelled_resident.ne": ("spot_request_cancelled[0]:spot_cancelled_resident", "ne"),
+    "spot_request_received.ja": ("spot_request_created[0]:spot_request_received", "ja"),
+    "class_enrollment_withdrawn.ja": (
+        "class_enrollment_withdrawn[0]:class_enrollment_withdrawn", "ja"),
+    "consultation_received.urgent.en": ("consultation_opened[0]:consultation_received", "en"),
+    "consultation_assigned_expert.ja": (
+        "consultation_assigned[1]:consultation_assigned_expert", "ja"),
+    "consultation_closed.referred.ne": (
+        "consultation_resolved.referred[0]:consultation_closed", "ne"),
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from servicekit.errors import Conflict, InvalidInput, NotFound
 from servicekit.events.outbox import OutboxWriter
+from servicekit.tokyo import tokyo_date
 
 from programs.links import WithdrawUrl, no_link
 
@@ -185,8 +186,9 @@ def enroll(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
 
 def withdraw(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
              enrollment_id: str, reason: str,
-             withdraw_url: WithdrawUrl = no_link) -> dict[str, Any]:
-    """Take the child off the class; a freed seat goes to the first child waiting."""
+             withdraw_url: WithdrawUrl = no_link, by: str = "staff") -> dict[str, Any]:
+    """Take the child off the class; a freed seat goes to the first child waiting. `by` is
+    who did it (staff, or the guardian through their link), for whoever must be told."""
     cls = _lock_class(conn, class_id)
     enrollment = conn.execute(
         "SELECT * FROM enrollments WHERE id = %s AND class_id = %s",
@@ -203,7 +205,7 @@ def withdraw(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
     )
     outbox.add(conn, "class_enrollment_withdrawn", {
         **_enrollment_event(cls, enrollment, at), "previous_status": enrollment["status"],
-        "reason": reason})
+        "reason": reason, "withdrawn_by": by})
     promoted = None
     if enrollment["status"] == "confirmed":
         promoted = _promote_first_waiting(conn, outbox, cls, at, withdraw_url)
@@ -269,7 +271,7 @@ def withdraw_by_guardian(conn: psycopg.Connection, outbox: OutboxWriter, enrollm
     if row is None:
         raise NotFound("no such enrollment")
     return withdraw(conn, outbox, str(row["class_id"]), enrollment_id, GUARDIAN_REASON,
-                    withdraw_url)
+                    withdraw_url, by="guardian")
 
 
 def roster(conn: psycopg.Connection, class_id: str) -> dict[str, Any]:
@@ -299,8 +301,14 @@ def roster(conn: psycopg.Connection, class_id: str) -> dict[str, Any]:
 
 
 def record_attendance(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
-                      session_id: str, present: list[str]) -> dict[str, Any]:
-    """Mark the session held with who came; recording again corrects it (a new revision)."""
+                      session_id: str, present: list[str],
+                      now: datetime | None = None) -> dict[str, Any]:
+    """Mark the session held with who came; recording again corrects it (a new revision).
+
+    From the session's day on (Tokyo), so the register can be taken at the door: a session on
+    a later day has not been held, and counting it would inflate the impact figures.
+    """
+    now = now or _now()
     cls = _lock_class(conn, class_id)
     session = conn.execute(
         "SELECT * FROM class_sessions WHERE id = %s AND class_id = %s FOR UPDATE",
@@ -308,6 +316,10 @@ def record_attendance(conn: psycopg.Connection, outbox: OutboxWriter, class_id: 
     ).fetchone()
     if session is None:
         raise NotFound("no such session in this class")
+    day, today = tokyo_date(session["starts_at"]), tokyo_date(now)
+    if day > today:
+        raise InvalidInput("the session has not been held yet", {"session": [
+            f"The session is on {day} (Tokyo); attendance can be recorded from that day."]})
     enrolled = {str(row["id"]) for row in conn.execute(
         "SELECT id FROM enrollments WHERE class_id = %s AND status = 'confirmed'", (class_id,),
     ).fetchall()}
@@ -322,7 +334,7 @@ def record_attendance(conn: psycopg.Connection, outbox: OutboxWriter, class_id: 
             "INSERT INTO attendance (session_id, enrollment_id, present) VALUES (%s, %s, %s)",
             (session_id, enrollment_id, enrollment_id in present_ids),
         )
-    held_at = session["held_at"] or _now()
+    held_at = session["held_at"] or now
     revision = session["attendance_revision"] + 1
     conn.execute(
         "UPDATE class_sessions SET held_at = %s, attendance_revision = %s WHERE id = %s",

@@ -17,6 +17,7 @@ from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from servicekit import errors, health
 from servicekit.caller import Caller
+from servicekit.clock import Clock
 from servicekit.db import Database
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
 from servicekit.logging import LogContext
@@ -76,6 +77,7 @@ class ProgramsService(health.Ping):
     config = Config()
     caller = Caller()
     links = Links()
+    clock = Clock()
 
     # -- catalog -----------------------------------------------------------------------------
 
@@ -167,7 +169,8 @@ class ProgramsService(health.Ping):
         with self.db.transaction() as conn:
             result = classes.record_attendance(
                 conn, self.outbox, _uuid_or_404(class_id, "class"),
-                _uuid_or_404(session_id, "session"), [str(p) for p in data["present"]])
+                _uuid_or_404(session_id, "session"), [str(p) for p in data["present"]],
+                self.clock())
         self.log.info("attendance recorded", session_id=result["session_id"],
                       attended=result["attended"], revision=result["revision"])
         return result

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.utils import get_extension
 from programs.service import ProgramsService
 from programs_testkit import LINK_SECRET, MIGRATIONS, SITE_URL
+from servicekit.clock import Clock, MovableClock
 
 
 @pytest.fixture
@@ -26,6 +29,15 @@ def programs(container_factory, programs_config):
     container = container_factory(ProgramsService, programs_config)
     container.start()
     return container
+
+
+@pytest.fixture
+def clock(programs) -> MovableClock:
+    """The service's clock, stopped at 2026-05-09 09:00 in Tokyo (the first session of
+    `class_request` starts at 10:00 that day); tests move it."""
+    movable = MovableClock(datetime(2026, 5, 9, 0, 0, tzinfo=UTC))
+    get_extension(programs, Clock).source = movable
+    return movable
 
 
 @pytest.fixture

@@ -186,3 +186,25 @@ def test_attendance_marks_the_session_held_and_can_be_corrected(call, db):
         call("record_attendance", cls["id"], session, {"present": [kids[3]["id"]]},
              role="staff")
     assert len(events(db, "class_session_held")) == 2
+
+
+def test_attendance_for_a_session_on_a_later_day_is_refused_naming_the_session(
+        call, db, clock):
+    cls = call("create_class", class_request(capacity=3, sessions=2), role="staff")
+    kid = call("enroll_child", cls["id"], child(1))
+    later = cls["sessions"][1]["id"]  # a week ahead
+    with pytest.raises(errors.InvalidInput) as caught:
+        call("record_attendance", cls["id"], later, {"present": [kid["id"]]}, role="staff")
+    assert list(caught.value.details) == ["session"]
+    assert events(db, "class_session_held") == []
+    assert query(db, "SELECT count(*) AS n FROM attendance")[0]["n"] == 0
+    assert query(db, "SELECT count(*) AS n FROM class_sessions WHERE held_at IS NOT NULL"
+                 )[0]["n"] == 0
+
+
+def test_the_register_can_be_taken_on_the_sessions_day_before_it_starts(call, db, clock):
+    cls = call("create_class", class_request(capacity=3, sessions=2), role="staff")
+    kid = call("enroll_child", cls["id"], child(1))
+    today = cls["sessions"][0]["id"]  # 10:00 in Tokyo; the clock reads 09:00
+    held = call("record_attendance", cls["id"], today, {"present": [kid["id"]]}, role="staff")
+    assert held["attended"] == 1 and held["held_at"] == "2026-05-09T00:00:00+00:00"

@@ -48,8 +48,9 @@ def test_enrolment_events_carry_the_guardians_withdrawal_link(call, db):
     call("withdraw_enrollment", cls["id"], seated["id"], {"reason": "moved"}, role="staff")
     [promoted] = events(db, "class_enrollment_promoted")
     assert links.enrollment_of(token_of(promoted["withdraw_url"])) == waiting["id"]
-    # A withdrawn child's event has no link to use any more.
+    # A withdrawn child's event has no link to use any more; it says staff did it.
     assert "withdraw_url" not in events(db, "class_enrollment_withdrawn")[0]
+    assert events(db, "class_enrollment_withdrawn")[0]["withdrawn_by"] == "staff"
 
 
 def test_the_link_shows_the_class_the_childs_first_name_and_the_status_only(call, db):
@@ -77,6 +78,7 @@ def test_the_link_withdraws_the_child_and_promotes_the_first_waiting_once(call, 
                             "child_first_name": "Child1", "status": "withdrawn"}
     [withdrawn] = events(db, "class_enrollment_withdrawn")
     assert withdrawn["previous_status"] == "confirmed" and "guardian" in withdrawn["reason"]
+    assert withdrawn["withdrawn_by"] == "guardian"
     [promoted] = events(db, "class_enrollment_promoted")
     assert promoted["enrollment_id"] == second["id"]
     assert state(db)["statuses"] == ["withdrawn", "confirmed", "waitlisted"]

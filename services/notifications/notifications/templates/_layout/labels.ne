@@ -48,3 +48,14 @@
     "noncompliant": "कार्ड नेटवर्कको नियम पालना नभएको",
     "general": "सामान्य (कुनै विशेष कारण नदिइएको)",
 } %}
+{% set programs_by_role = {
+    "resident": "Otonari-san Family Friend Program",
+    "partner": "Otonari-san Family Friend Program",
+    "volunteer": "Spot Otonari-san",
+} %}
+{% set urgencies = {
+    "low": "कम",
+    "normal": "सामान्य",
+    "high": "उच्च",
+    "urgent": "अति जरुरी",
+} %}
