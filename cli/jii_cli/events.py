@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import sys
 import time
@@ -23,9 +24,14 @@ def tail(
     timeout: float | None = None,
     uri: str | None = None,
 ) -> int:
-    """Print events until `count` have been seen or `timeout` seconds pass; returns how many."""
+    """Print events until `count` have been seen or `timeout` seconds pass; returns how many.
+
+    `types` are shell-style globs (`payment_*`); exact names are bound on the broker, and a glob
+    binds everything and is matched here, since a topic pattern cannot say "begins with".
+    """
     sources = sources or list(SERVICES)
-    keys = types or ["#"]
+    globbed = any(is_glob(t) for t in types or [])
+    keys = ["#"] if not types or globbed else types
     with connect(uri) as conn:
         channel = conn.channel()
         # Exclusive and auto-delete: the queue is ours alone and goes away with this process, so
@@ -47,6 +53,9 @@ def tail(
 
         def on_message(body: Any, message) -> None:
             nonlocal seen
+            if globbed and not matches(message.delivery_info.get("routing_key", ""), types):
+                message.ack()
+                return
             if isinstance(body, bytes | str):
                 try:
                     body = json.loads(body)
@@ -63,7 +72,7 @@ def tail(
         with consumer:
             print(
                 f"tailing {', '.join(exchange_for(s) for s in sources)} "
-                f"for {', '.join(keys)} (Ctrl-C to stop)",
+                f"for {', '.join(types or ['every type'])} (Ctrl-C to stop)",
                 file=sys.stderr, flush=True,
             )
             deadline = None if timeout is None else time.monotonic() + timeout
@@ -78,12 +87,28 @@ def tail(
     return seen
 
 
-def run(args) -> int:
-    unknown = [s for s in args.sources or [] if s not in SERVICES]
+def is_glob(pattern: str) -> bool:
+    return any(char in pattern for char in "*?[")
+
+
+def matches(name: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def chosen_sources(patterns: list[str] | None) -> list[str] | None:
+    """The services the --source names or globs pick; a pattern picking none is an error."""
+    if not patterns:
+        return None
+    unknown = [p for p in patterns if not any(fnmatch.fnmatchcase(s, p) for s in SERVICES)]
     if unknown:
         raise CliError(f"unknown source {', '.join(unknown)} (known: {', '.join(SERVICES)})")
+    return [s for s in SERVICES if matches(s, patterns)]
+
+
+def run(args) -> int:
+    sources = chosen_sources(args.sources)
     try:
-        seen = tail(args.types, args.sources, args.count, args.timeout)
+        seen = tail(args.types, sources, args.count, args.timeout)
     except KeyboardInterrupt:
         return 0
     if args.count is not None and seen < args.count:

@@ -66,9 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "event as it is published. Events contain personal data: handle the "
                     "output accordingly.")
     tail.add_argument("--type", dest="types", action="append", metavar="TYPE",
-                      help="only this event type (a topic pattern; repeatable)")
+                      help="only this event type, or a glob such as 'payment_*' (repeatable)")
     tail.add_argument("--source", dest="sources", action="append", metavar="SERVICE",
-                      help=f"only events from this service (repeatable; {SERVICE_LIST})")
+                      help=f"only events from this service, or a glob (repeatable; "
+                           f"{SERVICE_LIST})")
     tail.add_argument("--count", type=_positive_int, help="stop after N events")
     tail.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                       help="stop after this long (exit 1 if --count was not reached)")
@@ -102,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     staff_commands = staff.add_subparsers(dest="staff_command", required=True)
     staff_add = staff_commands.add_parser("add", help="create a staff account")
     staff_add.add_argument("email")
-    staff_add.add_argument("--role", required=True, choices=["admin", "staff", "consultant"])
+    staff_add.add_argument("--role", required=True, choices=["admin", "staff", "consultant"],
+                           help="admin, staff or consultant")
     staff_add.add_argument("--password-stdin", action="store_true",
                            help="read the password from the first line of standard input")
     staff_add.set_defaults(handler=_lazy("staff"))

@@ -23,9 +23,13 @@ def read_password(from_stdin: bool) -> str:
 
 
 def run(args) -> int:
-    from gateway.accounts import add_account
+    from gateway.accounts import add_account, checked_email, checked_role
     from servicekit.db import connect
 
+    try:  # before the password is asked for, which would be typed for nothing
+        checked_email(args.email), checked_role(args.role)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     password = read_password(args.password_stdin)
     url = database_url(service_config("gateway"))
     try:

@@ -73,3 +73,22 @@ def test_tail_that_times_out_before_its_count_exits_non_zero(amqp):
     assert proc.returncode == 1
     assert out == b""
     assert b"timed out after 0 of 1" in err
+
+
+def test_tail_takes_shell_globs_for_type_and_source(amqp):
+    proc = start_tail(amqp, "--type", "payment_*", "--source", "don*",
+                      "--count", "2", "--timeout", "30")
+    publish(amqp, "donations", "pledge_started")
+    publish(amqp, "programs", "payment_succeeded")
+    wanted = [publish(amqp, "donations", "payment_succeeded"),
+              publish(amqp, "donations", "payment_refunded")]
+    out, err = proc.communicate(timeout=40)
+    assert proc.returncode == 0, err.decode()
+    assert [json.loads(line) for line in out.decode().splitlines()] == wanted
+
+
+def test_tail_refuses_a_source_glob_that_matches_no_service(amqp):
+    proc = subprocess.run([JII, "events", "tail", "--source", "billing*", "--timeout", "1"],
+                          env={**os.environ, "AMQP_URI": amqp}, capture_output=True, timeout=30)
+    assert proc.returncode == 1
+    assert b"unknown source billing*" in proc.stderr

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from marshmallow import ValidationError, validate
 
 from gateway.auth import ROLES
 
@@ -19,6 +20,7 @@ _hasher = PasswordHasher()
 # Verified when the e-mail is unknown, so both answers take as long (no account probing).
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
+MAX_EMAIL_LENGTH = 254
 
 
 class AccountLocked(Exception):
@@ -34,12 +36,29 @@ class Account:
     role: str
 
 
-def add_account(conn: psycopg.Connection, email: str, password: str, role: str) -> Account:
+def checked_email(email: str) -> str:
+    """The address as it will be stored, or ValueError saying why it cannot sign in."""
+    address = email.strip()
+    try:
+        validate.Email()(address)
+    except ValidationError:
+        raise ValueError(f"{address!r} is not an e-mail address") from None
+    if len(address) > MAX_EMAIL_LENGTH:  # the sign-in form refuses longer ones
+        raise ValueError(f"the e-mail address may be at most {MAX_EMAIL_LENGTH} characters")
+    return address
+
+
+def checked_role(role: str) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    return role
+
+
+def add_account(conn: psycopg.Connection, email: str, password: str, role: str) -> Account:
+    email, role = checked_email(email), checked_role(role)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
-    account = Account(str(uuid.uuid4()), email.strip(), role)
+    account = Account(str(uuid.uuid4()), email, role)
     conn.execute(
         "INSERT INTO staff_accounts (id, email, password_hash, role) VALUES (%s, %s, %s, %s)",
         (account.id, account.email, _hasher.hash(password), role),
@@ -60,9 +79,11 @@ def authenticate(conn: psycopg.Connection, email: str, password: str, *, max_att
     if row is None or row["disabled_at"] is not None:
         _verify(_DUMMY_HASH, password)
         return None
+    # Verified even while locked, so that a locked account answers as slowly as any other.
+    right = _verify(row["password_hash"], password)
     if row["locked_until"] and row["locked_until"] > now:
         raise AccountLocked(row["locked_until"])
-    if not _verify(row["password_hash"], password):
+    if not right:
         failures = row["failed_attempts"] + 1
         locked_until = now + lockout if failures >= max_attempts else None
         conn.execute(

@@ -42,6 +42,18 @@ PROBLEM_RESPONSES: dict[str, dict[str, Any]] = {
             },
         },
     ),
+    "InvalidQuery": problem_response(
+        "A query parameter the route does not know, given twice, or with a value it cannot "
+        "take.",
+        {
+            "type": "/problems/invalid-query",
+            "title": "Invalid query parameter",
+            "status": 400,
+            "detail": "The query string has invalid parameters: from.",
+            "errors": {"from": ["Must be between 2000-01-01 and 2099-12-31."]},
+            "in": "query",
+        },
+    ),
     "PaymentDeclined": problem_response(
         "The card was declined.",
         {
@@ -50,6 +62,18 @@ PROBLEM_RESPONSES: dict[str, dict[str, Any]] = {
             "status": 402,
             "detail": "Your card was declined.",
             "reason": "insufficient_funds",
+        },
+    ),
+    "PaymentMethodUnusable": problem_response(
+        "The payment method cannot be used (unknown to the payment provider, or refused).",
+        {
+            "type": "/problems/unprocessable",
+            "title": "Unprocessable content",
+            "status": 422,
+            "detail": "the payment method is not usable",
+            "errors": {"payment_method": [
+                "This payment method is not usable: check the card's details or use another "
+                "card."]},
         },
     ),
     "Conflict": problem_response(

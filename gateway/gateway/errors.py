@@ -39,6 +39,14 @@ class MalformedBody(Exception):
     """The body could not be read as the JSON (or UTF-8 text) the route needs."""
 
 
+class InvalidQuery(Exception):
+    """The query string has parameters the route does not know or values it cannot take."""
+
+    def __init__(self, messages: dict[str, Any]):
+        super().__init__(", ".join(sorted(messages)))
+        self.messages = messages
+
+
 class MissingHeader(Exception):
     """A header the route cannot work without is absent."""
 
@@ -103,6 +111,9 @@ def _service_error(exc: service_errors.ServiceError) -> Problem | None:
     if isinstance(exc, service_errors.InvalidInput):
         return Problem(400, "Invalid input", exc.message, "invalid-input",
                        errors=field_errors(exc.details))
+    if isinstance(exc, service_errors.Unprocessable):
+        return Problem(422, "Unprocessable content", exc.message, "unprocessable",
+                       errors=field_errors(exc.details))
     if isinstance(exc, service_errors.NotFound):
         return Problem(404, "Not found", exc.message, "not-found")
     if isinstance(exc, service_errors.Conflict):
@@ -148,6 +159,11 @@ def problem_for(exc: BaseException) -> Problem | None:
     if isinstance(exc, ValidationError):
         return Problem(400, "Invalid input", "The request body has invalid fields.",
                        "invalid-input", errors=field_errors(exc.messages))
+    if isinstance(exc, InvalidQuery):
+        names = ", ".join(sorted(exc.messages))
+        return Problem(400, "Invalid query parameter",
+                       f"The query string has invalid parameters: {names}.", "invalid-query",
+                       errors=field_errors(exc.messages), extensions={"in": "query"})
     if isinstance(exc, MalformedBody):
         return Problem(400, "Malformed body", str(exc), "malformed-body")
     if isinstance(exc, MissingHeader):

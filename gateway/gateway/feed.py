@@ -10,7 +10,10 @@ so ids are handed out and committed in the same order, across gateway instances 
 polling `after=<last id>` never skips a row that committed late. Each process takes one
 message at a time (`InOrderQueueConsumer`), so the feed keeps the broker's order.
 
-The envelopes carry names and e-mail addresses: nothing here logs their data.
+The envelopes carry names and e-mail addresses: nothing here logs their data. When donations
+announces `supporter_anonymized`, the copies of that supporter's events are redacted like
+donations' own (name, e-mail, free-text reasons, and the self-service links whose tokens would
+still open the pledge), and any later event about them is stored redacted.
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ DEFAULT_PAGE = 100
 MAX_PAGE = 500
 # pg_advisory_xact_lock key: "jiifeed" in hex, an arbitrary constant of the gateway's database.
 ORDER_LOCK = 0x6A696966656564
+ERASED = "(erased)"
+ERASED_EMAIL = "erased@invalid.invalid"
+# Personal data in donations' events (libs/contracts/contracts/donations.py): replaced...
+ERASED_TEXT = {"name": ERASED, "email": ERASED_EMAIL, "reason": ERASED}
+# ...or dropped: links carrying a signed token.
+ERASED_LINKS = ("manage_url", "update_card_url")
 
 
 class InOrderQueueConsumer(QueueConsumer):
@@ -84,6 +93,12 @@ def store(conn: psycopg.Connection, event: Envelope) -> bool:
     Call it inside a transaction: the lock is held until that commits.
     """
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (ORDER_LOCK,))
+    data = event.data
+    supporter_id = data.get("supporter_id") if event.source == "donations" else None
+    if event.source == "donations" and event.type == "supporter_anonymized":
+        erase_supporter(conn, str(supporter_id))
+    elif supporter_id and _erased(conn, str(supporter_id)):
+        data = redacted(data)
     row = conn.execute(
         """
         INSERT INTO staff_events
@@ -92,9 +107,33 @@ def store(conn: psycopg.Connection, event: Envelope) -> bool:
         ON CONFLICT (event_id) DO NOTHING RETURNING id
         """,
         (event.id, event.type, event.version, event.source, event.occurred_at,
-         event.correlation_id, Jsonb(event.data)),
+         event.correlation_id, Jsonb(data)),
     ).fetchone()
     return row is not None
+
+
+def redacted(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data without the supporter's personal data; amounts and ids stay."""
+    kept = {key: value for key, value in data.items() if key not in ERASED_LINKS}
+    return {**kept, **{key: text for key, text in ERASED_TEXT.items() if key in kept}}
+
+
+def erase_supporter(conn: psycopg.Connection, supporter_id: str) -> int:
+    """Remember the supporter as erased and redact the feed's copies; returns how many."""
+    conn.execute("INSERT INTO erased_supporters (supporter_id) VALUES (%s)"
+                 " ON CONFLICT DO NOTHING", (supporter_id,))
+    rows = conn.execute(
+        "SELECT id, data FROM staff_events WHERE source = 'donations'"
+        " AND data->>'supporter_id' = %s", (supporter_id,)).fetchall()
+    for row in rows:
+        conn.execute("UPDATE staff_events SET data = %s WHERE id = %s",
+                     (Jsonb(redacted(row["data"])), row["id"]))
+    return len(rows)
+
+
+def _erased(conn: psycopg.Connection, supporter_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM erased_supporters WHERE supporter_id::text = %s",
+                        (supporter_id,)).fetchone() is not None
 
 
 def page(conn: psycopg.Connection, after: int = 0, limit: int = DEFAULT_PAGE,

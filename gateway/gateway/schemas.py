@@ -33,12 +33,44 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 
+# The calendar the platform keeps: dates and months outside it are refused with the field named
+# rather than reaching code (or a database) that cannot represent them, such as year 0000.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+OUT_OF_CALENDAR = f"Must be between {FIRST_DAY} and {LAST_DAY}."
+
+
+def in_calendar(day: date) -> None:
+    """A marshmallow validator for a `fields.Date`: a day the platform's calendar holds."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(OUT_OF_CALENDAR)
+
+
 def iso_date(value: str) -> None:
     """A marshmallow validator for a date kept as its ISO text (it travels on over RPC)."""
     try:
-        date.fromisoformat(value)
+        # fromisoformat alone would also take 20260401 and 2026-W14-3
+        day = date.fromisoformat(value) if DATE_PATTERN.match(value) else None
     except ValueError:
-        raise ValidationError("Must be a date, YYYY-MM-DD.") from None
+        raise ValidationError("Not a day of the calendar (YYYY-MM-DD).") from None
+    if day is None:
+        raise ValidationError("Must be a date, YYYY-MM-DD.")
+    in_calendar(day)
+
+
+def iso_month(value: str) -> None:
+    """A marshmallow validator for a month kept as its text, YYYY-MM."""
+    if not re.match(MONTH_PATTERN, value):
+        raise ValidationError("Must be a month, YYYY-MM.")
+    if not FIRST_DAY.year <= int(value[:4]) <= LAST_DAY.year:  # year 0000 is no date at all
+        raise ValidationError(f"Must be between {FIRST_DAY:%Y-%m} and {LAST_DAY:%Y-%m}.")
+
+
+def ordered(data: dict[str, Any], first: str, last: str, names: tuple[str, str]) -> None:
+    """A period's two ends, when both are given, in order; the error names the first."""
+    if data.get(first) is not None and data.get(last) is not None and data[first] > data[last]:
+        raise ValidationError(f"Must not be after {names[1]}.", names[0])
 
 
 def normalise_locale(tag: str) -> str:
@@ -165,6 +197,9 @@ class Problem(Schema):
         metadata={"description": "Messages per field (dotted path) for invalid input.",
                   "example": {"amount": ["Must be greater than or equal to 1."]}},
     )
+    in_ = fields.String(data_key="in", metadata={
+        "description": "Where the invalid fields are: query (the query string's parameters; "
+                       "invalid-query only).", "example": "query"})
     reason = fields.String(metadata={
         "description": "Why the card was declined (402 only).", "example": "insufficient_funds"})
     header = fields.String(metadata={

@@ -31,7 +31,7 @@ from typing import Any
 import structlog
 from eventlet import wsgi
 from eventlet.event import Event
-from marshmallow import Schema, ValidationError
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
@@ -46,6 +46,10 @@ REQUEST_ID_ENVIRON_KEY = "jii.request_id"
 BODY_LIMIT_ENVIRON_KEY = "jii.body_limit"
 DEFAULT_MAX_BODY_BYTES = 65536
 READ_SIZE = 65536
+# No body the API takes nests deeper than a few levels; a limit far above that and far below
+# the interpreter's recursion limit keeps a 2 kB `[[[[...]]]]` from reaching recursive code.
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"The body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
 
 
 def request_id_from(environ: dict[str, Any]) -> str:
@@ -159,9 +163,24 @@ class GatewayHttpHandler(HttpRequestHandler):
                                        traceback_logged=True)
 
 
+class NoQuery(Schema):
+    """A route that takes no query parameter refuses any, as routes refuse unknown ones."""
+
+
+class LinkQuery(Schema):
+    """A link opened in a browser: `lang` chooses the page's language (see `pages`)."""
+
+    lang = fields.String(validate=validate.Length(max=35))
+
+
 def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] | None = None,
-         **kwargs: Any) -> Callable[[Callable], Callable]:
+         query: type[Schema] | None = None, **kwargs: Any) -> Callable[[Callable], Callable]:
     """Declare a route: `@http("POST", "/api/pledges")`.
+
+    `query` is the schema of the route's query parameters; their loaded values reach the route
+    as its `query` argument. One rule for every route: a parameter the route does not know is
+    refused (400, invalid-query, naming it), never ignored, since an ignored misspelt filter
+    silently answers something else than was asked.
 
     Expected failures (invalid input, a declined card, a service that is down...) are turned
     into their problem response inside the worker: to nameko the request was handled, so it
@@ -172,10 +191,15 @@ def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] 
     (a link in an e-mail opened by a person), logged all the same.
     """
 
+    allowed = query or (LinkQuery if page is not None else NoQuery)
+
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def entrypoint(self, request: Request, *args: Any, **path_values: Any) -> Any:
             try:
+                loaded = read_query(request, allowed())
+                if query is not None:
+                    path_values["query"] = loaded
                 return fn(self, request, *args, **path_values)
             except Exception as exc:
                 if errors.problem_for(exc) is None:
@@ -189,6 +213,25 @@ def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] 
         return GatewayHttpHandler.decorator(method, url, **kwargs)(entrypoint)
 
     return decorate
+
+
+def read_query(request: Request, schema: Schema) -> dict[str, Any]:
+    """The query string loaded through `schema`: unknown and repeated parameters are refused,
+    and every failure is an `InvalidQuery` naming the parameters."""
+    args = request.args
+    messages: dict[str, Any] = {name: ["Given more than once."]
+                                for name, values in args.lists() if len(values) > 1}
+    try:
+        loaded = schema.load(args.to_dict(), unknown=RAISE)
+    except ValidationError as exc:
+        found = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        for name, problems in found.items():
+            if problems == ["Unknown field."]:
+                problems = ["Unknown query parameter."]
+            messages.setdefault(name, problems)
+    if messages:
+        raise errors.InvalidQuery(messages)
+    return loaded
 
 
 def read_body(request: Request) -> bytes:
@@ -221,10 +264,30 @@ def read_json(request: Request, schema: Schema) -> dict[str, Any]:
         document = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.MalformedBody(f"The body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise errors.MalformedBody(TOO_DEEP) from None
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise errors.MalformedBody(TOO_DEEP)
     if (where := _nul_at(document)) is not None:
         # Valid JSON, but no text stored anywhere may hold U+0000 (PostgreSQL refuses it).
         raise ValidationError({where: ["The NUL character (U+0000) is not allowed."]})
     return schema.load(document)
+
+
+def _depth(document: Any) -> int:
+    """How deeply arrays and objects nest in a parsed document, without recursing."""
+    deepest = 0
+    stack = [(document, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                return level
+            stack.extend((item, level + 1) for item in value)
+    return deepest
 
 
 def _nul_at(value: Any, path: str = "_schema") -> str | None:

@@ -23,6 +23,9 @@ FAILURES: dict[str, Callable[[], Exception]] = {
                                                   {"reason": "insufficient_funds"}),
     "pm_too_small": lambda: errors.InvalidInput(
         "The pledge breaks a rule.", {"amount": ["The minimum monthly pledge is ¥500."]}),
+    "pm_unusable": lambda: errors.Unprocessable(
+        "the payment method is not usable",
+        {"payment_method": ["This payment method is not usable."]}),
     "pm_conflict": lambda: errors.Conflict("A pledge is already active for this address."),
     "pm_not_found": lambda: errors.NotFound("No such tier."),
     "pm_forbidden": lambda: errors.Forbidden("Not allowed."),

@@ -116,6 +116,18 @@ def test_body_that_is_not_json_is_400(gateway, donations, calls, raw):
     assert calls.of("create_pledge") == []
 
 
+@pytest.mark.parametrize("path", ["/api/pledges", "/api/donations", "/api/staff/session"])
+@pytest.mark.parametrize("depth", [40, 1000])
+def test_deeply_nested_json_is_a_400_problem(gateway, donations, calls, path, depth):
+    response = requests.post(f"{gateway}{path}", data=b"[" * depth + b"]" * depth, timeout=10,
+                             headers={"Content-Type": "application/json"})
+
+    problem = assert_problem(response, 400)
+    assert problem["type"] == "/problems/malformed-body"
+    assert "nested" in problem["detail"]
+    assert calls.items == []
+
+
 def test_json_that_is_not_an_object_is_400(gateway, donations):
     problem = assert_problem(pledge(gateway, [VALID]), 400)
 
@@ -174,6 +186,7 @@ def test_small_chunked_body_is_read(gateway, donations):
 
 @pytest.mark.parametrize("payment_method, status, slug", [
     ("pm_declined", 402, "payment-declined"),
+    ("pm_unusable", 422, "unprocessable"),
     ("pm_too_small", 400, "invalid-input"),
     ("pm_conflict", 409, "conflict"),
     ("pm_not_found", 404, "not-found"),
@@ -191,6 +204,11 @@ def test_payment_declined_carries_the_reason(gateway, donations):
 
     assert problem["detail"] == "Your card was declined."
     assert problem["reason"] == "insufficient_funds"
+
+
+def test_an_unusable_payment_method_is_422_naming_the_field(gateway, donations):
+    problem = assert_problem(pledge(gateway, {**VALID, "payment_method": "pm_unusable"}), 422)
+    assert problem["errors"] == {"payment_method": ["This payment method is not usable."]}
 
 
 def test_invalid_input_from_the_service_names_the_field(gateway, donations):

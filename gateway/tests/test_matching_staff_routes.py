@@ -225,8 +225,9 @@ def test_spot_request_days_reach_the_service_as_from_and_to(gateway, matching, c
 def test_bad_filters_are_400_naming_the_field_and_never_reach_the_service(
         gateway, matching, calls, as_role, path, params, field):
     body = problem(get(gateway, path, as_role("staff"), **params), 400)
-    assert body["type"] == "/problems/invalid-input"
-    assert field in body["errors"]
+    assert (body["type"], body["in"]) == ("/problems/invalid-query", "query")
+    assert field in body["errors"] and field in body["detail"]
+    assert "body" not in body["detail"]
     assert calls.items == []
 
 

@@ -192,7 +192,7 @@ def test_search_without_filters_asks_for_everything(gateway, programs, calls, au
 def test_bad_filters_are_400_with_field_errors_before_the_service_is_asked(
     gateway, programs, calls, auth, params, field
 ):
-    problem = assert_problem(search(gateway, params, auth("staff")), 400, "invalid-input")
+    problem = assert_problem(search(gateway, params, auth("staff")), 400, "invalid-query")
     assert field in problem["errors"]
     assert calls.of("search_consultations") == []
 

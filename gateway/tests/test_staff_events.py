@@ -123,9 +123,10 @@ def test_the_feed_needs_a_staff_or_admin_token(gateway, token, role, status):
     answer = requests.get(f"{gateway}/api/staff/events", headers=headers, timeout=5)
     assert answer.status_code == status
     assert answer.headers["Content-Type"].startswith("application/problem+json")
-    bad = requests.get(f"{gateway}/api/staff/events", headers=token("staff"),
-                       params={"after": -1}, timeout=5)
-    assert bad.status_code == 400
+    for after in (-1, 2**63):
+        bad = requests.get(f"{gateway}/api/staff/events", headers=token("staff"),
+                           params={"after": after}, timeout=5)
+        assert bad.status_code == 400
 
 
 def test_old_events_are_pruned(gateway_database):
@@ -160,3 +161,38 @@ def test_a_long_poll_answers_as_soon_as_an_event_arrives_and_filters_by_service(
     answer = waiting.wait()
     assert time.monotonic() - started < 3
     assert [e["type"] for e in answer["events"]] == ["participant_applied"]
+
+
+def _pledge_canceled(supporter_id: str, name: str) -> Envelope:
+    now = datetime.now(UTC).isoformat()
+    return Envelope.new("donations", "pledge_canceled", {
+        "supporter_id": supporter_id, "name": name, "email": f"{name}@example.org",
+        "locale": "ja", "pledge_id": str(uuid.uuid4()), "status": "canceled", "amount": 3000,
+        "currency": "jpy", "occurred_at": now, "actor": "supporter",
+        "manage_url": f"https://jii.example/pledge?token={name}.live.signed.token",
+        "reason": f"{name} is moving to Osaka"})
+
+
+def test_anonymising_a_supporter_erases_them_from_the_feed_and_from_later_events(
+    gateway, publish, token
+):
+    supporter, other = str(uuid.uuid4()), str(uuid.uuid4())
+    before, kept = _pledge_canceled(supporter, "hanako"), _pledge_canceled(other, "taro")
+    erased = Envelope.new("donations", "supporter_anonymized", {
+        "supporter_id": supporter, "email_sha256": "0" * 64,
+        "anonymized_at": datetime.now(UTC).isoformat()})
+    late = _pledge_canceled(supporter, "hanako")  # delivered after the erasure
+    for event in (before, kept, erased, late):
+        publish(event)
+    staff = token("staff")
+    page = wait_until(lambda: (p := feed_of(gateway, staff)) and len(p["events"]) == 4 and p,
+                      message="four events in the feed")
+    text = str(page)
+    assert "hanako" not in text
+    by_id = {e["id"]: e["data"] for e in page["events"]}
+    for event in (before, late):
+        data = by_id[event.id]
+        assert (data["name"], data["email"], data["reason"]) == (
+            "(erased)", "erased@invalid.invalid", "(erased)")
+        assert "manage_url" not in data and data["amount"] == 3000
+    assert by_id[kept.id]["name"] == "taro" and "manage_url" in by_id[kept.id]

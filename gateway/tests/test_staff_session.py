@@ -42,7 +42,27 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(gateway,
         assert sign_in(gateway, password="guessing").status_code == 401
     locked = sign_in(gateway)
     assert locked.status_code == 401
-    assert "locked" in locked.json()["detail"]
+    assert "token" not in locked.json()
+
+
+def test_locked_unknown_and_wrong_password_answers_are_identical(gateway, gateway_config):
+    add_staff(gateway_config["DATABASE_URL"], email="locked@j-ii.org")
+    add_staff(gateway_config["DATABASE_URL"], email="open@j-ii.org")
+    for _ in range(5):
+        sign_in(gateway, email="locked@j-ii.org", password="guessing")
+    answers = [sign_in(gateway, email="locked@j-ii.org"),
+               sign_in(gateway, email="open@j-ii.org", password="guessing"),
+               sign_in(gateway, email="nobody@j-ii.org")]
+
+    def comparable(response):
+        body = {k: v for k, v in response.json().items() if k != "request_id"}
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("x-request-id", "date", "content-length")}
+        return response.status_code, body, headers
+
+    first, *others = [comparable(answer) for answer in answers]
+    assert first[0] == 401
+    assert others == [first, first]
 
 
 def test_malformed_sign_in_is_a_400_with_field_errors(gateway):

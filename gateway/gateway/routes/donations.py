@@ -83,21 +83,22 @@ class DonationRoutes:
         return json_response(ds.PledgeView().dump(
             self.donations.cancel_pledge_by_staff(pledge_id, body)))
 
-    @http("GET", "/api/staff/reports/donations")
-    def donation_report(self, request: Request) -> Response:
+    @http("GET", "/api/staff/reports/donations", query=ds.ReportQuery)
+    def donation_report(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF)
-        query = ds.ReportQuery().load(request.args.to_dict())
         fmt = query.get("format", "json")
         report = self.donations.donation_report({
-            "from": query["from_"].isoformat(), "to": query["to"].isoformat(), "format": fmt})
+            "from": query["from_"], "to": query["to"], "format": fmt})
         if fmt == "csv":
             return csv_response(report["csv"], f"donations-{query['from_']}-{query['to']}.csv")
         return json_response(report)
 
-    @http("GET", "/api/staff/supporters/<supporter_id>/statements/<int:year>")
-    def annual_statement(self, request: Request, supporter_id: str, year: int) -> Response:
+    @http("GET", "/api/staff/supporters/<supporter_id>/statements/<int:year>",
+          query=ds.StatementQuery)
+    def annual_statement(self, request: Request, supporter_id: str, year: int,
+                         query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF)
-        fmt = ds.StatementQuery().load(request.args.to_dict()).get("format", "json")
+        fmt = query.get("format", "json")
         statement = self.donations.annual_statement(
             {"supporter_id": supporter_id, "year": year, "format": fmt})
         if fmt == "csv":
@@ -180,7 +181,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "201": ok("Payment made or waiting for 3-D Secure (client_secret).",
                       ds.DonationCreated, {"id": "0d9c1c4e-6f0b-4a43-9a41-3b1f4b7e6a10",
                                            "status": "succeeded"}),
-            **JSON_BODY_ERRORS, "402": "PaymentDeclined", "500": "InternalError",
+            **JSON_BODY_ERRORS, "402": "PaymentDeclined", "422": "PaymentMethodUnusable",
+            "500": "InternalError",
             "503": "ServiceUnavailable",
         },
     },
@@ -199,6 +201,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                        {"id": "7b0c6d1e-3f7a-4d5e-9a51-0c2f4e8b9d10", "status": "pending",
                         "client_secret": "pi_123_secret_456"}),
             "400": "InvalidInput", "402": "PaymentDeclined", "409": "Conflict",
+            "422": "PaymentMethodUnusable",
             "413": "PayloadTooLarge", "415": "UnsupportedMediaType",
             "500": "InternalError", "503": "ServiceUnavailable",
         },
@@ -316,7 +319,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             {"in": "query", "name": "format", "required": False,
              "schema": {"type": "string", "enum": ["json", "csv"]}},
         ],
-        "responses": {"200": _csv_or_json("The report.", ds.Report), "400": "InvalidInput",
+        "responses": {"200": _csv_or_json("The report.", ds.Report), "400": "InvalidQuery",
                       **STAFF_ERRORS},
     },
     ("/api/staff/supporters/{supporter_id}/statements/{year}", "get"): {
@@ -332,7 +335,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
              "schema": {"type": "string", "enum": ["json", "csv"]}},
         ],
         "responses": {"200": _csv_or_json("The statement.", ds.Statement),
-                      "400": "InvalidInput", "404": NOT_FOUND, **STAFF_ERRORS},
+                      "400": "InvalidQuery", "404": NOT_FOUND, **STAFF_ERRORS},
     },
     ("/api/staff/supporters/{supporter_id}/anonymize", "post"): {
         "operationId": "anonymiseSupporter",

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate
+from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate, validates_schema
 
 from gateway.schemas import (
     LOCALE_PATTERN,
     NOT_BLANK,
     DonorFields,
     PostalAddress,
+    in_calendar,
+    iso_date,
     normalise_locale,
+    ordered,
 )
 
 YEN = {"description": "Whole yen (JPY has no minor unit).", "example": 10000}
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
+TIERS = ("class", "connect", "community")
 DESIGNATIONS = ("general", "family_friend", "spot_otonari", "hanamaru_class",
                 "life_consultation")
 
@@ -73,8 +77,7 @@ class DonationRequest(DonorFields):
         required=True, validate=[validate.Length(min=1, max=255), NOT_BLANK],
         metadata={"description": "Stripe PaymentMethod id created by Stripe.js.",
                   "example": "pm_card_visa"})
-    tier = fields.String(allow_none=True, validate=validate.OneOf(["class", "connect",
-                                                                   "community"]),
+    tier = fields.String(allow_none=True, validate=validate.OneOf(TIERS),
                          metadata={"description": "A tier id from /api/donation-tiers; the "
                                                   "amount must then be the tier's."})
     designation = fields.String(validate=validate.OneOf(DESIGNATIONS),
@@ -105,7 +108,8 @@ class StaffPaymentRequest(DonorFields):
     source = fields.String(required=True, validate=validate.OneOf(
         ["bank_transfer", "grant", "membership_fee"]))
     amount = _yen()
-    paid_on = fields.Date(required=True, metadata={"example": "2026-03-31"})
+    paid_on = fields.Date(required=True, validate=in_calendar,
+                          metadata={"example": "2026-03-31"})
     payer_name = fields.String(required=True, validate=[validate.Length(min=1, max=200),
                                                         NOT_BLANK])
     payer_email = fields.Email(required=True, validate=validate.Length(max=254))
@@ -114,7 +118,9 @@ class StaffPaymentRequest(DonorFields):
                                                        NOT_BLANK],
                               metadata={"description": "Bank reference or grant agreement."})
     designation = fields.String(validate=validate.OneOf(DESIGNATIONS))
-    tier = fields.String(allow_none=True)
+    tier = fields.String(allow_none=True, validate=validate.OneOf(TIERS), metadata={
+        "description": "A tier id from /api/donation-tiers when the gift was given in one; "
+                       "the amount must then be the tier's, as for a card gift."})
 
     @post_load
     def _plain(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -150,9 +156,13 @@ class ReportQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
+    from_ = fields.String(required=True, data_key="from", validate=iso_date)
+    to = fields.String(required=True, validate=iso_date)
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        ordered(data, "from_", "to", ("from", "to"))
 
 
 class StatementQuery(Schema):
@@ -208,6 +218,24 @@ class Anonymized(Schema):
     anonymized = fields.Boolean(required=True)
 
 
+class Churn(Schema):
+    """Monthly pledges lost within the period."""
+
+    canceled = fields.Integer(required=True, metadata={
+        "description": "Pledges canceled within the period."})
+    active_at_start = fields.Integer(required=True, metadata={
+        "description": "Pledges active (not paused) at the period's start."})
+    started = fields.Integer(required=True, metadata={
+        "description": "Pledges whose first payment came within the period."})
+    at_risk = fields.Integer(required=True, metadata={
+        "description": "Pledges the period could lose: active at its start, started during it, "
+                       "or canceled during it (one paused at the start, then canceled)."})
+    rate = fields.Float(required=True, allow_none=True, metadata={
+        "description": "canceled ÷ at_risk, 0 to 1 (three pledges started and canceled in the "
+                       "period are 1.0); null when at_risk is 0.", "example": 0.0417})
+    reason = fields.String(metadata={"description": "Why rate is null (only then)."})
+
+
 class Report(Schema):
     """See the donations service's reports module for every figure."""
 
@@ -226,7 +254,7 @@ class Report(Schema):
     monthly_recurring_total = fields.Integer(required=True)
     active_partners = fields.Integer(required=True)
     active_pledges = fields.Integer(required=True)
-    churn = fields.Dict(required=True)
+    churn = fields.Nested(Churn, required=True)
     income_mix = fields.Dict(required=True)
     # Left out of every figure above, listed for the accountant (see donations' corrections).
     voided_payments = fields.List(fields.Dict(), required=True)

@@ -25,7 +25,8 @@ class EventsQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    # a feed cursor is a BIGSERIAL: past its range it is a 400, not a database error
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**63 - 1))
     limit = fields.Integer(load_default=feed.DEFAULT_PAGE,
                            validate=validate.Range(min=1, max=feed.MAX_PAGE))
     type = fields.String(validate=validate.Regexp(TYPE_PATTERN))
@@ -55,10 +56,9 @@ class EventFeed(Schema):
 class EventRoutes:
     """Needs `db`, `staff` and the `record_event` consumer on the service."""
 
-    @http("GET", "/api/staff/events")
-    def staff_events(self, request: Request) -> Response:
+    @http("GET", "/api/staff/events", query=EventsQuery)
+    def staff_events(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *ROLES)
-        query = EventsQuery().load(request.args.to_dict())
         deadline = time.monotonic() + query["wait"]
         while True:
             with self.db.transaction() as conn:
@@ -109,7 +109,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "correlation_id": "2f1c0a4e-8a53-4a8e-9d0f-5a0c8e1b7c3d",
                     "data": {"amount": 3000, "currency": "jpy"}}],
                 "next": 41}),
-            "400": "InvalidInput",
+            "400": "InvalidQuery",
             **STAFF_ERRORS,
         },
     },

@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from contracts.matching import ROLES, SPOT_KINDS
-from marshmallow import Schema
 from servicekit.errors import InvalidInput
 from werkzeug.wrappers import Request, Response
 
@@ -54,10 +53,10 @@ class MatchingRoutes:
     # -- staff ----------------------------------------------------------------------------
     # Lists carry personal data for staff eyes: answered, never logged.
 
-    @http("GET", "/api/staff/participants")
-    def list_participants(self, request: Request) -> Response:
+    @http("GET", "/api/staff/participants", query=ms.ParticipantQuery)
+    def list_participants(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF_ROLES)
-        query = _query(request, ms.ParticipantQuery())
+        query = ms.ParticipantQuery().dump(query)  # as the service reads it: `from`, not `from_`
         return json_response(ms.ParticipantPage().dump(self.matching.list_participants(query)))
 
     @http("GET", "/api/staff/participants/<participant_id>")
@@ -93,10 +92,10 @@ class MatchingRoutes:
         self.staff.require(request, *STAFF_ROLES)
         return json_response(ms.MatchingRun().dump(self.matching.run_matching()), status=201)
 
-    @http("GET", "/api/staff/matching/runs")
-    def list_matching_runs(self, request: Request) -> Response:
+    @http("GET", "/api/staff/matching/runs", query=ms.PageQuery)
+    def list_matching_runs(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF_ROLES)
-        query = _query(request, ms.PageQuery())
+        query = ms.PageQuery().dump(query)  # as the service reads it: `from`, not `from_`
         return json_response(ms.MatchingRunPage().dump(self.matching.list_runs(query)))
 
     @http("GET", "/api/staff/matching/runs/<run_id>")
@@ -104,10 +103,10 @@ class MatchingRoutes:
         self.staff.require(request, *STAFF_ROLES)
         return json_response(ms.MatchingRunView().dump(self.matching.get_run(run_id)))
 
-    @http("GET", "/api/staff/pairings")
-    def list_pairings(self, request: Request) -> Response:
+    @http("GET", "/api/staff/pairings", query=ms.PairingQuery)
+    def list_pairings(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF_ROLES)
-        query = _query(request, ms.PairingQuery())
+        query = ms.PairingQuery().dump(query)  # as the service reads it: `from`, not `from_`
         return json_response(ms.PairingPage().dump(self.matching.list_pairings(query)))
 
     @http("GET", "/api/staff/pairings/<pairing_id>")
@@ -133,10 +132,10 @@ class MatchingRoutes:
         logged = self.matching.log_checkin(pairing_id, body)
         return json_response(ms.CheckinLogged().dump(logged), status=201)
 
-    @http("GET", "/api/staff/spot-requests")
-    def list_spot_requests(self, request: Request) -> Response:
+    @http("GET", "/api/staff/spot-requests", query=ms.SpotRequestQuery)
+    def list_spot_requests(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF_ROLES)
-        query = _query(request, ms.SpotRequestQuery())
+        query = ms.SpotRequestQuery().dump(query)  # as the service reads it: `from`, not `from_`
         return json_response(ms.SpotRequestPage().dump(self.matching.list_spot_requests(query)))
 
     @http("GET", "/api/staff/spot-requests/<request_id>/candidates")
@@ -183,11 +182,6 @@ def _uuid(value: str, name: str) -> None:
     if not re.fullmatch(UUID_PATTERN, value):
         raise InvalidInput(f"the {name.replace('_', ' ')} is not valid",
                            {name: ["Not a valid UUID."]})
-
-
-def _query(request: Request, schema: Schema) -> dict[str, Any]:
-    """The query string checked for shape, as the service reads it (`from`, not `from_`)."""
-    return schema.dump(schema.load(request.args.to_dict()))
 
 
 COMPONENTS = {
@@ -374,7 +368,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/staff/participants", "get"): _operation(
         "listParticipants", "Applicants and participants for screening, newest first",
         {"200": ok("One page of participants and the next page's cursor.", ms.ParticipantPage),
-         "400": "InvalidInput"}, staff=True, query=[
+         "400": "InvalidQuery"}, staff=True, query=[
             _query_parameter("role", _enum(ROLES)),
             _query_parameter("status", _enum(ms.PARTICIPANT_STATUSES)),
             _query_parameter("area", {"type": "string", "maxLength": 100},
@@ -411,7 +405,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "answer is 409. Emits participant_withdrawn."),
     ("/api/staff/matching/runs", "get"): _operation(
         "listMatchingRuns", "Batch runs, newest first, with their counts",
-        {"200": ok("One page of runs.", ms.MatchingRunPage), "400": "InvalidInput"},
+        {"200": ok("One page of runs.", ms.MatchingRunPage), "400": "InvalidQuery"},
         staff=True, query=PAGE),
     ("/api/staff/matching/runs/{run_id}", "get"): _operation(
         "getMatchingRun", "A run again: proposals, breakdowns, alternatives, who waits",
@@ -419,7 +413,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         path="run_id"),
     ("/api/staff/pairings", "get"): _operation(
         "listPairings", "Pairings with both sides' names, newest proposal first",
-        {"200": ok("One page of pairings.", ms.PairingPage), "400": "InvalidInput"},
+        {"200": ok("One page of pairings.", ms.PairingPage), "400": "InvalidQuery"},
         staff=True, query=[
             _query_parameter("state", _enum(ms.PAIRING_STATES),
                              "Without it, proposals superseded by a later run are left out."),
@@ -428,7 +422,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             *PAGE]),
     ("/api/staff/spot-requests", "get"): _operation(
         "listSpotRequests", "Spot requests, newest first",
-        {"200": ok("One page of spot requests.", ms.SpotRequestPage), "400": "InvalidInput"},
+        {"200": ok("One page of spot requests.", ms.SpotRequestPage), "400": "InvalidQuery"},
         staff=True, query=[
             _query_parameter("status", _enum(ms.SPOT_STATUSES)),
             _query_parameter("kind", _enum(SPOT_KINDS)),

@@ -7,6 +7,8 @@ vocabularies (languages, areas, interests, slots) are the matching service's rul
 
 from __future__ import annotations
 
+from typing import Any
+
 from contracts.matching import (
     REJECT_REASONS,
     ROLES,
@@ -14,9 +16,16 @@ from contracts.matching import (
     UNASSIGN_REASONS,
     WITHDRAW_REASONS,
 )
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate, validates_schema
 
-from gateway.schemas import CURSOR_PATTERN, LOCALE_PATTERN, NOT_BLANK, UUID_PATTERN, iso_date
+from gateway.schemas import (
+    CURSOR_PATTERN,
+    LOCALE_PATTERN,
+    NOT_BLANK,
+    UUID_PATTERN,
+    iso_date,
+    ordered,
+)
 
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
 AGE = fields.Integer(strict=True, validate=validate.Range(0, 17, error="Ages are 0 to 17."))
@@ -269,6 +278,10 @@ class SpotRequestQuery(PageQuery):
     kind = fields.String(validate=validate.OneOf(SPOT_KINDS))
     from_ = fields.String(data_key="from", validate=iso_date)
     to = fields.String(validate=iso_date)
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        ordered(data, "from_", "to", ("from", "to"))
 
 
 class PersonRef(Schema):

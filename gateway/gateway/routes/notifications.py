@@ -84,10 +84,9 @@ class NotificationRoutes:
             return unsubscribe_pages.done_page(pages.language_of(request))
         return json_response(Unsubscribed().dump(result))
 
-    @http("GET", "/api/staff/mail")
-    def mail_log(self, request: Request) -> Response:
+    @http("GET", "/api/staff/mail", query=MailLogQuery)
+    def mail_log(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF_ROLES)
-        query = MailLogQuery().load(request.args.to_dict())
         entries = self.notifications.delivery_log(
             email=query.get("email"), event_id=str(query["event"]) if "event" in query else None)
         return json_response(MailLog().dump({"deliveries": entries}))
@@ -169,7 +168,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         ],
         "responses": {
             "200": ok("Deliveries, newest first.", MailLog),
-            "400": "InvalidInput", "401": _UNAUTHORIZED, "403": _FORBIDDEN,
+            "400": "InvalidQuery", "401": _UNAUTHORIZED, "403": _FORBIDDEN,
             "500": "InternalError", "503": "ServiceUnavailable",
         },
     },

@@ -18,7 +18,7 @@ from gateway import pages, withdraw_pages
 from gateway.apidoc import PROBLEM_RESPONSES, ok, problem_response
 from gateway.capabilities import link_token, token_parameter
 from gateway.routes import programs_schemas as ps
-from gateway.schemas import CURSOR_PATTERN
+from gateway.schemas import CURSOR_PATTERN, MONTH_PATTERN
 from gateway.web import http, json_response, read_json
 
 CLASS_ROLES = ("admin", "staff")
@@ -43,9 +43,8 @@ class ProgramRoutes:
 
     # -- public ------------------------------------------------------------------------------
 
-    @http("GET", "/api/programs")
-    def program_catalog(self, request: Request) -> Response:
-        query = ps.CatalogQuery().load(request.args.to_dict())
+    @http("GET", "/api/programs", query=ps.CatalogQuery)
+    def program_catalog(self, request: Request, query: dict[str, Any]) -> Response:
         return json_response(ps.ProgramCatalog().dump(
             self.programs.program_catalog(query["lang"])))
 
@@ -86,9 +85,8 @@ class ProgramRoutes:
         return withdraw_pages.done_page(ps.EnrollmentByLink().dump(view),
                                         pages.language_of(request))
 
-    @http("GET", "/api/impact")
-    def impact(self, request: Request) -> Response:
-        query = ps.ImpactQuery().load(request.args.to_dict())
+    @http("GET", "/api/impact", query=ps.ImpactQuery)
+    def impact(self, request: Request, query: dict[str, Any]) -> Response:
         figures = self.programs.impact_figures({"from": query["from_"], "to": query["to"]})
         return json_response(ps.Impact().dump(figures))
 
@@ -140,10 +138,9 @@ class ProgramRoutes:
         self.staff.require(request, *CASE_ROLES)
         return json_response(ps.ExpertList().dump({"experts": self.programs.list_experts()}))
 
-    @http("GET", "/api/staff/consultations")
-    def search_consultations(self, request: Request) -> Response:
+    @http("GET", "/api/staff/consultations", query=ps.ConsultationQuery)
+    def search_consultations(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *CASE_ROLES)
-        query = ps.ConsultationQuery().load(request.args.to_dict())
         return json_response(ps.ConsultationPage().dump(
             self.programs.search_consultations(query)))
 
@@ -181,10 +178,9 @@ class ProgramRoutes:
         return json_response(ps.FollowUp().dump(
             self.programs.complete_follow_up(consultation_id, follow_up_id)))
 
-    @http("GET", "/api/staff/follow-ups")
-    def due_follow_ups(self, request: Request) -> Response:
+    @http("GET", "/api/staff/follow-ups", query=ps.FollowUpQuery)
+    def due_follow_ups(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *CASE_ROLES)
-        query = ps.FollowUpQuery().load(request.args.to_dict())
         return json_response(ps.FollowUpList().dump(
             {"follow_ups": self.programs.due_follow_ups(query["until"])}))
 
@@ -317,7 +313,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                         "description": "BCP 47 tag; ja, en and ne are available, others fall "
                                        "back to en.", "schema": {"type": "string"},
                         "example": "ne"}],
-        "responses": {"200": ok("The catalog.", ps.ProgramCatalog), "400": "InvalidInput",
+        "responses": {"200": ok("The catalog.", ps.ProgramCatalog), "400": "InvalidQuery",
                       **SERVER_ERRORS},
     },
     ("/api/classes", "get"): {
@@ -410,11 +406,11 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Public impact figures per month (Tokyo time) and over the range",
         "parameters": [
             {"in": "query", "name": "from", "required": False,
-             "schema": {"type": "string", "pattern": ps.MONTH_PATTERN}, "example": "2026-01"},
+             "schema": {"type": "string", "pattern": MONTH_PATTERN}, "example": "2026-01"},
             {"in": "query", "name": "to", "required": False,
-             "schema": {"type": "string", "pattern": ps.MONTH_PATTERN}, "example": "2026-12"},
+             "schema": {"type": "string", "pattern": MONTH_PATTERN}, "example": "2026-12"},
         ],
-        "responses": {"200": ok("The figures.", ps.Impact), "400": "InvalidInput",
+        "responses": {"200": ok("The figures.", ps.Impact), "400": "InvalidQuery",
                       **SERVER_ERRORS},
     },
     ("/api/staff/classes", "post"): _staff(
@@ -461,7 +457,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "searchConsultations", "Search consultations, newest first (admin, staff, consultant)",
         {"200": ok("One page of cases (never their notes) and the next page's cursor.",
                    ps.ConsultationPage),
-         "400": "InvalidInput"},
+         "400": "InvalidQuery"},
         parameters=[
             _query("status", {"type": "string", "enum": [
                 "intake", "assigned", "in_progress", "resolved", "referred", "closed"]}),
@@ -506,7 +502,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                parameters=_path("consultation_id", "follow_up_id")),
     ("/api/staff/follow-ups", "get"): _staff(
         "dueFollowUps", "Open follow-ups due by a date (default today)",
-        {"200": ok("Follow-ups, soonest first.", ps.FollowUpList), "400": "InvalidInput"},
+        {"200": ok("Follow-ups, soonest first.", ps.FollowUpList), "400": "InvalidQuery"},
         parameters=[{"in": "query", "name": "until", "required": False,
                      "schema": {"type": "string", "format": "date"}}]),
     ("/api/staff/consultations/{consultation_id}/notes", "get"): _staff(

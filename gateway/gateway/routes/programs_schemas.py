@@ -11,13 +11,20 @@ from datetime import datetime
 from typing import Any
 
 from contracts.programs import TOPICS, URGENCIES
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.schemas import CURSOR_PATTERN, LOCALE_PATTERN, UUID_PATTERN, iso_date
+from gateway.schemas import (
+    CURSOR_PATTERN,
+    LOCALE_PATTERN,
+    UUID_PATTERN,
+    in_calendar,
+    iso_date,
+    iso_month,
+    ordered,
+)
 
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 # re.match anchors at the start: leading spaces are allowed, an all-blank value is not.
 NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
 
@@ -29,6 +36,7 @@ def _aware_datetime(value: str) -> None:
         raise ValidationError("Must be an ISO 8601 date and time.") from None
     if moment.tzinfo is None:
         raise ValidationError("Must carry a time zone (e.g. Z or +09:00).")
+    in_calendar(moment.date())
 
 
 
@@ -55,7 +63,7 @@ class Strict(Schema):
 
 class Query(Schema):
     class Meta:
-        unknown = EXCLUDE  # links carry tracking parameters; a query ignores what it does not use
+        unknown = RAISE  # a misspelt parameter is an error, not silently ignored
 
 
 # -- catalog -------------------------------------------------------------------------------------
@@ -329,6 +337,10 @@ class ConsultationQuery(Schema):
     after = fields.String(validate=[validate.Length(min=1, max=200), validate.Regexp(
         CURSOR_PATTERN, error="Not a valid cursor.")])
 
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        ordered(data, "opened_from", "opened_to", ("opened_from", "opened_to"))
+
 
 class ExpertRef(Schema):
     id = fields.String(required=True)
@@ -407,10 +419,12 @@ class CaseNoteList(Schema):
 # -- impact --------------------------------------------------------------------------------------
 
 class ImpactQuery(Query):
-    from_ = fields.String(load_default=None, data_key="from", validate=validate.Regexp(
-        MONTH_PATTERN, error="Must be a month, YYYY-MM."))
-    to = fields.String(load_default=None, validate=validate.Regexp(
-        MONTH_PATTERN, error="Must be a month, YYYY-MM."))
+    from_ = fields.String(load_default=None, data_key="from", validate=iso_month)
+    to = fields.String(load_default=None, validate=iso_month)
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        ordered(data, "from_", "to", ("from", "to"))
 
 
 class ImpactFigures(Schema):

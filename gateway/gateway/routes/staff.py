@@ -20,6 +20,9 @@ from gateway.apidoc import ok, problem_response
 from gateway.auth import DEFAULT_TTL_SECONDS, ROLES
 from gateway.web import http, json_response, read_json
 
+SIGN_IN_REFUSED = ("the e-mail or the password is wrong, or the account is locked for "
+                   "a while after too many failed attempts")
+
 
 class SessionRequest(Schema):
     class Meta:
@@ -53,16 +56,13 @@ class StaffRoutes:
                 )
             except accounts.AccountLocked:
                 account = None
-                locked = True
-            else:
-                locked = False
             if account is not None:
                 refresh = sessions.open_session(conn, account.id,
                                                 sessions.Limits.from_config(self.config))
-        if locked:
-            raise Unauthorized("too many failed attempts: the account is locked for a while")
         if account is None:
-            raise Unauthorized("the e-mail or the password is wrong")
+            # One answer for an unknown e-mail, a wrong password and a locked account: any
+            # difference would tell a stranger which addresses have accounts.
+            raise Unauthorized(SIGN_IN_REFUSED)
         return self._signed_in(request, account, refresh, status=201)
 
     @http("POST", "/api/staff/session/refresh")
@@ -151,7 +151,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "400": "InvalidInput",
             "401": problem_response("Wrong e-mail or password, or the account is locked.", {
                 "type": "/problems/unauthorized", "title": "Unauthorized", "status": 401,
-                "detail": "the e-mail or the password is wrong"}),
+                "detail": SIGN_IN_REFUSED}),
             "413": "PayloadTooLarge", "415": "UnsupportedMediaType",
             "500": "InternalError", "503": "ServiceUnavailable",
         },

@@ -47,6 +47,14 @@ class PaymentDeclined(ServiceError):
 
 
 @deserialize_to_instance
+class Unprocessable(ServiceError):
+    """Well-formed, but what it names cannot be used (a payment method the payment provider
+    refuses); `details` maps field names to lists of messages, as for InvalidInput."""
+
+    code = "unprocessable"
+
+
+@deserialize_to_instance
 class BadSignature(ServiceError):
     """A webhook whose signature does not match its body."""
 

@@ -22,6 +22,14 @@ def supporter_for_erasure(conn: psycopg.Connection, supporter_id: str) -> dict |
                         (supporter_id,)).fetchone()
 
 
+def pledge_erased(conn: psycopg.Connection, pledge_id: str) -> bool:
+    """Whether the pledge's supporter has been anonymised (their links must open nothing)."""
+    row = conn.execute(
+        "SELECT s.anonymized_at FROM pledges p JOIN supporters s ON s.id = p.supporter_id"
+        " WHERE p.id = %s", (pledge_id,)).fetchone()
+    return row is not None and row["anonymized_at"] is not None
+
+
 def check_erasable(conn: psycopg.Connection, supporter_id: str) -> None:
     live = conn.execute(
         "SELECT count(*) AS n FROM pledges WHERE supporter_id = %s AND status <> 'canceled'",
@@ -62,6 +70,11 @@ def anonymise(conn: psycopg.Connection, outbox: OutboxWriter, supporter: dict) -
     conn.execute(
         "UPDATE outbox SET envelope = jsonb_set(envelope, '{data,reason}', '\"(erased)\"')"
         " WHERE envelope->'data'->>'supporter_id' = %s AND envelope->'data' ? 'reason'",
+        (supporter_id,))
+    # The self-service links in them carry live tokens: they go too.
+    conn.execute(
+        "UPDATE outbox SET envelope = jsonb_set(envelope, '{data}', (envelope->'data')"
+        " - 'manage_url' - 'update_card_url') WHERE envelope->'data'->>'supporter_id' = %s",
         (supporter_id,))
     data = {
         "supporter_id": supporter_id,

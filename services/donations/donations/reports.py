@@ -95,16 +95,37 @@ def _pledge_figures(conn: psycopg.Connection, start: datetime, end: datetime) ->
         f" count(*) AS pledges FROM pledges WHERE {active_at}", {"t": end}).fetchone()
     at_start = conn.execute(f"SELECT count(*) AS n FROM pledges WHERE {active_at}",
                             {"t": start}).fetchone()["n"]
-    canceled = conn.execute(
-        "SELECT count(*) AS n FROM pledges WHERE started_at IS NOT NULL"
-        " AND canceled_at >= %s AND canceled_at < %s", (start, end)).fetchone()["n"]
+    within = "%(start)s <= {0} AND {0} < %(end)s"
+    period = {"t": start, "start": start, "end": end}
+    row = conn.execute(
+        f"""SELECT count(*) FILTER (WHERE {within.format("canceled_at")}) AS canceled,
+                   count(*) FILTER (WHERE {within.format("started_at")}) AS started,
+                   count(*) FILTER (WHERE ({active_at})
+                                       OR {within.format("started_at")}
+                                       OR {within.format("canceled_at")}) AS at_risk
+            FROM pledges WHERE started_at IS NOT NULL""", period).fetchone()
     return {
         "monthly_recurring_total": int(at_end["total"]),
         "active_partners": at_end["partners"],
         "active_pledges": at_end["pledges"],
-        "churn": {"canceled": canceled, "active_at_start": at_start,
-                  "rate": round(canceled / at_start, 4) if at_start else 0.0},
+        "churn": churn(row["canceled"], at_start, row["started"], row["at_risk"]),
     }
+
+
+def churn(canceled: int, active_at_start: int, started: int, at_risk: int) -> dict[str, Any]:
+    """The share of the period's pledges that were canceled within it.
+
+    The pledges the period could lose (`at_risk`) are those active at its start, started
+    during it, or canceled during it (one paused at the start, then canceled): so three pledges
+    started and canceled within a month are a churn of 1.0, not 0.0, and the rate is never
+    above 1. With no such pledge there is no rate (null), and `reason` says why.
+    """
+    figures: dict[str, Any] = {"canceled": canceled, "active_at_start": active_at_start,
+                               "started": started, "at_risk": at_risk}
+    if at_risk == 0:
+        return {**figures, "rate": None,
+                "reason": "no pledge was active at the start, started or canceled in the period"}
+    return {**figures, "rate": round(canceled / at_risk, 4)}
 
 
 CSV_COLUMNS = ("receipt_number", "paid_on", "source", "tier", "designation", "amount",
@@ -119,9 +140,10 @@ def donation_csv(conn: psycopg.Connection, first: date, last: date) -> str:
     for row in _payments(conn, first, last):
         writer.writerow([
             row["receipt_number"], tokyo_date(row["paid_at"]).isoformat(), row["source"],
-            row["tier"] or "", row["designation"], row["amount"], row["refunded_amount"],
-            row["amount"] - row["refunded_amount"], row["reference"] or "",
-            _safe_cell(row["payer"] or ""), "yes" if row["disputed_at"] else "",
+            _safe_cell(row["tier"] or ""), row["designation"], row["amount"],
+            row["refunded_amount"], row["amount"] - row["refunded_amount"],
+            _safe_cell(row["reference"] or ""), _safe_cell(row["payer"] or ""),
+            "yes" if row["disputed_at"] else "",
         ])
     return out.getvalue()
 
@@ -162,6 +184,12 @@ def statement_csv(statement: dict) -> str:
     return out.getvalue()
 
 
+# A cell starting with one of these runs as a formula when the CSV is opened in a spreadsheet
+# (OWASP's list: tab and carriage return too, which some spreadsheets skip before the formula).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe_cell(text: str) -> str:
-    # A name starting with = + - @ would run as a formula when the CSV is opened.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Free text (names, bank references, tiers as staff typed them) neutralised: a leading
+    apostrophe makes the spreadsheet show the text as it is."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -114,13 +114,19 @@ class DonationRequest(PledgeRequest):
 
     @validates_schema
     def _tier_matches_amount(self, data: dict, **_) -> None:
-        if data.get("tier") is None:
-            return
-        chosen = tier(data["tier"])
-        if chosen is None:
-            raise ValidationError("unknown tier", "tier")
-        if data.get("amount") != chosen.amount:
-            raise ValidationError(f"the {chosen.id} tier is {chosen.amount} yen", "amount")
+        tier_amount_rule(data)
+
+
+def tier_amount_rule(data: dict) -> None:
+    """A gift given in a tier is the tier's amount: the report counts it as that tier, and the
+    thank-you tells what that amount makes possible. Without a tier, any amount in bounds."""
+    if data.get("tier") is None:
+        return
+    chosen = tier(data["tier"])
+    if chosen is None:
+        raise ValidationError("unknown tier", "tier")
+    if data.get("amount") != chosen.amount:
+        raise ValidationError(f"the {chosen.id} tier is {chosen.amount} yen", "amount")
 
 
 STAFF_SOURCES = ("bank_transfer", "grant", "membership_fee")
@@ -163,10 +169,10 @@ class StaffPaymentRequest(DonorFields):
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 
-    @validates("tier")
-    def _known_tier(self, value: str | None, **_) -> None:
-        if value is not None and tier(value) is None:
-            raise ValidationError("unknown tier")
+    @validates_schema
+    def _tier_matches_amount(self, data: dict, **_) -> None:
+        # The same rule as a card gift: a transfer recorded in the ¥10,000 tier is ¥10,000.
+        tier_amount_rule(data)
 
     @post_load
     def _normalise(self, data: dict, **_) -> dict:

@@ -113,8 +113,7 @@ class DonationsService(ReceiptEntrypoints, health.Ping):
             with self.db.transaction() as conn:
                 ledger.set_donation_outcome(conn, donation_id, payment_intent_id=None,
                                             status="failed", failure_reason="refused")
-            raise errors.InvalidInput("the payment provider refused the request",
-                                      {"payment_method": [str(exc)[:200]]}) from None
+            raise self._refused(exc, donation_id=donation_id) from None
         status = outcome.payment_intent_status or "pending"
         with self.db.transaction() as conn:
             ledger.set_donation_outcome(
@@ -153,10 +152,7 @@ class DonationsService(ReceiptEntrypoints, health.Ping):
         except StripeFailure as exc:
             with self.db.transaction() as conn:
                 ledger.cancel_pledge(conn, pledge_id, "payment provider refused the request")
-            raise errors.InvalidInput(
-                "the payment provider refused the request",
-                {"payment_method": [str(exc)[:200]]},
-            ) from None
+            raise self._refused(exc, pledge_id=pledge_id) from None
         with self.db.transaction() as conn:
             ledger.attach_subscription(
                 conn, pledge_id, result.customer_id, result.subscription_id
@@ -191,6 +187,10 @@ class DonationsService(ReceiptEntrypoints, health.Ping):
             pledge_id = self.links.pledge_of(data["token"])
         except LinkInvalid as exc:
             raise errors.Forbidden(str(exc)) from None
+        with self.db.transaction() as conn:
+            if privacy.pledge_erased(conn, pledge_id):
+                # The supporter asked to be forgotten: their old links open nothing.
+                raise errors.Forbidden("this link is not valid")
         if data["action"] in ("start_card_update", "finish_card_update"):
             return self._update_card(pledge_id, data["action"], data.get("setup_intent"))
         return self._change_pledge(pledge_id, data["action"], "supporter",
@@ -475,6 +475,20 @@ class DonationsService(ReceiptEntrypoints, health.Ping):
         if self.caller["role"] not in STAFF_ROLES:
             raise errors.Forbidden("this needs the role admin or staff")
         return f"staff:{self.caller['subject']}"
+
+    def _refused(self, exc: StripeFailure, **ids: str) -> errors.ServiceError:
+        """Stripe refused the card payment's request: the person hears it in our words, the
+        SDK's text (which may quote what they typed) goes to the log, masked."""
+        if not getattr(exc, "invalid_request", False):  # our key or account, not their card
+            self.log.error("payment provider refused our credentials", error=str(exc)[:300],
+                           **ids)
+            return errors.Unavailable("card payments are not possible right now; try later")
+        self.log.warning("payment method refused by the payment provider", error=str(exc)[:300],
+                         **ids)
+        return errors.Unprocessable(
+            "the payment method is not usable",
+            {"payment_method": ["This payment method is not usable: check the card's details "
+                                "or use another card."]})
 
     def _bounds(self) -> tuple[int, int]:
         return (int(self.config.get("PLEDGE_MIN_YEN", 500)),

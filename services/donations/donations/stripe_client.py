@@ -62,7 +62,12 @@ class StripeUnavailable(StripeFailure):
 
 
 class StripeRequestRejected(StripeFailure):
-    """Stripe refused the request itself (bad parameters, bad key): a bug or a config error."""
+    """Stripe refused the request itself: bad parameters (`invalid_request`, such as a
+    PaymentMethod it does not know) or our own credentials (a bad key: a config error)."""
+
+    def __init__(self, message: str, *, invalid_request: bool = False) -> None:
+        super().__init__(message)
+        self.invalid_request = invalid_request
 
 
 class CardNotSet(StripeFailure):
@@ -525,5 +530,6 @@ def _translate(exc: stripe.StripeError) -> StripeFailure:
     if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
         return StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc}")
     return StripeRequestRejected(
-        f"{type(exc).__name__} (HTTP {exc.http_status}, code {exc.code}): {exc.user_message}"
+        f"{type(exc).__name__} (HTTP {exc.http_status}, code {exc.code}): {exc.user_message}",
+        invalid_request=isinstance(exc, stripe.InvalidRequestError),
     )

@@ -186,3 +186,21 @@ def test_missing_fields_are_each_named(donations, donations_config):
     with pytest.raises(errors.InvalidInput) as raised:
         call(donations, "create_donation", {})
     assert {"amount", "email", "name", "locale", "payment_method"} <= set(raised.value.details)
+
+
+@pytest.mark.parametrize("rpc, request_of", [
+    ("create_donation", lambda base: donation_request(base, payment_method="pm_doesnotexist")),
+    ("create_pledge", lambda base: {"amount": 3000, "email": "ram@example.com",
+                                    "name": "Ram Thapa", "locale": "ne",
+                                    "payment_method": "pm_doesnotexist"}),
+])
+def test_an_unknown_payment_method_is_unusable_in_our_words_and_the_sdk_text_is_only_logged(
+    donations, donations_config, caplog, rpc, request_of
+):
+    with pytest.raises(errors.Unprocessable) as raised:
+        call(donations, rpc, request_of(donations_config["STRIPE_API_BASE"]))
+    message = " ".join([raised.value.message, *raised.value.details["payment_method"]])
+    assert "not usable" in message
+    assert "pm_doesnotexist" not in message and "No such" not in message
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "payment method refused" in logged and "ram@example.com" not in logged

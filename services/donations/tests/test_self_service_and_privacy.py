@@ -131,6 +131,9 @@ def test_after_anonymisation_no_table_holds_the_supporters_name_or_email(
     text = all_rows_as_text(db)
     assert "hanako@example.com" not in text.lower() and "山田" not in text and "花子" not in text
     assert "神宮前" not in text and "150-0001" not in text
+    assert "manage_url" not in text  # the live self-service links in the events' copies
+    with pytest.raises(errors.Forbidden):  # and the links already sent open nothing
+        call(donations, "pledge_self_service", {"token": token_for(pledge), "action": "view"})
     assert query(db, "SELECT sum(amount) AS s FROM payments")[0]["s"] == 10000  # amounts kept
     [erased] = events(db, "supporter_anonymized")
     assert erased["supporter_id"] == supporter_id and len(erased["email_sha256"]) == 64

@@ -35,6 +35,17 @@ def test_staff_bank_transfer_enters_the_ledger_with_a_receipt_and_emits_payment_
     assert row == {"recorded_by": "staff:aiko@jii.example", "reference": "MUFG #8841"}
 
 
+def test_staff_payment_in_a_tier_is_the_tiers_amount_like_a_card_gift(
+    donations, donations_config
+):
+    payment = call(donations, "record_staff_payment",
+                   staff_payment(tier="class", amount=10000), context=STAFF)
+    assert (payment["tier"], payment["amount"]) == ("class", 10000)
+    # without a tier any amount is a free one, as large as a grant or as small as a fee
+    call(donations, "record_staff_payment", staff_payment(source="membership_fee", amount=300),
+         context=STAFF)
+
+
 def test_receipt_numbers_have_no_gaps_when_a_payment_is_refused_in_between(
     donations, donations_config
 ):
@@ -80,6 +91,8 @@ def test_staff_operations_refuse_callers_without_the_staff_role(
     ({"paid_on": "2999-01-01"}, "paid_on"), ({"paid_on": "yesterday"}, "paid_on"),
     ({"locale": "de"}, "locale"), ({"payer_email": "nope"}, "payer_email"),
     ({"reference": ""}, "reference"), ({"currency": "usd"}, "currency"),
+    ({"tier": "class", "amount": 1}, "amount"), ({"tier": "connect", "amount": 50000}, "amount"),
+    ({"tier": "gold", "amount": 10000}, "tier"),
 ])
 def test_malformed_staff_payment_is_refused_and_changes_nothing(
     donations, donations_config, overrides, field
@@ -201,8 +214,10 @@ def test_report_figures_equal_the_hand_computed_answer_over_every_source(
                                         "hanamaru_class": b(1, 30000, 5000)}
     # at the end: p1 (3,000) and p3 (10,000), two partners; p5 is paused, p2 canceled
     assert (report["monthly_recurring_total"], report["active_partners"]) == (13000, 2)
-    # at the start p1 and p2 were active; p2 was canceled within the period
-    assert report["churn"] == {"canceled": 1, "active_at_start": 2, "rate": 0.5}
+    # at the start p1 and p2 were active, p3 started within the period (p5 was paused
+    # throughout); p2 was canceled within it: 1 of 3
+    assert report["churn"] == {"canceled": 1, "active_at_start": 2, "started": 1, "at_risk": 3,
+                               "rate": 0.3333}
     assert report["income_mix"] == {"membership_fees": 2000, "grants_and_donations": 291000,
                                     "membership_fee_share": 0.0068}
 
@@ -238,3 +253,57 @@ def test_malformed_report_query_is_refused(donations, query_, field):
     with pytest.raises(errors.InvalidInput) as raised:
         call(donations, "donation_report", query_, context=STAFF)
     assert field in raised.value.details
+
+
+@pytest.mark.parametrize("text", ["+cmd|' /C calc'!A0", "=HYPERLINK(\"x\")", "-2+3", "@SUM(1)",
+                                  "\tMUFG", "\rMUFG"])
+def test_csv_export_neutralises_formulas_in_every_free_text_column(donations, text):
+    today = today_in_tokyo().isoformat()
+    call(donations, "record_staff_payment",
+         staff_payment(reference=text, payer_name=f"{text} Sato", paid_on=today), context=STAFF)
+    exported = call(donations, "donation_report",
+                    {"from": today, "to": today, "format": "csv"}, context=STAFF)
+    [row] = list(csv.DictReader(io.StringIO(exported["csv"])))
+    assert row["reference"] == "'" + text
+    payer = f"{text} Sato".strip()  # names are stored trimmed
+    assert row["payer"] == ("'" + payer if text.strip() == text else payer)
+
+
+def _pledge(db, started: str | None, canceled: str | None = None, paused: str | None = None):
+    with connect(db) as conn:
+        supporter = str(uuid.uuid4())
+        conn.execute("INSERT INTO supporters (id, email, name, locale) VALUES (%s, %s, 'S', 'ja')",
+                     (supporter, f"{supporter}@example.com"))
+        status = "canceled" if canceled else "paused" if paused else "active"
+        conn.execute("INSERT INTO pledges (id, supporter_id, amount, status, started_at,"
+                     " canceled_at, paused_at) VALUES (%s, %s, 3000, %s, %s, %s, %s)",
+                     (str(uuid.uuid4()), supporter, status, started, canceled, paused))
+
+
+def test_churn_counts_pledges_started_and_canceled_within_the_period(
+    donations, donations_config
+):
+    db = donations_config["DATABASE_URL"]
+    for day in ("2026-03-02", "2026-03-05", "2026-03-09"):
+        _pledge(db, f"{day}T00:00:00Z", canceled=f"{day}T12:00:00Z")
+    report = call(donations, "donation_report", {"from": "2026-03-01", "to": "2026-03-31"},
+                  context=STAFF)
+    assert report["churn"] == {"canceled": 3, "active_at_start": 0, "started": 3, "at_risk": 3,
+                               "rate": 1.0}
+
+
+def test_churn_of_a_paused_pledge_canceled_in_the_period_stays_within_one(
+    donations, donations_config
+):
+    _pledge(donations_config["DATABASE_URL"], "2025-10-01T00:00:00Z",
+            canceled="2026-03-10T00:00:00Z", paused="2025-12-01T00:00:00Z")
+    report = call(donations, "donation_report", {"from": "2026-03-01", "to": "2026-03-31"},
+                  context=STAFF)
+    assert (report["churn"]["rate"], report["churn"]["at_risk"]) == (1.0, 1)
+
+
+def test_churn_without_any_pledge_in_the_period_has_no_rate_and_says_why(donations):
+    report = call(donations, "donation_report", {"from": "2026-03-01", "to": "2026-03-31"},
+                  context=STAFF)
+    assert report["churn"]["rate"] is None
+    assert "no pledge" in report["churn"]["reason"]
