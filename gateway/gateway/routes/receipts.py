@@ -90,6 +90,15 @@ class YearRequest(Schema):
                           metadata={"example": 2026})
 
 
+class PdfQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    lang = fields.String(validate=validate.OneOf(("ja", "en")),
+                         metadata={"description": "`en` for the English translation; the "
+                                                  "Japanese original otherwise."})
+
+
 class SearchQuery(Schema):
     class Meta:
         unknown = RAISE
@@ -180,8 +189,9 @@ class ReceiptRoutes:
         self.staff.require(request, *STAFF)
         return json_response(Receipt().dump(self.donations.receipt_view(number)))
 
-    @http("GET", "/api/staff/receipts/<number>/pdf")
-    def receipt_document(self, request: Request, number: str) -> Response:
+    @http("GET", "/api/staff/receipts/<number>/pdf", query=PdfQuery)
+    def receipt_document(self, request: Request, number: str,
+                         query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF)
         return pdf_response(self.donations.receipt_document(number, pdf_language(request)),
                             "attachment")
@@ -225,10 +235,9 @@ class ReceiptRoutes:
         return json_response(SupporterAddress().dump(
             self.donations.set_supporter_address(supporter_id, body)))
 
-    @http("GET", "/api/staff/supporters")
-    def search_supporters(self, request: Request) -> Response:
+    @http("GET", "/api/staff/supporters", query=SearchQuery)
+    def search_supporters(self, request: Request, query: dict[str, Any]) -> Response:
         self.staff.require(request, *STAFF)
-        query = SearchQuery().load(request.args.to_dict())
         return json_response(SearchResults().dump(self.donations.search_supporters(query)))
 
     @http("POST", "/api/staff/year-end-receipts")

@@ -16,9 +16,9 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from servicekit import errors
 from servicekit.events import Envelope, consume_event, first_time
+from servicekit.rpc import rpc
 
 from donations import corrections, ledger, receipt_pdf, receipts, search, yearend
 from donations.links import LinkInvalid, ReceiptLinks
