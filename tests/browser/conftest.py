@@ -5,8 +5,6 @@ var/artifacts/browser/ (git-ignored) as test artifacts."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,6 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 
 
 
@@ -35,15 +32,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    """axe-core, installed by npm from tests/browser/package-lock.json when missing."""
-    if not AXE.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is needed to install axe-core for the browser tests (apt-get "
-                        "install npm)")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True,
-                       capture_output=True, timeout=300)
-    return AXE.read_text()
+    """axe-core as the axe-playwright-python package ships it (a dev dependency), the same copy
+    the staff console's browser tests use."""
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
 
 
 @pytest.fixture
