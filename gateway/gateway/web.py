@@ -173,6 +173,12 @@ class LinkQuery(Schema):
     lang = fields.String(validate=validate.Length(max=35))
 
 
+class DocumentQuery(Schema):
+    """A static document of the site or the console: its query string is read by the page's
+    own script (`lang`, a link's `token`, what a payment provider appends on its way back, a
+    newsletter's tracking tags), so the server takes any parameters and uses none."""
+
+
 def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] | None = None,
          query: type[Schema] | None = None, **kwargs: Any) -> Callable[[Callable], Callable]:
     """Declare a route: `@http("POST", "/api/pledges")`.
@@ -180,7 +186,8 @@ def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] 
     `query` is the schema of the route's query parameters; their loaded values reach the route
     as its `query` argument. One rule for every route: a parameter the route does not know is
     refused (400, invalid-query, naming it), never ignored, since an ignored misspelt filter
-    silently answers something else than was asked.
+    silently answers something else than was asked. Static documents, which answer the same
+    whatever is asked, declare `query=DocumentQuery`.
 
     Expected failures (invalid input, a declined card, a service that is down...) are turned
     into their problem response inside the worker: to nameko the request was handled, so it
@@ -197,8 +204,8 @@ def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] 
         @functools.wraps(fn)
         def entrypoint(self, request: Request, *args: Any, **path_values: Any) -> Any:
             try:
-                loaded = read_query(request, allowed())
-                if query is not None:
+                loaded = {} if allowed is DocumentQuery else read_query(request, allowed())
+                if query is not None and allowed is not DocumentQuery:
                     path_values["query"] = loaded
                 return fn(self, request, *args, **path_values)
             except Exception as exc:

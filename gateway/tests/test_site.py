@@ -105,3 +105,19 @@ def test_scripts_never_write_html_or_evaluate_text():
         text = script.read_text(encoding="utf-8")
         assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|eval\(|new Function",
                              text), script.name
+
+
+@pytest.mark.parametrize("path", [
+    "/?utm_source=newsletter&utm_medium=email",
+    "/donate?lang=ne&tier=partner",
+    "/donate/thanks?payment_intent=pi_1&redirect_status=succeeded",
+    "/apply?form=consultation&lang=en",
+    "/pairings/respond?token=abc.def&answer=accept&lang=ne",
+    "/assets/site.css?v=2",
+])
+def test_pages_take_whatever_query_their_script_reads_while_the_api_refuses_unknown_ones(
+        gateway, path):
+    assert requests.get(f"{gateway}{path}", timeout=10).status_code == 200
+    refused = requests.get(f"{gateway}/api/donation-tiers?utm_source=newsletter", timeout=10)
+    assert refused.status_code == 400
+    assert "utm_source" in refused.json()["errors"]

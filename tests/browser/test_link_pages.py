@@ -144,8 +144,11 @@ def test_a_family_accepts_a_family_friend_offer_from_its_email_in_nepali(
         post(f"/api/staff/participants/{applied['id']}/approve", staff=True)
     [proposal] = post("/api/staff/matching/runs", staff=True)["proposals"]
     post(f"/api/staff/pairings/{proposal['pairing_id']}/approve", staff=True)
-    [offer] = wait_until(lambda: mail_to(smtp_sink, "maya@example.org"), timeout=30,
-                         message="the offer e-mail to the family")
+    # The family also hears that their application arrived and was approved: the offer is
+    # the e-mail with the response link.
+    [offer] = wait_until(lambda: [m for m in mail_to(smtp_sink, "maya@example.org")
+                                  if "/pairings/respond" in m.get_body(("plain",)).get_content()],
+                         timeout=30, message="the offer e-mail to the family")
     accept = link_in(offer, "/pairings/respond")
     assert "answer=accept" in accept and "lang=ne" in accept
 
@@ -156,12 +159,16 @@ def test_a_family_accepts_a_family_friend_offer_from_its_email_in_nepali(
     # Opening the link answered nothing.
     assert query(site["matching_db"], "SELECT resident_answer FROM pairings")[0][
         "resident_answer"] is None
+    consent = browser.find_element(By.ID, "share-contact")
+    assert not consent.is_selected()  # sharing is asked for, never assumed
+    consent.click()
     browser.find_element(By.ID, "accept").click()
     result = WebDriverWait(browser, 30).until(
         lambda d: d.find_element(By.ID, "result").text or None)
     assert "स्वीकार" in result
-    assert query(site["matching_db"], "SELECT resident_answer FROM pairings")[0][
-        "resident_answer"] == "accept"
+    [answered] = query(site["matching_db"],
+                       "SELECT resident_answer, resident_shares_contact FROM pairings")
+    assert (answered["resident_answer"], answered["resident_shares_contact"]) == ("accept", True)
 
 
 def test_an_application_shows_the_apis_field_errors_beside_the_fields_then_is_received(

@@ -25,9 +25,10 @@ function offerLink() {
 async function respond(link, answer) {
   alertBox.textContent = '';
   document.querySelectorAll('#choice button').forEach(button => { button.disabled = true; });
-  const sent = await api('/api/pairing-responses', {
-    method: 'POST', body: { token: link.token, answer },
-  });
+  const body = { token: link.token, answer };
+  // Consent to pass one's name and e-mail to the other side goes only with an acceptance.
+  if (answer === 'accept') body.share_contact = document.getElementById('share-contact').checked;
+  const sent = await api('/api/pairing-responses', { method: 'POST', body });
   document.querySelectorAll('#choice button').forEach(button => { button.disabled = false; });
   if (sent.ok) {
     document.getElementById('choice').hidden = true;

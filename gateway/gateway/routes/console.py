@@ -10,7 +10,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from gateway import static
-from gateway.web import http
+from gateway.web import DocumentQuery, http
 
 # gateway/gateway/routes/console.py -> the repository's root
 DEFAULT_FOLDER = Path(__file__).resolve().parents[3] / "staff-web"
@@ -22,15 +22,15 @@ class ConsoleRoutes:
     def _console_folder(self) -> Path:
         return Path(self.config.get("STAFF_CONSOLE_DIR") or DEFAULT_FOLDER)
 
-    @http("GET", "/staff")
+    @http("GET", "/staff", query=DocumentQuery)
     def console_root(self, request: Request) -> Response:
         return redirect("/staff/", code=308)
 
-    @http("GET", "/staff/")
+    @http("GET", "/staff/", query=DocumentQuery)
     def console_index(self, request: Request) -> Response:
         return static.serve(request, self._console_folder(), "index.html")
 
-    @http("GET", "/staff/<path:asset>")
+    @http("GET", "/staff/<path:asset>", query=DocumentQuery)
     def console_asset(self, request: Request, asset: str) -> Response:
         return static.serve(request, self._console_folder(), asset)
 

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import site
 from gateway.apidoc import ok, problem_response
-from gateway.web import http, json_response
+from gateway.web import DocumentQuery, http, json_response
 
 
 class StripeSettings(Schema):
@@ -26,37 +26,37 @@ class SiteConfig(Schema):
 class SiteRoutes:
     """Needs `config` on the service."""
 
-    @http("GET", "/")
+    @http("GET", "/", query=DocumentQuery)
     def site_home(self, request: Request) -> Response:
         return site.page(request, self.config, "index.html")
 
-    @http("GET", "/donate")
+    @http("GET", "/donate", query=DocumentQuery)
     def site_donate(self, request: Request) -> Response:
         return site.page(request, self.config, "donate.html")
 
-    @http("GET", "/donate/thanks")
+    @http("GET", "/donate/thanks", query=DocumentQuery)
     def site_thanks(self, request: Request) -> Response:
         return site.page(request, self.config, "thanks.html")
 
-    @http("GET", "/pledge")
+    @http("GET", "/pledge", query=DocumentQuery)
     def site_pledge(self, request: Request) -> Response:
         # The link in supporters' e-mails: /pledge?token=…
         return site.page(request, self.config, "pledge.html", holds_token=True)
 
-    @http("GET", "/pledge/link")
+    @http("GET", "/pledge/link", query=DocumentQuery)
     def site_pledge_link(self, request: Request) -> Response:
         return site.page(request, self.config, "pledge-link.html")
 
-    @http("GET", "/pairings/respond")
+    @http("GET", "/pairings/respond", query=DocumentQuery)
     def site_pairing_response(self, request: Request) -> Response:
         # The Family Friend offer links: /pairings/respond?token=…&answer=accept|decline
         return site.page(request, self.config, "respond.html", holds_token=True)
 
-    @http("GET", "/apply")
+    @http("GET", "/apply", query=DocumentQuery)
     def site_apply(self, request: Request) -> Response:
         return site.page(request, self.config, "apply.html")
 
-    @http("GET", "/assets/<path:name>")
+    @http("GET", "/assets/<path:name>", query=DocumentQuery)
     def site_asset(self, request: Request, name: str) -> Response:
         return site.asset(request, self.config, name)
 
