@@ -42,7 +42,8 @@ def test_staff_payment_in_a_tier_is_the_tiers_amount_like_a_card_gift(
                    staff_payment(tier="class", amount=10000), context=STAFF)
     assert (payment["tier"], payment["amount"]) == ("class", 10000)
     # without a tier any amount is a free one, as large as a grant or as small as a fee
-    call(donations, "record_staff_payment", staff_payment(source="membership_fee", amount=300),
+    call(donations, "record_staff_payment", staff_payment(source="membership_fee", amount=300,
+                                                          reference="fee 2026/3"),
          context=STAFF)
 
 
