@@ -22,9 +22,17 @@ from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
 from servicekit.rpc import rpc
 
-from donations import corrections, ledger, pledges, privacy, reports, tiers, webhooks
+from donations import (
+    corrections,
+    ledger,
+    pledges,
+    privacy,
+    receipt_entrypoints,
+    reports,
+    tiers,
+    webhooks,
+)
 from donations.links import LinkInvalid, PledgeLinks
-from donations.receipt_entrypoints import ReceiptEntrypoints
 from donations.receipt_entrypoints import uuid_or_404 as _uuid_or_404
 from donations.schemas import (
     BankTransferNotice,
@@ -67,7 +75,8 @@ class Links(DependencyProvider):
         return self.links
 
 
-class DonationsService(ReceiptEntrypoints, health.Ping):
+# The mixin is named through its module, so `nameko run donations.service` finds one service.
+class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
     name = "donations"
 
     db = Database()
