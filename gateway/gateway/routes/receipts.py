@@ -94,8 +94,8 @@ class PdfQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    lang = fields.String(validate=validate.OneOf(("ja", "en")),
-                         metadata={"description": "`en` for the English translation; the "
+    # Any value: `en…` asks for the English translation, anything else gets the original.
+    lang = fields.String(metadata={"description": "`en` for the English translation; the "
                                                   "Japanese original otherwise."})
 
 
@@ -314,7 +314,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "operationId": "receiptDocument", "tags": ["staff"], "security": STAFF_AUTH,
         "summary": "Download a receipt's PDF, exactly as issued (void ones too)",
         "parameters": [NUMBER, PDF_LANG],
-        "responses": {"200": PDF, "404": NO_RECEIPT, **STAFF_ERRORS},
+        "responses": {"200": PDF, "400": "InvalidQuery", "404": NO_RECEIPT, **STAFF_ERRORS},
     },
     ("/api/staff/receipts/{number}/void", "post"): {
         "operationId": "voidReceipt", "tags": ["staff"], "security": STAFF_AUTH,
@@ -372,7 +372,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "parameters": [{"in": "query", "name": "q", "required": True,
                         "schema": {"type": "string", "minLength": 2, "maxLength": 200}}],
         "responses": {"200": ok("Matching supporters with their matching payments.",
-                                SearchResults), "400": "InvalidInput", **STAFF_ERRORS},
+                                SearchResults), "400": "InvalidQuery", **STAFF_ERRORS},
     },
     ("/api/staff/year-end-receipts", "post"): {
         "operationId": "startYearEndRun", "tags": ["staff"], "security": STAFF_AUTH,
