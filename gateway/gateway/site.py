@@ -1,4 +1,5 @@
-"""Serving the public site (`web/` in the repository): static files with the headers it needs.
+"""Serving the public site (`web/`) and the staff console (`staff-web/`): static files with the
+headers they need.
 
 The site is plain files (HTML, CSS, JavaScript) that call the documented API on their own
 origin; the gateway serves them at `/` for local runs, and any web server can serve the same
@@ -70,9 +71,16 @@ def content_security_policy(config: dict[str, Any]) -> str:
     ])
 
 
-def security_headers(config: dict[str, Any]) -> dict[str, str]:
+# The staff console loads nothing from elsewhere: no Stripe.js, no frames.
+CONSOLE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "
+                  "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+                  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def security_headers(config: dict[str, Any], policy: str | None = None) -> dict[str, str]:
+    """The headers every page and file of ours carries; the site's CSP unless `policy`."""
     return {
-        "Content-Security-Policy": content_security_policy(config),
+        "Content-Security-Policy": policy or content_security_policy(config),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",
@@ -100,6 +108,18 @@ def asset(request: Request, config: dict[str, Any], relative: str) -> Response:
         raise NotFound("No such file.")
     response = _file(request, Path(path), max_age=ASSET_MAX_AGE)
     response.headers.update(security_headers(config))
+    return response
+
+
+def console_file(request: Request, folder: Path, name: str) -> Response:
+    """A file of the staff console under `folder` (never outside it, never a dot file), to be
+    revalidated on each use: it changes with each release."""
+    path = safe_join(str(folder), name)
+    if path is None or name.startswith(".") or "/." in name or not Path(path).is_file():
+        raise NotFound("No such file.")
+    response = _file(request, Path(path), max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers.update(security_headers({}, CONSOLE_POLICY))
     return response
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from gateway import static
+from gateway import site
 from gateway.web import DocumentQuery, http
 
 # gateway/gateway/routes/console.py -> the repository's root
@@ -28,11 +28,11 @@ class ConsoleRoutes:
 
     @http("GET", "/staff/", query=DocumentQuery)
     def console_index(self, request: Request) -> Response:
-        return static.serve(request, self._console_folder(), "index.html")
+        return site.console_file(request, self._console_folder(), "index.html")
 
     @http("GET", "/staff/<path:asset>", query=DocumentQuery)
     def console_asset(self, request: Request, asset: str) -> Response:
-        return static.serve(request, self._console_folder(), asset)
+        return site.console_file(request, self._console_folder(), asset)
 
 
 COMPONENTS: dict[str, Any] = {}
@@ -51,7 +51,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/staff/", "get"): {
         "operationId": "staffConsole", "tags": ["console"],
         "summary": "The staff console (a static web app over the staff API)",
-        "description": static.__doc__.strip().splitlines()[0] + " Carries a strict "
+        "description": "Static files any web server can serve instead. Carries a strict "
                        "Content-Security-Policy (scripts and styles from this origin only).",
         "responses": {"200": _PAGE, "404": _MISSING},
     },
