@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from kombu import Connection
@@ -31,3 +34,24 @@ def connect(uri: str | None = None, *, confirms: bool = False) -> Connection:
         conn.release()
         raise CliError(f"cannot reach RabbitMQ at {redact(uri)}: {exc}") from exc
     return conn
+
+
+@contextmanager
+def service_rpc(service: str, timeout: float,
+                context: dict[str, Any] | None = None) -> Iterator[Any]:
+    """A Nameko RPC proxy to `service`; a service not running, a refusal or a broker that does
+    not answer becomes a CliError saying which."""
+    from nameko.exceptions import RemoteError, UnknownService
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    uri = amqp_uri()
+    try:
+        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=timeout,
+                             context_data=context or {}) as cluster:
+            yield getattr(cluster, service)
+    except UnknownService:
+        raise CliError(f"the {service} service is not running") from None
+    except RemoteError as exc:
+        raise CliError(f"{service} refused: {exc}") from None
+    except OSError as exc:
+        raise CliError(f"cannot reach RabbitMQ at {redact(uri)}: {exc}") from None

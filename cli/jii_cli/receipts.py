@@ -14,38 +14,27 @@ import getpass
 import json
 import time
 
-from jii_cli.broker import redact
-from jii_cli.workspace import CliError, amqp_uri
+from jii_cli.broker import service_rpc
+from jii_cli.workspace import CliError
 
 DEFAULT_TIMEOUT_SECONDS = 3600
 POLL_SECONDS = 2.0
 
 
 def run(args: argparse.Namespace) -> int:
-    from nameko.exceptions import RemoteError, UnknownService
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    uri = amqp_uri()
     # Operators with broker access act as admin; the service records who ran it.
     context = {"staff_subject": f"cli:{getpass.getuser()}", "staff_role": "admin"}
-    try:
-        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30, context_data=context) as cluster:
-            progress = cluster.donations.start_year_end_run({"year": args.year})
+    with service_rpc("donations", 30, context) as donations:
+        progress = donations.start_year_end_run({"year": args.year})
+        _show(progress, args.json)
+        deadline = time.monotonic() + args.timeout
+        while args.wait and progress["remaining"] > 0:
+            if time.monotonic() > deadline:
+                raise CliError(f"still {progress['remaining']} supporter(s) to go after "
+                               f"{args.timeout:.0f} s; run the command again to go on")
+            time.sleep(POLL_SECONDS)
+            progress = donations.year_end_progress(args.year)
             _show(progress, args.json)
-            deadline = time.monotonic() + args.timeout
-            while args.wait and progress["remaining"] > 0:
-                if time.monotonic() > deadline:
-                    raise CliError(f"still {progress['remaining']} supporter(s) to go after "
-                                   f"{args.timeout:.0f} s; run the command again to go on")
-                time.sleep(POLL_SECONDS)
-                progress = cluster.donations.year_end_progress(args.year)
-                _show(progress, args.json)
-    except UnknownService:
-        raise CliError("the donations service is not running") from None
-    except RemoteError as exc:
-        raise CliError(f"donations refused: {exc}") from None
-    except OSError as exc:
-        raise CliError(f"cannot reach RabbitMQ at {redact(uri)}: {exc}") from None
     return 0
 
 

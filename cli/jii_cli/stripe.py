@@ -11,8 +11,7 @@ import argparse
 import json
 from datetime import UTC, datetime
 
-from jii_cli.broker import redact
-from jii_cli.workspace import CliError, amqp_uri
+from jii_cli.broker import service_rpc
 
 DEFAULT_TIMEOUT_SECONDS = 120
 
@@ -32,19 +31,8 @@ def parse_since(value: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nameko.exceptions import RemoteError, UnknownService
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    uri = amqp_uri()
-    try:
-        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=args.timeout) as cluster:
-            outcome = cluster.donations.reconcile_stripe(args.since)
-    except UnknownService:
-        raise CliError("the donations service is not running") from None
-    except RemoteError as exc:
-        raise CliError(f"donations refused: {exc}") from None
-    except OSError as exc:
-        raise CliError(f"cannot reach RabbitMQ at {redact(uri)}: {exc}") from None
+    with service_rpc("donations", args.timeout) as donations:
+        outcome = donations.reconcile_stripe(args.since)
     if args.json:
         print(json.dumps(outcome))
     else:
