@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from marshmallow import (
     RAISE,
@@ -31,6 +32,20 @@ def language_of(tag: str) -> str:
     if language not in SUPPORTED_LANGUAGES:
         raise ValueError(f"unsupported locale {tag!r}; use one of {', '.join(SUPPORTED_LANGUAGES)}")
     return language
+
+
+class Locale(fields.String):
+    """The BCP 47 tag a person gave (2 to 35 characters), loaded as the supported language it
+    names ('ja-JP' → 'ja'), so every request schema checks and normalises it the same way."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        tag = super()._deserialize(value, attr, data, **kwargs)
+        if not 2 <= len(tag) <= 35:
+            raise ValidationError("Length must be between 2 and 35.")
+        try:
+            return language_of(tag)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class PostalAddress(Schema):
@@ -70,7 +85,7 @@ class PledgeRequest(DonorFields):
     amount = fields.Integer(required=True, strict=True)
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    locale = Locale(required=True)
     payment_method = fields.String(
         required=True, validate=validate.Regexp(r"^pm_[A-Za-z0-9_]{1,200}$",
                                                 error="not a Stripe PaymentMethod id")
@@ -87,16 +102,8 @@ class PledgeRequest(DonorFields):
                 f"a monthly pledge is between {self.min_yen} and {self.max_yen} yen"
             )
 
-    @validates("locale")
-    def _locale_supported(self, value: str, **_) -> None:
-        try:
-            language_of(value)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
     @post_load
     def _normalise(self, data: dict, **_) -> dict:
-        data["locale"] = language_of(data["locale"])
         data["name"] = data["name"].strip()
         return data
 
@@ -143,7 +150,7 @@ class StaffPaymentRequest(DonorFields):
     paid_on = fields.Date(required=True)
     payer_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     payer_email = fields.Email(required=True, validate=validate.Length(max=254))
-    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    locale = Locale(required=True)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=200))
     designation = fields.String(load_default="general", validate=validate.OneOf(DESIGNATIONS))
     tier = fields.String(load_default=None, allow_none=True)
@@ -162,13 +169,6 @@ class StaffPaymentRequest(DonorFields):
         if value > today_in_tokyo() or value.year < 2000:
             raise ValidationError("must be a date between 2000 and today")
 
-    @validates("locale")
-    def _locale_supported(self, value: str, **_) -> None:
-        try:
-            language_of(value)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
     @validates_schema
     def _tier_matches_amount(self, data: dict, **_) -> None:
         # The same rule as a card gift: a transfer recorded in the ¥10,000 tier is ¥10,000.
@@ -176,7 +176,6 @@ class StaffPaymentRequest(DonorFields):
 
     @post_load
     def _normalise(self, data: dict, **_) -> dict:
-        data["locale"] = language_of(data["locale"])
         data["payer_name"] = data["payer_name"].strip()
         return data
 
@@ -270,7 +269,7 @@ class BankTransferNotice(DonorFields):
 
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), _TEXT])
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    locale = Locale(required=True)
     amount = fields.Integer(required=True, strict=True,
                             validate=validate.Range(min=1, max=100_000_000))
     transferred_on = fields.Date(required=True)
@@ -285,16 +284,8 @@ class BankTransferNotice(DonorFields):
         if value > today or (today - value).days > 366:
             raise ValidationError("must be a date within the past year")
 
-    @validates("locale")
-    def _locale_supported(self, value: str, **_) -> None:
-        try:
-            language_of(value)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
     @post_load
     def _normalise(self, data: dict, **_) -> dict:
-        data["locale"] = language_of(data["locale"])
         data["name"] = data["name"].strip()
         for key in ("payer_name", "message"):
             data[key] = (data[key] or "").strip() or None
@@ -308,11 +299,5 @@ class LinkRequest(Schema):
         unknown = RAISE
 
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    locale = Locale(required=True)
 
-    @validates("locale")
-    def _locale_supported(self, value: str, **_) -> None:
-        try:
-            language_of(value)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
