@@ -80,7 +80,7 @@ def _check_configured(org: Organisation) -> None:
                           + ", ".join(missing) + " (RECEIPT_ORG_* settings)")
 
 
-def _donor(conn: psycopg.Connection, supporter_id: str) -> dict[str, Any]:
+def donor_of(conn: psycopg.Connection, supporter_id: str) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM supporters WHERE id = %s", (supporter_id,)).fetchone()
     if row["anonymized_at"] is not None:
         raise NotIssuable("anonymized", "the supporter's personal data was erased")
@@ -116,12 +116,8 @@ def _store(conn: psycopg.Connection, *, kind: str, base_number: str, payment_id:
            render: Renderer) -> dict[str, Any]:
     revision, replaces = _next_revision(conn, base_number)
     number = base_number if revision == 1 else f"{base_number}-{revision}"
-    content = {
-        "number": number, "kind": kind, "tax_year": tax_year,
-        "issued_on": today_in_tokyo().isoformat(), "replaces": replaces,
-        "organisation": org.printed(), "donor": donor, "items": items,
-        "total": sum(item["amount"] for item in items),
-    }
+    content = frozen_content(number=number, kind=kind, tax_year=tax_year, replaces=replaces,
+                             org=org, donor=donor, items=items)
     # Rendered before anything is written: a failed render leaves no receipt behind, and the
     # caller's transaction (holding the payment or supporter lock) commits row and bytes
     # together.
@@ -143,6 +139,18 @@ def _store(conn: psycopg.Connection, *, kind: str, base_number: str, payment_id:
         conn.execute("UPDATE receipts SET replaced_by = %s WHERE number = %s",
                      (receipt_id, replaces))
     return _row(conn, receipt_id)
+
+
+def frozen_content(*, number: str, kind: str, tax_year: int, replaces: str | None,
+                   org: Organisation, donor: dict[str, Any],
+                   items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every field a receipt prints, as issued today."""
+    return {
+        "number": number, "kind": kind, "tax_year": tax_year,
+        "issued_on": today_in_tokyo().isoformat(), "replaces": replaces,
+        "organisation": org.printed(), "donor": donor, "items": items,
+        "total": sum(item["amount"] for item in items),
+    }
 
 
 def _keep_document(conn: psycopg.Connection, receipt_id: str, language: str, pdf: bytes) -> None:
@@ -180,7 +188,7 @@ def issue_gift(conn: psycopg.Connection, payment_id: str, org: Organisation, ren
     if net <= 0:
         raise NotIssuable("refunded", "the gift was refunded in full")
     _check_configured(org)
-    donor = _donor(conn, str(payment["supporter_id"]))
+    donor = donor_of(conn, str(payment["supporter_id"]))
     item = {"payment_id": str(payment["id"]), "receipt_number": payment["receipt_number"],
             "paid_on": tokyo_date(payment["paid_at"]).isoformat(),
             "source": payment["source"], "amount": net}
@@ -235,7 +243,7 @@ def issue_annual(conn: psycopg.Connection, supporter_id: str, year: int, org: Or
     if not items:
         raise NotIssuable("nothing_to_receipt", f"no monthly gift in {year}")
     _check_configured(org)
-    donor = _donor(conn, supporter_id)
+    donor = donor_of(conn, supporter_id)
     return _store(conn, kind="annual", base_number=_annual_base(conn, supporter_id, year),
                   payment_id=None, supporter_id=supporter_id, tax_year=year, items=items,
                   org=org, donor=donor, issued_by=issued_by, render=render)
