@@ -29,9 +29,10 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
+from servicekit import paging
 from servicekit.tokyo import today_in_tokyo, tokyo_date, tokyo_day_bounds
 
-from donations import ledger
+from donations import ledger, search
 
 GIFT_SOURCES = ("card_one_time", "bank_transfer", "grant")
 ANNUAL_SOURCES = ("monthly",)
@@ -356,6 +357,39 @@ def view(receipt: dict) -> dict[str, Any]:
         "voided_at": receipt["voided_at"].isoformat() if receipt["voided_at"] else None,
         "void_reason": receipt["void_reason"], "voided_by": receipt["voided_by"],
     }
+
+
+# The languages a receipt can be downloaded in: the Japanese original (stored at issue) and an
+# English translation made from the frozen content when first asked for.
+LANGUAGES = ("ja", "en")
+
+
+def listing(conn: psycopg.Connection, query: dict[str, Any]) -> dict[str, Any]:
+    """Receipts for staff, newest issued first, in keyset pages; filtered by tax year, kind,
+    status (issued: in force, voided), supporter and part of the number."""
+    where: list[str] = []
+    params: list[Any] = []
+    for key, column in (("year", "r.tax_year"), ("kind", "r.kind"),
+                        ("supporter_id", "r.supporter_id")):
+        if query.get(key) is not None:
+            where.append(f"{column} = %s")
+            params.append(query[key])
+    if query.get("status") is not None:
+        where.append("r.voided_at IS NULL" if query["status"] == "issued"
+                     else "r.voided_at IS NOT NULL")
+    if query.get("number"):
+        where.append("r.number LIKE %s")
+        params.append(search.contains_pattern(query["number"].strip().upper()))
+    rows, cursor = paging.fetch(
+        conn, "r.*, n.number AS replaced_by_number, r.content->'donor'->>'name' AS donor_name,"
+        " (SELECT array_agg(d.language ORDER BY d.language DESC) FROM receipt_documents d"
+        " WHERE d.receipt_id = r.id) AS stored_languages",
+        "receipts r LEFT JOIN receipts n ON n.id = r.replaced_by", "r.issued_at", "r.id",
+        where, params, query["limit"], query.get("after"))
+    return {"receipts": [{
+        **view(r), "replaced_by": r["replaced_by_number"], "donor_name": r["donor_name"],
+        "languages": list(LANGUAGES), "stored_languages": r["stored_languages"] or [],
+    } for r in rows], "next": cursor}
 
 
 def voids_between(conn: psycopg.Connection, first: date, last: date) -> list[dict[str, Any]]:

@@ -357,3 +357,53 @@ def test_jii_receipts_year_end_runs_the_year_through_the_service_and_repeats_har
     assert progress[-1] == {"year": year, "supporters": 2, "sent": 2, "remaining": 0}
     assert main(command) == 0
     assert len(events(db, "annual_receipts_ready")) == 2
+
+
+def test_staff_list_receipts_newest_first_by_year_kind_status_supporter_and_number(
+    donations, donations_config
+):
+    db = donations_config["DATABASE_URL"]
+    year = today_in_tokyo().year - 1
+    first, _, _ = _monthly_supporters(db, 3, year)
+    annual = call(donations, "issue_annual_receipt", first, year, context=STAFF)
+    payment = call(donations, "record_staff_payment", staff_payment(), context=STAFF)
+    number = live_receipt(db, payment["id"])["number"]
+    call(donations, "receipt_document", number, "en", context=STAFF)
+    replacement = call(donations, "reissue_receipt", number, {"reason": "typo in name"},
+                       context=STAFF)
+
+    def listed(**query):
+        return call(donations, "list_receipts", query, context=STAFF)
+
+    everything = listed()
+    assert [r["number"] for r in everything["receipts"]] == [
+        replacement["number"], number, annual["number"]]
+    assert everything["next"] is None
+    voided = everything["receipts"][1]
+    assert (voided["voided"], voided["void_reason"], voided["replaced_by"]) == (
+        True, "typo in name", replacement["number"])
+    assert voided["donor_name"] == NEPALI_NAME
+    assert (voided["languages"], voided["stored_languages"]) == (["ja", "en"], ["ja", "en"])
+    assert everything["receipts"][0]["stored_languages"] == ["ja"]
+
+    assert [r["number"] for r in listed(status="voided")["receipts"]] == [number]
+    assert [r["number"] for r in listed(status="issued", kind="gift")["receipts"]] == [
+        replacement["number"]]
+    assert [r["number"] for r in listed(year=year)["receipts"]] == [annual["number"]]
+    assert [r["number"] for r in listed(supporter_id=first)["receipts"]] == [annual["number"]]
+    # part of a number, any case; `_` and `%` are literal
+    assert [r["number"] for r in listed(number=f"{number.lower()}-")["receipts"]] == [
+        replacement["number"]]
+    assert listed(number="%")["receipts"] == []
+
+    page = listed(limit=2)
+    assert [r["number"] for r in page["receipts"]] == [replacement["number"], number]
+    rest = listed(limit=2, after=page["next"])
+    assert ([r["number"] for r in rest["receipts"]], rest["next"]) == ([annual["number"]], None)
+
+    for bad in ({"kind": "monthly"}, {"status": "cancelled"}, {"supporter_id": "nobody"},
+                {"year": "2026"}, {"after": "not-a-cursor"}, {"colour": "red"}):
+        with pytest.raises(errors.InvalidInput):
+            listed(**bad)
+    with pytest.raises(errors.Forbidden):
+        call(donations, "list_receipts", {}, context={**STAFF, "staff_role": "consultant"})
