@@ -23,6 +23,11 @@ FLOWS = ROOT / "tests" / "browser" / "console_flows.py"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 WEBHOOK_SECRET = "whsec_console_browser_tests"
 PASSWORD = "a long enough password"
+# Receipts are issued only once the organisation's details are set.
+RECEIPT_ORG = {"RECEIPT_ORG_NAME": "特定非営利活動法人 Japan Intercultural Intelligence",
+               "RECEIPT_ORG_ADDRESS": "東京都渋谷区神南一丁目1番1号",
+               "RECEIPT_CERTIFICATION_NUMBER": "生都管第1234号",
+               "RECEIPT_CERTIFICATION_DATE": "2020-04-01"}
 ACCOUNTS = (("admin@j-ii.org", "admin"), ("staff@j-ii.org", "staff"),
             ("consultant@j-ii.org", "consultant"))
 
@@ -36,7 +41,7 @@ def console_platform(runner_factory, service_config, make_database, gateway_data
     donations = service_config(
         make_database("donations", ROOT / "services/donations/migrations"),
         STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, **RECEIPT_ORG)
     matching = service_config(
         make_database("matching", ROOT / "services/matching/migrations"),
         PAIRING_LINK_SECRET="browser-test-pairing-link-secret-0123456789",

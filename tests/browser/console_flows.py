@@ -155,6 +155,65 @@ def test_an_admin_sees_a_pledge_live_records_a_bank_transfer_with_its_receipt_an
     expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
 
 
+def test_an_admin_finds_a_payments_receipt_downloads_it_and_reissues_it_with_a_reason(
+        platform, page):
+    url = platform["url"]
+    token = requests.post(f"{url}/api/staff/session", timeout=30, json={
+        "email": ADMIN, "password": PASSWORD}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    payment = requests.post(f"{url}/api/staff/payments", headers=headers, timeout=30, json={
+        "source": "bank_transfer", "amount": 40000, "paid_on": "2026-04-01",
+        "payer_name": "Tanaka Ichiro", "payer_email": "ichiro@example.org", "locale": "en",
+        "reference": "Resona 2026-0401", "postal_address": {
+            "postal_code": "164-0001", "prefecture": "東京都", "city": "中野区",
+            "line1": "中野1-1-1"}})
+    assert payment.status_code == 201, payment.text
+    number = payment.json()["receipt_number"]
+    wait_for(lambda: requests.get(f"{url}/api/staff/receipts", params={"number": number},
+                                  headers=headers, timeout=30).json()["receipts"])
+
+    sign_in(page, platform, ADMIN)
+    page.get_by_role("link", name="Receipts").click()
+    filters = page.locator("#receipt-filters")
+    filters.get_by_label("Receipt number").fill(number)
+    filters.get_by_label("Status").select_option("issued")
+    filters.get_by_role("button", name="Show receipts").click()
+    row = page.locator(f'#receipts tr[data-number="{number}"]')
+    expect(row).to_contain_text("Tanaka Ichiro")
+    expect(row).to_contain_text("¥40,000")
+    expect(row).to_contain_text("In force")
+    with page.expect_download() as download:
+        row.get_by_role("button", name="PDF (English translation)").click()
+    assert download.value.suggested_filename == f"{number}-en.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    accessible(page)
+
+    row.get_by_label("Reason").fill("Name misspelt")
+    row.get_by_role("button", name="Void and reissue").click()
+    expect(page.locator("#status")).to_contain_text(f"its replacement is {number}-2")
+    # the list is drawn again with the same filters: only the replacement is in force
+    expect(page.locator(f'#receipts tr[data-number="{number}-2"]')).to_contain_text("In force")
+    expect(page.locator(f'#receipts tr[data-number="{number}"]')).to_have_count(0)
+    filters.get_by_label("Status").select_option("")
+    filters.get_by_role("button", name="Show receipts").click()
+    voided = page.locator(f'#receipts tr[data-number="{number}"]')
+    expect(voided).to_contain_text("Void")
+    expect(voided).to_contain_text("Name misspelt")
+    expect(voided).to_contain_text(f"replaced by {number}-2")
+    expect(voided.get_by_role("button", name="Void and reissue")).to_have_count(0)
+    accessible(page)
+
+
+def wait_for(found, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not found():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not there after {timeout}s")
+        time.sleep(0.2)
+
+
 RESIDENT = {
     "name": "Maya Gurung", "email": "maya@example.org", "locale": "ne-NP", "area": "nakano",
     "languages": [{"code": "ne", "level": "native"}, {"code": "en", "level": "fluent"}],
