@@ -138,7 +138,9 @@ class ReceiptQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(RECEIPT_STATUSES))
     supporter_id = fields.String(validate=validate.Regexp(UUID_PATTERN,
                                                           error="Not a valid UUID."))
-    number = fields.String(validate=validate.Length(min=1, max=40))
+    # no control characters: PostgreSQL refuses NUL in text
+    number = fields.String(validate=[validate.Length(min=1, max=40), validate.Regexp(
+        r"^[^\x00-\x1f\x7f]+\Z", error="Must not hold control characters.")])
 
 
 class ReceiptListed(Receipt):

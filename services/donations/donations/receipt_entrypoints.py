@@ -91,7 +91,9 @@ class ReceiptQuery(paging.Page):
     kind = fields.String(validate=validate.OneOf(("gift", "annual")))
     status = fields.String(validate=validate.OneOf(("issued", "voided")))
     supporter_id = fields.UUID()
-    number = fields.String(validate=validate.Length(min=1, max=40))
+    # no control characters: PostgreSQL refuses NUL in text
+    number = fields.String(validate=[validate.Length(min=1, max=40), validate.Regexp(
+        r"^[^\x00-\x1f\x7f]+\Z", error="Must not hold control characters.")])
 
     @post_load
     def _as_text(self, data: dict, **_: Any) -> dict:
