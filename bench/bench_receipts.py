@@ -79,8 +79,8 @@ class TimedOutbox(OutboxWriter):
         return super().add(conn, routing_key, data, **kwargs)
 
 
-def floor(count: int, year: int) -> list[float]:
-    """The times of rendering one annual receipt, alone, in a loop."""
+def floor(count: int, year: int) -> list[tuple[float, float]]:
+    """The wall-clock and CPU times of rendering one annual receipt, alone, in a loop."""
     items = [{"payment_id": str(uuid.uuid4()), "receipt_number": f"R{year}-{m:06d}",
               "paid_on": f"{year}-{m:02d}-10", "source": "monthly", "amount": 3000}
              for m in range(1, 13)]
@@ -92,10 +92,17 @@ def floor(count: int, year: int) -> list[float]:
     receipt_pdf.render(content)  # the first one loads Pango and the fonts
     times = []
     for _ in range(count):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         receipt_pdf.render(content)
-        times.append(time.perf_counter() - started)
+        times.append((time.perf_counter() - started, time.process_time() - cpu))
     return times
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time of this process, and of its children that have exited."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def hub_wait(render, count: int, content: dict) -> float:
@@ -144,6 +151,10 @@ def main() -> None:
         inline = hub_wait(receipt_pdf.render, 5, content)
         off_hub = hub_wait(receipt_pdf.render_off_hub, 5, content)
 
+        # The run's CPU is counted whole: the render processes' CPU is known once they exit,
+        # so those the hub measurement started are stopped first, and the run's after it.
+        receipt_pdf.stop_renderers()
+        cpu_before = cpu_seconds()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with connect(url) as conn:
 
@@ -164,8 +175,12 @@ def main() -> None:
             ).fetchone()
             events = conn.execute("SELECT count(*) AS n FROM outbox WHERE routing_key ="
                                   " 'annual_receipts_ready'").fetchone()["n"]
+        receipt_pdf.stop_renderers()
+        cpu_after = cpu_seconds()
         # Measured again after the run: the machine is shared, and its load moves.
-        floor_median = statistics.median(floor_before + floor(args.floor, year))
+        floor_times = floor_before + floor(args.floor, year)
+        floor_median = statistics.median(wall for wall, _ in floor_times)
+        floor_cpu = statistics.median(cpu for _, cpu in floor_times)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         rss_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     finally:
@@ -182,6 +197,14 @@ def main() -> None:
     print(f"floor (render alone, {args.floor} in a loop before the run and after): "
           f"median {floor_median * 1000:.0f} ms = "
           f"{1 / floor_median:.2f} receipts/s; run/floor = {rate * floor_median:.2f}")
+    own_cpu, children_cpu = (after - before for after, before in zip(cpu_after, cpu_before,
+                                                                         strict=True))
+    per_supporter = (own_cpu + children_cpu) / len(due)
+    print(f"CPU: {per_supporter * 1000:.0f} ms per supporter ({own_cpu / len(due) * 1000:.0f} "
+          f"ms in this process, {children_cpu / len(due) * 1000:.0f} ms rendering) against "
+          f"{floor_cpu * 1000:.0f} ms per render in the floor loop: floor/run = "
+          f"{floor_cpu / per_supporter:.2f} in CPU (load on a shared machine moves the clock "
+          f"rates, not this)")
     print(f"peak memory: {rss_after / 1024:.0f} MiB after the run "
           f"({rss_before / 1024:.0f} MiB before it); largest render process "
           f"{rss_children / 1024:.0f} MiB")

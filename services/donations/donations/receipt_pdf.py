@@ -225,6 +225,19 @@ class RenderPool:
         finally:
             self._idle.put(process)
 
+    def stop(self) -> None:
+        """Stop the children that are idle (all of them, when nothing renders)."""
+        while not self._idle.empty():
+            self._idle.get().close()
+
+
+def stop_renderers() -> None:
+    """Stop this process's render children; the next render starts them again."""
+    global _renderer
+    if _renderer is not None:
+        _renderer.stop()
+        _renderer = None
+
 
 class RenderFailed(Exception):
     """The child process could not make the PDF (its error is the message)."""
@@ -277,6 +290,11 @@ class RenderProcess:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
             atexit.register(self.stop, self._process)
         return self._process
+
+    def close(self) -> None:
+        if self._process is not None:
+            self.stop(self._process)
+            self._process = None
 
     @staticmethod
     def stop(process: Any) -> None:
