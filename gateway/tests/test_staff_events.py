@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import eventlet
 import pytest
 import requests
-from gateway.auth import issue_token
 from amqp.exceptions import NotFound
+from gateway.auth import issue_token
 from kombu import Connection
 from servicekit.config import amqp_uri
 from servicekit.events import Envelope
