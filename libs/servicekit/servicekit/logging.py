@@ -23,8 +23,8 @@ PERSONAL_KEYS = frozenset({
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 MASK = "***"
 # A personal key's value quoted inside text: database errors quote the JSON they refused.
-QUOTED_PERSONAL = re.compile(
-    r'("(?:%s)"\s*:\s*")(?:[^"\\]|\\.)*("?)' % "|".join(sorted(PERSONAL_KEYS)))
+_KEYS = "|".join(sorted(PERSONAL_KEYS))
+QUOTED_PERSONAL = re.compile(rf'("(?:{_KEYS})"\s*:\s*")(?:[^"\\]|\\.)*("?)')
 
 
 def mask_text(text: str) -> str:
