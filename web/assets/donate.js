@@ -59,6 +59,28 @@ function renderTiers() {
   }));
 }
 
+/** The transfer account as the organisation's settings give it (GET /api/donation-tiers). */
+function renderBank() {
+  const account = catalogue.bank_account;
+  const list = document.getElementById('bank-account');
+  list.hidden = !account;
+  if (!account) return;
+  const latin = lang !== 'ja';
+  const shown = {
+    bank: t('bank.bank_value', { name: latin ? account.bank_en || account.bank : account.bank, code: account.bank_code }),
+    branch: t('bank.branch_value', { name: latin ? account.branch_en || account.branch : account.branch, code: account.branch_code }),
+    type: t(`bank.type.${account.type}`), number: account.number,
+    holder: account.holder, holder_kana: account.holder_kana,
+  };
+  list.querySelectorAll('[data-bank]').forEach(dd => {
+    const value = shown[dd.dataset.bank];
+    dd.textContent = value;
+    // A setting left empty (e.g. no kana yet) leaves out its row, not an empty line.
+    dd.hidden = !value;
+    dd.previousElementSibling.hidden = !value;
+  });
+}
+
 function renderImpact() {
   if (!impact) return;
   const shown = ['residents_supported', 'pairings_completed', 'spot_requests_done',
@@ -230,9 +252,10 @@ async function main() {
   impact = figures.ok ? figures.data : null;
   document.getElementById('free-amount').min = String(catalogue.free_amount.min);
   renderTiers();
+  renderBank();
   renderImpact();
   refresh();
-  onLanguage(() => { renderTiers(); renderImpact(); refresh(); });
+  onLanguage(() => { renderTiers(); renderBank(); renderImpact(); refresh(); });
   try {
     payment = await cardField('#card-element');
   } catch (e) {

@@ -145,6 +145,7 @@ COMPONENTS = {
     "PledgeCreated": schemas.PledgeCreated,
     "WebhookReceived": schemas.WebhookReceived,
     "DonationTiers": ds.DonationTiers,
+    "BankAccount": ds.BankAccount,
     "DonationRequest": ds.DonationRequest,
     "DonationCreated": ds.DonationCreated,
     "StaffPaymentRequest": ds.StaffPaymentRequest,
@@ -165,7 +166,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/donation-tiers", "get"): {
         "operationId": "listDonationTiers",
         "tags": ["donations"],
-        "summary": "Donation tiers with their impact, free-amount bounds and designations",
+        "summary": "Donation tiers with their impact, free-amount bounds, designations and the "
+                   "bank-transfer account",
         "responses": {"200": ok("The tiers.", ds.DonationTiers),
                       "500": "InternalError", "503": "ServiceUnavailable"},
     },
