@@ -144,8 +144,8 @@ COMPONENTS = {
     "PledgeRequest": schemas.PledgeRequest,
     "PledgeCreated": schemas.PledgeCreated,
     "WebhookReceived": schemas.WebhookReceived,
+    "BankAccount": ds.BankAccount,  # before the tiers that hold it
     "DonationTiers": ds.DonationTiers,
-    "BankAccount": ds.BankAccount,
     "DonationRequest": ds.DonationRequest,
     "DonationCreated": ds.DonationCreated,
     "StaffPaymentRequest": ds.StaffPaymentRequest,
