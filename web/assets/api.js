@@ -48,6 +48,7 @@ const KINDS = [
   [/^Must be a Japanese postal code|^a postal code is seven digits/, 'error.postal_code'],
   [/^a \w+ is listed twice$/, 'error.twice'],
   [/^Unknown field\.$/, 'error.unknown_field'],
+  [/^This payment method is not usable/, 'card.invalid'],
 ];
 
 // Kinds that, said of a field left empty, mean it must be filled in.
@@ -71,6 +72,12 @@ function leftEmpty(form, field) {
     `[name="${name}"], [data-group="${name}"], [data-field="${name}"] select`)];
   return controls.length > 0 && controls.every(
     c => (c.type === 'checkbox' || c.type === 'radio' ? !c.checked : !String(c.value).trim()));
+}
+
+/** The field errors of a refused request: the input was invalid (400) or could not be used
+ * (422, e.g. a card the payment provider will not take). */
+export function fieldErrorsOf(result) {
+  return [400, 422].includes(result.status) && result.data ? result.data.errors : null;
 }
 
 /** Put the API's field errors (dotted paths) beside their fields; true if any was placed. */

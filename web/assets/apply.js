@@ -1,7 +1,7 @@
 // The public applications the API takes: Family Friend (resident and partner), a Spot
 // Otonari-san request, a Hanamaru Class sign-up and a consultation. Each form is built from
 // the fields below; the API's field errors appear beside the fields they name.
-import { api, clearErrors, problemMessage, showFieldErrors } from './api.js';
+import { api, clearErrors, fieldErrorsOf, problemMessage, showFieldErrors } from './api.js';
 import { lang, onLanguage, start, t } from './i18n.js';
 
 const LANGUAGES = ['ja', 'en', 'ne', 'zh', 'vi', 'ko', 'tl', 'pt', 'es'];
@@ -140,7 +140,7 @@ form.addEventListener('submit', async event => {
     form.reset();
     return;
   }
-  if (result.status === 400 && showFieldErrors(form, result.data && result.data.errors)) {
+  if (showFieldErrors(form, fieldErrorsOf(result))) {
     alertBox.textContent = t('error.check_form');
     return;
   }

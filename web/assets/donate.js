@@ -1,6 +1,6 @@
 // The donation page: monthly (JII Partners) or once, a tier or a free amount, card by Stripe.js
 // (3-D Secure completed here), the funding mix, public impact figures and the bank transfer.
-import { api, clearErrors, problemMessage, showFieldErrors } from './api.js';
+import { api, clearErrors, fieldErrorsOf, problemMessage, showFieldErrors } from './api.js';
 import { has, lang, number, onLanguage, start, t, yen } from './i18n.js';
 import { cardField } from './stripe.js';
 
@@ -193,7 +193,7 @@ async function give(event) {
       alertBox.textContent = declineMessage(result.data && result.data.reason);
       return;
     }
-    if (result.status === 400 && showFieldErrors(form, result.data && result.data.errors)) {
+    if (showFieldErrors(form, fieldErrorsOf(result))) {
       alertBox.textContent = t('error.check_form');
       return;
     }
@@ -233,7 +233,7 @@ async function notifyTransfer(event) {
     bankForm.reset();
     return;
   }
-  if (result.status === 400 && showFieldErrors(bankForm, result.data && result.data.errors)) {
+  if (showFieldErrors(bankForm, fieldErrorsOf(result))) {
     bankAlert.textContent = t('error.check_form');
     return;
   }
