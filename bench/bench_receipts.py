@@ -27,6 +27,7 @@ eventlet.monkey_patch()
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -96,6 +97,21 @@ def floor(count: int, year: int) -> list[tuple[float, float]]:
         receipt_pdf.render(content)
         times.append((time.perf_counter() - started, time.process_time() - cpu))
     return times
+
+
+def render_processes_peak_mib() -> list[int]:
+    """The peak resident memory (VmHWM) of each running child of this process, in MiB."""
+    peaks = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != os.getpid():
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # exited meanwhile
+        peaks += [int(line.split()[1]) // 1024 for line in status.splitlines()
+                  if line.startswith("VmHWM:")]
+    return sorted(peaks)
 
 
 def cpu_seconds() -> tuple[float, float]:
@@ -175,6 +191,7 @@ def main() -> None:
             ).fetchone()
             events = conn.execute("SELECT count(*) AS n FROM outbox WHERE routing_key ="
                                   " 'annual_receipts_ready'").fetchone()["n"]
+        children_peaks = render_processes_peak_mib()
         receipt_pdf.stop_renderers()
         cpu_after = cpu_seconds()
         # Measured again after the run: the machine is shared, and its load moves.
@@ -182,7 +199,6 @@ def main() -> None:
         floor_median = statistics.median(wall for wall, _ in floor_times)
         floor_cpu = statistics.median(cpu for _, cpu in floor_times)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        rss_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     finally:
         drop_database(url)
 
@@ -206,8 +222,8 @@ def main() -> None:
           f"{floor_cpu / per_supporter:.2f} in CPU (load on a shared machine moves the clock "
           f"rates, not this)")
     print(f"peak memory: {rss_after / 1024:.0f} MiB after the run "
-          f"({rss_before / 1024:.0f} MiB before it); largest render process "
-          f"{rss_children / 1024:.0f} MiB")
+          f"({rss_before / 1024:.0f} MiB before it); render processes at their peak "
+          f"{', '.join(f'{mib} MiB' for mib in children_peaks)}")
     print(f"hub: longest extra wait of a 10 ms sleep while rendering: inline {inline:.0f} ms, "
           f"render_off_hub {off_hub:.0f} ms")
 
