@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -157,11 +158,33 @@ def html(content: dict[str, Any], lang: str = "ja") -> str:
 
 
 def render(content: dict[str, Any], lang: str = "ja") -> bytes:
-    """The PDF bytes of a receipt. Blocking CPU work: services call it through `render_off_hub`."""
-    import weasyprint  # imported on first use: it loads Pango and the fonts (about a second)
+    """The PDF bytes of a receipt. Blocking CPU work: services call it through `render_off_hub`.
 
-    return weasyprint.HTML(string=html(content, lang), base_url=str(TEMPLATES)).write_pdf(
-        pdf_identifier=content["number"].encode(), font_config=_font_config())
+    One render at a time per process: WeasyPrint is not documented as thread-safe, and two
+    green threads entering its first import together (the year-end run renders ahead in green
+    threads) find it half initialised."""
+    with _one_at_a_time():
+        import weasyprint  # imported on first use: it loads Pango and the fonts (about a second)
+
+        return weasyprint.HTML(string=html(content, lang), base_url=str(TEMPLATES)).write_pdf(
+            pdf_identifier=content["number"].encode(), font_config=_font_config())
+
+
+def _one_at_a_time() -> Any:
+    """The lock renders take: a green one where eventlet runs (a real lock would block the
+    hub, and the thread holding it with it), a plain one in the render child."""
+    global _guard
+    if _guard is None:
+        if "eventlet" in sys.modules:
+            from eventlet.semaphore import Semaphore
+
+            _guard = Semaphore(1)
+        else:
+            _guard = threading.Lock()
+    return _guard
+
+
+_guard: Any = None
 
 
 def _font_config() -> Any:
