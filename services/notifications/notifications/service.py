@@ -244,6 +244,10 @@ class NotificationsService(health.Ping):
     def on_class_enrollment_withdrawn(self, event: Envelope) -> None:
         self._notify(event)
 
+    @consume_event("programs", "class_session_cancelled")
+    def on_class_session_cancelled(self, event: Envelope) -> None:
+        self._notify(event)
+
     @consume_event("programs", "consultation_resolved")
     def on_consultation_resolved(self, event: Envelope) -> None:
         self._notify(event)
