@@ -431,6 +431,9 @@ class Consultation(Schema):
     urgency = fields.String(required=True)
     summary = fields.String(required=True)
     status = fields.String(required=True)
+    next_statuses = fields.List(fields.String(), required=True, metadata={
+        "description": "The statuses it may be moved to now (POST .../status); assigning is "
+                       "POST .../assign.", "example": ["in_progress", "closed"]})
     resident = fields.Nested(ConsultationResident, required=True)
     expert = fields.Nested(Expert, allow_none=True)
     opened_at = fields.String(required=True)
