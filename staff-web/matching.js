@@ -115,10 +115,13 @@ function spotRequests() {
   const out = h("div", { id: "spot-requests" });
   const statusSelect = choice("status", [["open", t("spot_open")], ["assigned", t("spot_assigned")], ["completed", t("spot_completed")],
     ["cancelled", t("spot_cancelled")]], { id: "spot-status" }, t("status"));
+  let latest = 0;
   const load = async () => {
     const status = statusSelect.querySelector("select").value;
+    const asked = ++latest;
     const page = await attempt(() => api.get("/api/staff/spot-requests", { status, limit: 50 }));
-    if (!page) return;
+    // A slower answer for a status no longer chosen must not replace the newer list.
+    if (!page || asked !== latest) return;
     out.replaceChildren(page.spot_requests.length ? table([t("kind"), t("when"), t("area"), t("languages"), t("requester"), t("volunteer"), ""],
       page.spot_requests.map((r) => [t(`kind_${r.kind}`), formatTime(r.starts_at), r.area, r.languages.join(", "), r.requester_name,
         r.volunteer?.name || "", spotActions(r, load)]),
