@@ -26,6 +26,7 @@ PRUNE_EVERY_SECONDS = 3600
 class GatewayService(routes.donations.DonationRoutes, routes.receipts.ReceiptRoutes,
                      routes.programs.ProgramRoutes,
                      routes.matching.MatchingRoutes, routes.staff.StaffRoutes,
+                     routes.staff_accounts.StaffAccountRoutes,
                      routes.notifications.NotificationRoutes, routes.events.EventRoutes,
                      routes.console.ConsoleRoutes, routes.site.SiteRoutes):
     name = "gateway"

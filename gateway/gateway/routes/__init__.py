@@ -15,6 +15,8 @@ from gateway.routes import (
     receipts,
     site,
     staff,
+    staff_accounts,
 )
 
-AREAS = (donations, receipts, programs, matching, staff, notifications, events, site, console)
+AREAS = (donations, receipts, programs, matching, staff, staff_accounts, notifications, events,
+         site, console)
