@@ -27,7 +27,8 @@ class GatewayService(routes.donations.DonationRoutes, routes.receipts.ReceiptRou
                      routes.programs.ProgramRoutes,
                      routes.matching.MatchingRoutes, routes.staff.StaffRoutes,
                      routes.staff_accounts.StaffAccountRoutes,
-                     routes.notifications.NotificationRoutes, routes.events.EventRoutes,
+                     routes.notifications.NotificationRoutes,
+                     routes.dead_letters.DeadLetterRoutes, routes.events.EventRoutes,
                      routes.console.ConsoleRoutes, routes.site.SiteRoutes):
     name = "gateway"
 
