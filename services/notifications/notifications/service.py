@@ -22,6 +22,7 @@ from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.errors import BadSignature, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time, parked
+from servicekit.links import LinkInvalid
 from servicekit.logging import LogContext
 from servicekit.rpc import rpc
 from servicekit.timers import every
@@ -30,7 +31,6 @@ from notifications import dead_letters, delivery_log, messages, partners
 from notifications.deliveries import deliver_all
 from notifications.mail_provider import MailerProvider
 from notifications.settings import SettingsProvider
-from notifications.unsubscribe import InvalidUnsubscribeToken
 
 IMPACT_LIST = "impact_update"
 
@@ -53,7 +53,7 @@ class NotificationsService(health.Ping):
         """One-click unsubscribe: stops that list (impact updates) for that address only."""
         try:
             address, mailing_list = self.settings.links.read(token)
-        except InvalidUnsubscribeToken as exc:
+        except LinkInvalid as exc:
             raise BadSignature(str(exc)) from None
         with self.db.transaction() as conn:
             conn.execute("INSERT INTO unsubscribes (recipient, list) VALUES (lower(%s), %s)"

@@ -179,6 +179,20 @@ def test_pairing_offer_goes_to_both_sides_each_with_only_their_own_links() -> No
     assert "山田 花子" in render("pairing_offered", "ne", resident.context).text
 
 
+@pytest.mark.parametrize("locale, consent", [
+    ("en", "Nothing is shared unless you tick that box"),
+    ("ja", "チェックを入れない限り、お知らせすることはありません"),
+    ("ne", "बाकसमा चिन्ह नलगाएसम्म केही पनि दिइँदैन"),
+])
+def test_a_pairing_offer_says_contact_details_are_shared_only_with_consent(
+        locale: str, consent: str) -> None:
+    # The offer page asks before an accepted pairing passes on name and e-mail: the e-mail
+    # says so before the person opens it.
+    for message in _outgoing(("matching", "pairing_offered")):
+        rendered = render(message.kind, locale, message.context)
+        assert consent in rendered.text and consent in rendered.html
+
+
 @pytest.mark.parametrize("event_type", ["pairing_started", "pairing_ending_soon",
                                         "pairing_completed"])
 def test_pairing_news_goes_to_both_sides_in_their_own_language(event_type: str) -> None:
