@@ -17,6 +17,7 @@ from gateway.service import GatewayService
 from matching.clock import Clock, system_now
 from matching.service import MatchingService
 from nameko.testing.utils import get_container, get_extension
+from notifications.service import NotificationsService
 from programs.service import ProgramsService
 from servicekit.db import connect
 from servicekit.testing import free_port
@@ -45,7 +46,7 @@ class OffsetClock:
 
 @pytest.fixture
 def console_platform(runner_factory, service_config, make_database, gateway_database,
-                     localstripe_factory, tmp_path) -> dict:
+                     localstripe_factory, smtp_sink, tmp_path) -> dict:
     address = f"127.0.0.1:{free_port()}"
     url = f"http://{address}"
     stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", WEBHOOK_SECRET)
@@ -61,11 +62,16 @@ def console_platform(runner_factory, service_config, make_database, gateway_data
         make_database("programs", ROOT / "services/programs/migrations"),
         ENROLLMENT_LINK_SECRET="browser-test-enrollment-link-secret-0123456789",
         PUBLIC_SITE_URL=url)
+    # Here for the dead-letter queues the console shows (its timer is not needed: once an hour).
+    notifications = service_config(
+        make_database("notifications", ROOT / "services/notifications/migrations"),
+        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port, DLQ_WATCH_SECONDS=3600)
     gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
                              RPC_TIMEOUT_SECONDS=20, RATE_LIMIT_BURST=1000,
                              RATE_LIMIT_PER_MINUTE=60000)
     clock_file = tmp_path / "matching-clock-offset"
     for config, service in ((donations, DonationsService), (matching, MatchingService),
+                            (notifications, NotificationsService),
                             (programs, ProgramsService), (gateway, GatewayService)):
         runner = runner_factory(config, service)
         if service is MatchingService:
@@ -76,7 +82,7 @@ def console_platform(runner_factory, service_config, make_database, gateway_data
             add_account(conn, email, PASSWORD, role)
         conn.commit()
     return {"url": url, "stripe": stripe_base, "gateway_db": gateway_database,
-            "clock_file": clock_file}
+            "clock_file": clock_file, "amqp": gateway["AMQP_URI"]}
 
 
 @pytest.mark.slow
@@ -87,7 +93,8 @@ def test_staff_sign_in_watch_the_feed_record_match_enrol_and_are_kept_from_case_
     env = {**os.environ, "JII_CONSOLE_URL": console_platform["url"],
            "JII_CONSOLE_STRIPE": console_platform["stripe"],
            "JII_CONSOLE_GATEWAY_DB": console_platform["gateway_db"],
-           "JII_CONSOLE_CLOCK_FILE": str(console_platform["clock_file"])}
+           "JII_CONSOLE_CLOCK_FILE": str(console_platform["clock_file"]),
+           "JII_CONSOLE_AMQP": console_platform["amqp"]}
     # subprocess is green under eventlet: the platform keeps serving while the browser runs.
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--noconftest", "-p", "no:cacheprovider",
