@@ -15,7 +15,7 @@ import jinja2
 import pytest
 from contracts.donations import SOURCES
 from contracts.matching import CLOSE_REASONS, SPOT_KINDS
-from contracts.programs import TOPICS
+from contracts.programs import SESSION_CANCEL_REASONS, TOPICS
 from notification_examples import EMILY, EXAMPLES, example
 from notifications import messages
 from notifications.deliveries import BULK, Outgoing, is_transactional
@@ -163,8 +163,12 @@ def test_every_value_an_event_may_carry_has_a_label_in_every_locale(locale: str)
     for kind in SPOT_KINDS:
         for message in _outgoing(("matching", "spot_request_reminder_due"), {"kind": kind}):
             render(message.kind, locale, message.context)
+    for reason in SESSION_CANCEL_REASONS:
+        for message in _outgoing(("programs", "class_session_cancelled"), {"reason": reason}):
+            render(message.kind, locale, message.context)
     labels = _environment(locale).get_template(f"_layout/labels.{locale}").make_module()
     assert set(labels.payment_sources) == set(SOURCES)
+    assert set(labels.session_cancel_reasons) == set(SESSION_CANCEL_REASONS)
 
 
 def test_pairing_offer_goes_to_both_sides_each_with_only_their_own_links() -> None:
