@@ -23,6 +23,8 @@ FLOWS = ROOT / "tests" / "browser" / "console_flows.py"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 WEBHOOK_SECRET = "whsec_console_browser_tests"
 PASSWORD = "a long enough password"
+# Under pytest-xdist every browser test runs in one worker, one Chromium at a time.
+pytestmark = pytest.mark.xdist_group("browser")
 ACCOUNTS = (("admin@j-ii.org", "admin"), ("staff@j-ii.org", "staff"),
             ("consultant@j-ii.org", "consultant"))
 
