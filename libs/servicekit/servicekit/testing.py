@@ -276,16 +276,62 @@ class SmtpSink:
         return [int(path.stem.rsplit("-c", 1)[1]) for path in sorted(self.maildir.glob("*.eml"))]
 
 
-@pytest.fixture
-def smtp_sink(tmp_path) -> Iterator[SmtpSink]:
-    """A real SMTP server (aiosmtpd, in its own process) keeping each message as an .eml file."""
-    from servicekit.devtools.smtp_sink import start_smtp_sink, stop
+class SharedSmtpSink:
+    """One SMTP sink process for the whole test run: each test that borrows it gets a maildir
+    of its own (the sink's `--maildir-file`), and between tests mail goes to a spare one."""
 
-    sink = SmtpSink(free_port(), tmp_path / "mail")
-    sink.maildir.mkdir()
-    proc = start_smtp_sink(sink.port, sink.maildir)
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.spare = base / "between-tests"
+        self.spare.mkdir(parents=True, exist_ok=True)
+        self.route = base / "maildir"
+        self._point_at(self.spare)
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def lend(self, maildir: Path) -> int:
+        """Send mail to `maildir` from now on; returns the sink's port."""
+        from servicekit.devtools.smtp_sink import start_smtp_sink
+
+        self._point_at(maildir)
+        if self.proc is None or self.proc.poll() is not None:
+            self.port = free_port()
+            self.proc = start_smtp_sink(self.port, self.spare, maildir_file=self.route,
+                                        log=subprocess.DEVNULL)
+        return self.port
+
+    def give_back(self) -> None:
+        self._point_at(self.spare)
+
+    def close(self) -> None:
+        from servicekit.devtools.smtp_sink import stop
+
+        if self.proc is not None:
+            stop(self.proc)
+
+    def _point_at(self, maildir: Path) -> None:
+        # written then renamed: the sink reads the file for every message
+        tmp = self.route.with_suffix(".tmp")
+        tmp.write_text(str(maildir))
+        os.replace(tmp, self.route)
+
+
+@pytest.fixture(scope="session")
+def shared_smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedSmtpSink]:
+    sink = SharedSmtpSink(tmp_path_factory.mktemp("smtp-sink"))
     yield sink
-    stop(proc)
+    sink.close()
+
+
+@pytest.fixture
+def smtp_sink(tmp_path, shared_smtp_sink: SharedSmtpSink) -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd, in its own process) keeping each message of this test as
+    an .eml file in the test's own maildir. The process is shared by the tests of a run."""
+    maildir = tmp_path / "mail"
+    maildir.mkdir()
+    sink = SmtpSink(shared_smtp_sink.lend(maildir), maildir)
+    yield sink
+    shared_smtp_sink.give_back()
 
 
 @dataclass(frozen=True)
