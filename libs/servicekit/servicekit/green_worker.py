@@ -22,6 +22,10 @@ def main() -> None:
         import trio  # noqa: F401
     except ImportError:
         pass
+    import warnings
+
+    # as pyproject's filterwarnings do for the tests; here pytest has not read them yet
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
     import eventlet.hubs
 
