@@ -1,9 +1,8 @@
 """One list of the languages the platform speaks, and one reading of a language tag."""
 
 import pytest
-from marshmallow import Schema, ValidationError
-
 from contracts.locales import LOCALES, Locale, primary_language, supported_locale
+from marshmallow import Schema, ValidationError
 
 
 class Person(Schema):

@@ -209,6 +209,38 @@ def wait_until(predicate: Callable[[], object], timeout: float = 15.0, interval:
         eventlet.sleep(interval)
 
 
+def park_dead_letter(amqp_uri: str, service: str, envelope: dict[str, Any], error: str,
+                     handler_queue: str, attempt: int = 4) -> str:
+    """Put an event in `service`'s dead-letter queue the way the consumer parks one (its
+    properties and the x-jii headers); returns its message id."""
+    import json
+
+    from kombu import Connection
+
+    from servicekit.events.topology import (
+        ATTEMPT_HEADER,
+        ERROR_HEADER,
+        FAILED_AT_HEADER,
+        QUEUE_HEADER,
+        dead_letter_queue,
+        dead_letter_queue_name,
+    )
+
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        conn.Producer().publish(
+            json.dumps(envelope).encode(), exchange="",
+            routing_key=dead_letter_queue_name(service), declare=[dead_letter_queue(service)],
+            content_type="application/json", content_encoding="utf-8",
+            message_id=envelope["id"], delivery_mode=2,
+            headers={
+                "nameko.correlation_id": envelope["correlation_id"],
+                QUEUE_HEADER: handler_queue, ERROR_HEADER: error,
+                FAILED_AT_HEADER: "2026-11-01T00:00:05+00:00", ATTEMPT_HEADER: attempt,
+            },
+        )
+    return envelope["id"]
+
+
 def query(url: str, sql: str, params: tuple = ()) -> list[dict]:
     from servicekit.db import connect
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.locales import Locale, primary_language
-from contracts.programs import TOPICS, URGENCIES
+from contracts.programs import SESSION_CANCEL_REASONS, TOPICS, URGENCIES
 from marshmallow import (
     RAISE,
     Schema,
@@ -99,6 +99,33 @@ class EnrollmentRequest(Strict):
 
 class CapacityRequest(Strict):
     capacity = fields.Integer(required=True, strict=True, validate=CAPACITY)
+
+
+class ClassUpdateRequest(Strict):
+    """Any of the class's details; the capacity by the same rules as CapacityRequest."""
+
+    title = _text()
+    venue = _text()
+    schedule = _text(500)
+    level = _text(100)
+    capacity = fields.Integer(strict=True, validate=CAPACITY)
+
+    @validates_schema
+    def _something(self, data: dict, **_: Any) -> None:
+        if not data:
+            raise ValidationError("Give at least one of title, venue, schedule, level or "
+                                  "capacity.", "_schema")
+
+
+class SessionCancelRequest(Strict):
+    reason = fields.String(required=True, validate=validate.OneOf(SESSION_CANCEL_REASONS))
+    note = fields.String(load_default=None, allow_none=True,
+                         validate=validate.Length(max=500))
+
+    @validates_schema
+    def _other_explained(self, data: dict, **_: Any) -> None:
+        if data.get("reason") == "other" and not (data.get("note") or "").strip():
+            raise ValidationError("Say why in the note when the reason is other.", "note")
 
 
 class WithdrawRequest(Strict):
