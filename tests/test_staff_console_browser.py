@@ -32,6 +32,8 @@ RECEIPT_ORG = {"RECEIPT_ORG_NAME": "特定非営利活動法人 Japan Intercultu
                "RECEIPT_ORG_ADDRESS": "東京都渋谷区神南一丁目1番1号",
                "RECEIPT_CERTIFICATION_NUMBER": "生都管第1234号",
                "RECEIPT_CERTIFICATION_DATE": "2020-04-01"}
+# Under pytest-xdist every browser test runs in one worker, one Chromium at a time.
+pytestmark = pytest.mark.xdist_group("browser")
 ACCOUNTS = (("admin@j-ii.org", "admin"), ("staff@j-ii.org", "staff"),
             ("consultant@j-ii.org", "consultant"))
 
