@@ -108,6 +108,9 @@ def test_monthly_pledge_ends_in_exactly_one_email_in_the_supporters_language(
 
     # Request ids follow the work across services into every log line: the pledge's own, and
     # the paid-invoice webhook's from the gateway through donations' event to notifications.
+    # The inbox row commits just before notifications writes its line: wait for the line.
+    wait_until(lambda: any('"thank-you handled"' in line for line in log_lines()),
+               message="notifications' thank-you line")
     lines = log_lines()
     records = [json.loads(line) for line in lines]
     created = next(r for r in records if r["event"] == "pledge created")
