@@ -46,6 +46,7 @@ from pathlib import Path  # noqa: E402
 import eventlet.queue  # noqa: E402
 import requests  # noqa: E402
 from benchkit import PG, Vhost, percentile  # noqa: E402
+from dbcount import DbCounter  # noqa: E402
 from donations.service import DonationsService  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
 from jii_cli.devrun import Supervisor, plan, wait_ready  # noqa: E402
@@ -290,11 +291,14 @@ class InProcess:
         wait_services(gateway)
         self.profile = cProfile.Profile() if profile_dir is not None else None
         self.profile_dir = profile_dir
+        self.db = DbCounter()
+        self.db.install()
 
     def cpu(self) -> dict[str, float]:
         return {"services and client": process_cpu_seconds(os.getpid())}
 
     def profiling(self, on: bool) -> None:
+        self.db.on = on
         if self.profile is None:
             return
         if on:
@@ -304,6 +308,7 @@ class InProcess:
             self.profile.dump_stats(str(self.profile_dir / "one-process.prof"))
 
     def stop(self) -> None:
+        self.db.uninstall()
         for runner in self.runners:
             runner.kill()
 
@@ -479,7 +484,8 @@ def main() -> None:
                     run += 1
             finally:
                 services.stop()
-            results.append((services.name, pipeline, floor, cpu, sustained))
+            counts = getattr(services, "db", None)
+            results.append((services.name, pipeline, floor, cpu, sustained, counts))
     finally:
         stop(sink)
         vhost.delete()
@@ -488,8 +494,19 @@ def main() -> None:
 
     print(f"\npipeline benchmark: {args.events} events, concurrency {args.concurrency}, "
           f"median of {args.repeats} runs, each floor measured beside its pipeline runs")
-    for name, pipeline, floor, cpu, sustained in results:
+    for name, pipeline, floor, cpu, sustained, counts in results:
         report(name, pipeline, floor, cpu, args.events)
+        if counts is not None:
+            per_event = args.events * args.repeats
+            print("database per e-mail, statements (round trips): " + ", ".join(
+                f"{db.split('_')[2]} {counts.statements[db] / per_event:.1f} "
+                f"({counts.round_trips[db] / per_event:.1f})"
+                for db in sorted(counts.statements)))
+            if args.profile:
+                for db in sorted(counts.statements):
+                    print(f"  {db.split('_')[2]}, statements per e-mail:")
+                    for text, n in counts.top(db, 12):
+                        print(f"    {n / per_event:5.2f}  {text}")
         if sustained:
             report_sustained(name, sustained, args.sustain_rate)
     if profile_dir is not None:
