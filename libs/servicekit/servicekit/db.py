@@ -75,12 +75,9 @@ class Session:
                     yield conn
                     conn.execute("COMMIT")
             except BaseException:
-                if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-                    conn.execute("ROLLBACK")
+                _abandon(conn)
                 raise
-            finally:
-                if not conn.broken:
-                    conn.autocommit = False
+            conn.autocommit = False
 
     def retrying(self, work: Callable[[psycopg.Connection], T], *, within: float = 60.0,
                  first_delay: float = 0.1, batched: bool = False) -> T:
@@ -109,6 +106,18 @@ class Session:
 
 
 T = TypeVar("T")
+
+
+def _abandon(conn: psycopg.Connection) -> None:
+    """After a failed batched transaction: roll back and hand the connection back plain, or,
+    when it cannot (lost, or its pipeline left busy by the failure), close it so the pool
+    replaces it. Never raises: the failure that got us here is the one to report."""
+    try:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        conn.autocommit = False
+    except psycopg.Error:
+        conn.close()
 
 
 class Database(DependencyProvider):
