@@ -28,6 +28,7 @@ from donations.service import DonationsService  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from programs.service import ProgramsService  # noqa: E402
+from servicekit.config import load_config  # noqa: E402
 from servicekit.devtools.localstripe_server import start_localstripe  # noqa: E402
 from servicekit.devtools.localstripe_server import stop as stop_process  # noqa: E402
 from servicekit.migrations import drop_database, migrate  # noqa: E402
@@ -83,13 +84,16 @@ def main() -> None:
     stripe_base = f"http://127.0.0.1:{stripe_port}"
     address = f"127.0.0.1:{free_port()}"
     base = {"AMQP_URI": vhost.uri, "LOG_JSON": True, "LOG_LEVEL": "WARNING"}
+    # The transfer account the page shows, as the service's own settings give it.
+    bank = {key: value for key, value in load_config(
+        ROOT / "services/donations/config.yml").items() if key.startswith("BANK_")}
     runners = []
     try:
         for config, service in (
             ({**base, "DATABASE_URL": databases["programs"]}, ProgramsService),
             ({**base, "DATABASE_URL": databases["donations"], "STRIPE_API_KEY":
               "sk_test_localstripe", "STRIPE_API_BASE": stripe_base,
-              "STRIPE_WEBHOOK_SECRET": "whsec_bench"}, DonationsService),
+              "STRIPE_WEBHOOK_SECRET": "whsec_bench", **bank}, DonationsService),
             ({**base, "DATABASE_URL": databases["gateway"], "WEB_SERVER_ADDRESS": address,
               "STRIPE_JS_URL": f"{stripe_base}/js.stripe.com/v3/",
               "STRIPE_PUBLISHABLE_KEY": "pk_test_localstripe",

@@ -25,7 +25,8 @@ function linkFor(event) {
     return "#/matching";
   }
   if (source === "programs") {
-    if (data.class_id) return `#/programs/class/${data.class_id}`;
+    const classId = data.class_id || data.class?.class_id;
+    if (classId) return `#/programs/class/${classId}`;
     if (data.consultation_id) return `#/programs/consultation/${data.consultation_id}`;
     return "#/programs";
   }

@@ -101,6 +101,7 @@ export async function download(path) {
 
 export const get = (path, query) => call("GET", query ? `${path}?${new URLSearchParams(clean(query))}` : path);
 export const post = (path, body) => call("POST", path, body ?? {});
+export const patch = (path, body) => call("PATCH", path, body);
 
 function clean(query) {
   return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined && value !== null && value !== ""));

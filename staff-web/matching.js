@@ -1,5 +1,6 @@
 // Matching: screen applications, run a batch proposal and approve offers from it (each pair's
-// score breakdown and alternatives shown), pairings with check-ins and closure, spot requests.
+// score breakdown and alternatives shown), pairings with check-ins and closure, spot requests
+// (assign from the ranked candidates, reassign to another, complete with the hours given).
 import * as api from "./api.js";
 import { attempt, choice, field, formValues, h, say, table } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
@@ -108,31 +109,78 @@ function pairingActions(pairing, reload) {
   return h("div", {}, checkin, close);
 }
 
+const UNASSIGN_REASONS = ["volunteer_unavailable", "volunteer_unreachable", "requester_request", "safeguarding", "other"];
+
 function spotRequests() {
   const out = h("div", { id: "spot-requests" });
+  const statusSelect = choice("status", [["open", t("spot_open")], ["assigned", t("spot_assigned")], ["completed", t("spot_completed")],
+    ["cancelled", t("spot_cancelled")]], { id: "spot-status" }, t("status"));
+  let latest = 0;
   const load = async () => {
-    const page = await attempt(() => api.get("/api/staff/spot-requests", { status: "open", limit: 50 }));
-    if (!page) return;
-    out.replaceChildren(page.spot_requests.length ? table([t("kind"), t("when"), t("area"), t("languages"), t("requester"), ""],
-      page.spot_requests.map((r) => [t(`kind_${r.kind}`), formatTime(r.starts_at), r.area, r.languages.join(", "), r.requester_name, candidates(r, load)]),
+    const status = statusSelect.querySelector("select").value;
+    const asked = ++latest;
+    const page = await attempt(() => api.get("/api/staff/spot-requests", { status, limit: 50 }));
+    // A slower answer for a status no longer chosen must not replace the newer list.
+    if (!page || asked !== latest) return;
+    out.replaceChildren(page.spot_requests.length ? table([t("kind"), t("when"), t("area"), t("languages"), t("requester"), t("volunteer"), ""],
+      page.spot_requests.map((r) => [t(`kind_${r.kind}`), formatTime(r.starts_at), r.area, r.languages.join(", "), r.requester_name,
+        r.volunteer?.name || "", spotActions(r, load)]),
       t("spot_requests")) : h("p", {}, t("none")));
   };
+  statusSelect.querySelector("select").addEventListener("change", load);
   load();
-  return h("section", { "aria-labelledby": "spot-title" }, h("h2", { id: "spot-title" }, t("spot_requests")), out);
+  return h("section", { "aria-labelledby": "spot-title" }, h("h2", { id: "spot-title" }, t("spot_requests")), statusSelect, out);
 }
 
-function candidates(request, reload) {
-  const box = h("div", {});
+function spotActions(request, reload) {
+  if (request.status === "open") return candidates(request, reload);
+  if (request.status !== "assigned") return request.hours != null ? t("hours_done", { n: request.hours }) : "";
+  return h("div", { class: "row-actions" }, reassignment(request, reload), completion(request, reload));
+}
+
+/** The ranked volunteers for a request, each with a button that does `act` with their id. */
+function rankedList(request, skip, label, act) {
+  const box = h("div", { class: "candidates" });
   box.append(h("button", { type: "button", class: "secondary", onclick: async () => {
     const found = await attempt(() => api.get(`/api/staff/spot-requests/${request.id}/candidates`));
     if (!found) return;
-    box.replaceChildren(h("ol", {}, (found.candidates || []).map((c) => h("li", {},
-      `${c.name ?? c.volunteer?.name ?? ""} ${Number(c.score ?? 0).toFixed(2)} `,
-      h("button", { type: "button", onclick: async () => {
-        if (await attempt(() => api.post(`/api/staff/spot-requests/${request.id}/accept`, { volunteer_id: c.id ?? c.volunteer_id ?? c.volunteer?.id }), t("assigned"))) reload();
-      } }, t("assign"))))));
+    const list = (found.candidates || []).filter((c) => c.volunteer_id !== skip);
+    box.replaceChildren(list.length ? h("ol", {}, list.map((c) => h("li", {},
+      `${c.name} ${Number(c.score).toFixed(2)} `, breakdown(c.breakdown), " ",
+      h("button", { type: "button", "aria-label": `${label}: ${c.name}`, onclick: () => act(c.volunteer_id) }, label)))) : h("p", {}, t("no_candidates")));
+    box.querySelector("button")?.focus();
   } }, t("candidates")));
   return box;
+}
+
+function candidates(request, reload) {
+  return rankedList(request, null, t("assign"), async (volunteerId) => {
+    if (await attempt(() => api.post(`/api/staff/spot-requests/${request.id}/accept`, { volunteer_id: volunteerId }), t("assigned"))) reload();
+  });
+}
+
+function reassignment(request, reload) {
+  const why = h("div", { class: "row-actions" },
+    choice("reason", UNASSIGN_REASONS.map((r) => [r, t(`unassign_${r}`)]), {}, t("reassign_reason")),
+    field("note", "text", { maxlength: 500 }, t("note")));
+  const list = rankedList(request, request.volunteer?.id, t("reassign"), async (volunteerId) => {
+    const body = { volunteer_id: volunteerId, reason: why.querySelector("select").value,
+      note: why.querySelector("input").value || null, replacing: request.volunteer?.id };
+    if (await attempt(() => api.post(`/api/staff/spot-requests/${request.id}/reassign`, body), t("reassigned"))) reload();
+  });
+  return h("fieldset", { class: "reassign" }, h("legend", {}, t("reassign_to")), why, list);
+}
+
+function completion(request, reload) {
+  const form = h("form", { class: "row-actions" },
+    field("hours", "number", { required: true, min: 0.25, max: 24, step: 0.25 }, t("hours")),
+    h("button", { type: "submit" }, t("complete")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const hours = Number(formValues(form).hours);
+    if (await attempt(() => api.post(`/api/staff/spot-requests/${request.id}/complete`, { hours }), t("completed_with_hours", { n: hours }))) reload();
+  });
+  return form;
 }
 
 export function matchingView() {

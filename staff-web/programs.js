@@ -1,10 +1,12 @@
-// Programs: Hanamaru classes (create, capacity, roster, waitlist, enrolment, attendance) and
-// consultations with their case notes (consultants and admins only; the API refuses others).
+// Programs: Hanamaru classes (create, edit with capacity, roster, waitlist, enrolment,
+// attendance, cancelling a session) and consultations (assigning an expert, moving the status,
+// case notes for consultants and admins only; the API refuses others).
 import * as api from "./api.js";
-import { attempt, field, formValues, h, table } from "./dom.js";
+import { attempt, choice, field, formValues, h, say, table } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
 
 const NOTE_ROLES = ["admin", "consultant"];
+const CANCEL_REASONS = ["weather", "venue_unavailable", "tutor_unavailable", "holiday", "other"];
 
 function classList() {
   const out = h("div", { id: "classes" });
@@ -47,13 +49,7 @@ function classDetail(classId) {
 function renderRoster(roster, reload) {
   const enrolled = roster.enrollments.filter((e) => e.status === "confirmed");
   const waiting = roster.enrollments.filter((e) => e.status === "waitlisted");
-  const capacity = h("form", { class: "row-actions", id: "capacity-form" },
-    field("capacity", "number", { min: 1, value: roster.capacity, required: true }, t("capacity")),
-    h("button", { type: "submit", class: "secondary" }, t("change_capacity")));
-  capacity.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (await attempt(() => api.post(`/api/staff/classes/${roster.id}/capacity`, { capacity: Number(capacity.capacity.value) }), t("capacity_changed"))) reload();
-  });
+  const edit = editForm(roster, reload);
   const enrol = h("form", { class: "form", id: "enrol-form" },
     field("child_first_name", "text", { required: true }, t("child_first_name")),
     field("child_last_name", "text", { required: true }, t("child_last_name")),
@@ -79,25 +75,67 @@ function renderRoster(roster, reload) {
     if (done) { enrol.reset(); reload(); }
   });
   const person = (e) => [`${e.child_first_name} ${e.child_last_name}`, e.guardian_name, e.guardian_email, formatTime(e.created_at)];
-  const sessions = roster.sessions.map((s) => {
-    const button = h("button", { type: "button", class: "secondary", onclick: async () => {
-      const present = [...document.querySelectorAll("input[name=present]:checked")].map((box) => box.value);
-      if (await attempt(() => api.post(`/api/staff/classes/${roster.id}/sessions/${s.id}/attendance`, { present }), t("attendance_recorded"))) reload();
-    } }, t("record_attendance"));
-    return [String(s.number), formatTime(s.starts_at), s.held ? t("held") : "", button];
-  });
+  const sessions = roster.sessions.map((s) => [String(s.number), formatTime(s.starts_at), sessionState(s),
+    s.held || s.cancelled ? "" : sessionActions(roster.id, s, reload)]);
   return h("div", {},
     h("h2", {}, roster.title),
     h("p", {}, `${roster.venue} · ${roster.schedule} · ${t("capacity")} ${roster.capacity} · ${t("seats_left")} ${roster.seats_left}`),
-    capacity,
+    h("details", {}, h("summary", {}, t("edit_class")), edit),
     h("h3", { id: "roster-title" }, t("roster", { n: enrolled.length })),
     table([t("present"), t("child"), t("guardian_name"), t("guardian_email"), t("enrolled_at")],
       enrolled.map((e) => [h("input", { type: "checkbox", name: "present", value: e.id, "aria-label": `${t("present")}: ${e.child_first_name}` }), ...person(e)]), t("roster", { n: enrolled.length })),
     h("h3", { id: "waitlist-title" }, t("waitlist_heading", { n: waiting.length })),
     h("ol", { id: "waitlist" }, waiting.map((e) => h("li", {}, person(e).slice(0, 2).join(" · ")))),
     h("h3", {}, t("sessions")),
-    table([t("number"), t("starts_at"), "", ""], sessions, t("sessions")),
+    h("div", { id: "sessions" }, table([t("number"), t("starts_at"), t("status"), ""], sessions, t("sessions"))),
     h("h3", {}, t("enrol_child")), enrol);
+}
+
+function editForm(roster, reload) {
+  const form = h("form", { class: "form", id: "class-edit-form" },
+    field("title", "text", { required: true, value: roster.title, maxlength: 200 }, t("title")),
+    field("venue", "text", { required: true, value: roster.venue, maxlength: 200 }, t("venue")),
+    field("schedule", "text", { required: true, value: roster.schedule, maxlength: 500 }, t("schedule")),
+    field("level", "text", { required: true, value: roster.level, maxlength: 100 }, t("level")),
+    field("capacity", "number", { required: true, min: 1, max: 500, value: roster.capacity }, t("capacity")),
+    h("button", { type: "submit" }, t("save_class")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const v = formValues(form);
+    // Only what changed: an unchanged capacity is not a capacity change.
+    const body = Object.fromEntries(["title", "venue", "schedule", "level"].filter((k) => v[k] !== roster[k]).map((k) => [k, v[k]]));
+    if (Number(v.capacity) !== roster.capacity) body.capacity = Number(v.capacity);
+    if (!Object.keys(body).length) { say(t("nothing_changed")); return; }
+    const done = await attempt(() => api.patch(`/api/staff/classes/${roster.id}`, body),
+      (r) => t(r.promoted.length ? "class_saved_promoted" : "class_saved", { n: r.promoted.length }));
+    if (done) reload();
+  });
+  return form;
+}
+
+function sessionState(session) {
+  if (session.cancelled) return h("span", { class: "badge alert" }, `${t("session_cancelled")} · ${t(`cancel_${session.cancel_reason}`)}`);
+  return session.held ? t("held") : t("session_planned");
+}
+
+function sessionActions(classId, session, reload) {
+  const attendance = h("button", { type: "button", class: "secondary", onclick: async () => {
+    const present = [...document.querySelectorAll("input[name=present]:checked")].map((box) => box.value);
+    if (await attempt(() => api.post(`/api/staff/classes/${classId}/sessions/${session.id}/attendance`, { present }), t("attendance_recorded"))) reload();
+  } }, t("record_attendance"));
+  const which = `${t("session")} ${session.number}`;
+  const cancel = h("form", { class: "row-actions", "aria-label": `${t("cancel_session")}: ${which}` },
+    choice("reason", CANCEL_REASONS.map((r) => [r, t(`cancel_${r}`)]), {}, t("cancel_reason")),
+    field("note", "text", { maxlength: 500 }, t("cancel_note")),
+    h("button", { type: "submit", class: "danger" }, t("cancel_session")));
+  cancel.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const { reason, note } = formValues(cancel);
+    const done = await attempt(() => api.post(`/api/staff/classes/${classId}/sessions/${session.id}/cancel`, { reason, note: note || null }),
+      (r) => t("session_cancelled_told", { n: r.families_told }));
+    if (done) reload();
+  });
+  return h("div", { class: "row-actions" }, attendance, cancel);
 }
 
 function consultations() {
@@ -115,15 +153,53 @@ function consultations() {
 
 function consultationDetail(id, session) {
   const out = h("div", { id: "consultation" });
-  (async () => {
+  const load = async () => {
     const c = await attempt(() => api.get(`/api/staff/consultations/${id}`));
     if (!c) return;
     out.replaceChildren(h("div", {}, h("h2", {}, `${t(`topic_${c.topic}`)} · ${c.resident?.name || c.resident_name || ""}`),
-      h("p", {}, `${t("status")}: ${t(`status_${c.status}`)} · ${t("urgency")}: ${t(`urgency_${c.urgency}`)} · ${t("expert")}: ${c.expert?.name || "-"}`),
+      h("p", { id: "case-state" }, `${t("status")}: ${t(`status_${c.status}`)} · ${t("urgency")}: ${t(`urgency_${c.urgency}`)} · ${t("expert")}: ${c.expert?.name || "-"}`),
       c.summary ? h("p", {}, c.summary) : null,
+      await caseActions(c, load),
       notes(id, session)));
-  })();
+  };
+  load();
   return h("div", {}, h("p", {}, h("a", { href: "#/programs" }, t("back_to_programs"))), out);
+}
+
+const OPEN_STATUSES = ["intake", "assigned", "in_progress"];
+
+async function caseActions(c, reload) {
+  const parts = [];
+  if (OPEN_STATUSES.includes(c.status)) {
+    const list = await attempt(() => api.get("/api/staff/experts"));
+    const experts = (list?.experts || []).filter((e) => e.active);
+    const assign = h("form", { class: "row-actions", id: "assign-form", "aria-labelledby": "assign-title" },
+      choice("expert_id", [["", t("best_expert")], ...experts.map((e) => [e.id, `${e.name} (${e.languages.join(", ")}) · ${t("open_cases", { n: e.open_cases ?? 0 })}`])], {}, t("expert")),
+      h("button", { type: "submit" }, t("assign_expert")));
+    assign.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const { expert_id } = formValues(assign);
+      const done = await attempt(() => api.post(`/api/staff/consultations/${c.id}/assign`, { expert_id: expert_id || null }),
+        (r) => t("expert_assigned", { name: r.expert?.name || "" }));
+      if (done) reload();
+    });
+    parts.push(h("h3", { id: "assign-title" }, t("assign_expert")), assign);
+  }
+  if (c.next_statuses?.length) {
+    const move = h("form", { class: "row-actions", id: "status-form", "aria-labelledby": "status-title" },
+      choice("status", c.next_statuses.map((s) => [s, t(`status_${s}`)]), {}, t("new_status")),
+      field("note", "text", { maxlength: 2000 }, t("note")),
+      h("button", { type: "submit" }, t("change_status")));
+    move.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const { status, note } = formValues(move);
+      const done = await attempt(() => api.post(`/api/staff/consultations/${c.id}/status`, { status, note: note || null }),
+        (r) => t("status_changed", { status: t(`status_${r.status}`) }));
+      if (done) reload();
+    });
+    parts.push(h("h3", { id: "status-title" }, t("change_status")), move);
+  }
+  return h("section", { "aria-label": t("case_actions") }, parts);
 }
 
 function notes(id, session) {

@@ -9,7 +9,6 @@ each role: admin over every operation, then staff and consultant over the staff 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -34,12 +33,12 @@ from servicekit.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_api_contract"
+# A fixed number of examples, drawn the same way each run (derandomized), rather than a time
+# budget: a loaded machine makes the test slower, never different.
 EXAMPLES_PER_OPERATION = 6
-BUDGET_SECONDS = 170  # 79 operations and the site's pages
-# The other roles over the staff routes: about 12 s each today, well within their budget.
 OTHER_ROLES = ("staff", "consultant")
-OTHER_ROLE_EXAMPLES = 6
-OTHER_ROLE_BUDGET_SECONDS = 40
+# Most of their answers are refusals: fewer examples find what more would.
+OTHER_ROLE_EXAMPLES = 3
 PASSWORD = "contract test password"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
@@ -97,8 +96,7 @@ def _signed_in(url: str, database: str, role: str) -> dict[str, str]:
 
 
 def run_operation(operation, mode: GenerationMode, url: str, headers: dict,
-                  deadline: float, examples: int = EXAMPLES_PER_OPERATION,
-                  label: str = "admin") -> list[str]:
+                  examples: int = EXAMPLES_PER_OPERATION, label: str = "admin") -> list[str]:
     failures: list[str] = []
 
     @settings(max_examples=examples, deadline=None, database=None,
@@ -106,8 +104,6 @@ def run_operation(operation, mode: GenerationMode, url: str, headers: dict,
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case):
-        if time.monotonic() > deadline:
-            return
         try:
             case.call_and_validate(base_url=url, headers=headers, checks=CHECKS, timeout=15)
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported together
@@ -126,19 +122,14 @@ def test_every_operation_answers_as_documented(platform):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == sum(len(ops) for ops in document["paths"].values())
     failures: list[str] = []
-    deadline = time.monotonic() + BUDGET_SECONDS
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            failures += run_operation(operation, mode, url, platform["headers"]["admin"],
-                                      deadline)
-    assert time.monotonic() < deadline, "ran out of time: lower EXAMPLES_PER_OPERATION"
+            failures += run_operation(operation, mode, url, platform["headers"]["admin"])
     staff_operations = [op for op in operations if op.definition.raw.get("security")]
     assert staff_operations
     for role in OTHER_ROLES:
-        deadline = time.monotonic() + OTHER_ROLE_BUDGET_SECONDS
         for operation in staff_operations:
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 failures += run_operation(operation, mode, url, platform["headers"][role],
-                                          deadline, OTHER_ROLE_EXAMPLES, role)
-        assert time.monotonic() < deadline, f"ran out of time as {role}"
+                                          OTHER_ROLE_EXAMPLES, role)
     assert not failures, "\n\n".join(failures)

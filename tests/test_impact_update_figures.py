@@ -25,7 +25,7 @@ def bus(runner_factory, service_config, make_database, smtp_sink) -> dict[str, A
     notifications = service_config(
         make_database("notifications", ROOT / "services/notifications/migrations"),
         SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port, MAIL_FROM="info@j-ii.org",
-        UNSUBSCRIBE_SECRET="end-to-end-unsubscribe-secret")
+        UNSUBSCRIBE_SECRET="end-to-end-unsubscribe-secret-0123456789")
     programs = service_config(make_database("programs", ROOT / "services/programs/migrations"),
                               IMPACT_TICK_SECONDS=0.3, IMPACT_UPDATE_INTERVAL_SECONDS=0)
     runner_factory(notifications, NotificationsService).start()

@@ -32,7 +32,7 @@ def platform(runner_factory, service_config, make_database, gateway_database, sm
     notifications = service_config(
         make_database("notifications", ROOT / "services/notifications/migrations"),
         SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port, MAIL_FROM="info@j-ii.org",
-        UNSUBSCRIBE_SECRET="end-to-end-unsubscribe-secret", PUBLIC_SITE_URL=f"http://{address}",
+        UNSUBSCRIBE_SECRET="end-to-end-unsubscribe-secret-0123456789", PUBLIC_SITE_URL=f"http://{address}",
     )
     gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
                              RPC_TIMEOUT_SECONDS=10)

@@ -302,3 +302,64 @@ def test_sessions_and_attendance_reach_the_public_impact_figures(platform):
     assert (figures["sessions_held"], figures["children_enrolled"]) == (2, 3)
     assert figures["residents_supported"] == 3
     assert_problem(requests.get(f"{platform['url']}/api/impact?from=2026-13", timeout=10), 400)
+
+
+def test_staff_edit_a_class_and_a_lowering_below_the_seats_is_refused_unchanged(platform):
+    cls = new_class(platform, capacity=1)
+    for n in range(2):
+        requests.post(f"{platform['url']}/api/classes/{cls['id']}/enrollments", json=child(n),
+                      timeout=10)
+    url = f"{platform['url']}/api/staff/classes/{cls['id']}"
+
+    edited = requests.patch(url, json={"title": "Hanamaru Class Ikebukuro", "capacity": 2},
+                            headers=platform["auth"]("admin"), timeout=10)
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["title"], edited.json()["capacity"], edited.json()["seats_left"],
+            len(edited.json()["promoted"])) == ("Hanamaru Class Ikebukuro", 2, 0, 1)
+
+    refused = assert_problem(requests.patch(url, json={"schedule": "Mondays", "capacity": 1},
+                                            headers=platform["auth"]("staff"), timeout=10), 409)
+    assert "cannot go below 2" in refused["detail"]
+    for body in ({}, {"capacity": 0}, {"title": ""}, {"colour": "red"}):
+        assert_problem(requests.patch(url, json=body, headers=platform["auth"]("staff"),
+                                      timeout=10), 400)
+    assert_problem(requests.patch(url, json={"title": "x"},
+                                  headers=platform["auth"]("consultant"), timeout=10), 403)
+    assert_problem(requests.patch(url, json={"title": "x"}, timeout=10), 401)
+    roster = requests.get(url, headers=platform["auth"]("staff"), timeout=10).json()
+    assert (roster["title"], roster["schedule"], roster["capacity"]) == (
+        "Hanamaru Class Ikebukuro", "Sundays 14:00-15:30", 2)
+
+
+def test_staff_cancel_a_session_ahead_and_the_families_with_a_seat_are_told(platform):
+    from datetime import UTC, datetime, timedelta
+
+    ahead = datetime.now(UTC) + timedelta(days=30)
+    cls = new_class(platform, capacity=1, sessions=[
+        {"starts_at": (ahead + timedelta(days=7 * n)).isoformat()} for n in range(2)])
+    for n in range(2):  # one seat, one child waiting: only the first family is told
+        requests.post(f"{platform['url']}/api/classes/{cls['id']}/enrollments", json=child(n),
+                      timeout=10)
+    session = cls["sessions"][0]["id"]
+    url = f"{platform['url']}/api/staff/classes/{cls['id']}/sessions/{session}/cancel"
+    before = table_counts(platform["db"])
+
+    for role, status in (("consultant", 403), (None, 401)):
+        headers = platform["auth"](role) if role else {}
+        assert_problem(requests.post(url, json={"reason": "weather"}, headers=headers,
+                                     timeout=10), status)
+    for body in ({}, {"reason": "strike"}, {"reason": "other"}, {"reason": "weather", "x": 1}):
+        assert_problem(requests.post(url, json=body, headers=platform["auth"]("staff"),
+                                     timeout=10), 400)
+    assert table_counts(platform["db"]) == before
+
+    done = requests.post(url, json={"reason": "weather"}, headers=platform["auth"]("staff"),
+                         timeout=10)
+    assert done.status_code == 200, done.text
+    assert (done.json()["cancelled"], done.json()["families_told"]) == (True, 1)
+    [event] = query(platform["db"], "SELECT envelope->'data' AS data FROM outbox"
+                                    " WHERE routing_key = 'class_session_cancelled'")
+    assert [f["guardian"]["email"] for f in event["data"]["families"]] == ["parent0@example.org"]
+    public = requests.get(f"{platform['url']}/api/classes", timeout=10).json()["classes"]
+    [listed] = [c for c in public if c["id"] == cls["id"]]
+    assert [s["cancelled"] for s in listed["sessions"]] == [True, False]

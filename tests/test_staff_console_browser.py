@@ -7,13 +7,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from donations.service import DonationsService
 from gateway.accounts import add_account
 from gateway.service import GatewayService
+from matching.clock import Clock, system_now
 from matching.service import MatchingService
+from nameko.testing.utils import get_container, get_extension
 from programs.service import ProgramsService
 from servicekit.db import connect
 from servicekit.testing import free_port
@@ -27,9 +30,22 @@ ACCOUNTS = (("admin@j-ii.org", "admin"), ("staff@j-ii.org", "staff"),
             ("consultant@j-ii.org", "consultant"))
 
 
+class OffsetClock:
+    """The matching service's clock in the browser flows: the system time moved on by the
+    seconds the flows write to a file (JII_CONSOLE_CLOCK_FILE), so that a spot visit booked
+    ahead can be over when its hours are logged, as staff do the day after."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(self) -> datetime:
+        offset = float(self.path.read_text()) if self.path.exists() else 0.0
+        return system_now() + timedelta(seconds=offset)
+
+
 @pytest.fixture
 def console_platform(runner_factory, service_config, make_database, gateway_database,
-                     localstripe_factory) -> dict:
+                     localstripe_factory, tmp_path) -> dict:
     address = f"127.0.0.1:{free_port()}"
     url = f"http://{address}"
     stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", WEBHOOK_SECRET)
@@ -48,14 +64,19 @@ def console_platform(runner_factory, service_config, make_database, gateway_data
     gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
                              RPC_TIMEOUT_SECONDS=20, RATE_LIMIT_BURST=1000,
                              RATE_LIMIT_PER_MINUTE=60000)
+    clock_file = tmp_path / "matching-clock-offset"
     for config, service in ((donations, DonationsService), (matching, MatchingService),
                             (programs, ProgramsService), (gateway, GatewayService)):
-        runner_factory(config, service).start()
+        runner = runner_factory(config, service)
+        if service is MatchingService:
+            get_extension(get_container(runner, service), Clock).source = OffsetClock(clock_file)
+        runner.start()
     with connect(gateway_database) as conn:
         for email, role in ACCOUNTS:
             add_account(conn, email, PASSWORD, role)
         conn.commit()
-    return {"url": url, "stripe": stripe_base, "gateway_db": gateway_database}
+    return {"url": url, "stripe": stripe_base, "gateway_db": gateway_database,
+            "clock_file": clock_file}
 
 
 @pytest.mark.slow
@@ -65,7 +86,8 @@ def test_staff_sign_in_watch_the_feed_record_match_enrol_and_are_kept_from_case_
         console_platform):
     env = {**os.environ, "JII_CONSOLE_URL": console_platform["url"],
            "JII_CONSOLE_STRIPE": console_platform["stripe"],
-           "JII_CONSOLE_GATEWAY_DB": console_platform["gateway_db"]}
+           "JII_CONSOLE_GATEWAY_DB": console_platform["gateway_db"],
+           "JII_CONSOLE_CLOCK_FILE": str(console_platform["clock_file"])}
     # subprocess is green under eventlet: the platform keeps serving while the browser runs.
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--noconftest", "-p", "no:cacheprovider",

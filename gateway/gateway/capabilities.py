@@ -11,6 +11,7 @@ import logging
 import re
 
 from servicekit.errors import BadSignature
+from servicekit.links import MAX_TOKEN_LENGTH
 
 # Every route whose path carries a `<token>` starts with one of these (a test checks it).
 CAPABILITY_PREFIXES = ("/api/unsubscribe/", "/api/class-enrollments/withdraw/", "/api/receipts/")
@@ -25,7 +26,6 @@ REDACTED = "<redacted>"
 # first: junk is refused without an RPC, and a page that echoes the token (a form's action)
 # never holds anything else; a token of dots alone would be a path segment, not a name.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*")
-MAX_TOKEN_LENGTH = 1024
 
 
 def link_token(token: str, invalid: str) -> str:

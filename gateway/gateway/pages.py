@@ -18,6 +18,7 @@ from string import Template
 from typing import Any
 from urllib.parse import quote
 
+from contracts.locales import primary_language
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.wrappers import Request, Response
 
@@ -99,8 +100,7 @@ def language_of(request: Request) -> str:
 
 
 def _best(preferences: list[tuple[str, float]]) -> str | None:
-    primary = [(tag.replace("_", "-").split("-")[0].lower(), quality)
-               for tag, quality in preferences]
+    primary = [(primary_language(tag), quality) for tag, quality in preferences]
     return LanguageAccept(primary).best_match(LANGUAGES)
 
 

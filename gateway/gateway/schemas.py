@@ -12,6 +12,7 @@ import re
 from datetime import date
 from typing import Any
 
+from contracts.locales import LOCALES
 from marshmallow import (
     RAISE,
     Schema,
@@ -22,11 +23,11 @@ from marshmallow import (
     validate,
 )
 
-LANGUAGES = ("ja", "en", "ne")
+LANGUAGES = LOCALES
 # A supported language, optionally with a region (ISO 3166 alpha-2 or UN M.49 digits), e.g.
 # "ja", "en-US", "ne-NP", "es-419" style. The language subtag is lowercase as browsers send it;
 # the region is accepted in any case and normalised to upper case (BCP 47 canonical form).
-LOCALE_PATTERN = r"^(ja|en|ne)(-([A-Za-z]{2}|[0-9]{3}))?$"
+LOCALE_PATTERN = rf"^({'|'.join(LOCALES)})(-([A-Za-z]{{2}}|[0-9]{{3}}))?$"
 NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 # servicekit.paging's cursors: base64url without padding

@@ -40,10 +40,10 @@ class GatewayService(routes.donations.DonationRoutes, routes.receipts.ReceiptRou
     notifications = TimedRpcProxy("notifications")
 
     @feed.feed_events()
-    def record_event(self, event: Envelope) -> None:
+    def record_events(self, events: list[Envelope]) -> None:
         """Keep every service's events for `GET /api/staff/events` (personal data: not logged)."""
         with self.db.transaction() as conn:
-            feed.store(conn, event)
+            feed.store_all(conn, events)
 
     @timer(interval=PRUNE_EVERY_SECONDS)
     def prune_events(self) -> None:

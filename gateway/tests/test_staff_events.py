@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import eventlet
 import pytest
 import requests
+from amqp.exceptions import NotFound
 from gateway.auth import issue_token
 from kombu import Connection
 from servicekit.config import amqp_uri
@@ -115,6 +117,62 @@ def test_malformed_events_are_parked_not_stored(gateway, publish, token, gateway
             _, count, _ = conn.default_channel.queue_declare("gateway.dlq", passive=True)
             return count == 2
         wait_until(parked, message="two events in gateway.dlq")
+
+
+@pytest.fixture
+def feed_paused(gateway_database):
+    """Holds the feed's order lock while in use, so that the gateway's writes wait and
+    the events delivered meanwhile pile up."""
+    from servicekit.db import connect
+
+    @contextmanager
+    def paused():
+        with connect(gateway_database) as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (feed.ORDER_LOCK,))
+            yield
+
+    return paused
+
+
+def test_events_that_arrive_together_are_stored_in_one_transaction_in_broker_order(
+        gateway, publish, token, gateway_database, feed_paused):
+    events = [participant_applied(f"person{i}") for i in range(60)]
+    with feed_paused():
+        for event in events:
+            publish(event)
+        eventlet.sleep(1)  # every event delivered to the gateway, held behind the lock
+    staff = token("staff")
+    page = wait_until(lambda: (p := feed_of(gateway, staff)) and len(p["events"]) == 60 and p,
+                      message="sixty events in the feed")
+    assert [e["id"] for e in page["events"]] == [e.id for e in events]
+    # The first event's batch waited on the lock while the other 59 gathered into one more.
+    commits = query(gateway_database, "SELECT count(DISTINCT xmin::text) AS n FROM staff_events")
+    assert commits[0]["n"] <= 2
+
+
+def test_an_event_that_cannot_be_stored_is_parked_alone_and_its_batch_is_kept(
+        gateway, publish, token, gateway_config, gateway_database, feed_paused):
+    before, after = participant_applied("before"), participant_applied("after")
+    # PostgreSQL's jsonb refuses a NUL character: valid to the contract, unstorable here.
+    unstorable = participant_applied("nul")
+    unstorable.data["name"] = "nul\u0000byte"
+    with feed_paused():
+        for event in (before, unstorable, after):
+            publish(event)
+        eventlet.sleep(1)
+    staff = token("staff")
+    page = wait_until(lambda: (p := feed_of(gateway, staff)) and len(p["events"]) == 2 and p,
+                      message="the two storable events")
+    assert [e["id"] for e in page["events"]] == [before.id, after.id]
+    with Connection(amqp_uri(gateway_config)) as conn:
+        def parked():
+            with conn.channel() as channel:  # a missing queue closes the channel
+                try:
+                    return channel.queue_declare("gateway.dlq", passive=True)[1] == 1
+                except NotFound:
+                    return False
+        wait_until(parked, timeout=15, message="the unstorable event in gateway.dlq")
+    assert len(feed_of(gateway, staff)["events"]) == 2
 
 
 @pytest.mark.parametrize("role, status", [(None, 401), ("consultant", 403)])

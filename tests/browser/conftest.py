@@ -15,8 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-
+# The organisation's transfer account as its settings give it (the donation page shows these).
+BANK_ACCOUNT = {
+    "BANK_NAME": "住信SBIネット銀行", "BANK_NAME_EN": "Sumishin SBI Net Bank", "BANK_CODE": "0038",
+    "BANK_BRANCH": "法人第一支店", "BANK_BRANCH_EN": "Corporate First Branch",
+    "BANK_BRANCH_CODE": "106", "BANK_ACCOUNT_TYPE": "ordinary", "BANK_ACCOUNT_NUMBER": "1418300",
+    "BANK_ACCOUNT_HOLDER": "Japan Intercultural Intelligence",
+    "BANK_ACCOUNT_HOLDER_KANA": "トクヒ）ジヤパンインターカルチユラルインテリジエンス",
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -78,7 +84,7 @@ def site(runner_factory, service_config, make_database, smtp_sink, localstripe_f
         make_database("donations", ROOT / "services/donations/migrations"),
         STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, PLEDGE_MANAGE_URL=f"{url}/pledge",
-        PLEDGE_LINK_SECRET="browser-test-pledge-link-secret-0123456789")
+        PLEDGE_LINK_SECRET="browser-test-pledge-link-secret-0123456789", **BANK_ACCOUNT)
     matching = service_config(
         make_database("matching", ROOT / "services/matching/migrations"), PUBLIC_SITE_URL=url,
         PAIRING_LINK_SECRET="browser-test-pairing-link-secret-0123456789")

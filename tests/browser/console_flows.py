@@ -1,7 +1,9 @@
 """The staff console in real Chromium, as staff use it: sign-in kept alive by the refresh
 cookie, the live feed, a bank transfer and its receipt, the donation report, a matching
-proposal approved, a child enrolled past capacity, case notes kept from the wrong role; each
-page checked with axe-core, the main flows driven from the keyboard. Screenshots go to
+proposal approved, a child enrolled past capacity, case notes kept from the wrong role, a
+class's capacity raised and a session cancelled, an expert assigned and a consultation moved
+on, a spot request reassigned and completed with its hours, the console in Nepali; each page
+checked with axe-core, the main flows driven from the keyboard. Screenshots go to
 var/artifacts/.
 
 Run by tests/test_staff_console_browser.py, which starts the platform, in a pytest of its own
@@ -14,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -33,7 +36,8 @@ VISA = "4242424242424242"
 @pytest.fixture(scope="module")
 def platform() -> dict:
     return {"url": os.environ["JII_CONSOLE_URL"], "stripe": os.environ["JII_CONSOLE_STRIPE"],
-            "gateway_db": os.environ["JII_CONSOLE_GATEWAY_DB"]}
+            "gateway_db": os.environ["JII_CONSOLE_GATEWAY_DB"],
+            "clock_file": Path(os.environ["JII_CONSOLE_CLOCK_FILE"])}
 
 
 def wait_for_row(url: str, sql: str, timeout: float = 30) -> None:
@@ -60,13 +64,21 @@ def browser() -> Iterator:
 
 
 @pytest.fixture
-def page(browser, request) -> Iterator:
+def refusals() -> list[str]:
+    """HTTP statuses a test provokes on purpose (a refusal the page must show): Chromium logs
+    each as a console error, which is otherwise a failure."""
+    return ["401"]
+
+
+@pytest.fixture
+def page(browser, request, refusals) -> Iterator:
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: message.type == "error"
-            and "401" not in message.text and errors.append(message.text))
+            and not any(status in message.text for status in refusals)
+            and errors.append(message.text))
     page.set_default_timeout(15_000)
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -81,6 +93,26 @@ def sign_in(page, platform: dict, email: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Sign out").wait_for()
+
+
+def sign_in_by_keyboard(page, platform: dict, email: str) -> None:
+    page.goto(f"{platform['url']}/staff/")
+    expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+    page.keyboard.press("Tab")  # the skip link
+    page.get_by_label("E-mail").focus()
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def staff_headers(platform: dict, email: str = ADMIN) -> dict:
+    """A bearer token for setting the scene through the API, as another office would."""
+    answer = requests.post(f"{platform['url']}/api/staff/session", timeout=30,
+                           json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 201, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
 def serious_accessibility_violations(page) -> list[str]:
@@ -194,15 +226,7 @@ def test_an_admin_screens_two_applications_runs_a_proposal_and_approves_the_offe
 
 def test_a_class_made_and_filled_from_the_keyboard_puts_the_second_child_on_the_waitlist(
         platform, page):
-    page.goto(f"{platform['url']}/staff/")
-    # Sign in without the mouse.
-    page.keyboard.press("Tab")  # the skip link
-    page.get_by_label("E-mail").focus()
-    page.keyboard.type(ADMIN)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    sign_in_by_keyboard(page, platform, ADMIN)  # without the mouse
 
     page.get_by_role("link", name="Programs").focus()
     page.keyboard.press("Enter")
@@ -276,3 +300,176 @@ def test_staff_cannot_open_case_notes_which_a_consultant_reads(platform, page,
     consultant.get_by_label("New case note").fill("Called the ward's housing desk.")
     consultant.get_by_role("button", name="Add note").click()
     expect(consultant.locator("#notes li")).to_contain_text("housing desk")
+
+
+def test_from_the_keyboard_an_admin_raises_a_class_capacity_and_cancels_a_session(
+        platform, page, refusals):
+    refusals.append("409")  # the capacity below the seats taken
+    ahead = datetime.now(UTC) + timedelta(days=20)
+    created = requests.post(f"{platform['url']}/api/staff/classes", timeout=30, json={
+        "title": "Hanamaru Class Nakano", "venue": "Nakano Ward Office", "level": "hiragana",
+        "schedule": "Saturdays 10:00-11:30", "capacity": 1,
+        "sessions": [{"starts_at": (ahead + timedelta(days=7 * n)).isoformat()}
+                     for n in range(2)]}, headers=staff_headers(platform))
+    assert created.status_code == 201, created.text
+    cls = created.json()
+    for first, email, locale in (("Aarav", "sita@example.org", "ne"),
+                                 ("Lily", "emily@example.org", "en")):
+        enrolled = requests.post(f"{platform['url']}/api/classes/{cls['id']}/enrollments",
+                                 timeout=30, json={
+            "child_first_name": first, "child_last_name": "Gurung", "child_grade": "Grade 2",
+            "languages": ["ja"], "guardian_name": f"Guardian of {first}",
+            "guardian_email": email, "guardian_locale": locale,
+            "participation_consent": True, "photo_consent": False})
+        assert enrolled.status_code == 201, enrolled.text
+
+    sign_in_by_keyboard(page, platform, ADMIN)
+    page.get_by_role("link", name="Programs").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Hanamaru Class Nakano").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Enrolled (1)")).to_be_visible()
+
+    # A second seat: the child waiting gets it.
+    page.get_by_text("Edit class").focus()
+    page.keyboard.press("Enter")  # opens the form
+    page.locator("#class-edit-form").get_by_label("Capacity").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text("1 from the waitlist now have a seat")
+    expect(page.get_by_role("heading", name="Enrolled (2)")).to_be_visible()
+    expect(page.locator("#waitlist li")).to_have_count(0)
+
+    # Below the seats taken: refused, said why, nothing changed.
+    page.get_by_text("Edit class").focus()
+    page.keyboard.press("Enter")
+    page.locator("#class-edit-form").get_by_label("Capacity").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status.bad")).to_contain_text("cannot go below 2")
+    expect(page.get_by_role("heading", name="Enrolled (2)")).to_be_visible()
+
+    # The first session called off because the hall is taken.
+    first = page.locator("#sessions tbody tr").first
+    first.get_by_label("Reason (told to families)").focus()
+    page.keyboard.press("ArrowDown")  # weather -> venue unavailable
+    page.keyboard.press("Tab")
+    page.keyboard.type("the hall was booked twice")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # Cancel session
+    expect(page.locator("#status")).to_contain_text("Session cancelled; 2 families are told")
+    expect(first).to_contain_text("cancelled · Venue unavailable")
+    expect(first.get_by_role("button", name="Cancel session")).to_have_count(0)
+    expect(page.locator("#sessions tbody tr").nth(1)).to_contain_text("planned")
+    wait_for_row(platform["gateway_db"],
+                 "SELECT 1 FROM staff_events WHERE type = 'class_session_cancelled'"
+                 " AND jsonb_array_length(data->'families') = 2")
+    accessible(page)
+
+
+def test_an_admin_assigns_an_expert_moves_the_case_on_and_reads_the_console_in_nepali(
+        platform, page):
+    expert = requests.post(f"{platform['url']}/api/staff/experts", timeout=30, json={
+        "name": "Kobayashi Aya", "email": "aya@example.org", "locale": "ja",
+        "profession": "administrative_scrivener", "specialties": ["work"],
+        "languages": ["ja", "ne"]}, headers=staff_headers(platform))
+    assert expert.status_code == 201, expert.text
+    opened = requests.post(f"{platform['url']}/api/consultations", timeout=30, json={
+        "topic": "work", "language": "ne", "urgency": "normal",
+        "summary": "My employer has not paid two months of wages.", "email": "hari@example.org",
+        "locale": "ne", "name": "Hari Shrestha"})
+    assert opened.status_code == 201, opened.text
+
+    sign_in(page, platform, ADMIN)
+    page.goto(f"{platform['url']}/staff/#/programs/consultation/{opened.json()['id']}")
+    state = page.locator("#case-state")
+    expect(state).to_contain_text("intake")
+    page.locator("#assign-form select").select_option(expert.json()["id"])
+    page.get_by_role("button", name="Assign an expert").click()
+    expect(page.locator("#status")).to_contain_text("Assigned to Kobayashi Aya")
+    expect(state).to_contain_text("Status: assigned")
+    expect(state).to_contain_text("Expert: Kobayashi Aya")
+    accessible(page)
+
+    status = page.locator("#status-form")
+    status.get_by_label("New status").select_option("in_progress")
+    status.get_by_role("button", name="Change status").click()
+    expect(state).to_contain_text("Status: in progress")
+    status.get_by_label("New status").select_option("resolved")
+    status.get_by_label("Note").fill("Wages paid after the labour office called.")
+    status.get_by_role("button", name="Change status").click()
+    expect(state).to_contain_text("Status: resolved")
+    expect(page.locator("#status-form")).to_have_count(0)  # an ended case goes nowhere
+    expect(page.locator("#assign-form")).to_have_count(0)
+
+    # The same page in Nepali, and back.
+    page.locator("#lang").select_option("ne")
+    expect(page.locator("html")).to_have_attribute("lang", "ne")
+    expect(page.get_by_role("link", name="कार्यक्रमहरू", exact=True)).to_be_visible()
+    expect(page.locator("#case-state")).to_contain_text("समाधान भयो")
+    expect(page.get_by_role("button", name="साइन आउट")).to_be_visible()
+    accessible(page)
+    page.reload()  # the choice is remembered
+    expect(page.get_by_role("link", name="कार्यक्रमहरू", exact=True)).to_be_visible()
+    page.locator("#lang").select_option("en")
+    expect(page.get_by_role("link", name="Programs", exact=True)).to_be_visible()
+
+
+VOLUNTEER = {
+    "locale": "ja", "area": "shinjuku", "gender": "female",
+    "languages": [{"code": "ja", "level": "native"}, {"code": "en", "level": "fluent"}],
+    "experience_ages": [3], "interests": ["cooking"], "slots": ["sat-morning"],
+}
+
+
+def test_an_admin_assigns_reassigns_and_completes_a_spot_request_with_its_hours(
+        platform, page, refusals):
+    refusals.append("400")  # hours logged before the visit is over
+    headers = staff_headers(platform)
+    for name, email in (("Ito Kenji", "kenji@example.org"), ("Mori Aki", "aki@example.org")):
+        applied = requests.post(f"{platform['url']}/api/applications/volunteers", timeout=30,
+                                json={**VOLUNTEER, "name": name, "email": email})
+        assert applied.status_code == 201, applied.text
+        approved = requests.post(
+            f"{platform['url']}/api/staff/participants/{applied.json()['id']}/approve",
+            json={}, headers=headers, timeout=30)
+        assert approved.status_code == 200, approved.text
+    starts_at = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
+    created = requests.post(f"{platform['url']}/api/spot-requests", timeout=30, json={
+        "name": "Bishnu Rai", "email": "bishnu@example.org", "locale": "ne",
+        "kind": "hospital", "starts_at": starts_at.isoformat(), "area": "shinjuku",
+        "languages": ["en"]})
+    assert created.status_code == 201, created.text
+
+    sign_in(page, platform, ADMIN)
+    page.get_by_role("link", name="Matching").click()
+    row = page.locator("#spot-requests tr", has_text="Bishnu Rai")
+    row.get_by_role("button", name="Ranked volunteers").click()
+    row.get_by_role("button", name="Assign: Ito Kenji").click()
+    expect(page.locator("#status")).to_contain_text("Assigned.")
+    expect(row).to_have_count(0)  # no longer open
+
+    page.locator("#spot-status").select_option("assigned")
+    row = page.locator("#spot-requests tr", has_text="Bishnu Rai")
+    expect(row).to_contain_text("Ito Kenji")
+    row.get_by_label("Why the volunteer no longer goes").select_option("volunteer_unavailable")
+    row.get_by_role("button", name="Ranked volunteers").click()
+    expect(row.get_by_role("button", name="Reassign: Ito Kenji")).to_have_count(0)
+    row.get_by_role("button", name="Reassign: Mori Aki").click()
+    expect(page.locator("#status")).to_contain_text("Reassigned")
+    expect(row).to_contain_text("Mori Aki")
+    accessible(page)
+
+    # Hours cannot be logged before the visit; once over (the service's clock moves past
+    # it), they are.
+    row.get_by_label("Hours").fill("2.5")
+    row.get_by_role("button", name="Complete").click()
+    expect(page.locator("#status.bad")).to_contain_text("the visit has not taken place yet")
+    platform["clock_file"].write_text(str(6 * 3600))
+    row.get_by_role("button", name="Complete").click()
+    expect(page.locator("#status")).to_contain_text("Completed with 2.5 hours")
+    page.locator("#spot-status").select_option("completed")
+    expect(page.locator("#spot-requests tr", has_text="Bishnu Rai")).to_contain_text("2.5 h")
+    accessible(page)

@@ -180,7 +180,7 @@ def test_an_application_shows_the_apis_field_errors_beside_the_fields_then_is_re
     browser.find_element(By.CSS_SELECTOR, "#apply-form button[type=submit]").click()
     error = WebDriverWait(browser, 30).until(lambda d: d.find_element(
         By.CSS_SELECTOR, "[data-error-for=email]").text or None)
-    assert "email" in error.lower()
+    assert error == "Please check the e-mail address."
     assert browser.find_element(By.ID, "f-email").get_attribute("aria-invalid") == "true"
     assert browser.find_element(By.CSS_SELECTOR, "[data-error-for=summary]").text
 

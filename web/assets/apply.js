@@ -1,7 +1,7 @@
 // The public applications the API takes: Family Friend (resident and partner), a Spot
 // Otonari-san request, a Hanamaru Class sign-up and a consultation. Each form is built from
 // the fields below; the API's field errors appear beside the fields they name.
-import { api, clearErrors, problemMessage, showFieldErrors } from './api.js';
+import { api, clearErrors, fieldErrorsOf, problemMessage, showFieldErrors } from './api.js';
 import { lang, onLanguage, start, t } from './i18n.js';
 
 const LANGUAGES = ['ja', 'en', 'ne', 'zh', 'vi', 'ko', 'tl', 'pt', 'es'];
@@ -13,11 +13,11 @@ const TOPICS = ['residence_visa', 'work', 'housing', 'child_rearing_education', 
 const URGENCIES = ['low', 'normal', 'high', 'urgent'];
 
 const PERSON = [['name', 'text'], ['email', 'email']];
-const FAMILY_FRIEND = [...PERSON, ['area', 'text'], ['languages', 'levels'], ['slots', 'checks', SLOTS]];
+const FAMILY_FRIEND = [...PERSON, ['area', 'area'], ['languages', 'levels'], ['slots', 'checks', SLOTS]];
 const FORMS = {
   resident: { path: '/api/applications/residents', fields: [...FAMILY_FRIEND, ['household_size', 'number'], ['children_ages', 'numbers']] },
   partner: { path: '/api/applications/partners', fields: [...FAMILY_FRIEND, ['experience_ages', 'numbers']] },
-  spot: { path: '/api/spot-requests', fields: [...PERSON, ['kind', 'select', KINDS], ['starts_at', 'datetime'], ['area', 'text'], ['languages', 'checks', LANGUAGES], ['note', 'textarea']] },
+  spot: { path: '/api/spot-requests', fields: [...PERSON, ['kind', 'select', KINDS], ['starts_at', 'datetime'], ['area', 'area'], ['languages', 'checks', LANGUAGES], ['note', 'textarea']] },
   hanamaru: { path: null, fields: [['class_id', 'class'], ['child_first_name', 'text'], ['child_last_name', 'text'], ['child_age', 'number'], ['languages', 'checks', LANGUAGES], ['guardian_name', 'text'], ['guardian_email', 'email'], ['participation_consent', 'checkbox'], ['photo_consent', 'checkbox']] },
   consultation: { path: '/api/consultations', fields: [...PERSON, ['topic', 'select', TOPICS], ['language', 'select', LANGUAGES], ['urgency', 'select', URGENCIES], ['summary', 'textarea']] },
 };
@@ -26,6 +26,8 @@ const LOCALE_FIELD = { hanamaru: 'guardian_locale' };
 const which = document.getElementById('which');
 const form = document.getElementById('apply-form');
 let classes = [];
+// The areas matching understands (GET /api/areas), grouped by kind in the list's order.
+let areas = [];
 
 function el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
@@ -48,6 +50,10 @@ function field(name, type, options) {
   if (type === 'select' || type === 'class') {
     const values = type === 'class' ? classes.map(c => [c.id, `${c.title} — ${c.schedule}`]) : options.map(v => [v, optionLabel(v)]);
     control = el('select', { id, name }, ...values.map(([value, text]) => el('option', { value, textContent: text })));
+  } else if (type === 'area') {
+    control = el('select', { id, name }, el('option', { value: '', textContent: t('apply.choose') }),
+      ...[...new Set(areas.map(a => a.kind))].map(kind => el('optgroup', { label: t(`apply.area.${kind}`) },
+        ...areas.filter(a => a.kind === kind).map(a => el('option', { value: a.code, textContent: a.name[lang] })))));
   } else if (type === 'textarea') {
     control = el('textarea', { id, name });
   } else if (type === 'checkbox') {
@@ -106,7 +112,7 @@ function bodyOf(spec) {
       body[name] = control.value.split(/[,\s、]+/).filter(Boolean).map(v => parseInt(v, 10));
     } else if (type === 'datetime') {
       if (control.value) body[name] = new Date(control.value).toISOString();
-    } else if (control.value.trim() !== '' || type !== 'textarea') {
+    } else if (control.value.trim() !== '' || !['textarea', 'area'].includes(type)) {
       body[name] = control.value.trim();
     }
   }
@@ -134,7 +140,7 @@ form.addEventListener('submit', async event => {
     form.reset();
     return;
   }
-  if (result.status === 400 && showFieldErrors(form, result.data && result.data.errors)) {
+  if (showFieldErrors(form, fieldErrorsOf(result))) {
     alertBox.textContent = t('error.check_form');
     return;
   }
@@ -145,8 +151,9 @@ async function main() {
   start();
   const asked = new URLSearchParams(location.search).get('form');
   if (asked in FORMS) which.value = asked;
-  const listed = await api('/api/classes');
+  const [listed, known] = await Promise.all([api('/api/classes'), api('/api/areas')]);
   classes = listed.ok ? listed.data.classes : [];
+  areas = known.ok ? known.data.areas : [];
   which.addEventListener('change', render);
   onLanguage(render);
   render();

@@ -1,6 +1,6 @@
 // The donation page: monthly (JII Partners) or once, a tier or a free amount, card by Stripe.js
 // (3-D Secure completed here), the funding mix, public impact figures and the bank transfer.
-import { api, clearErrors, problemMessage, showFieldErrors } from './api.js';
+import { api, clearErrors, fieldErrorsOf, problemMessage, showFieldErrors } from './api.js';
 import { has, lang, number, onLanguage, start, t, yen } from './i18n.js';
 import { cardField } from './stripe.js';
 
@@ -57,6 +57,28 @@ function renderTiers() {
     option.selected = item.id === current;
     return option;
   }));
+}
+
+/** The transfer account as the organisation's settings give it (GET /api/donation-tiers). */
+function renderBank() {
+  const account = catalogue.bank_account;
+  const list = document.getElementById('bank-account');
+  list.hidden = !account;
+  if (!account) return;
+  const latin = lang !== 'ja';
+  const shown = {
+    bank: t('bank.bank_value', { name: latin ? account.bank_en || account.bank : account.bank, code: account.bank_code }),
+    branch: t('bank.branch_value', { name: latin ? account.branch_en || account.branch : account.branch, code: account.branch_code }),
+    type: t(`bank.type.${account.type}`), number: account.number,
+    holder: account.holder, holder_kana: account.holder_kana,
+  };
+  list.querySelectorAll('[data-bank]').forEach(dd => {
+    const value = shown[dd.dataset.bank];
+    dd.textContent = value;
+    // A setting left empty (e.g. no kana yet) leaves out its row, not an empty line.
+    dd.hidden = !value;
+    dd.previousElementSibling.hidden = !value;
+  });
 }
 
 function renderImpact() {
@@ -171,7 +193,7 @@ async function give(event) {
       alertBox.textContent = declineMessage(result.data && result.data.reason);
       return;
     }
-    if (result.status === 400 && showFieldErrors(form, result.data && result.data.errors)) {
+    if (showFieldErrors(form, fieldErrorsOf(result))) {
       alertBox.textContent = t('error.check_form');
       return;
     }
@@ -211,7 +233,7 @@ async function notifyTransfer(event) {
     bankForm.reset();
     return;
   }
-  if (result.status === 400 && showFieldErrors(bankForm, result.data && result.data.errors)) {
+  if (showFieldErrors(bankForm, fieldErrorsOf(result))) {
     bankAlert.textContent = t('error.check_form');
     return;
   }
@@ -230,9 +252,10 @@ async function main() {
   impact = figures.ok ? figures.data : null;
   document.getElementById('free-amount').min = String(catalogue.free_amount.min);
   renderTiers();
+  renderBank();
   renderImpact();
   refresh();
-  onLanguage(() => { renderTiers(); renderImpact(); refresh(); });
+  onLanguage(() => { renderTiers(); renderBank(); renderImpact(); refresh(); });
   try {
     payment = await cardField('#card-element');
   } catch (e) {

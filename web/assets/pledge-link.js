@@ -1,6 +1,6 @@
 // Ask for a fresh link to one's pledge: the answer is the same whether or not the address is
 // known, so the page tells no one who gives.
-import { api, clearErrors, problemMessage, showFieldErrors } from './api.js';
+import { api, clearErrors, fieldErrorsOf, problemMessage, showFieldErrors } from './api.js';
 import { lang, start, t } from './i18n.js';
 
 const form = document.getElementById('link-form');
@@ -16,7 +16,7 @@ form.addEventListener('submit', async event => {
     method: 'POST', body: { email: document.getElementById('email').value.trim(), locale: lang },
   });
   if (result.ok) { notice.textContent = t('link.sent'); return; }
-  if (result.status === 400 && showFieldErrors(form, result.data && result.data.errors)) return;
+  if (showFieldErrors(form, fieldErrorsOf(result))) return;
   alertBox.textContent = problemMessage(result);
 });
 

@@ -1,7 +1,7 @@
 // A supporter's pledge, by the signed link in their e-mails: see it, change the amount, pause,
 // resume, cancel with a reason, and change the card (a SetupIntent confirmed by Stripe.js).
 // The token is kept for this tab only and taken out of the address bar.
-import { api, clearErrors, problemMessage, showFieldErrors } from './api.js';
+import { api, clearErrors, fieldErrorsOf, problemMessage, showFieldErrors } from './api.js';
 import { has, lang, onLanguage, start, t, yen } from './i18n.js';
 import { cardField } from './stripe.js';
 
@@ -37,7 +37,7 @@ function say(result, form) {
     const key = `decline.${result.data && result.data.reason}`;
     return has(key) ? t(key) : t('decline.generic');
   }
-  if (result.status === 400 && form && showFieldErrors(form, result.data && result.data.errors)) {
+  if (form && showFieldErrors(form, fieldErrorsOf(result))) {
     return t('error.check_form');
   }
   return problemMessage(result);

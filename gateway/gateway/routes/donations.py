@@ -145,6 +145,7 @@ COMPONENTS = {
     "PledgeRequest": schemas.PledgeRequest,
     "PledgeCreated": schemas.PledgeCreated,
     "WebhookReceived": schemas.WebhookReceived,
+    "BankAccount": ds.BankAccount,  # before the tiers that hold it
     "DonationTiers": ds.DonationTiers,
     "DonationRequest": ds.DonationRequest,
     "DonationCreated": ds.DonationCreated,
@@ -166,7 +167,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/donation-tiers", "get"): {
         "operationId": "listDonationTiers",
         "tags": ["donations"],
-        "summary": "Donation tiers with their impact, free-amount bounds and designations",
+        "summary": "Donation tiers with their impact, free-amount bounds, designations and the "
+                   "bank-transfer account",
         "parameters": [IF_NONE_MATCH],
         "responses": {"200": cached_ok("The tiers.", ds.DonationTiers), "304": NOT_MODIFIED,
                       "500": "InternalError", "503": "ServiceUnavailable"},

@@ -54,8 +54,29 @@ class Designation(Schema):
     name = fields.Nested(Localised, required=True)
 
 
+class BankAccount(Schema):
+    """The account donors transfer to, from the organisation's settings."""
+
+    bank = fields.String(required=True, metadata={"example": "住信SBIネット銀行"})
+    bank_en = fields.String(required=True, metadata={"example": "Sumishin SBI Net Bank"})
+    bank_code = fields.String(required=True, metadata={"example": "0038"})
+    branch = fields.String(required=True, metadata={"example": "法人第一支店"})
+    branch_en = fields.String(required=True, metadata={"example": "Corporate First Branch"})
+    branch_code = fields.String(required=True, metadata={"example": "106"})
+    type = fields.String(required=True, validate=validate.OneOf(
+        ["ordinary", "current", "savings"]), metadata={"example": "ordinary"})
+    number = fields.String(required=True, metadata={"example": "1418300"})
+    holder = fields.String(required=True,
+                           metadata={"example": "Japan Intercultural Intelligence"})
+    holder_kana = fields.String(required=True, metadata={
+        "description": "The holder's name as the bank prints it (katakana).",
+        "example": "トクヒ）ジヤパンインターカルチユラルインテリジエンス"})
+
+
 class DonationTiers(Schema):
     currency = fields.String(required=True, metadata={"example": "jpy"})
+    bank_account = fields.Nested(BankAccount, allow_none=True, required=True, metadata={
+        "description": "The bank-transfer account; null while none is configured."})
     tiers = fields.List(fields.Nested(Tier), required=True)
     free_amount = fields.Nested(Bounds, required=True)
     designations = fields.List(fields.Nested(Designation), required=True)

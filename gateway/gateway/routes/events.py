@@ -54,7 +54,7 @@ class EventFeed(Schema):
 
 
 class EventRoutes:
-    """Needs `db`, `staff` and the `record_event` consumer on the service."""
+    """Needs `db`, `staff` and the `record_events` consumer on the service."""
 
     @http("GET", "/api/staff/events", query=EventsQuery)
     def staff_events(self, request: Request, query: dict[str, Any]) -> Response:

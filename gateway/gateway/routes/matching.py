@@ -22,6 +22,10 @@ class MatchingRoutes:
 
     # -- public ---------------------------------------------------------------------------
 
+    @http("GET", "/api/areas")
+    def list_areas(self, request: Request) -> Response:
+        return json_response(ms.AreaList().dump(self.matching.list_areas()))
+
     @http("POST", "/api/applications/residents")
     def apply_resident(self, request: Request) -> Response:
         return self._apply(request, "resident")
@@ -185,6 +189,7 @@ def _uuid(value: str, name: str) -> None:
 
 
 COMPONENTS = {
+    "Area": ms.Area, "AreaList": ms.AreaList,
     "Application": ms.Application, "ApplicationReceived": ms.ApplicationReceived,
     "PairingResponse": ms.PairingResponse, "PairingState": ms.PairingState,
     "Pairing": ms.Pairing, "MatchingRun": ms.MatchingRun, "Approval": ms.Approval,
@@ -288,6 +293,12 @@ ALREADY_APPLIED = ("409 when a live application (being screened, or approved) wi
                    "count, so the person may apply again.")
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/areas", "get"): _operation(
+        "listAreas", "The areas an application or Spot request may name",
+        {"200": ok("Every area, with its names in ja, en and ne.", ms.AreaList)},
+        description="The codes are the `area` values applications and Spot requests take; "
+                    "any other is refused (a Family Friend application outside the list "
+                    "must give its coordinates)."),
     ("/api/applications/residents", "post"): _operation(
         "applyResident", "A family applies for a Family Friend", {"201": RECEIVED, **CONFLICT},
         body=ms.Application, example=APPLICATION_EXAMPLE, description=ALREADY_APPLIED),

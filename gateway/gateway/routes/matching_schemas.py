@@ -18,6 +18,7 @@ from contracts.matching import (
 )
 from marshmallow import RAISE, Schema, fields, validate, validates_schema
 
+from gateway.routes.donations_schemas import Localised
 from gateway.schemas import (
     CURSOR_PATTERN,
     LOCALE_PATTERN,
@@ -34,6 +35,7 @@ PARTICIPANT_STATUSES = ("applied", "approved", "rejected", "withdrawn")
 PAIRING_STATES = ("proposed", "superseded", "offered", "declined", "expired", "cancelled",
                   "active", "inactive", "completed", "closed_early")
 SPOT_STATUSES = ("open", "assigned", "completed", "cancelled")
+AREA_KINDS = ("ward", "city", "town", "village", "nearby")
 MAX_PAGE = 200
 DATE_TIME = {"format": "date-time"}
 
@@ -94,6 +96,18 @@ class Application(Strict):
     preferences = fields.Nested(Preferences)
     capacity = fields.Integer(strict=True, validate=validate.Range(1, 3), metadata={
         "description": "Partners: how many families at once."})
+
+
+class Area(Schema):
+    code = fields.String(required=True, metadata={"example": "shinjuku"})
+    kind = fields.String(required=True, validate=validate.OneOf(AREA_KINDS), metadata={
+        "description": "ward (Tokyo's 23), city, town or village (the rest of Tokyo), or "
+                       "nearby (a city in a neighbouring prefecture).", "example": "ward"})
+    name = fields.Nested(Localised, required=True)
+
+
+class AreaList(Schema):
+    areas = fields.List(fields.Nested(Area), required=True)
 
 
 class ApplicationReceived(Schema):

@@ -120,6 +120,20 @@ class ProgramRoutes:
         return json_response(ps.CapacityChanged().dump(
             self.programs.change_class_capacity(class_id, body)))
 
+    @http("PATCH", "/api/staff/classes/<class_id>")
+    def update_class(self, request: Request, class_id: str) -> Response:
+        self.staff.require(request, *CLASS_ROLES)
+        body = read_json(request, ps.ClassUpdateRequest())
+        return json_response(ps.CapacityChanged().dump(
+            self.programs.update_class(class_id, body)))
+
+    @http("POST", "/api/staff/classes/<class_id>/sessions/<session_id>/cancel")
+    def cancel_session(self, request: Request, class_id: str, session_id: str) -> Response:
+        self.staff.require(request, *CLASS_ROLES)
+        body = read_json(request, ps.SessionCancelRequest())
+        return json_response(ps.SessionCancelled().dump(
+            self.programs.cancel_session(class_id, session_id, body)))
+
     @http("POST", "/api/staff/classes/<class_id>/enrollments/<enrollment_id>/withdraw")
     def withdraw_enrollment(self, request: Request, class_id: str,
                             enrollment_id: str) -> Response:
@@ -290,6 +304,9 @@ COMPONENTS = {
     "ClassRoster": ps.ClassRoster,
     "CapacityRequest": ps.CapacityRequest,
     "CapacityChanged": ps.CapacityChanged,
+    "ClassUpdateRequest": ps.ClassUpdateRequest,
+    "SessionCancelRequest": ps.SessionCancelRequest,
+    "SessionCancelled": ps.SessionCancelled,
     "EnrollmentByLink": ps.EnrollmentByLink,
     "WithdrawRequest": ps.WithdrawRequest,
     "Withdrawn": ps.Withdrawn,
@@ -447,6 +464,23 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
          "404": NO_CLASS, "409": CAPACITY_CONFLICT},
         parameters=_path("class_id"),
         body=_body(ps.CapacityRequest, {"capacity": 12})),
+    ("/api/staff/classes/{class_id}", "patch"): _staff(
+        "updateClass", "Edit a class (admin, staff): title, venue, schedule, level, capacity; "
+        "new seats go to the children waiting, first come first served",
+        {"200": ok("The class after the change, with the enrolments promoted.",
+                   ps.CapacityChanged),
+         "404": NO_CLASS, "409": CAPACITY_CONFLICT},
+        parameters=_path("class_id"),
+        body=_body(ps.ClassUpdateRequest, {"schedule": "Sundays 14:00-15:30", "capacity": 12})),
+    ("/api/staff/classes/{class_id}/sessions/{session_id}/cancel", "post"): _staff(
+        "cancelSession", "Call a session off before it begins (admin, staff); each family with "
+        "a seat is told by e-mail in their language (`class_session_cancelled`). Again: the "
+        "same answer, nobody told twice",
+        {"200": ok("The session, cancelled.", ps.SessionCancelled), "404": NO_CLASS,
+         "409": _problem(409, "conflict", "Conflict", "the session has already begun")},
+        parameters=_path("class_id", "session_id"),
+        body=_body(ps.SessionCancelRequest, {"reason": "venue_unavailable",
+                                             "note": "the hall was booked twice"})),
     ("/api/staff/classes/{class_id}/enrollments/{enrollment_id}/withdraw", "post"): _staff(
         "withdrawEnrollment", "Withdraw a child; the first child waiting gets the seat",
         {"200": ok("Withdrawn.", ps.Withdrawn), "404": NO_CLASS},

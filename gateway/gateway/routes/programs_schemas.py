@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from contracts.programs import TOPICS, URGENCIES
+from contracts.programs import SESSION_CANCEL_REASONS, TOPICS, URGENCIES
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.schemas import (
@@ -94,6 +94,9 @@ class ClassSession(Schema):
     number = fields.Integer(required=True)
     starts_at = fields.String(required=True, metadata={"format": "date-time"})
     held = fields.Boolean(required=True)
+    cancelled = fields.Boolean(required=True)
+    cancel_reason = fields.String(allow_none=True, metadata={
+        "description": "Why it was cancelled: " + ", ".join(SESSION_CANCEL_REASONS) + "."})
 
 
 class HanamaruClass(Schema):
@@ -199,6 +202,42 @@ class CapacityChanged(StaffClass):
     promoted = fields.List(fields.String(), required=True, metadata={
         "description": "Enrolments moved from the waitlist to the new seats, first come first "
                        "served."})
+
+
+class ClassUpdateRequest(Strict):
+    """Any of these; the capacity by the rules of CapacityRequest (not below the seats taken,
+    new seats to the waitlist first)."""
+
+    title = _text()
+    venue = _text()
+    schedule = _text(500)
+    level = _text(100)
+    capacity = fields.Integer(strict=True, validate=validate.Range(min=1, max=500))
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("Give at least one of title, venue, schedule, level or "
+                                  "capacity.", "_schema")
+
+
+class SessionCancelRequest(Strict):
+    reason = fields.String(required=True, validate=validate.OneOf(SESSION_CANCEL_REASONS),
+                           metadata={"description": "Told to each family in their language."})
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                         metadata={"description": "For staff only; required with reason "
+                                                  "`other`."})
+
+    @validates_schema
+    def _other_explained(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("reason") == "other" and not (data.get("note") or "").strip():
+            raise ValidationError("Say why in the note when the reason is other.", "note")
+
+
+class SessionCancelled(ClassSession):
+    class_id = fields.String(required=True)
+    families_told = fields.Integer(required=True, metadata={
+        "description": "Families with a seat, each told once by e-mail."})
 
 
 class WithdrawRequest(Strict):
@@ -392,6 +431,9 @@ class Consultation(Schema):
     urgency = fields.String(required=True)
     summary = fields.String(required=True)
     status = fields.String(required=True)
+    next_statuses = fields.List(fields.String(), required=True, metadata={
+        "description": "The statuses it may be moved to now (POST .../status); assigning is "
+                       "POST .../assign.", "example": ["in_progress", "closed"]})
     resident = fields.Nested(ConsultationResident, required=True)
     expert = fields.Nested(Expert, allow_none=True)
     opened_at = fields.String(required=True)

@@ -7,7 +7,6 @@ to ask donations anything.
 
 from marshmallow import Schema, fields, validate
 
-LOCALES = ("ja", "en", "ne")
 SOURCES = ("card_one_time", "monthly", "bank_transfer", "grant", "membership_fee")
 PLEDGE_STATUSES = ("pending", "active", "paused", "past_due", "canceled")
 RECEIPT = validate.Regexp(r"^R\d{4}-\d{6,}$")  # six digits, more past a million a year

@@ -11,6 +11,9 @@ TOPICS = ("residence_visa", "work", "housing", "child_rearing_education", "medic
           "tax_pension", "other")
 URGENCIES = ("low", "normal", "high", "urgent")
 CONSULTATION_OUTCOMES = ("resolved", "referred", "closed")
+# Why a class session was called off: a code, so each family reads it in their own language.
+SESSION_CANCEL_REASONS = ("weather", "venue_unavailable", "tutor_unavailable", "holiday",
+                          "other")
 
 
 def _text(max_length: int = 200) -> fields.String:
@@ -78,6 +81,25 @@ class SessionHeld(Schema):
     enrolled = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     # Attendance may be corrected; the highest revision of a session is the one that counts.
     revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class Family(Schema):
+    guardian = fields.Nested(Guardian, required=True)
+    children = fields.List(_text(), required=True, validate=validate.Length(min=1),
+                           metadata={"description": "First names of the children with a seat."})
+
+
+class SessionCancelled(Schema):
+    """A session called off before it began; `families` are the guardians of the children
+    with a seat at that moment, one entry per guardian."""
+
+    session_id = fields.UUID(required=True)
+    class_ = fields.Nested(ClassRef, required=True, data_key="class")
+    session_number = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    starts_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(SESSION_CANCEL_REASONS))
+    families = fields.List(fields.Nested(Family), required=True)
+    cancelled_at = fields.AwareDateTime(required=True)
 
 
 class Resident(Schema):
@@ -160,6 +182,7 @@ SCHEMAS = {
     ("class_enrollment_promoted", 1): EnrollmentPromoted,
     ("class_enrollment_withdrawn", 1): EnrollmentWithdrawn,
     ("class_session_held", 1): SessionHeld,
+    ("class_session_cancelled", 1): SessionCancelled,
     ("consultation_opened", 1): ConsultationOpened,
     ("consultation_assigned", 1): ConsultationAssigned,
     ("consultation_started", 1): ConsultationStarted,

@@ -24,6 +24,7 @@ from psycopg.rows import dict_row  # noqa: E402
 from psycopg_pool import ConnectionPool  # noqa: E402
 
 from servicekit.config import database_url  # noqa: E402
+from servicekit.errors import is_outage  # noqa: E402
 
 # Also covers a psycopg imported before this module (the environment variable is then too late).
 psycopg.waiting.wait = psycopg.waiting.wait_selector
@@ -96,8 +97,9 @@ class Session:
             try:
                 with begin() as conn:
                     return work(conn)
-            except psycopg.OperationalError:
-                if time.monotonic() + delay > deadline:
+            except Exception as exc:
+                # The same rule as consumers and RPC: only an outage is worth waiting out.
+                if not is_outage(exc) or time.monotonic() + delay > deadline:
                     raise
             # Broken idle connections are dropped now, rather than handed out one by one.
             self._pool.check()

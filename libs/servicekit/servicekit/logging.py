@@ -22,10 +22,15 @@ PERSONAL_KEYS = frozenset({
 })
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 MASK = "***"
+# A personal key's value quoted inside text: database errors quote the JSON they refused.
+_KEYS = "|".join(sorted(PERSONAL_KEYS))
+QUOTED_PERSONAL = re.compile(rf'("(?:{_KEYS})"\s*:\s*")(?:[^"\\]|\\.)*("?)')
 
 
 def mask_text(text: str) -> str:
-    return EMAIL.sub(MASK + "@***", text)
+    if '"' in text:
+        text = QUOTED_PERSONAL.sub(rf"\g<1>{MASK}\g<2>", text)
+    return EMAIL.sub(MASK + "@***", text) if "@" in text else text
 
 
 def _mask(value: Any) -> Any:

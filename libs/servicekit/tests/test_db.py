@@ -140,3 +140,21 @@ def test_retrying_gives_up_once_its_time_is_spent(
     with pytest.raises(psycopg.OperationalError):
         session.retrying(lost, within=0.5, first_delay=0.1)
     assert 2 <= len(attempts) <= 4
+
+
+def test_retrying_does_not_repeat_work_that_failed_for_any_reason_but_an_outage(
+    container_factory, service_config, make_database
+):
+    url = make_database("slow", KIT_ONLY)
+    container = container_factory(SlowService, service_config(url))
+    container.start()
+    session = next(d for d in container.extensions if isinstance(d, Database)).get_dependency(None)
+    attempts = []
+
+    def refused(conn):
+        attempts.append(1)
+        conn.execute("SELECT 1/0")
+
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        session.retrying(refused, within=5)
+    assert attempts == [1]

@@ -17,6 +17,15 @@ def test_personal_fields_and_email_addresses_anywhere_are_masked():
     assert masked["amount"] == 3000
 
 
+def test_personal_values_quoted_in_an_error_message_are_masked():
+    # How PostgreSQL quotes the JSON it refused, cut short where it stops quoting.
+    error = ('unsupported Unicode escape sequence\nCONTEXT:  JSON data, line 1: '
+             '..."participant_id": "f0", "name": "山田 \\"花子\\" nul\\u0000...')
+    masked = mask_personal_data(None, "error", {"event": error})["event"]
+    assert "山田" not in masked and "花子" not in masked and "nul" not in masked
+    assert '"participant_id": "f0"' in masked and '"name": "***' in masked
+
+
 def test_standard_library_lines_are_json_and_masked_too():
     stream = io.StringIO()
     logger = logging.getLogger("test.masking")

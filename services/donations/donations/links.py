@@ -5,22 +5,18 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from servicekit.links import LinkInvalid, SignedLinks
+
+__all__ = ["LinkInvalid", "PledgeLinks", "ReceiptLinks"]
 
 SALT = "jii.donations.pledge-self-service"
 
 
-class LinkInvalid(Exception):
-    """The token was tampered with, made with another secret, or is too old."""
-
-
 class PledgeLinks:
     def __init__(self, secret: str, base_url: str, max_age_days: int) -> None:
-        if len(secret) < 32:
-            raise ValueError("PLEDGE_LINK_SECRET must be at least 32 characters")
-        self._serializer = URLSafeTimedSerializer(secret, salt=SALT)
+        self._serializer = SignedLinks(secret, SALT, max_age_days * 86400,
+                                       setting="PLEDGE_LINK_SECRET")
         self._base_url = base_url
-        self._max_age = max_age_days * 86400
 
     def token(self, pledge_id: str) -> str:
         return self._serializer.dumps({"pledge": pledge_id})
@@ -29,14 +25,10 @@ class PledgeLinks:
         return f"{self._base_url}?{urlencode({'token': self.token(pledge_id)})}"
 
     def pledge_of(self, token: str) -> str:
-        try:
-            payload = self._serializer.loads(token, max_age=self._max_age)
-        except SignatureExpired:
-            raise LinkInvalid("this link has expired; use the one in your latest e-mail") from None
-        except BadSignature:
-            raise LinkInvalid("this link is not valid") from None
-        if not isinstance(payload, dict) or not isinstance(payload.get("pledge"), str):
-            raise LinkInvalid("this link is not valid")
+        payload = self._serializer.loads(
+            token, expired="this link has expired; use the one in your latest e-mail")
+        if not isinstance(payload.get("pledge"), str):
+            raise LinkInvalid()
         return payload["pledge"]
 
 
@@ -49,11 +41,9 @@ class ReceiptLinks:
     opens the replacement once a receipt is corrected."""
 
     def __init__(self, secret: str, base_url: str, max_age_days: int) -> None:
-        if len(secret) < 32:
-            raise ValueError("the receipt link secret must be at least 32 characters")
-        self._serializer = URLSafeTimedSerializer(secret, salt=RECEIPT_SALT)
+        self._serializer = SignedLinks(secret, RECEIPT_SALT, max_age_days * 86400,
+                                       setting="the receipt link secret")
         self._base_url = base_url.rstrip("/")
-        self._max_age = max_age_days * 86400
 
     def gift_url(self, payment_id: str) -> str:
         return f"{self._base_url}/{self._serializer.dumps({'gift': payment_id})}"
@@ -64,15 +54,10 @@ class ReceiptLinks:
 
     def target_of(self, token: str) -> tuple[str, str, int | None]:
         """("gift", payment id, None) or ("annual", supporter id, year)."""
-        try:
-            payload = self._serializer.loads(token, max_age=self._max_age)
-        except SignatureExpired:
-            raise LinkInvalid("this link has expired; ask us for your receipt") from None
-        except BadSignature:
-            raise LinkInvalid("this link is not valid") from None
-        if isinstance(payload, dict) and isinstance(payload.get("gift"), str):
+        payload = self._serializer.loads(token, expired="this link has expired; ask us for "
+                                                        "your receipt")
+        if isinstance(payload.get("gift"), str):
             return "gift", payload["gift"], None
-        if (isinstance(payload, dict) and isinstance(payload.get("annual"), str)
-                and isinstance(payload.get("year"), int)):
+        if isinstance(payload.get("annual"), str) and isinstance(payload.get("year"), int):
             return "annual", payload["annual"], payload["year"]
-        raise LinkInvalid("this link is not valid")
+        raise LinkInvalid()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
+from contracts.locales import Locale
 from marshmallow import (
     RAISE,
     Schema,
@@ -19,33 +19,10 @@ from servicekit.tokyo import today_in_tokyo
 
 from donations.tiers import DESIGNATIONS, tier
 
-SUPPORTED_LANGUAGES = ("ja", "en", "ne")
 DONOR_KINDS = ("person", "company")
 # A Japanese postal code, with or without its hyphen (stored as 123-4567).
 POSTAL_CODE = r"^\d{3}-?\d{4}$"
 _TEXT = validate.Regexp(r"\S", error="must not be blank")
-
-
-def language_of(tag: str) -> str:
-    """The supported language of a BCP 47 tag ('ja-JP' → 'ja'); ValueError when unsupported."""
-    language = tag.replace("_", "-").split("-", 1)[0].lower()
-    if language not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"unsupported locale {tag!r}; use one of {', '.join(SUPPORTED_LANGUAGES)}")
-    return language
-
-
-class Locale(fields.String):
-    """The BCP 47 tag a person gave (2 to 35 characters), loaded as the supported language it
-    names ('ja-JP' → 'ja'), so every request schema checks and normalises it the same way."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        tag = super()._deserialize(value, attr, data, **kwargs)
-        if not 2 <= len(tag) <= 35:
-            raise ValidationError("Length must be between 2 and 35.")
-        try:
-            return language_of(tag)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
 
 
 class PostalAddress(Schema):

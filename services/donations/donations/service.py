@@ -93,7 +93,7 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
     @rpc
     def donation_tiers(self) -> dict:
         min_yen, max_yen = self._bounds()
-        return tiers.catalogue(min_yen, max_yen)
+        return tiers.catalogue(min_yen, max_yen, tiers.bank_account(self.config))
 
     @rpc
     def create_donation(self, request: dict) -> dict:

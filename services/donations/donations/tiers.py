@@ -59,9 +59,34 @@ def tier(tier_id: str) -> Tier | None:
     return next((t for t in TIERS if t.id == tier_id), None)
 
 
-def catalogue(min_yen: int, max_yen: int) -> dict:
-    """What the public site shows: tiers, the free-amount bounds and the designations."""
+# The account donors transfer to, as the organisation's settings give it (config key -> field).
+# Names come in Japanese and in Latin letters; the holder also as the bank prints it, in kana,
+# which is what a donor types at an ATM or in net banking.
+BANK_SETTINGS = {
+    "bank": "BANK_NAME", "bank_en": "BANK_NAME_EN", "bank_code": "BANK_CODE",
+    "branch": "BANK_BRANCH", "branch_en": "BANK_BRANCH_EN", "branch_code": "BANK_BRANCH_CODE",
+    "type": "BANK_ACCOUNT_TYPE", "number": "BANK_ACCOUNT_NUMBER",
+    "holder": "BANK_ACCOUNT_HOLDER", "holder_kana": "BANK_ACCOUNT_HOLDER_KANA",
+}
+ACCOUNT_TYPES = ("ordinary", "current", "savings")
+
+
+def bank_account(config: dict) -> dict[str, str] | None:
+    """The transfer account from the settings; None while no account number is set, so the
+    site shows no half-filled account."""
+    account = {field: str(config.get(key) or "").strip() for field, key in BANK_SETTINGS.items()}
+    if not account["number"]:
+        return None
+    if account["type"] not in ACCOUNT_TYPES:
+        account["type"] = "ordinary"
+    return account
+
+
+def catalogue(min_yen: int, max_yen: int, bank: dict[str, str] | None = None) -> dict:
+    """What the public site shows: tiers, the free-amount bounds, the designations and the
+    bank-transfer account."""
     return {
+        "bank_account": bank,
         "currency": "jpy",
         "tiers": [{"id": t.id, "amount": t.amount, "impact": dict(t.impact)} for t in TIERS],
         "free_amount": {"min": min_yen, "max": max_yen},

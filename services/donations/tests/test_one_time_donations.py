@@ -37,6 +37,8 @@ def test_tiers_are_10000_30000_100000_yen_with_impact_in_ja_en_ne_and_configured
     assert "10 foreign residents" in catalogue["tiers"][1]["impact"]["en"]
     assert catalogue["free_amount"] == {"min": 500, "max": 10_000_000}
     assert "general" in [d["id"] for d in catalogue["designations"]]
+    # No account number in the settings: no half-filled bank account for the page to show.
+    assert catalogue["bank_account"] is None
 
 
 def test_successful_card_is_recorded_only_when_the_payment_intent_succeeded_webhook_arrives(

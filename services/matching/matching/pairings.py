@@ -169,10 +169,10 @@ def respond(conn: psycopg.Connection, outbox: OutboxWriter, token: str, answer: 
     """
     try:
         pairing_id, side = links.read_token(secret, lambda: now, token)
-    except links.LinkExpired:
-        raise errors.Conflict("this link has expired", {"expired": True}) from None
-    except links.LinkInvalid:
-        raise errors.BadSignature("this link is not valid") from None
+    except links.LinkInvalid as exc:
+        if exc.expired:
+            raise errors.Conflict(str(exc), {"expired": True}) from None
+        raise errors.BadSignature(str(exc)) from None
     row = _pairing(conn, pairing_id)
     column = f"{side}_answer"
     if row[column] == answer and row["state"] != "offered":

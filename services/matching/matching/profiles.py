@@ -58,6 +58,7 @@ class Area:
     code: str
     name_ja: str
     name_en: str
+    name_ne: str
     kind: str  # ward, city, town, village (Tokyo's 62) or nearby (neighbouring prefectures)
     lat: float
     lon: float
@@ -69,7 +70,8 @@ def areas() -> dict[str, Area]:
     path = Path(__file__).with_name("data") / "areas.csv"
     with path.open(encoding="utf-8") as handle:
         return {
-            row["code"]: Area(row["code"], row["name_ja"], row["name_en"], row["kind"],
+            row["code"]: Area(row["code"], row["name_ja"], row["name_en"], row["name_ne"],
+                              row["kind"],
                               float(row["lat"]), float(row["lon"]))
             for row in csv.DictReader(handle)
         }
@@ -80,6 +82,15 @@ def area_name(code: str) -> dict[str, str]:
     an area no longer in the table keeps its code."""
     area = areas().get(code)
     return {"ja": area.name_ja, "en": area.name_en} if area else {"ja": code, "en": code}
+
+
+def area_choices() -> list[dict]:
+    """Every area an application can name, in the table's order (wards, cities, towns,
+    villages, then nearby cities), with its names in the site's languages: the list the
+    public forms offer, so they never name an area this service would refuse."""
+    return [{"code": a.code, "kind": a.kind,
+             "name": {"ja": a.name_ja, "en": a.name_en, "ne": a.name_ne}}
+            for a in areas().values()]
 
 
 @dataclass

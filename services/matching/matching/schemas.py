@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+from contracts.locales import Locale
 from contracts.matching import REJECT_REASONS, UNASSIGN_REASONS, WITHDRAW_REASONS
 from marshmallow import (
     RAISE,
@@ -31,8 +32,6 @@ from matching.profiles import (
     areas,
 )
 
-LOCALE = validate.Regexp(r"^(ja|en|ne)([-_][A-Za-z0-9]{2,8})*$",
-                         error="Must be ja, en or ne, optionally with a region.")
 NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
 CLOSE_REASONS = ("moved", "lack_of_contact", "needs_changed", "safeguarding", "other")
 SPOT_KINDS = ("city_hall", "nursery_enrolment", "hospital", "school", "language_support",
@@ -41,10 +40,6 @@ PARTICIPANT_STATUSES = ("applied", "approved", "rejected", "withdrawn")
 PAIRING_STATES = ("proposed", "superseded", "offered", "declined", "expired", "cancelled",
                   "active", "inactive", "completed", "closed_early")
 SPOT_STATUSES = ("open", "assigned", "completed", "cancelled")
-
-
-def language_of(tag: str) -> str:
-    return tag.replace("_", "-").split("-", 1)[0].lower()
 
 
 class LanguageSkill(Schema):
@@ -95,7 +90,7 @@ class Application(Schema):
 
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK])
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    locale = fields.String(required=True, validate=LOCALE)
+    locale = Locale(required=True)
     gender = fields.String(validate=validate.OneOf(GENDERS), allow_none=True)
     area = fields.String(required=True, validate=validate.Length(min=1, max=100))
     coordinates = fields.Nested(Coordinates)
@@ -130,7 +125,6 @@ class Application(Schema):
 
     @post_load
     def _normalise(self, data: dict, **_: Any) -> dict:
-        data["locale"] = language_of(data["locale"])
         data["name"] = data["name"].strip()
         data["languages"] = {s["code"]: LEVELS[s["level"]] for s in data["languages"]}
         if "coordinates" not in data:
@@ -179,7 +173,7 @@ class SpotRequest(Schema):
 
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK])
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    locale = fields.String(required=True, validate=LOCALE)
+    locale = Locale(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(SPOT_KINDS))
     starts_at = fields.AwareDateTime(required=True)
     area = fields.String(required=True, validate=validate.OneOf(
@@ -191,7 +185,6 @@ class SpotRequest(Schema):
 
     @post_load
     def _normalise(self, data: dict, **_: Any) -> dict:
-        data["locale"] = language_of(data["locale"])
         return data
 
 

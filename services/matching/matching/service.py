@@ -17,6 +17,7 @@ from servicekit.timers import every
 
 from matching import departures, listings, pairings, participants, reports, runs, schemas, spot
 from matching.clock import Clock
+from matching.profiles import area_choices
 from matching.scoring import Settings
 
 ROLES = ("resident", "partner", "volunteer")
@@ -34,6 +35,11 @@ class MatchingService(health.Ping):
     caller = Caller()
 
     # -- participants ---------------------------------------------------------------------
+
+    @rpc
+    def list_areas(self) -> dict:
+        """The areas applications and Spot requests may name, for the public forms."""
+        return {"areas": area_choices()}
 
     @rpc
     def apply(self, role: str, request: dict) -> dict:

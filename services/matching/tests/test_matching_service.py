@@ -185,3 +185,22 @@ def test_the_whole_pairing_life_ends_six_months_after_the_start(matching, matchi
     assert completed["data"]["resident"]["email"] == "maya.gurung@example.org"
     assert completed["data"]["partner"]["locale"] == "ja"
 
+
+
+def test_the_public_area_list_is_the_table_matching_scores_with_names_in_ja_en_and_ne(matching):
+    from matching.profiles import areas
+
+    listed = call(matching, "list_areas")["areas"]
+    assert [a["code"] for a in listed] == list(areas())
+    assert all(a["name"]["ja"] and a["name"]["en"] and a["name"]["ne"] for a in listed)
+    wards = [a for a in listed if a["kind"] == "ward"]
+    assert len(wards) == 23 and wards[3]["name"] == {"ja": "新宿区", "en": "Shinjuku",
+                                                     "ne": "शिन्जुकु"}
+    # Every code on the list is one an application may give, and one off it is refused.
+    body = {"name": "Maya Gurung", "email": "maya@example.org", "locale": "ne",
+            "languages": [{"code": "ne", "level": "native"}], "slots": ["sat-morning"]}
+    call(matching, "apply", "resident", {**body, "area": listed[-1]["code"]})
+    with pytest.raises(errors.InvalidInput) as refused:
+        call(matching, "apply", "resident", {**body, "email": "b@example.org",
+                                             "area": "atlantis"})
+    assert "area" in refused.value.details

@@ -319,6 +319,17 @@ def class_enrollment_withdrawn(data: Data, audience: Audience) -> list[Outgoing]
         "was_waiting": data["previous_status"] == "waitlisted"})]
 
 
+def class_session_cancelled(data: Data, audience: Audience) -> list[Outgoing]:
+    """Each family with a seat is told, once, in their own language, naming their children;
+    the reason is a code each reads in their language (staff's note never leaves programs)."""
+    cls = data["class"]
+    return [_to(family["guardian"], "class_session_cancelled", {
+        "class_title": cls["title"], "venue": cls["venue"],
+        "session_number": data["session_number"], "starts_at": data["starts_at"],
+        "reason": data["reason"], "children": list(family["children"])})
+        for family in data["families"]]
+
+
 def consultation_assigned(data: Data, audience: Audience) -> list[Outgoing]:
     """The resident learns who took the case, and the expert that it is theirs, with the
     resident's contact: the resident was told the expert will be in touch. What the resident
@@ -418,6 +429,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Data, Audience], list[Outgoing]]] = {
     ("programs", "class_enrollment_waitlisted"): class_enrollment_waitlisted,
     ("programs", "class_enrollment_promoted"): class_enrollment_promoted,
     ("programs", "class_enrollment_withdrawn"): class_enrollment_withdrawn,
+    ("programs", "class_session_cancelled"): class_session_cancelled,
     ("programs", "consultation_assigned"): consultation_assigned,
     ("programs", "consultation_opened"): consultation_opened,
     ("programs", "consultation_resolved"): consultation_resolved,

@@ -21,9 +21,10 @@ from zoneinfo import ZoneInfo
 import jinja2
 import jinja2.meta
 import jinja2.nodes
+from contracts.locales import LOCALES, primary_language
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-SUPPORTED_LOCALES: tuple[str, ...] = ("ja", "en", "ne")
+SUPPORTED_LOCALES: tuple[str, ...] = LOCALES
 FALLBACK_LOCALES: tuple[str, ...] = ("en", "ja")
 PARTS: tuple[str, ...] = ("subject", "txt", "html")
 DISPLAY_TZ = ZoneInfo("Asia/Tokyo")
@@ -181,13 +182,12 @@ def resolve_locale(tag: str | None) -> str:
     """Map a BCP 47 tag (``ja-JP``, ``en_US``, ``NE``) to a supported language, else ``en``."""
     if not tag or not _TAG.match(tag.strip()):
         return FALLBACK_LOCALES[0]
-    language = re.split(r"[-_]", tag.strip())[0].lower()
+    language = primary_language(tag)
     return language if language in SUPPORTED_LOCALES else FALLBACK_LOCALES[0]
 
 
 def _candidate_locales(tag: str | None) -> list[str]:
-    language = re.split(r"[-_]", (tag or "").strip())[0].lower()
-    ordered = [language, *FALLBACK_LOCALES]
+    ordered = [primary_language(tag or ""), *FALLBACK_LOCALES]
     return [loc for loc in dict.fromkeys(ordered) if loc in SUPPORTED_LOCALES]
 
 

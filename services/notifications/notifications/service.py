@@ -21,6 +21,7 @@ from servicekit import health
 from servicekit.db import Database
 from servicekit.errors import BadSignature, InvalidInput
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
+from servicekit.links import LinkInvalid
 from servicekit.logging import LogContext
 from servicekit.rpc import rpc
 from servicekit.timers import every
@@ -29,7 +30,6 @@ from notifications import dead_letters, delivery_log, messages, partners
 from notifications.deliveries import deliver_all
 from notifications.mail_provider import MailerProvider
 from notifications.settings import SettingsProvider
-from notifications.unsubscribe import InvalidUnsubscribeToken
 
 IMPACT_LIST = "impact_update"
 
@@ -51,7 +51,7 @@ class NotificationsService(health.Ping):
         """One-click unsubscribe: stops that list (impact updates) for that address only."""
         try:
             address, mailing_list = self.settings.links.read(token)
-        except InvalidUnsubscribeToken as exc:
+        except LinkInvalid as exc:
             raise BadSignature(str(exc)) from None
         with self.db.transaction() as conn:
             conn.execute("INSERT INTO unsubscribes (recipient, list) VALUES (lower(%s), %s)"
@@ -242,6 +242,10 @@ class NotificationsService(health.Ping):
 
     @consume_event("programs", "class_enrollment_withdrawn")
     def on_class_enrollment_withdrawn(self, event: Envelope) -> None:
+        self._notify(event)
+
+    @consume_event("programs", "class_session_cancelled")
+    def on_class_session_cancelled(self, event: Envelope) -> None:
         self._notify(event)
 
     @consume_event("programs", "consultation_resolved")

@@ -58,7 +58,7 @@ def start_notifications(runner_factory, service_config, make_database
             make_database("notifications", MIGRATIONS), SMTP_HOST="127.0.0.1",
             SMTP_PORT=smtp_port, SMTP_TIMEOUT_SECONDS=5, MAIL_FROM="info@j-ii.org",
             MAIL_FROM_NAME="JII", STAFF_ALERT_EMAIL="staff@j-ii.org",
-            UNSUBSCRIBE_SECRET="test-unsubscribe-secret", **extra)
+            UNSUBSCRIBE_SECRET="test-unsubscribe-secret-0123456789abcdef", **extra)
         runner = runner_factory(config, NotificationsService)
         runner.start()
         return config

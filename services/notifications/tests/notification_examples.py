@@ -135,6 +135,12 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("programs", "class_enrollment_withdrawn"): {
         **{key: value for key, value in ENROLLMENT.items() if key != "withdraw_url"},
         "previous_status": "confirmed", "reason": "moved away", "withdrawn_by": "staff"},
+    ("programs", "class_session_cancelled"): {
+        "session_id": "7c000000-0000-4000-8000-000000000003", "class": CLASS,
+        "session_number": 2, "starts_at": "2026-04-18T01:00:00+00:00", "reason": "weather",
+        "families": [{"guardian": SITA, "children": ["Aarav", "Anisha"]},
+                     {"guardian": EMILY, "children": ["Lily"]}],
+        "cancelled_at": "2026-04-17T09:00:00+00:00"},
     ("programs", "consultation_opened"): CONSULTATION,
     ("programs", "consultation_resolved"): {
         **CONSULTATION, "outcome": "resolved", "opened_at": "2026-04-03T00:30:00+00:00"},

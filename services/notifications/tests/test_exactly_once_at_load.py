@@ -80,7 +80,7 @@ def service_process(service_config, smtp_sink, tmp_path):
             database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port,
             SMTP_TIMEOUT_SECONDS=5, MAIL_FROM="info@j-ii.org", MAIL_FROM_NAME="JII",
             STAFF_ALERT_EMAIL="staff@j-ii.org", DLQ_WATCH_SECONDS=3600,
-            UNSUBSCRIBE_SECRET="test-unsubscribe-secret", LOG_JSON=True, **extra)
+            UNSUBSCRIBE_SECRET="test-unsubscribe-secret-0123456789abcdef", LOG_JSON=True, **extra)
         service = ServiceProcess(config, tmp_path)
         service.start()
         started.append(service)

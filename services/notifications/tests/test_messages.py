@@ -15,7 +15,7 @@ import jinja2
 import pytest
 from contracts.donations import SOURCES
 from contracts.matching import CLOSE_REASONS, SPOT_KINDS
-from contracts.programs import TOPICS
+from contracts.programs import SESSION_CANCEL_REASONS, TOPICS
 from notification_examples import EMILY, EXAMPLES, example
 from notifications import messages
 from notifications.deliveries import BULK, Outgoing, is_transactional
@@ -163,8 +163,12 @@ def test_every_value_an_event_may_carry_has_a_label_in_every_locale(locale: str)
     for kind in SPOT_KINDS:
         for message in _outgoing(("matching", "spot_request_reminder_due"), {"kind": kind}):
             render(message.kind, locale, message.context)
+    for reason in SESSION_CANCEL_REASONS:
+        for message in _outgoing(("programs", "class_session_cancelled"), {"reason": reason}):
+            render(message.kind, locale, message.context)
     labels = _environment(locale).get_template(f"_layout/labels.{locale}").make_module()
     assert set(labels.payment_sources) == set(SOURCES)
+    assert set(labels.session_cancel_reasons) == set(SESSION_CANCEL_REASONS)
 
 
 def test_pairing_offer_goes_to_both_sides_each_with_only_their_own_links() -> None:
@@ -177,6 +181,20 @@ def test_pairing_offer_goes_to_both_sides_each_with_only_their_own_links() -> No
             assert f"t={other}." not in body
     assert "सीता गुरुङ" in render("pairing_offered", "ja", partner.context).text
     assert "山田 花子" in render("pairing_offered", "ne", resident.context).text
+
+
+@pytest.mark.parametrize("locale, consent", [
+    ("en", "Nothing is shared unless you tick that box"),
+    ("ja", "チェックを入れない限り、お知らせすることはありません"),
+    ("ne", "बाकसमा चिन्ह नलगाएसम्म केही पनि दिइँदैन"),
+])
+def test_a_pairing_offer_says_contact_details_are_shared_only_with_consent(
+        locale: str, consent: str) -> None:
+    # The offer page asks before an accepted pairing passes on name and e-mail: the e-mail
+    # says so before the person opens it.
+    for message in _outgoing(("matching", "pairing_offered")):
+        rendered = render(message.kind, locale, message.context)
+        assert consent in rendered.text and consent in rendered.html
 
 
 @pytest.mark.parametrize("event_type", ["pairing_started", "pairing_ending_soon",

@@ -117,6 +117,23 @@ def test_a_guardian_is_told_when_staff_withdraw_the_child_not_after_their_own_cl
     assert built("programs", "class_enrollment_withdrawn", withdrawn_by="guardian") == []
 
 
+def test_a_cancelled_session_tells_each_family_in_its_language_naming_its_children() -> None:
+    sita, emily = built("programs", "class_session_cancelled")
+    assert [(m.kind, m.to_addr, m.locale) for m in (sita, emily)] == [
+        ("class_session_cancelled", "sita@example.net", "ne-NP"),
+        ("class_session_cancelled", "emily@example.org", "en-GB")]
+    subject, text, html = bodies(sita)
+    assert "रद्द" in subject and "मौसमका कारण" in text and "Aarav, Anisha" in html
+    subject, text, _ = bodies(emily)
+    assert "cancelled" in subject and "because of the weather" in text
+    assert "Lily" in text and "Aarav" not in text
+    [only] = built("programs", "class_session_cancelled",
+                   families=[{"guardian": {"name": "山田 花子", "email": "h@example.com",
+                                           "locale": "ja"}, "children": ["Ken"]}])
+    assert "休講" in bodies(only)[0]
+    assert built("programs", "class_session_cancelled", families=[]) == []
+
+
 def test_the_resident_gets_a_receipt_for_a_consultation_and_staff_an_urgent_alert() -> None:
     receipt, alert = built("programs", "consultation_opened")
     assert (receipt.kind, receipt.to_addr) == ("consultation_received", "sita@example.net")
@@ -159,8 +176,12 @@ def test_the_resident_is_told_how_the_consultation_ended(outcome: str, phrase: s
       ("spot_cancelled_volunteer", "emily@example.org")]),
     ("programs", "class_enrollment_withdrawn",
      [("class_enrollment_withdrawn", "sita@example.net")]),
+    ("programs", "class_session_cancelled",
+     [("class_session_cancelled", "sita@example.net"),
+      ("class_session_cancelled", "emily@example.org")]),
 ], ids=["consultation_assigned", "consultation_resolved", "participant_applied",
-        "spot_request_created", "spot_request_cancelled", "class_enrollment_withdrawn"])
+        "spot_request_created", "spot_request_cancelled", "class_enrollment_withdrawn",
+        "class_session_cancelled"])
 def test_the_service_consumes_the_event_and_mails_each_person_once(
         sink_factory, start_notifications, source, event_type, expected):
     sink = sink_factory()

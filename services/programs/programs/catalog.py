@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-LANGUAGES = ("ja", "en", "ne")
+from contracts.locales import LOCALES as LANGUAGES
+from contracts.locales import primary_language
+
 FALLBACK = ("en", "ja")
 
 # id, then per language: name, tagline, description
@@ -152,7 +154,7 @@ PROGRAMS: list[dict[str, Any]] = [
 def language_served(requested: str | None) -> str:
     """The catalog language for a BCP 47 tag ('ne-NP' → 'ne'), falling back to en, then ja."""
     if requested:
-        language = requested.replace("_", "-").split("-", 1)[0].lower()
+        language = primary_language(requested)
         if language in LANGUAGES:
             return language
     for language in FALLBACK:

@@ -22,6 +22,8 @@ from servicekit.tokyo import tokyo_date
 
 from programs.links import WithdrawUrl, no_link
 
+# What staff may edit on a class besides its capacity, which has rules of its own.
+EDITABLE = ("title", "venue", "schedule", "level")
 # What the roster says when the guardian withdrew the child themselves.
 GUARDIAN_REASON = "withdrawn by the guardian with the link in their e-mail"
 
@@ -67,8 +69,8 @@ def class_view(conn: psycopg.Connection, class_id: str, staff: bool = False) -> 
     if row is None:
         raise NotFound("no such class")
     sessions = conn.execute(
-        "SELECT id, session_number, starts_at, held_at FROM class_sessions"
-        " WHERE class_id = %s ORDER BY session_number", (class_id,),
+        "SELECT id, session_number, starts_at, held_at, cancelled_at, cancel_reason"
+        " FROM class_sessions WHERE class_id = %s ORDER BY session_number", (class_id,),
     ).fetchall()
     view = {
         "id": str(row["id"]), "title": row["title"], "venue": row["venue"],
@@ -77,9 +79,7 @@ def class_view(conn: psycopg.Connection, class_id: str, staff: bool = False) -> 
         "waitlist_length": row["waiting"],
         "waitlist_open": row["waitlist_limit"] is None or row["waiting"] < row["waitlist_limit"],
         "status": row["status"],
-        "sessions": [{"id": str(s["id"]), "number": s["session_number"],
-                      "starts_at": s["starts_at"].isoformat(),
-                      "held": s["held_at"] is not None} for s in sessions],
+        "sessions": [_session_view(s) for s in sessions],
     }
     if staff:
         # Volunteer tutors' names are for staff; the public sees the class, not the people.
@@ -219,10 +219,37 @@ def change_capacity(conn: psycopg.Connection, outbox: OutboxWriter, class_id: st
     A child who has a seat keeps it: the capacity cannot go below the seats taken.
     """
     cls = _lock_class(conn, class_id)
+    promoted = _set_capacity(conn, outbox, cls, capacity, withdraw_url)
+    return {**class_view(conn, class_id, staff=True), "promoted": promoted}
+
+
+def update_class(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
+                 data: dict[str, Any], withdraw_url: WithdrawUrl = no_link) -> dict[str, Any]:
+    """Edit what staff may change after creation: title, venue, schedule, level and capacity
+    (by `change_capacity`'s rules), all in one transaction or none of it."""
+    cls = _lock_class(conn, class_id)
+    details = {key: data.get(key) for key in EDITABLE}
+    conn.execute(
+        """UPDATE classes SET title = coalesce(%(title)s, title),
+                  venue = coalesce(%(venue)s, venue), schedule = coalesce(%(schedule)s, schedule),
+                  level = coalesce(%(level)s, level)
+           WHERE id = %(id)s""", {**details, "id": class_id})
+    cls = {**cls, **{key: value for key, value in details.items() if value is not None}}
+    promoted: list[str] = []
+    if "capacity" in data:
+        promoted = _set_capacity(conn, outbox, cls, data["capacity"], withdraw_url)
+    return {**class_view(conn, class_id, staff=True), "promoted": promoted}
+
+
+def _set_capacity(conn: psycopg.Connection, outbox: OutboxWriter, cls: dict[str, Any],
+                  capacity: int, withdraw_url: WithdrawUrl) -> list[str]:
+    """The capacity change on a locked class; answers the enrolments promoted."""
+    class_id = str(cls["id"])
     confirmed = _confirmed_count(conn, class_id)
     if capacity < confirmed:
         have = "1 child has" if confirmed == 1 else f"{confirmed} children have"
-        raise Conflict(f"{have} a seat in this class; the capacity cannot go below {confirmed}")
+        raise Conflict(f"{have} a seat in this class; the capacity cannot go below {confirmed}",
+                       {"capacity": confirmed})
     conn.execute("UPDATE classes SET capacity = %s WHERE id = %s", (capacity, class_id))
     cls = {**cls, "capacity": capacity}
     at = _now()
@@ -232,7 +259,73 @@ def change_capacity(conn: psycopg.Connection, outbox: OutboxWriter, class_id: st
         if enrollment_id is None:
             break
         promoted.append(enrollment_id)
-    return {**class_view(conn, class_id, staff=True), "promoted": promoted}
+    return promoted
+
+
+def cancel_session(conn: psycopg.Connection, outbox: OutboxWriter, class_id: str,
+                   session_id: str, data: dict[str, Any], actor: str,
+                   now: datetime) -> dict[str, Any]:
+    """Call a session off before it begins; every family with a seat is told, in the one
+    `class_session_cancelled` event committed with the change. Cancelling again answers the
+    same and tells nobody twice; a session held, or already begun, cannot be cancelled."""
+    cls = _lock_class(conn, class_id)
+    session = conn.execute(
+        "SELECT * FROM class_sessions WHERE id = %s AND class_id = %s FOR UPDATE",
+        (session_id, class_id),
+    ).fetchone()
+    if session is None:
+        raise NotFound("no such session in this class")
+    if session["cancelled_at"] is None:
+        if session["held_at"] is not None:
+            raise Conflict("the session was held: its attendance is recorded")
+        if session["starts_at"] <= now:
+            raise Conflict("the session has already begun", {
+                "starts_at": session["starts_at"].isoformat()})
+        session = conn.execute(
+            """UPDATE class_sessions SET cancelled_at = %s, cancel_reason = %s,
+                      cancel_note = %s, cancelled_by = %s
+               WHERE id = %s RETURNING *""",
+            (now, data["reason"], data.get("note"), actor, session_id),
+        ).fetchone()
+        families = _families(conn, class_id)
+        outbox.add(conn, "class_session_cancelled", {
+            "session_id": session_id, "class": _class_ref(cls),
+            "session_number": session["session_number"],
+            "starts_at": session["starts_at"].isoformat(), "reason": data["reason"],
+            "families": families, "cancelled_at": now.isoformat()})
+    return {**_session_view(session), "class_id": class_id,
+            "families_told": _families_count(conn, class_id)}
+
+
+def _families(conn: psycopg.Connection, class_id: str) -> list[dict[str, Any]]:
+    """The guardians of the children with a seat, one entry per guardian (by e-mail, as first
+    given) with their children's first names: one message per family, however many children."""
+    rows = conn.execute(
+        """SELECT (array_agg(guardian_name ORDER BY arrival))[1] AS name,
+                  (array_agg(guardian_email ORDER BY arrival))[1] AS email,
+                  (array_agg(guardian_locale ORDER BY arrival))[1] AS locale,
+                  array_agg(child_first_name ORDER BY arrival) AS children
+           FROM enrollments WHERE class_id = %s AND status = 'confirmed'
+           GROUP BY lower(guardian_email) ORDER BY min(arrival)""",
+        (class_id,),
+    ).fetchall()
+    return [{"guardian": {"name": r["name"], "email": r["email"], "locale": r["locale"]},
+             "children": list(r["children"])} for r in rows]
+
+
+def _families_count(conn: psycopg.Connection, class_id: str) -> int:
+    return conn.execute(
+        "SELECT count(DISTINCT lower(guardian_email)) AS n FROM enrollments"
+        " WHERE class_id = %s AND status = 'confirmed'", (class_id,),
+    ).fetchone()["n"]
+
+
+def _session_view(session: dict[str, Any]) -> dict[str, Any]:
+    cancelled = session["cancelled_at"]
+    return {"id": str(session["id"]), "number": session["session_number"],
+            "starts_at": session["starts_at"].isoformat(),
+            "held": session["held_at"] is not None, "cancelled": cancelled is not None,
+            "cancel_reason": session["cancel_reason"]}
 
 
 def _promote_first_waiting(conn: psycopg.Connection, outbox: OutboxWriter, cls: dict[str, Any],
@@ -316,6 +409,8 @@ def record_attendance(conn: psycopg.Connection, outbox: OutboxWriter, class_id: 
     ).fetchone()
     if session is None:
         raise NotFound("no such session in this class")
+    if session["cancelled_at"] is not None:
+        raise Conflict("the session was cancelled: there is no attendance to record")
     day, today = tokyo_date(session["starts_at"]), tokyo_date(now)
     if day > today:
         raise InvalidInput("the session has not been held yet", {"session": [

@@ -199,6 +199,8 @@ def view(conn: psycopg.Connection, case_id: str) -> dict[str, Any]:
     return {
         "id": str(case["id"]), "topic": case["topic"], "language": case["language"],
         "urgency": case["urgency"], "summary": case["summary"], "status": case["status"],
+        # Where staff may move it by a status change (an assignment is its own step).
+        "next_statuses": sorted(TRANSITIONS[case["status"]] - {"assigned"}),
         "resident": {"name": case["resident_name"], "email": case["resident_email"],
                      "locale": case["resident_locale"]},
         "expert": _expert_view(expert) if expert else None,

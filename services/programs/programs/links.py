@@ -12,13 +12,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from servicekit.links import LinkInvalid, SignedLinks
+
+__all__ = ["EnrollmentLinks", "LinkInvalid", "WithdrawUrl", "no_link"]
 
 SALT = "jii.programs.enrollment-withdrawal"
 # A class runs for a school term or two; a year covers the longest without leaving a link that
 # works forever in an old mailbox.
 MAX_AGE_DAYS = 365
-MIN_SECRET_LENGTH = 32
 PATH = "/api/class-enrollments/withdraw/"
 
 # Makes the withdrawal link of an enrolment, or None when links are not configured.
@@ -30,48 +31,27 @@ def no_link(_enrollment_id: str) -> None:
     return None
 
 
-class LinkInvalid(Exception):
-    """The token was tampered with, made with another secret, or is too old."""
-
-
 class EnrollmentLinks:
     def __init__(self, secret: str, base_url: str,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        if len(secret) < MIN_SECRET_LENGTH:
-            raise ValueError(f"ENROLLMENT_LINK_SECRET must be at least {MIN_SECRET_LENGTH} "
-                             "characters")
+        self._signed = SignedLinks(secret, SALT, MAX_AGE_DAYS * 86400, now,
+                                   setting="ENROLLMENT_LINK_SECRET")
         # Checked at start: a link the contract refuses would fail every sign-up instead.
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"PUBLIC_SITE_URL must be an http(s) address, not {base_url!r}")
-        self._secret = secret
         self._base_url = base_url.rstrip("/")
-        self._now = now
-
-    def _serializer(self) -> URLSafeTimedSerializer:
-        # The signing time comes from `now`, so a test can make a link that is already old.
-        clock = self._now
-
-        class ClockSigner(TimestampSigner):
-            def get_timestamp(self) -> int:
-                return int(clock().timestamp())
-
-        return URLSafeTimedSerializer(self._secret, salt=SALT, signer=ClockSigner)
 
     def token(self, enrollment_id: str) -> str:
-        return self._serializer().dumps({"enrollment": enrollment_id})
+        return self._signed.dumps({"enrollment": enrollment_id})
 
     def withdraw_url(self, enrollment_id: str) -> str:
         return f"{self._base_url}{PATH}{self.token(enrollment_id)}"
 
     def enrollment_of(self, token: str) -> str:
         """The enrolment id of a genuine, unexpired link; LinkInvalid otherwise."""
-        try:
-            payload = self._serializer().loads(token, max_age=MAX_AGE_DAYS * 86400)
-        except SignatureExpired:
-            raise LinkInvalid("this link has expired; ask the JII office for help") from None
-        except BadSignature:
-            raise LinkInvalid("this link is not valid") from None
-        if not isinstance(payload, dict) or not isinstance(payload.get("enrollment"), str):
-            raise LinkInvalid("this link is not valid")
+        payload = self._signed.loads(
+            token, expired="this link has expired; ask the JII office for help")
+        if not isinstance(payload.get("enrollment"), str):
+            raise LinkInvalid()
         return payload["enrollment"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.programs import TOPICS, URGENCIES
+from contracts.locales import Locale, primary_language
+from contracts.programs import SESSION_CANCEL_REASONS, TOPICS, URGENCIES
 from marshmallow import (
     RAISE,
     Schema,
@@ -20,7 +21,6 @@ from servicekit.paging import Page
 
 from programs.consultations import TRANSITIONS
 
-SUPPORTED_LOCALES = ("ja", "en", "ne")
 PROFESSIONS = ("lawyer", "social_worker", "administrative_scrivener", "interpreter", "other")
 # A language a person speaks: any BCP 47 primary language subtag, optionally with a region.
 LANGUAGE_TAG = validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
@@ -31,18 +31,6 @@ NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
 
 def _text(max_length: int = 200, **kwargs: Any) -> fields.String:
     return fields.String(validate=[validate.Length(min=1, max=max_length), NOT_BLANK], **kwargs)
-
-
-def language_of(tag: str) -> str:
-    """The primary language subtag, lower case: 'pt-BR' → 'pt'."""
-    return tag.replace("_", "-").split("-", 1)[0].lower()
-
-
-def supported_locale(tag: str) -> str:
-    language = language_of(tag)
-    if language not in SUPPORTED_LOCALES:
-        raise ValidationError(f"Must be one of {', '.join(SUPPORTED_LOCALES)}.")
-    return language
 
 
 class Strict(Schema):
@@ -86,7 +74,7 @@ class EnrollmentRequest(Strict):
                             validate=validate.Length(min=1, max=10))
     guardian_name = _text(required=True)
     guardian_email = fields.Email(required=True, validate=validate.Length(max=254))
-    guardian_locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    guardian_locale = Locale(required=True)
     participation_consent = fields.Boolean(required=True, truthy={True}, falsy={False})
     photo_consent = fields.Boolean(required=True, truthy={True}, falsy={False})
 
@@ -95,10 +83,6 @@ class EnrollmentRequest(Strict):
         if value is not True:
             raise ValidationError("The guardian must agree to the child taking part.")
 
-    @validates("guardian_locale")
-    def _locale(self, value: str, **_: Any) -> None:
-        supported_locale(value)
-
     @validates_schema
     def _age_or_grade(self, data: dict, **_: Any) -> None:
         if data.get("child_age") is None and not data.get("child_grade"):
@@ -106,9 +90,8 @@ class EnrollmentRequest(Strict):
 
     @post_load
     def _normalise(self, data: dict, **_: Any) -> dict:
-        data["guardian_locale"] = supported_locale(data["guardian_locale"])
         data["guardian_email"] = data["guardian_email"].strip()
-        data["languages"] = sorted({language_of(tag) for tag in data["languages"]})
+        data["languages"] = sorted({primary_language(tag) for tag in data["languages"]})
         for key in ("child_first_name", "child_last_name", "guardian_name"):
             data[key] = " ".join(data[key].split())
         return data
@@ -116,6 +99,33 @@ class EnrollmentRequest(Strict):
 
 class CapacityRequest(Strict):
     capacity = fields.Integer(required=True, strict=True, validate=CAPACITY)
+
+
+class ClassUpdateRequest(Strict):
+    """Any of the class's details; the capacity by the same rules as CapacityRequest."""
+
+    title = _text()
+    venue = _text()
+    schedule = _text(500)
+    level = _text(100)
+    capacity = fields.Integer(strict=True, validate=CAPACITY)
+
+    @validates_schema
+    def _something(self, data: dict, **_: Any) -> None:
+        if not data:
+            raise ValidationError("Give at least one of title, venue, schedule, level or "
+                                  "capacity.", "_schema")
+
+
+class SessionCancelRequest(Strict):
+    reason = fields.String(required=True, validate=validate.OneOf(SESSION_CANCEL_REASONS))
+    note = fields.String(load_default=None, allow_none=True,
+                         validate=validate.Length(max=500))
+
+    @validates_schema
+    def _other_explained(self, data: dict, **_: Any) -> None:
+        if data.get("reason") == "other" and not (data.get("note") or "").strip():
+            raise ValidationError("Say why in the note when the reason is other.", "note")
 
 
 class WithdrawRequest(Strict):
@@ -133,16 +143,11 @@ class ConsultationRequest(Strict):
     summary = _text(4000, required=True)
     name = _text(required=True)
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
-
-    @validates("locale")
-    def _locale(self, value: str, **_: Any) -> None:
-        supported_locale(value)
+    locale = Locale(required=True)
 
     @post_load
     def _normalise(self, data: dict, **_: Any) -> dict:
-        data["language"] = language_of(data["language"])
-        data["locale"] = supported_locale(data["locale"])
+        data["language"] = primary_language(data["language"])
         data["name"] = " ".join(data["name"].split())
         return data
 
@@ -150,22 +155,17 @@ class ConsultationRequest(Strict):
 class ExpertRequest(Strict):
     name = _text(required=True)
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    locale = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    locale = Locale(required=True)
     profession = fields.String(required=True, validate=validate.OneOf(PROFESSIONS))
     specialties = fields.List(fields.String(validate=validate.OneOf(TOPICS)), required=True,
                               validate=validate.Length(min=1))
     languages = fields.List(fields.String(validate=LANGUAGE_TAG), required=True,
                             validate=validate.Length(min=1, max=20))
 
-    @validates("locale")
-    def _locale(self, value: str, **_: Any) -> None:
-        supported_locale(value)
-
     @post_load
     def _normalise(self, data: dict, **_: Any) -> dict:
-        data["locale"] = supported_locale(data["locale"])
         data["specialties"] = sorted(set(data["specialties"]))
-        data["languages"] = sorted({language_of(tag) for tag in data["languages"]})
+        data["languages"] = sorted({primary_language(tag) for tag in data["languages"]})
         return data
 
 
@@ -210,7 +210,7 @@ class ConsultationQuery(Page):
     @post_load
     def _normalise(self, data: dict, **_: Any) -> dict:
         if data["language"] is not None:
-            data["language"] = language_of(data["language"])  # stored as the primary subtag
+            data["language"] = primary_language(data["language"])  # stored as the primary subtag
         return data
 
 

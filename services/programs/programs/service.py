@@ -32,12 +32,14 @@ from programs.schemas import (
     CapacityRequest,
     CaseNoteRequest,
     ClassRequest,
+    ClassUpdateRequest,
     ConsultationQuery,
     ConsultationRequest,
     EnrollmentRequest,
     ExpertRequest,
     FollowUpRequest,
     ImpactQuery,
+    SessionCancelRequest,
     StatusRequest,
     WithdrawRequest,
     load,
@@ -140,6 +142,29 @@ class ProgramsService(health.Ping):
                                              data["capacity"], self._withdraw_url())
         self.log.info("class capacity changed", class_id=result["id"],
                       capacity=result["capacity"], promoted=len(result["promoted"]))
+        return result
+
+    @rpc
+    def update_class(self, class_id: str, request: dict) -> dict:
+        self._require(CLASS_ROLES)
+        data = load(ClassUpdateRequest(), request, "the class change is not valid")
+        with self.db.transaction() as conn:
+            result = classes.update_class(conn, self.outbox, _uuid_or_404(class_id, "class"),
+                                          data, self._withdraw_url())
+        self.log.info("class updated", class_id=result["id"], fields=sorted(data),
+                      promoted=len(result["promoted"]))
+        return result
+
+    @rpc
+    def cancel_session(self, class_id: str, session_id: str, request: dict) -> dict:
+        actor = self._require(CLASS_ROLES)
+        data = load(SessionCancelRequest(), request, "the cancellation is not valid")
+        with self.db.transaction() as conn:
+            result = classes.cancel_session(
+                conn, self.outbox, _uuid_or_404(class_id, "class"),
+                _uuid_or_404(session_id, "session"), data, actor, self.clock())
+        self.log.info("class session cancelled", session_id=result["id"],
+                      reason=result["cancel_reason"], families=result["families_told"])
         return result
 
     # The guardian's self-service link: whoever holds it may see and withdraw that one

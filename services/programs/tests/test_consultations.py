@@ -71,11 +71,15 @@ def test_a_case_moves_through_its_states_and_refuses_skipping_ahead(call, db, ex
     case = call("open_consultation", consultation())
     with pytest.raises(errors.Conflict):
         call("change_consultation_status", case["id"], {"status": "resolved"}, role="staff")
-    call("assign_consultation", case["id"], {}, role="staff")
-    call("change_consultation_status", case["id"], {"status": "in_progress"}, role="consultant")
+    assert call("consultation", case["id"], role="staff")["next_statuses"] == ["closed"]
+    assigned = call("assign_consultation", case["id"], {}, role="staff")
+    assert assigned["next_statuses"] == ["closed", "in_progress"]
+    started = call("change_consultation_status", case["id"], {"status": "in_progress"},
+                   role="consultant")
+    assert started["next_statuses"] == ["closed", "referred", "resolved"]
     done = call("change_consultation_status", case["id"],
                 {"status": "resolved", "note": "visa renewed"}, role="consultant")
-    assert done["status"] == "resolved" and done["ended_at"]
+    assert done["status"] == "resolved" and done["ended_at"] and done["next_statuses"] == []
     assert [h["to_status"] for h in done["history"]] == \
         ["intake", "assigned", "in_progress", "resolved"]
     with pytest.raises(errors.Conflict):

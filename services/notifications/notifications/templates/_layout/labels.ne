@@ -59,3 +59,10 @@
     "high": "उच्च",
     "urgent": "अति जरुरी",
 } %}
+{% set session_cancel_reasons = {
+    "weather": "मौसमका कारण",
+    "venue_unavailable": "स्थल उपलब्ध नभएकाले",
+    "tutor_unavailable": "शिक्षक उपलब्ध नभएकाले",
+    "holiday": "बिदाका कारण",
+    "other": "अप्रत्याशित कारणले",
+} %}
