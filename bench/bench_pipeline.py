@@ -250,6 +250,7 @@ class Deployed:
     name = "deployed"
 
     def __init__(self, gateway: str, profile_dir: Path | None) -> None:
+        self.profiled = profile_dir is not None
         p = plan(ROOT)
         self.supervisor = Supervisor(ROOT, p.env, width=13)
         self.pids: dict[str, int] = {}
@@ -268,6 +269,8 @@ class Deployed:
         return {name: process_cpu_seconds(pid) for name, pid in self.pids.items()}
 
     def profiling(self, on: bool) -> None:
+        if not self.profiled:
+            return  # SIGUSR1 would end a process that is not under profiled.py
         for pid in self.pids.values():
             os.kill(pid, signal.SIGUSR1 if on else signal.SIGUSR2)
 
