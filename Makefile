@@ -11,6 +11,10 @@ UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 LOCKED := $(if $(wildcard uv.lock),--locked,)
 # What the set-up leaves for the tests when the peers run under compose (their passwords).
 PEERS_ENV := var/peers.env
+# Test processes (pytest-xdist workers): one per CPU unless set. The set-up reads it too, to make
+# PostgreSQL allow enough connections for them.
+JII_TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+export JII_TEST_WORKERS
 
 .PHONY: run test setup lint smoke ensure-uv
 
@@ -19,9 +23,11 @@ run: ensure-uv
 	$(UV) sync
 	$(UV) run --no-sync jii dev run
 
-## test: the whole suite, against the real RabbitMQ and PostgreSQL on this machine
+## test: the whole suite, against the real RabbitMQ and PostgreSQL on this machine, in
+## JII_TEST_WORKERS processes (the browser tests in one of them, the slow ones in one)
 test: setup
-	set -a && source $(PEERS_ENV) && set +a && $(UV) run --no-sync pytest $(PYTEST_ARGS)
+	set -a && source $(PEERS_ENV) && set +a && \
+	  $(UV) run --no-sync pytest -n $(JII_TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## setup: make this machine ready for the tests (what `make test` and .ci/run run first)
 setup: ensure-uv

@@ -18,7 +18,11 @@ export function isAlert(event) {
 /** Where an event leads in the console. */
 function linkFor(event) {
   const { source, data = {} } = event;
-  if (source === "donations") return "#/donations";
+  if (source === "donations") {
+    if (data.supporter_id) return `#/donations/supporter/${data.supporter_id}`;
+    if (data.payment_id) return `#/donations/payment/${data.payment_id}`;
+    return "#/donations";
+  }
   if (source === "matching") {
     if (data.pairing_id) return `#/matching/pairing/${data.pairing_id}`;
     if (data.participant_id) return `#/matching/participant/${data.participant_id}`;
@@ -58,9 +62,12 @@ function visible(event) {
   return (!source || event.source === source) && (!type || event.type.includes(type));
 }
 
-function redraw() {
-  if (!list || !list.isConnected) return;
+function fill() {
   list.replaceChildren(...state.events.filter(visible).slice(0, 200).map(item));
+}
+
+function redraw() {
+  if (list && list.isConnected) fill();
 }
 
 async function poll(generation) {
@@ -121,6 +128,6 @@ export function activityView(session) {
       h("label", { for: "feed-source" }, h("span", {}, t("service")), source),
       h("label", { for: "feed-type" }, h("span", {}, t("event_type")), type)),
     list);
-  redraw();
+  fill();  // not yet in the page (redraw would skip it): the events kept while elsewhere
   return view;
 }

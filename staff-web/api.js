@@ -91,10 +91,10 @@ export async function call(method, path, body) {
   return response.json();
 }
 
-/** A staff route's body as a Blob (CSV downloads need the bearer, so no plain link). */
-export async function download(path) {
-  let response = await send("GET", path, undefined, "text/csv");
-  if (response.status === 401) { await refresh(); response = await send("GET", path, undefined, "text/csv"); }
+/** A staff route's body as a Blob (downloads need the bearer, so no plain link). */
+export async function download(path, accept = "text/csv") {
+  let response = await send("GET", path, undefined, accept);
+  if (response.status === 401) { await refresh(); response = await send("GET", path, undefined, accept); }
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
   return response.blob();
 }

@@ -7,9 +7,10 @@ import { donationsView } from "./donations.js";
 import { matchingView } from "./matching.js";
 import { programsView } from "./programs.js";
 import { operationsView } from "./operations.js";
+import { receiptsView } from "./receipts.js";
 
 const VIEWS = { activity: activityView, donations: donationsView, matching: matchingView,
-  programs: programsView, operations: operationsView };
+  programs: programsView, operations: operationsView, receipts: receiptsView };
 const $ = (id) => document.getElementById(id);
 
 function allowed(link, role) {

@@ -45,6 +45,15 @@ export function table(headings, rows, caption) {
     h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell))))));
 }
 
+/** Hand a downloaded Blob to the browser as a file named `filename`. */
+export function saveBlob(blob, filename) {
+  const link = h("a", { href: URL.createObjectURL(blob), download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
 export function formValues(form) {
   return Object.fromEntries(new FormData(form).entries());
 }

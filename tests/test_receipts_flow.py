@@ -47,7 +47,9 @@ def platform(runner_factory, service_config, make_database, smtp_sink, localstri
                             (gateway, GatewayService)):
         runner_factory(config, service).start()
     token = issue_token(gateway["STAFF_TOKEN_SECRET"], "aiko@jii.example", "staff")
-    return {"url": url, "headers": {"Authorization": f"Bearer {token}"}}
+    consultant = issue_token(gateway["STAFF_TOKEN_SECRET"], "ken@jii.example", "consultant")
+    return {"url": url, "headers": {"Authorization": f"Bearer {token}"},
+            "consultant": {"Authorization": f"Bearer {consultant}"}}
 
 
 def transfer(reference: str, amount: int) -> dict:
@@ -123,3 +125,47 @@ def test_a_double_recorded_transfer_is_refused_and_a_void_reaches_receipt_report
     found = requests.get(f"{url}/api/staff/supporters", params={"q": "SMBC 77"},
                          headers=headers, timeout=30).json()["results"]
     assert [p["voided"] for p in found[0]["payments"]] == [True]
+
+
+def test_staff_list_receipts_by_status_and_number_and_download_either_language(platform):
+    url, headers = platform["url"], platform["headers"]
+    payment = requests.post(f"{url}/api/staff/payments", json=transfer("JP Bank 5", 30000),
+                            headers=headers, timeout=30).json()
+    number = payment["receipt_number"]
+
+    def listed(**params):
+        answer = requests.get(f"{url}/api/staff/receipts", params=params, headers=headers,
+                              timeout=30)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    [receipt] = wait_until(lambda: listed(number=number[-6:])["receipts"], timeout=90,
+                           message="the gift receipt in the list")
+    assert (receipt["number"], receipt["kind"], receipt["amount"], receipt["voided"]) == (
+        number, "gift", 30000, False)
+    assert receipt["donor_name"] == "सीता गुरुङ" and receipt["languages"] == ["ja", "en"]
+
+    for lang, title in (("ja", "寄附金受領証明書"), ("en", "Receipt for Donation")):
+        pdf = requests.get(f"{url}/api/staff/receipts/{number}/pdf", params={"lang": lang},
+                           headers=headers, timeout=60)
+        assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+        assert title in pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+
+    reissued = requests.post(f"{url}/api/staff/receipts/{number}/reissue", headers=headers,
+                             json={"reason": "name misspelt"}, timeout=60)
+    assert reissued.status_code == 201, reissued.text
+    [voided] = listed(status="voided", kind="gift")["receipts"]
+    assert (voided["number"], voided["replaced_by"], voided["stored_languages"]) == (
+        number, f"{number}-2", ["ja", "en"])
+    page = listed(limit=1)
+    assert [r["number"] for r in page["receipts"]] == [f"{number}-2"] and page["next"]
+    assert [r["number"] for r in listed(limit=1, after=page["next"])["receipts"]] == [number]
+
+    refused = requests.get(f"{url}/api/staff/receipts", params={"colour": "red"},
+                           headers=headers, timeout=30)
+    assert refused.status_code == 400 and refused.json()["type"] == "/problems/invalid-query"
+    assert requests.get(f"{url}/api/staff/receipts", params={"kind": "monthly"},
+                        headers=headers, timeout=30).status_code == 400
+    assert requests.get(f"{url}/api/staff/receipts", headers=platform["consultant"],
+                        timeout=30).status_code == 403
+    assert requests.get(f"{url}/api/staff/receipts", timeout=30).status_code == 401

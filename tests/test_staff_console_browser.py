@@ -17,6 +17,7 @@ from gateway.service import GatewayService
 from matching.clock import Clock, system_now
 from matching.service import MatchingService
 from nameko.testing.utils import get_container, get_extension
+from notifications.service import NotificationsService
 from programs.service import ProgramsService
 from servicekit.db import connect
 from servicekit.testing import free_port
@@ -26,6 +27,13 @@ FLOWS = ROOT / "tests" / "browser" / "console_flows.py"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 WEBHOOK_SECRET = "whsec_console_browser_tests"
 PASSWORD = "a long enough password"
+# Receipts are issued only once the organisation's details are set.
+RECEIPT_ORG = {"RECEIPT_ORG_NAME": "特定非営利活動法人 Japan Intercultural Intelligence",
+               "RECEIPT_ORG_ADDRESS": "東京都渋谷区神南一丁目1番1号",
+               "RECEIPT_CERTIFICATION_NUMBER": "生都管第1234号",
+               "RECEIPT_CERTIFICATION_DATE": "2020-04-01"}
+# Under pytest-xdist every browser test runs in one worker, one Chromium at a time.
+pytestmark = pytest.mark.xdist_group("browser")
 ACCOUNTS = (("admin@j-ii.org", "admin"), ("staff@j-ii.org", "staff"),
             ("consultant@j-ii.org", "consultant"))
 
@@ -45,14 +53,14 @@ class OffsetClock:
 
 @pytest.fixture
 def console_platform(runner_factory, service_config, make_database, gateway_database,
-                     localstripe_factory, tmp_path) -> dict:
+                     localstripe_factory, smtp_sink, tmp_path) -> dict:
     address = f"127.0.0.1:{free_port()}"
     url = f"http://{address}"
     stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", WEBHOOK_SECRET)
     donations = service_config(
         make_database("donations", ROOT / "services/donations/migrations"),
         STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, **RECEIPT_ORG)
     matching = service_config(
         make_database("matching", ROOT / "services/matching/migrations"),
         PAIRING_LINK_SECRET="browser-test-pairing-link-secret-0123456789",
@@ -61,11 +69,16 @@ def console_platform(runner_factory, service_config, make_database, gateway_data
         make_database("programs", ROOT / "services/programs/migrations"),
         ENROLLMENT_LINK_SECRET="browser-test-enrollment-link-secret-0123456789",
         PUBLIC_SITE_URL=url)
+    # Here for the dead-letter queues the console shows (its timer is not needed: once an hour).
+    notifications = service_config(
+        make_database("notifications", ROOT / "services/notifications/migrations"),
+        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port, DLQ_WATCH_SECONDS=3600)
     gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
                              RPC_TIMEOUT_SECONDS=20, RATE_LIMIT_BURST=1000,
                              RATE_LIMIT_PER_MINUTE=60000)
     clock_file = tmp_path / "matching-clock-offset"
     for config, service in ((donations, DonationsService), (matching, MatchingService),
+                            (notifications, NotificationsService),
                             (programs, ProgramsService), (gateway, GatewayService)):
         runner = runner_factory(config, service)
         if service is MatchingService:
@@ -76,7 +89,7 @@ def console_platform(runner_factory, service_config, make_database, gateway_data
             add_account(conn, email, PASSWORD, role)
         conn.commit()
     return {"url": url, "stripe": stripe_base, "gateway_db": gateway_database,
-            "clock_file": clock_file}
+            "clock_file": clock_file, "amqp": gateway["AMQP_URI"]}
 
 
 @pytest.mark.slow
@@ -87,7 +100,8 @@ def test_staff_sign_in_watch_the_feed_record_match_enrol_and_are_kept_from_case_
     env = {**os.environ, "JII_CONSOLE_URL": console_platform["url"],
            "JII_CONSOLE_STRIPE": console_platform["stripe"],
            "JII_CONSOLE_GATEWAY_DB": console_platform["gateway_db"],
-           "JII_CONSOLE_CLOCK_FILE": str(console_platform["clock_file"])}
+           "JII_CONSOLE_CLOCK_FILE": str(console_platform["clock_file"]),
+           "JII_CONSOLE_AMQP": console_platform["amqp"]}
     # subprocess is green under eventlet: the platform keeps serving while the browser runs.
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--noconftest", "-p", "no:cacheprovider",

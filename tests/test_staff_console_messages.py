@@ -37,3 +37,17 @@ def test_no_message_is_empty_and_each_keeps_the_english_placeholders(language: s
         assert text.strip(), f"{language}.{key} is empty"
         assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", english)), (
             f"{language}.{key}: {text!r} against {english!r}")
+
+
+def test_no_key_is_given_twice_in_a_language() -> None:
+    # json.loads keeps the last of two equal keys without a word: merges of the catalogue can
+    # leave a stale first one behind.
+    twice: list[str] = []
+
+    def no_repeats(pairs: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _ in pairs]
+        twice.extend(sorted({key for key in keys if keys.count(key) > 1}))
+        return dict(pairs)
+
+    json.loads(CATALOGUE.read_text(encoding="utf-8"), object_pairs_hook=no_repeats)
+    assert twice == []

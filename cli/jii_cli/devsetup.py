@@ -9,7 +9,10 @@ The one set-up that `make run` (through `jii dev run`), `make test` and `.ci/run
    compose file;
 2. enables RabbitMQ's management plugin (Nameko's test fixtures make a vhost per test
    through its HTTP API) and waits until the API answers;
-3. installs the Debian packages listed in deploy/system-packages.txt that are missing
+3. makes PostgreSQL allow the connections the parallel tests need (`connections_needed`: per
+   test worker, one per CPU or JII_TEST_WORKERS): a local cluster that allows fewer gets
+   `ALTER SYSTEM SET max_connections` and a restart, one that allows enough is left alone;
+4. installs the Debian packages listed in deploy/system-packages.txt that are missing
    (`dpkg-query` first, so a ready machine costs a few milliseconds; `apt-get update` once,
    then one `apt-get install`).
 
@@ -255,6 +258,73 @@ def start_postgres(machine: Machine, server: tuple[str, int]) -> str | None:
     return None
 
 
+# Each test worker (`make test` runs one per CPU) may run a whole platform at once: five
+# services with their connection pools, outbox relays and the test's own queries.
+CONNECTIONS_PER_WORKER = 60
+CONNECTIONS_SPARE = 40  # psql, the jii command, a second person's run
+
+
+def test_workers(environ: dict[str, str]) -> int:
+    """How many test processes `make test` runs: JII_TEST_WORKERS, else one per CPU."""
+    configured = environ.get("JII_TEST_WORKERS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return os.cpu_count() or 1
+
+
+def connections_needed(workers: int) -> int:
+    return workers * CONNECTIONS_PER_WORKER + CONNECTIONS_SPARE
+
+
+def _psql(machine: Machine, server: tuple[str, int], statement: str) -> str | None:
+    """What `statement` returns on `server` as user postgres, or None when psql fails."""
+    argv = ["psql", "-h", server[0], "-p", str(server[1]), "-U", "postgres", "-d", "postgres",
+            "-XAtc", statement]
+    try:
+        result = machine.run(argv, timeout=30, quiet=True)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def ensure_connections(machine: Machine, server: tuple[str, int], need: int) -> None:
+    """The server allows at least `need` connections. A local cluster of this machine that
+    allows fewer gets `ALTER SYSTEM SET max_connections` and a restart (the setting only takes
+    effect then); one that allows enough is left alone. Another server is only reported."""
+    if not machine.which("psql"):
+        machine.say("psql not found: PostgreSQL's max_connections not checked")
+        return
+    current = _psql(machine, server, "SHOW max_connections")
+    if current is None or not current.isdigit():
+        machine.say(f"could not read max_connections on {server[0]}:{server[1]}")
+        return
+    if int(current) >= need:
+        return
+    clusters = [c for c in postgres_clusters(machine) if c[2] == server[1]]
+    if not is_loopback(server[0]) or not clusters:
+        fits = max(1, (int(current) - CONNECTIONS_SPARE) // CONNECTIONS_PER_WORKER)
+        machine.say(f"PostgreSQL on {server[0]}:{server[1]} allows {current} connections and "
+                    f"the parallel tests need {need}: raise max_connections there, or run "
+                    f"fewer workers (JII_TEST_WORKERS={fits})")
+        return
+    version, name = clusters[0][0], clusters[0][1]
+    restart = ["pg_ctlcluster", version, name, "restart"]
+    as_root = machine.privileged(restart)
+    if as_root is None:
+        raise NotReady(f"PostgreSQL {version}/{name} allows {current} connections, the tests "
+                       f"need {need}:\n"
+                       + _commands(["psql", "-U", "postgres", "-c",
+                                    f"ALTER SYSTEM SET max_connections = {need}"], root=False)
+                       + "\n" + _commands(restart))
+    machine.say(f"PostgreSQL {version}/{name}: max_connections {current} -> {need} (restart)")
+    if _psql(machine, server, f"ALTER SYSTEM SET max_connections = {need}") is None:
+        raise NotReady(f"could not set max_connections on {version}/{name}")
+    machine.run(as_root, timeout=120)
+    if not wait_until(lambda: answers(*server), START_TIMEOUT):
+        raise NotReady(f"restarted {version}/{name}, but it did not answer within "
+                       f"{START_TIMEOUT:.0f}s")
+
+
 # --- RabbitMQ -------------------------------------------------------------------------------
 
 
@@ -414,6 +484,9 @@ def setup(machine: Machine, peers: Peers) -> dict[str, str]:
     """Everything; returns the environment the peers need (see ensure_peers). The peers come
     first: a missing database is the likelier failure, and it is reported before any install."""
     env = ensure_peers(machine, peers)
+    need = connections_needed(test_workers(machine.environ))
+    for server in peers.postgres:
+        ensure_connections(machine, server, need)
     ensure_packages(machine, listed_packages(machine.root))
     return env
 

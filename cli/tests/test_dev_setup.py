@@ -205,6 +205,75 @@ def test_a_remote_broker_is_only_checked(fake, monkeypatch):
     assert fake.calls() == []
 
 
+def fake_postgres_allowing(fake: FakeMachine, ports: dict[str, int], allowed: int) -> None:
+    """An online local cluster on ports["pg"] (its listener started) whose psql answers
+    `allowed` to SHOW max_connections, and what ALTER SYSTEM sets after a restart."""
+    subprocess.run(["/bin/sh", "-c", fake.starts(*ports.values())], check=True)
+    assert wait_until(lambda: devsetup.answers("127.0.0.1", ports["api"]))
+    fake.command("pg_lsclusters", f'echo "15  main    {ports["pg"]} online postgres /x /y"\n')
+    fake.command("psql", f"""
+        case "$*" in
+          *SHOW*) cat {fake.state}/max 2>/dev/null || echo {allowed} ;;
+          *"ALTER SYSTEM SET max_connections = "*) echo "${{10##* }}" > {fake.state}/pending ;;
+          *) exit 1 ;;
+        esac
+    """)
+    fake.command("pg_ctlcluster", f"mv {fake.state}/pending {fake.state}/max 2>/dev/null\n")
+
+
+def test_postgres_allowing_too_few_connections_for_the_workers_is_raised_and_restarted(
+        fake, ports):
+    fake_postgres_allowing(fake, ports, 100)
+    machine = fake.machine()
+    machine.environ["JII_TEST_WORKERS"] = "3"
+    assert setup(machine, peers_on(ports)) == {}
+    need = devsetup.connections_needed(3)
+    assert need == 3 * devsetup.CONNECTIONS_PER_WORKER + devsetup.CONNECTIONS_SPARE > 100
+    changes = [call for call in fake.calls() if not call.endswith("SHOW max_connections")
+               and not call.startswith("pg_lsclusters")]
+    assert changes == [
+        f"psql -h 127.0.0.1 -p {ports['pg']} -U postgres -d postgres -XAtc "
+        f"ALTER SYSTEM SET max_connections = {need}",
+        "pg_ctlcluster 15 main restart"]
+    assert (fake.state / "max").read_text().strip() == str(need)
+    # the next set-up finds enough and changes nothing
+    fake.log.write_text("")
+    setup(machine, peers_on(ports))
+    assert [call.split()[0] for call in fake.calls()] == ["psql"]
+
+
+def test_postgres_allowing_enough_connections_is_neither_changed_nor_restarted(fake, ports):
+    fake_postgres_allowing(fake, ports, 300)
+    machine = fake.machine()
+    machine.environ["JII_TEST_WORKERS"] = "2"
+    setup(machine, peers_on(ports))
+    assert fake.calls() == [f"psql -h 127.0.0.1 -p {ports['pg']} -U postgres -d postgres "
+                            "-XAtc SHOW max_connections"]
+
+
+def test_too_few_connections_without_root_stop_with_the_commands_and_change_nothing(
+        fake, ports):
+    fake_postgres_allowing(fake, ports, 100)
+    machine = fake.machine(is_root=False)
+    machine.environ["JII_TEST_WORKERS"] = "2"
+    with pytest.raises(NotReady, match="allows 100 connections") as failure:
+        setup(machine, peers_on(ports))
+    assert "ALTER SYSTEM SET max_connections = 160" in str(failure.value)
+    assert "pg_ctlcluster 15 main restart" in str(failure.value)
+    assert not any("ALTER" in call or "restart" in call for call in fake.calls())
+
+
+def test_a_remote_or_unmanaged_postgres_allowing_too_few_is_only_reported(fake, ports):
+    fake_postgres_allowing(fake, ports, 100)
+    fake.command("pg_lsclusters", "true\n")  # not one of this machine's clusters
+    machine = fake.machine()
+    machine.environ["JII_TEST_WORKERS"] = "2"
+    setup(machine, peers_on(ports))
+    assert not any("ALTER" in call or "pg_ctlcluster" in call for call in fake.calls())
+    assert any("allows 100 connections" in line and "JII_TEST_WORKERS=1" in line
+               for line in machine.said)  # type: ignore[attr-defined]
+
+
 def test_missing_packages_are_installed_once_and_only_those(fake, ports):
     fake.packages(["chromium", "fonts-noto-cjk"])
     fake.command("dpkg-query", f"""

@@ -14,8 +14,8 @@ from servicekit.events.topology import (
     ERROR_HEADER,
     FAILED_AT_HEADER,
     QUEUE_HEADER,
-    dead_letter_queue,
 )
+from servicekit.testing import park_dead_letter
 
 SERVICE = "notifications"
 DLQ = f"{SERVICE}.dlq"
@@ -39,19 +39,7 @@ def envelope(event_type: str = "payment_succeeded") -> dict:
 
 
 def park(uri: str, body: dict, error: str, queue: str = HANDLER_QUEUE, attempt: int = 4) -> str:
-    """Put a message in the DLQ the way the consumer parks one."""
-    with Connection(uri) as conn:
-        conn.Producer().publish(
-            json.dumps(body).encode(), exchange="", routing_key=DLQ,
-            declare=[dead_letter_queue(SERVICE)], content_type="application/json",
-            content_encoding="utf-8", message_id=body["id"], delivery_mode=2,
-            headers={
-                "nameko.correlation_id": body["correlation_id"], QUEUE_HEADER: queue,
-                ERROR_HEADER: error, FAILED_AT_HEADER: "2026-11-01T00:00:05+00:00",
-                ATTEMPT_HEADER: attempt,
-            },
-        )
-    return body["id"]
+    return park_dead_letter(uri, SERVICE, body, error, queue, attempt)
 
 
 def drain(uri: str, queue: str) -> list:

@@ -1,10 +1,12 @@
 """Staff accounts: argon2 password hashes and lock-out after repeated failures.
 
-Plain functions over a psycopg connection, used by the session route and by `jii staff add`.
+Plain functions over a psycopg connection, used by the session route, the admins' account
+routes (`gateway.routes.staff_accounts`) and by `jii staff add`.
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,16 +56,72 @@ def checked_role(role: str) -> str:
     return role
 
 
-def add_account(conn: psycopg.Connection, email: str, password: str, role: str) -> Account:
-    email, role = checked_email(email), checked_role(role)
+def _hashed(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def temporary_password() -> str:
+    """A password for an admin to hand over once (22 URL-safe characters, 128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def add_account(conn: psycopg.Connection, email: str, password: str, role: str) -> Account:
+    email, role = checked_email(email), checked_role(role)
     account = Account(str(uuid.uuid4()), email, role)
     conn.execute(
         "INSERT INTO staff_accounts (id, email, password_hash, role) VALUES (%s, %s, %s, %s)",
-        (account.id, account.email, _hasher.hash(password), role),
+        (account.id, account.email, _hashed(password), role),
     )
     return account
+
+
+_LISTED = ("id, email, role, created_at, last_login_at, disabled_at, locked_until")
+
+
+def listed(row: dict) -> dict:
+    """An account as admins see it (never its hash)."""
+    return {"id": str(row["id"]), "email": row["email"], "role": row["role"],
+            "disabled": row["disabled_at"] is not None,
+            **{key: row[key].isoformat() if row[key] else None
+               for key in ("created_at", "last_login_at", "disabled_at", "locked_until")}}
+
+
+def list_accounts(conn: psycopg.Connection) -> list[dict]:
+    rows = conn.execute(f"SELECT {_LISTED} FROM staff_accounts ORDER BY lower(email)")
+    return [listed(row) for row in rows.fetchall()]
+
+
+def get_account(conn: psycopg.Connection, account_id: str) -> dict | None:
+    row = conn.execute(f"SELECT {_LISTED} FROM staff_accounts WHERE id = %s",
+                       (account_id,)).fetchone()
+    return listed(row) if row else None
+
+
+def set_disabled(conn: psycopg.Connection, account_id: str, disabled: bool,
+                 now: datetime | None = None) -> dict | None:
+    """Disable (keeping the first moment) or enable an account; None when there is none.
+    The caller ends a disabled account's sessions in the same transaction."""
+    row = conn.execute(
+        "UPDATE staff_accounts SET disabled_at = CASE WHEN %s THEN coalesce(disabled_at, %s)"
+        f" END WHERE id = %s RETURNING {_LISTED}",
+        (disabled, now or datetime.now(UTC), account_id)).fetchone()
+    return listed(row) if row else None
+
+
+def set_password(conn: psycopg.Connection, account_id: str, password: str) -> dict | None:
+    """A new password, and the lock-out lifted; None when there is no such account."""
+    row = conn.execute(
+        "UPDATE staff_accounts SET password_hash = %s, failed_attempts = 0, locked_until = NULL"
+        f" WHERE id = %s RETURNING {_LISTED}", (_hashed(password), account_id)).fetchone()
+    return listed(row) if row else None
+
+
+def set_role(conn: psycopg.Connection, account_id: str, role: str) -> dict | None:
+    row = conn.execute(f"UPDATE staff_accounts SET role = %s WHERE id = %s RETURNING {_LISTED}",
+                       (checked_role(role), account_id)).fetchone()
+    return listed(row) if row else None
 
 
 def authenticate(conn: psycopg.Connection, email: str, password: str, *, max_attempts: int,

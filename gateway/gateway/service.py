@@ -26,7 +26,9 @@ PRUNE_EVERY_SECONDS = 3600
 class GatewayService(routes.donations.DonationRoutes, routes.receipts.ReceiptRoutes,
                      routes.programs.ProgramRoutes,
                      routes.matching.MatchingRoutes, routes.staff.StaffRoutes,
-                     routes.notifications.NotificationRoutes, routes.events.EventRoutes,
+                     routes.staff_accounts.StaffAccountRoutes,
+                     routes.notifications.NotificationRoutes,
+                     routes.dead_letters.DeadLetterRoutes, routes.events.EventRoutes,
                      routes.console.ConsoleRoutes, routes.site.SiteRoutes):
     name = "gateway"
 

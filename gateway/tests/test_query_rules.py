@@ -64,6 +64,8 @@ def test_dates_and_months_past_the_calendars_edges_are_400_naming_the_parameter(
     (REPORT, True), ("/api/staff/events", True), ("/api/staff/pairings", True),
     ("/api/staff/consultations", True), ("/api/staff/experts", True),
     (f"/api/staff/supporters/{SUPPORTER}/statements/2026", True),
+    ("/api/staff/payments", True), ("/api/staff/accounts", True),
+    ("/api/staff/dead-letters", True), ("/api/staff/dead-letters/gateway", True),
 ])
 def test_an_unknown_query_parameter_is_refused_on_every_route(gateway, admin, path, staff):
     body = refused(gateway, path, {"utm_source": "newsletter"}, admin if staff else None)

@@ -9,8 +9,9 @@ PASSWORD = "a long enough password"
 
 def add_staff(url, email="staff@j-ii.org", role="staff"):
     with connect(url) as conn:
-        add_account(conn, email, PASSWORD, role)
+        account = add_account(conn, email, PASSWORD, role)
         conn.commit()
+    return account
 
 
 def sign_in(gateway, email="staff@j-ii.org", password=PASSWORD):

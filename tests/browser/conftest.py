@@ -26,6 +26,10 @@ BANK_ACCOUNT = {
 
 
 def pytest_collection_modifyitems(config, items):
+    # Under pytest-xdist every browser test runs in one worker, one Chromium at a time.
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(HERE):
+            item.add_marker(pytest.mark.xdist_group("browser"))
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if not missing:
         return

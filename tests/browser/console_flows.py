@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 from servicekit.devtools.localstripe_server import create_card_payment_method
+from servicekit.testing import park_dead_letter
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "var" / "artifacts"
@@ -87,10 +89,10 @@ def page(browser, request, refusals) -> Iterator:
     assert not errors, errors
 
 
-def sign_in(page, platform: dict, email: str) -> None:
+def sign_in(page, platform: dict, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{platform['url']}/staff/")
     page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Sign out").wait_for()
 
@@ -185,6 +187,65 @@ def test_an_admin_sees_a_pledge_live_records_a_bank_transfer_with_its_receipt_an
     expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
     page.reload()
     expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+
+
+def test_an_admin_finds_a_payments_receipt_downloads_it_and_reissues_it_with_a_reason(
+        platform, page):
+    url = platform["url"]
+    token = requests.post(f"{url}/api/staff/session", timeout=30, json={
+        "email": ADMIN, "password": PASSWORD}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    payment = requests.post(f"{url}/api/staff/payments", headers=headers, timeout=30, json={
+        "source": "bank_transfer", "amount": 40000, "paid_on": "2026-04-01",
+        "payer_name": "Tanaka Ichiro", "payer_email": "ichiro@example.org", "locale": "en",
+        "reference": "Resona 2026-0401", "postal_address": {
+            "postal_code": "164-0001", "prefecture": "東京都", "city": "中野区",
+            "line1": "中野1-1-1"}})
+    assert payment.status_code == 201, payment.text
+    number = payment.json()["receipt_number"]
+    wait_for(lambda: requests.get(f"{url}/api/staff/receipts", params={"number": number},
+                                  headers=headers, timeout=30).json()["receipts"])
+
+    sign_in(page, platform, ADMIN)
+    page.get_by_role("link", name="Receipts").click()
+    filters = page.locator("#receipt-filters")
+    filters.get_by_label("Receipt number").fill(number)
+    filters.get_by_label("Status").select_option("issued")
+    filters.get_by_role("button", name="Show receipts").click()
+    row = page.locator(f'#receipts tr[data-number="{number}"]')
+    expect(row).to_contain_text("Tanaka Ichiro")
+    expect(row).to_contain_text("¥40,000")
+    expect(row).to_contain_text("In force")
+    with page.expect_download() as download:
+        row.get_by_role("button", name="PDF (English translation)").click()
+    assert download.value.suggested_filename == f"{number}-en.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    accessible(page)
+
+    row.get_by_label("Reason").fill("Name misspelt")
+    row.get_by_role("button", name="Void and reissue").click()
+    expect(page.locator("#status")).to_contain_text(f"its replacement is {number}-2")
+    # the list is drawn again with the same filters: only the replacement is in force
+    expect(page.locator(f'#receipts tr[data-number="{number}-2"]')).to_contain_text("In force")
+    expect(page.locator(f'#receipts tr[data-number="{number}"]')).to_have_count(0)
+    filters.get_by_label("Status").select_option("")
+    filters.get_by_role("button", name="Show receipts").click()
+    voided = page.locator(f'#receipts tr[data-number="{number}"]')
+    expect(voided).to_contain_text("Void")
+    expect(voided).to_contain_text("Name misspelt")
+    expect(voided).to_contain_text(f"replaced by {number}-2")
+    expect(voided.get_by_role("button", name="Void and reissue")).to_have_count(0)
+    accessible(page)
+
+
+def wait_for(found, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not found():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not there after {timeout}s")
+        time.sleep(0.2)
 
 
 RESIDENT = {
@@ -473,3 +534,131 @@ def test_an_admin_assigns_reassigns_and_completes_a_spot_request_with_its_hours(
     page.locator("#spot-status").select_option("completed")
     expect(page.locator("#spot-requests tr", has_text="Bishnu Rai")).to_contain_text("2.5 h")
     accessible(page)
+
+
+def test_an_admin_finds_a_supporter_by_bank_reference_and_opens_their_payments(platform, page):
+    # A bank transfer recorded earlier (by staff, through the API).
+    recorded = requests.post(f"{platform['url']}/api/staff/payments", timeout=30,
+                             headers=staff_headers(platform, ADMIN), json={
+        "source": "bank_transfer", "amount": 20000, "paid_on": "2026-04-15",
+        "payer_name": "Kobayashi Emi", "payer_email": "emi@example.org", "locale": "en",
+        "reference": "SMBC 2026-0999"})
+    assert recorded.status_code == 201, recorded.text
+    receipt = recorded.json()["receipt_number"]
+
+    sign_in(page, platform, ADMIN)
+    page.get_by_role("link", name="Donations").click()
+    search = page.locator("#supporter-search")
+    search.get_by_label("Name, e-mail, receipt number or bank reference").fill("SMBC 2026-0999")
+    search.get_by_role("button", name="Search").click()
+    found = page.locator("#supporters tr", has_text="Kobayashi Emi")
+    expect(found).to_contain_text("bank reference")
+    expect(found).to_contain_text(receipt)
+    accessible(page)
+
+    found.get_by_role("link", name="Kobayashi Emi").click()
+    expect(page.get_by_role("heading", name="Kobayashi Emi")).to_be_visible()
+    payments = page.locator("#supporter-payments tr")
+    expect(payments).to_have_count(1)
+    expect(payments).to_contain_text(receipt)
+    expect(payments).to_contain_text("¥20,000")
+    accessible(page)
+
+    # The payments list, filtered by kind, leads to the same supporter.
+    page.get_by_role("link", name="Back to donations").click()
+    listing = page.locator("#payments-filter")
+    listing.get_by_label("Kind").select_option("bank_transfer")
+    listing.get_by_role("button", name="Show payments").click()
+    row = page.locator("#payments tr", has_text=receipt)
+    expect(row).to_contain_text("SMBC 2026-0999")
+    expect(page.locator("#payments-range")).to_contain_text(re.compile(r"^1–\d+ of \d+$"))
+    row.get_by_role("link", name="Open supporter").click()
+    expect(page.get_by_role("heading", name="Kobayashi Emi")).to_be_visible()
+
+
+FEED_QUEUE = "evt-feed--gateway"
+
+
+def test_an_admin_looks_into_a_dead_letter_queue_and_replays_it_into_the_feed(platform, page):
+    event_id = str(uuid.uuid4())
+    event = {"id": event_id, "type": "bank_transfer_notified", "version": 1,
+             "source": "donations", "occurred_at": "2026-11-01T00:00:00+00:00",
+             "correlation_id": event_id, "data": {
+                 "supporter_id": str(uuid.uuid4()), "name": "Ito Ken", "email": "ken@example.org",
+                 "locale": "ja", "notice_id": str(uuid.uuid4()), "amount": 10000,
+                 "currency": "jpy", "transferred_on": "2026-10-31", "donor_kind": "person",
+                 "receipt_requested": False, "notified_at": "2026-11-01T00:00:00+00:00"}}
+    # Parked the way the feed's consumer parks what it could not store.
+    park_dead_letter(os.environ["JII_CONSOLE_AMQP"], "gateway", event,
+                     "Traceback ...\nOperationalError: the database went away", FEED_QUEUE)
+
+    sign_in(page, platform, ADMIN)
+    page.get_by_role("link", name="Operations").click()
+    queue = page.locator("#dead-letter-queues tr", has_text="gateway.dlq")
+    expect(queue).to_contain_text("1")
+    queue.get_by_role("button", name="Show gateway.dlq").click()
+    parked = page.locator("#parked")
+    expect(parked).to_contain_text("bank_transfer_notified")
+    expect(parked).to_contain_text("OperationalError: the database went away")
+    accessible(page)
+
+    page.locator("#replay-form").get_by_role("button", name="Replay all").click()
+    expect(page.locator("#status")).to_contain_text("1 replayed, 0 still waiting")
+    expect(page.locator("#dead-letter-queues tr", has_text="gateway.dlq")).to_contain_text("0")
+    # The feed's consumer takes it as if it had never failed: it is in the live feed.
+    page.get_by_role("link", name="Activity").click()
+    expect(page.locator(f"#feed li[data-id='{event_id}']")).to_be_visible(timeout=10_000)
+
+
+def test_an_admin_adds_a_staff_account_which_signs_in_until_it_is_disabled(platform, page,
+                                                                          browser):
+    sign_in(page, platform, ADMIN)
+    page.get_by_role("link", name="Operations").click()
+    form = page.locator("#account-form")
+    form.get_by_label("E-mail").fill("new.staff@j-ii.org")
+    form.get_by_label("Role").select_option("staff")
+    form.get_by_role("button", name="Add an account").click()
+    temporary = page.locator("#temporary-password")
+    expect(temporary).to_have_text(re.compile(r"^\S{16,}$"))
+    password = temporary.inner_text()
+    row = page.locator("#account-list tr", has_text="new.staff@j-ii.org")
+    expect(row).to_contain_text("active")
+    accessible(page)
+
+    newcomer = browser.new_context(locale="en-GB").new_page()
+    try:
+        sign_in(newcomer, platform, "new.staff@j-ii.org", password)
+        expect(newcomer.locator("#who")).to_contain_text("new.staff@j-ii.org (staff)")
+
+        row.get_by_role("button", name="Disable").click()
+        expect(row).to_contain_text("disabled")
+        # Its refresh cookie no longer buys a token: a reload finds it signed out...
+        newcomer.reload()
+        expect(newcomer.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+        # ...and signing in again is refused.
+        newcomer.get_by_label("E-mail").fill("new.staff@j-ii.org")
+        newcomer.get_by_label("Password").fill(password)
+        newcomer.get_by_role("button", name="Sign in").click()
+        expect(newcomer.locator("#sign-in-error")).to_contain_text("wrong")
+    finally:
+        newcomer.context.close()
+
+
+def test_staff_see_neither_accounts_nor_dead_letters_and_the_api_refuses_them(platform, page):
+    sign_in(page, platform, "staff@j-ii.org")
+    page.get_by_role("link", name="Operations").click()
+    expect(page.get_by_role("heading", name="Mail log")).to_be_visible()
+    expect(page.locator("#accounts")).to_have_count(0)
+    expect(page.locator("#dead-letters")).to_have_count(0)
+    accessible(page)
+
+    headers = staff_headers(platform, "staff@j-ii.org")
+    for method, path, body in (
+            ("GET", "/api/staff/accounts", None),
+            ("POST", "/api/staff/accounts", {"email": "x@j-ii.org", "role": "admin"}),
+            ("GET", "/api/staff/dead-letters", None),
+            ("GET", "/api/staff/dead-letters/gateway", None),
+            ("POST", "/api/staff/dead-letters/gateway/replay", {"all": True})):
+        refused = requests.request(method, f"{platform['url']}{path}", json=body,
+                                   headers=headers, timeout=30)
+        assert refused.status_code == 403, (path, refused.text)

@@ -7,6 +7,7 @@ A new area adds a module here and its mixin to `GatewayService`.
 
 from gateway.routes import (
     console,
+    dead_letters,
     donations,
     events,
     matching,
@@ -15,6 +16,8 @@ from gateway.routes import (
     receipts,
     site,
     staff,
+    staff_accounts,
 )
 
-AREAS = (donations, receipts, programs, matching, staff, notifications, events, site, console)
+AREAS = (donations, receipts, programs, matching, staff, staff_accounts, notifications,
+         dead_letters, events, site, console)

@@ -71,6 +71,27 @@ class DonationRoutes:
         return json_response(ds.Payment().dump(self.donations.record_staff_payment(payment)),
                              status=201)
 
+    @http("GET", "/api/staff/payments", query=ds.PaymentsQuery)
+    def list_payments(self, request: Request, query: dict[str, Any]) -> Response:
+        self.staff.require(request, *STAFF)
+        asked = {"source": query.get("source"), "from": query.get("from_"),
+                 "to": query.get("to"), "limit": query.get("limit"),
+                 "offset": query.get("offset"),
+                 "supporter_id": str(query["supporter"]) if "supporter" in query else None}
+        page = self.donations.list_payments({k: v for k, v in asked.items() if v is not None})
+        return json_response(ds.PaymentPage().dump(page))
+
+    @http("GET", "/api/staff/payments/<payment_id>")
+    def staff_payment(self, request: Request, payment_id: str) -> Response:
+        self.staff.require(request, *STAFF)
+        return json_response(ds.ListedPayment().dump(self.donations.staff_payment(payment_id)))
+
+    @http("GET", "/api/staff/supporters/<supporter_id>")
+    def supporter_detail(self, request: Request, supporter_id: str) -> Response:
+        self.staff.require(request, *STAFF)
+        return json_response(ds.SupporterDetail().dump(
+            self.donations.supporter_detail(supporter_id)))
+
     @http("POST", "/api/staff/payments/<payment_id>/refund")
     def refund_payment(self, request: Request, payment_id: str) -> Response:
         self.staff.require(request, *STAFF)
@@ -152,6 +173,9 @@ COMPONENTS = {
     "StaffPaymentRequest": ds.StaffPaymentRequest,
     "Payment": ds.Payment,
     "RefundRequest": ds.RefundRequest,
+    "ListedPayment": ds.ListedPayment,
+    "PaymentPage": ds.PaymentPage,
+    "SupporterDetail": ds.SupporterDetail,
     "CancelRequest": ds.CancelRequest,
     "SelfServiceRequest": ds.SelfServiceRequest,
     "PledgeView": ds.PledgeView,
@@ -324,6 +348,52 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
              "schema": {"type": "string", "enum": ["json", "csv"]}},
         ],
         "responses": {"200": _csv_or_json("The report.", ds.Report), "400": "InvalidQuery",
+                      **STAFF_ERRORS},
+    },
+    ("/api/staff/payments", "get"): {
+        "operationId": "listPayments",
+        "tags": ["staff"],
+        "summary": "Payments, newest first, filtered by source, supporter and paid date, "
+                   "a page at a time",
+        "security": STAFF_AUTH,
+        "parameters": [
+            {"in": "query", "name": "source", "required": False,
+             "schema": {"type": "string", "enum": list(ds.SOURCES)}},
+            {"in": "query", "name": "supporter", "required": False,
+             "schema": {"type": "string", "format": "uuid"}},
+            {"in": "query", "name": "from", "required": False,
+             "description": "Paid on or after this day (Tokyo).",
+             "schema": {"type": "string", "format": "date"}},
+            {"in": "query", "name": "to", "required": False,
+             "description": "Paid on or before this day (Tokyo).",
+             "schema": {"type": "string", "format": "date"}},
+            {"in": "query", "name": "limit", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+            {"in": "query", "name": "offset", "required": False,
+             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+        ],
+        "responses": {"200": ok("A page of payments and how many match.", ds.PaymentPage),
+                      "400": "InvalidQuery", **STAFF_ERRORS},
+    },
+    ("/api/staff/payments/{payment_id}", "get"): {
+        "operationId": "staffPayment",
+        "tags": ["staff"],
+        "summary": "One payment (its supporter_id leads to the supporter)",
+        "security": STAFF_AUTH,
+        "parameters": [{"in": "path", "name": "payment_id", "required": True,
+                        "schema": {"type": "string", "format": "uuid"}}],
+        "responses": {"200": ok("The payment.", ds.ListedPayment), "404": NOT_FOUND,
+                      **STAFF_ERRORS},
+    },
+    ("/api/staff/supporters/{supporter_id}", "get"): {
+        "operationId": "supporterDetail",
+        "tags": ["staff"],
+        "summary": "A supporter with their pledges and latest payments",
+        "security": STAFF_AUTH,
+        "parameters": [{"in": "path", "name": "supporter_id", "required": True,
+                        "schema": {"type": "string", "format": "uuid"}}],
+        "responses": {"200": ok("The supporter.", ds.SupporterDetail),
+                      "404": _problem(404, "not-found", "Not found", "no such supporter"),
                       **STAFF_ERRORS},
     },
     ("/api/staff/supporters/{supporter_id}/statements/{year}", "get"): {

@@ -165,6 +165,42 @@ class Payment(Schema):
     disputed = fields.Boolean(required=True)
 
 
+class ListedPayment(Payment):
+    voided = fields.Boolean(required=True, metadata={
+        "description": "Voided by staff: kept in the ledger, out of the totals."})
+
+
+class PaymentPage(Schema):
+    payments = fields.List(fields.Nested(ListedPayment), required=True)
+    total = fields.Integer(required=True, metadata={"description": "How many match in all."})
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+
+
+class PledgeSummary(Schema):
+    id = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["pending", "active", "paused", "past_due", "canceled"]))
+    created_at = fields.String(required=True)
+    started_at = fields.String(allow_none=True)
+    canceled_at = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+
+
+class SupporterDetail(Schema):
+    supporter_id = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    locale = fields.String(required=True)
+    donor_kind = fields.String(required=True)
+    postal_address = fields.Nested(PostalAddress, allow_none=True)
+    anonymized = fields.Boolean(required=True)
+    pledges = fields.List(fields.Nested(PledgeSummary), required=True)
+    payments = fields.List(fields.Nested(ListedPayment), required=True, metadata={
+        "description": "The latest 100, newest first."})
+
+
 class RefundRequest(Schema):
     class Meta:
         unknown = RAISE
@@ -180,6 +216,25 @@ class ReportQuery(Schema):
     from_ = fields.String(required=True, data_key="from", validate=iso_date)
     to = fields.String(required=True, validate=iso_date)
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        ordered(data, "from_", "to", ("from", "to"))
+
+
+SOURCES = ("card_one_time", "monthly", "bank_transfer", "grant", "membership_fee")
+
+
+class PaymentsQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(validate=validate.OneOf(SOURCES))
+    supporter = fields.UUID()
+    from_ = fields.String(data_key="from", validate=iso_date)
+    to = fields.String(validate=iso_date)
+    limit = fields.Integer(validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:

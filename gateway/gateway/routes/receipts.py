@@ -28,7 +28,9 @@ from gateway.routes.donations import (
     STAFF_ERRORS,
     _body,
 )
-from gateway.schemas import DonorFields, PostalAddress
+from gateway.routes.matching import PAGE, _enum, _query_parameter
+from gateway.routes.matching_schemas import PageQuery
+from gateway.schemas import UUID_PATTERN, DonorFields, PostalAddress
 from gateway.web import http, json_response, read_json
 
 INVALID_LINK = "this link is not valid"
@@ -125,6 +127,40 @@ class Receipt(Schema):
     voided_by = fields.String(allow_none=True)
 
 
+RECEIPT_KINDS = ("gift", "annual")
+RECEIPT_STATUSES = ("issued", "voided")
+RECEIPT_LANGUAGES = ("ja", "en")
+
+
+class ReceiptQuery(PageQuery):
+    year = fields.Integer(strict=False, validate=validate.Range(min=2000, max=2100))
+    kind = fields.String(validate=validate.OneOf(RECEIPT_KINDS))
+    status = fields.String(validate=validate.OneOf(RECEIPT_STATUSES))
+    supporter_id = fields.String(validate=validate.Regexp(UUID_PATTERN,
+                                                          error="Not a valid UUID."))
+    # no control characters: PostgreSQL refuses NUL in text
+    number = fields.String(validate=[validate.Length(min=1, max=40), validate.Regexp(
+        r"^[^\x00-\x1f\x7f]+\Z", error="Must not hold control characters.")])
+
+
+class ReceiptListed(Receipt):
+    replaced_by = fields.String(allow_none=True, metadata={
+        "description": "The number of the receipt that replaced this void one."})
+    donor_name = fields.String(allow_none=True, metadata={
+        "description": "The donor's name as the receipt prints it."})
+    languages = fields.List(fields.String(), required=True, metadata={
+        "description": "Languages the PDF can be downloaded in (`lang=`): ja is the original "
+                       "a tax office takes, en a translation of the same frozen content."})
+    stored_languages = fields.List(fields.String(), required=True, metadata={
+        "description": "Languages already made and kept byte for byte."})
+
+
+class ReceiptPage(Schema):
+    receipts = fields.List(fields.Nested(ReceiptListed), required=True)
+    next = fields.String(required=True, allow_none=True, metadata={
+        "description": "Pass as `after` for the next page; null on the last page."})
+
+
 class VoidedPayment(ds.Payment):
     voided = fields.Boolean(required=True)
     void_reason = fields.String(required=True)
@@ -183,6 +219,11 @@ class ReceiptRoutes:
         checked = link_token(token, INVALID_LINK)
         return pdf_response(self.donations.receipt_by_link(checked, pdf_language(request)),
                             "inline")
+
+    @http("GET", "/api/staff/receipts", query=ReceiptQuery)
+    def list_receipts(self, request: Request, query: dict[str, Any]) -> Response:
+        self.staff.require(request, *STAFF)
+        return json_response(ReceiptPage().dump(self.donations.list_receipts(query)))
 
     @http("GET", "/api/staff/receipts/<number>")
     def receipt_view(self, request: Request, number: str) -> Response:
@@ -273,7 +314,8 @@ NO_RECEIPT = problem_response("No such receipt.", {
 REFUSED_PAGE = "a page saying the receipt cannot be shown and whom to write to"
 
 COMPONENTS = {
-    "Receipt": Receipt, "ReasonRequest": ReasonRequest, "VoidedPayment": VoidedPayment,
+    "Receipt": Receipt, "ReceiptPage": ReceiptPage, "ReasonRequest": ReasonRequest,
+    "VoidedPayment": VoidedPayment,
     "SupporterAddressRequest": AddressRequest, "SupporterAddress": SupporterAddress,
     "SearchResults": SearchResults, "YearRequest": YearRequest,
     "YearEndProgress": YearEndProgress,
@@ -303,6 +345,22 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "detail": "a tax receipt needs the donor's postal address; add it first"}),
                 REFUSED_PAGE),
             "500": "InternalError", "503": "ServiceUnavailable"},
+    },
+    ("/api/staff/receipts", "get"): {
+        "operationId": "listReceipts", "tags": ["staff"], "security": STAFF_AUTH,
+        "summary": "Tax receipts, newest issued first, with the languages each downloads in",
+        "parameters": [
+            _query_parameter("year", {"type": "integer", "minimum": 2000, "maximum": 2100},
+                             "The tax year (Tokyo)."),
+            _query_parameter("kind", _enum(RECEIPT_KINDS)),
+            _query_parameter("status", _enum(RECEIPT_STATUSES),
+                             "issued: in force; voided: voided (a replacement names it)."),
+            _query_parameter("supporter_id", {"type": "string", "format": "uuid"}),
+            _query_parameter("number", {"type": "string", "minLength": 1, "maxLength": 40},
+                             "Part of a receipt number, e.g. 000123 or R2026-000123-2."),
+            *PAGE],
+        "responses": {"200": ok("One page of receipts.", ReceiptPage), "400": "InvalidQuery",
+                      **STAFF_ERRORS},
     },
     ("/api/staff/receipts/{number}", "get"): {
         "operationId": "receiptView", "tags": ["staff"], "security": STAFF_AUTH,

@@ -25,26 +25,151 @@ from servicekit.migrations import drop_database, migrate
 PG_SERVER = os.environ.get("JII_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (`-n N`), start each worker through `servicekit.green_worker`, which
+    monkey-patches before xdist's transport starts (see there)."""
+    import sys
+
+    specs = getattr(config.option, "tx", None) or []
+    worker = f"popen//python={sys.executable} -m servicekit.green_worker"
+    config.option.tx = [worker if spec == "popen" else spec for spec in specs]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`), the slow tests (brokers and servers of their own
+    stopped and restarted, processes killed) run one after another in one worker: they are
+    correct side by side, but their timings are kinder on a small machine that way."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group("slow"))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+class DatabaseTemplates:
+    """Each service's migrated schema, built once per test process and copied for every test
+    (`CREATE DATABASE ... TEMPLATE`): a copy takes a fraction of the time migrating takes.
+    A template is keyed by the content of the migrations, so a test with migrations of its own
+    gets a template of its own."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self._templates: dict[tuple[str, str], str] = {}
+
+    def copy(self, service: str, migrations: Path | str) -> str:
+        """A fresh database named for `service`, with every migration applied."""
+        key = (service, _migrations_digest(Path(migrations)))
+        template = self._templates.get(key)
+        if template is None:
+            template = f"{self.server}/jii_test_template_{service}_{uuid.uuid4().hex[:10]}"
+            migrate(template, migrations)
+            self._templates[key] = template
+        url = f"{self.server}/jii_test_{service}_{uuid.uuid4().hex[:10]}"
+        _create_from_template(self.server, url, template)
+        return url
+
+    def drop_all(self) -> None:
+        for template in self._templates.values():
+            drop_database(template)
+        self._templates.clear()
+
+
+def _migrations_digest(migrations: Path) -> str:
+    import hashlib
+
+    from servicekit.migrations import KIT_MIGRATIONS
+
+    digest = hashlib.sha256()
+    for folder in (KIT_MIGRATIONS, migrations):
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _create_from_template(server: str, url: str, template: str) -> None:
+    import time
+
+    import psycopg
+    from psycopg import sql
+
+    from servicekit.migrations import database_name
+
+    statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+        sql.Identifier(database_name(url)), sql.Identifier(database_name(template)))
+    deadline = time.monotonic() + 10
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        while True:
+            try:
+                conn.execute(statement)
+                return
+            except psycopg.errors.ObjectInUse:
+                # a connection the migration opened may still be closing on the server
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+
+class DatabaseDropper:
+    """Drops databases in a process of its own (`servicekit.devtools.drop_databases`), so a
+    test's teardown does not wait for the checkpoint PostgreSQL runs for each DROP DATABASE."""
+
+    def __init__(self) -> None:
+        import sys
+
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "servicekit.devtools.drop_databases"],
+            stdin=subprocess.PIPE, text=True)
+
+    def drop(self, url: str) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(url + "\n")
+        self._proc.stdin.flush()
+
+    def close(self) -> None:
+        """Wait until every database handed over is dropped."""
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        self._proc.wait()
+
+
+@pytest.fixture(scope="session")
+def database_templates() -> Iterator[DatabaseTemplates]:
+    """The migrated template of each service's database, for this test process."""
+    templates = DatabaseTemplates(PG_SERVER)
+    yield templates
+    templates.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_dropper() -> Iterator[DatabaseDropper]:
+    dropper = DatabaseDropper()
+    yield dropper
+    dropper.close()
+
+
 @pytest.fixture
-def make_database() -> Iterator[Callable[[str, Path | str], str]]:
-    """Create a fresh, migrated database for a service; dropped after the test."""
+def make_database(database_templates: DatabaseTemplates, database_dropper: DatabaseDropper
+                  ) -> Iterator[Callable[[str, Path | str], str]]:
+    """Create a fresh, migrated database for a service; dropped after the test (in the
+    background: its name is never used again). Each is a copy of a template migrated once per
+    test process (`database_templates`)."""
     created: list[str] = []
 
     def make(service: str, migrations: Path | str) -> str:
-        url = f"{PG_SERVER}/jii_test_{service}_{uuid.uuid4().hex[:10]}"
-        migrate(url, migrations)
+        url = database_templates.copy(service, migrations)
         created.append(url)
         return url
 
     yield make
     for url in created:
-        drop_database(url)
+        database_dropper.drop(url)
 
 
 @pytest.fixture
@@ -82,6 +207,38 @@ def wait_until(predicate: Callable[[], object], timeout: float = 15.0, interval:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         eventlet.sleep(interval)
+
+
+def park_dead_letter(amqp_uri: str, service: str, envelope: dict[str, Any], error: str,
+                     handler_queue: str, attempt: int = 4) -> str:
+    """Put an event in `service`'s dead-letter queue the way the consumer parks one (its
+    properties and the x-jii headers); returns its message id."""
+    import json
+
+    from kombu import Connection
+
+    from servicekit.events.topology import (
+        ATTEMPT_HEADER,
+        ERROR_HEADER,
+        FAILED_AT_HEADER,
+        QUEUE_HEADER,
+        dead_letter_queue,
+        dead_letter_queue_name,
+    )
+
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        conn.Producer().publish(
+            json.dumps(envelope).encode(), exchange="",
+            routing_key=dead_letter_queue_name(service), declare=[dead_letter_queue(service)],
+            content_type="application/json", content_encoding="utf-8",
+            message_id=envelope["id"], delivery_mode=2,
+            headers={
+                "nameko.correlation_id": envelope["correlation_id"],
+                QUEUE_HEADER: handler_queue, ERROR_HEADER: error,
+                FAILED_AT_HEADER: "2026-11-01T00:00:05+00:00", ATTEMPT_HEADER: attempt,
+            },
+        )
+    return envelope["id"]
 
 
 def query(url: str, sql: str, params: tuple = ()) -> list[dict]:
@@ -151,30 +308,91 @@ class SmtpSink:
         return [int(path.stem.rsplit("-c", 1)[1]) for path in sorted(self.maildir.glob("*.eml"))]
 
 
-@pytest.fixture
-def smtp_sink(tmp_path) -> Iterator[SmtpSink]:
-    """A real SMTP server (aiosmtpd, in its own process) keeping each message as an .eml file."""
-    from servicekit.devtools.smtp_sink import start_smtp_sink, stop
+class SharedSmtpSink:
+    """One SMTP sink process for the whole test run: each test that borrows it gets a maildir
+    of its own (the sink's `--maildir-file`), and between tests mail goes to a spare one."""
 
-    sink = SmtpSink(free_port(), tmp_path / "mail")
-    sink.maildir.mkdir()
-    proc = start_smtp_sink(sink.port, sink.maildir)
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.spare = base / "between-tests"
+        self.spare.mkdir(parents=True, exist_ok=True)
+        self.route = base / "maildir"
+        self._point_at(self.spare)
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def lend(self, maildir: Path) -> int:
+        """Send mail to `maildir` from now on; returns the sink's port."""
+        from servicekit.devtools.smtp_sink import start_smtp_sink
+
+        self._point_at(maildir)
+        if self.proc is None or self.proc.poll() is not None:
+            self.port = free_port()
+            self.proc = start_smtp_sink(self.port, self.spare, maildir_file=self.route,
+                                        log=subprocess.DEVNULL)
+        return self.port
+
+    def give_back(self) -> None:
+        self._point_at(self.spare)
+
+    def close(self) -> None:
+        from servicekit.devtools.smtp_sink import stop
+
+        if self.proc is not None:
+            stop(self.proc)
+
+    def _point_at(self, maildir: Path) -> None:
+        # written then renamed: the sink reads the file for every message
+        tmp = self.route.with_suffix(".tmp")
+        tmp.write_text(str(maildir))
+        os.replace(tmp, self.route)
+
+
+@pytest.fixture(scope="session")
+def shared_smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedSmtpSink]:
+    sink = SharedSmtpSink(tmp_path_factory.mktemp("smtp-sink"))
     yield sink
-    stop(proc)
+    sink.close()
 
 
 @pytest.fixture
-def tls_smtp_sink(tmp_path) -> Iterator[SmtpSink]:
-    """The SMTP sink behind STARTTLS and AUTH, as a production relay is: its certificate is
-    self-signed for 127.0.0.1 (`sink.ca_file` to trust it), its login `jii` / `sink-password`."""
-    from servicekit.devtools.smtp_sink import start_smtp_sink, stop
+def smtp_sink(tmp_path, shared_smtp_sink: SharedSmtpSink) -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd, in its own process) keeping each message of this test as
+    an .eml file in the test's own maildir. The process is shared by the tests of a run."""
+    maildir = tmp_path / "mail"
+    maildir.mkdir()
+    sink = SmtpSink(shared_smtp_sink.lend(maildir), maildir)
+    yield sink
+    shared_smtp_sink.give_back()
 
-    cert, key = tmp_path / "sink-cert.pem", tmp_path / "sink-key.pem"
+
+@dataclass(frozen=True)
+class SinkCertificate:
+    cert: Path
+    key: Path
+
+
+@pytest.fixture(scope="session")
+def sink_certificate(tmp_path_factory: pytest.TempPathFactory) -> SinkCertificate:
+    """A self-signed certificate for 127.0.0.1, made once per test process (RSA key generation
+    is slow): every `tls_smtp_sink` presents it."""
+    base = tmp_path_factory.mktemp("sink-tls")
+    cert, key = base / "sink-cert.pem", base / "sink-key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
          "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
          "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True)
+    return SinkCertificate(cert, key)
+
+
+@pytest.fixture
+def tls_smtp_sink(tmp_path, sink_certificate: SinkCertificate) -> Iterator[SmtpSink]:
+    """The SMTP sink behind STARTTLS and AUTH, as a production relay is: its certificate is
+    self-signed for 127.0.0.1 (`sink.ca_file` to trust it), its login `jii` / `sink-password`."""
+    from servicekit.devtools.smtp_sink import start_smtp_sink, stop
+
+    cert, key = sink_certificate.cert, sink_certificate.key
     sink = SmtpSink(free_port(), tmp_path / "tls-mail", str(cert), "jii", "sink-password")
     sink.maildir.mkdir()
     proc = start_smtp_sink(sink.port, sink.maildir, tls_cert=str(cert), tls_key=str(key),
@@ -183,22 +401,74 @@ def tls_smtp_sink(tmp_path) -> Iterator[SmtpSink]:
     stop(proc)
 
 
-@pytest.fixture
-def localstripe_factory() -> Iterator[Callable[..., str]]:
-    """Start localstripe on a free port (webhooks to the given URL); returns its API base."""
-    from servicekit.devtools.localstripe_server import start_localstripe, stop
+class LocalstripePool:
+    """localstripe processes kept for the whole test run: a test borrows one, emptied and with
+    its webhook pointed where the test says (`reset_localstripe`), and gives it back after."""
 
-    procs = []
+    def __init__(self) -> None:
+        self._idle: list[tuple[subprocess.Popen[bytes], str]] = []
+        self._lent: dict[str, subprocess.Popen[bytes]] = {}
+
+    def borrow(self, webhook_url: str | None = None, webhook_secret: str | None = None) -> str:
+        """The API base of an empty localstripe sending its webhooks to `webhook_url`."""
+        from servicekit.devtools.localstripe_server import reset_localstripe, start_localstripe
+
+        if webhook_url and not webhook_secret:
+            raise ValueError("a webhook secret is required with a webhook URL")
+        while self._idle:
+            proc, base = self._idle.pop()
+            try:
+                reset_localstripe(base, webhook_url, webhook_secret)
+            except OSError:  # it died: start another
+                self._stop(proc)
+                continue
+            self._lent[base] = proc
+            return base
+        port = free_port()
+        proc = start_localstripe(port, webhook_url, webhook_secret, log=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        self._lent[base] = proc
+        return base
+
+    def give_back(self, base: str) -> None:
+        proc = self._lent.pop(base)
+        if proc.poll() is None:
+            self._idle.append((proc, base))
+
+    def close(self) -> None:
+        for proc in [*self._lent.values(), *(proc for proc, _ in self._idle)]:
+            self._stop(proc)
+        self._lent.clear()
+        self._idle.clear()
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen[bytes]) -> None:
+        from servicekit.devtools.localstripe_server import stop
+
+        stop(proc)
+
+
+@pytest.fixture(scope="session")
+def localstripe_pool() -> Iterator[LocalstripePool]:
+    pool = LocalstripePool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def localstripe_factory(localstripe_pool: LocalstripePool) -> Iterator[Callable[..., str]]:
+    """An empty localstripe (webhooks to the given URL); returns its API base. Each call gives
+    a localstripe of its own for this test, borrowed from a pool kept for the whole run."""
+    borrowed: list[str] = []
 
     def start(webhook_url: str | None = None, webhook_secret: str | None = None) -> str:
-        port = free_port()
-        procs.append(start_localstripe(port, webhook_url, webhook_secret,
-                                       log=subprocess.DEVNULL))
-        return f"http://127.0.0.1:{port}"
+        base = localstripe_pool.borrow(webhook_url, webhook_secret)
+        borrowed.append(base)
+        return base
 
     yield start
-    for proc in procs:
-        stop(proc)
+    for base in borrowed:
+        localstripe_pool.give_back(base)
 
 
 class PrivateRabbit:

@@ -357,11 +357,18 @@ def record_staff_payment(conn: psycopg.Connection, outbox: OutboxWriter, data: d
     return payment_view(conn, payment_id)
 
 
+PAYMENT_COLUMNS = ("id, supporter_id, source, amount, refunded_amount, receipt_number, paid_at,"
+                   " designation, tier, reference, disputed_at")
+
+
 def payment_view(conn: psycopg.Connection, payment_id: str) -> dict:
-    row = conn.execute(
-        "SELECT id, supporter_id, source, amount, refunded_amount, receipt_number, paid_at,"
-        " designation, tier, reference, disputed_at FROM payments WHERE id = %s",
-        (payment_id,)).fetchone()
+    row = conn.execute(f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = %s",
+                       (payment_id,)).fetchone()
+    return payment_fields(row)
+
+
+def payment_fields(row: dict) -> dict:
+    """A payment as staff see it, from a row with PAYMENT_COLUMNS."""
     return {
         "id": str(row["id"]), "supporter_id": str(row["supporter_id"]), "source": row["source"],
         "amount": row["amount"], "refunded_amount": row["refunded_amount"], "currency": "jpy",

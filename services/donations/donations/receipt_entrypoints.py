@@ -14,9 +14,9 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, post_load, validate
 from nameko.extensions import DependencyProvider
-from servicekit import errors
+from servicekit import errors, paging
 from servicekit.events import Envelope, consume_event, first_time
 from servicekit.rpc import rpc
 
@@ -84,6 +84,22 @@ class YearRequest(Schema):
 
     year = fields.Integer(required=True, strict=True,
                           validate=validate.Range(min=2000, max=2100))
+
+
+class ReceiptQuery(paging.Page):
+    year = fields.Integer(strict=True, validate=validate.Range(min=2000, max=2100))
+    kind = fields.String(validate=validate.OneOf(("gift", "annual")))
+    status = fields.String(validate=validate.OneOf(("issued", "voided")))
+    supporter_id = fields.UUID()
+    # no control characters: PostgreSQL refuses NUL in text
+    number = fields.String(validate=[validate.Length(min=1, max=40), validate.Regexp(
+        r"^[^\x00-\x1f\x7f]+\Z", error="Must not hold control characters.")])
+
+    @post_load
+    def _as_text(self, data: dict, **_: Any) -> dict:
+        if "supporter_id" in data:
+            data["supporter_id"] = str(data["supporter_id"])
+        return data
 
 
 class SearchQuery(Schema):
@@ -187,6 +203,15 @@ class ReceiptEntrypoints:
         with self._receipt(number) as (conn, receipt):
             pdf = receipts.document(conn, receipt, language, receipt_pdf.render_off_hub)
         return _pdf(receipt, pdf, language)
+
+    @rpc
+    def list_receipts(self, query: dict) -> dict:
+        """Receipts newest first, a page at a time, with the languages each can be downloaded
+        in (`receipt_document`)."""
+        self._require_staff()
+        query = self._load(ReceiptQuery(), query, "the receipt query is not valid")
+        with self.db.transaction() as conn:
+            return receipts.listing(conn, query)
 
     @rpc
     def receipt_view(self, number: str) -> dict:

@@ -29,9 +29,10 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
+from servicekit import paging
 from servicekit.tokyo import today_in_tokyo, tokyo_date, tokyo_day_bounds
 
-from donations import ledger
+from donations import ledger, search
 
 GIFT_SOURCES = ("card_one_time", "bank_transfer", "grant")
 ANNUAL_SOURCES = ("monthly",)
@@ -80,7 +81,7 @@ def _check_configured(org: Organisation) -> None:
                           + ", ".join(missing) + " (RECEIPT_ORG_* settings)")
 
 
-def _donor(conn: psycopg.Connection, supporter_id: str) -> dict[str, Any]:
+def donor_of(conn: psycopg.Connection, supporter_id: str) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM supporters WHERE id = %s", (supporter_id,)).fetchone()
     if row["anonymized_at"] is not None:
         raise NotIssuable("anonymized", "the supporter's personal data was erased")
@@ -116,12 +117,8 @@ def _store(conn: psycopg.Connection, *, kind: str, base_number: str, payment_id:
            render: Renderer) -> dict[str, Any]:
     revision, replaces = _next_revision(conn, base_number)
     number = base_number if revision == 1 else f"{base_number}-{revision}"
-    content = {
-        "number": number, "kind": kind, "tax_year": tax_year,
-        "issued_on": today_in_tokyo().isoformat(), "replaces": replaces,
-        "organisation": org.printed(), "donor": donor, "items": items,
-        "total": sum(item["amount"] for item in items),
-    }
+    content = frozen_content(number=number, kind=kind, tax_year=tax_year, replaces=replaces,
+                             org=org, donor=donor, items=items)
     # Rendered before anything is written: a failed render leaves no receipt behind, and the
     # caller's transaction (holding the payment or supporter lock) commits row and bytes
     # together.
@@ -143,6 +140,18 @@ def _store(conn: psycopg.Connection, *, kind: str, base_number: str, payment_id:
         conn.execute("UPDATE receipts SET replaced_by = %s WHERE number = %s",
                      (receipt_id, replaces))
     return _row(conn, receipt_id)
+
+
+def frozen_content(*, number: str, kind: str, tax_year: int, replaces: str | None,
+                   org: Organisation, donor: dict[str, Any],
+                   items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every field a receipt prints, as issued today."""
+    return {
+        "number": number, "kind": kind, "tax_year": tax_year,
+        "issued_on": today_in_tokyo().isoformat(), "replaces": replaces,
+        "organisation": org.printed(), "donor": donor, "items": items,
+        "total": sum(item["amount"] for item in items),
+    }
 
 
 def _keep_document(conn: psycopg.Connection, receipt_id: str, language: str, pdf: bytes) -> None:
@@ -180,7 +189,7 @@ def issue_gift(conn: psycopg.Connection, payment_id: str, org: Organisation, ren
     if net <= 0:
         raise NotIssuable("refunded", "the gift was refunded in full")
     _check_configured(org)
-    donor = _donor(conn, str(payment["supporter_id"]))
+    donor = donor_of(conn, str(payment["supporter_id"]))
     item = {"payment_id": str(payment["id"]), "receipt_number": payment["receipt_number"],
             "paid_on": tokyo_date(payment["paid_at"]).isoformat(),
             "source": payment["source"], "amount": net}
@@ -235,7 +244,7 @@ def issue_annual(conn: psycopg.Connection, supporter_id: str, year: int, org: Or
     if not items:
         raise NotIssuable("nothing_to_receipt", f"no monthly gift in {year}")
     _check_configured(org)
-    donor = _donor(conn, supporter_id)
+    donor = donor_of(conn, supporter_id)
     return _store(conn, kind="annual", base_number=_annual_base(conn, supporter_id, year),
                   payment_id=None, supporter_id=supporter_id, tax_year=year, items=items,
                   org=org, donor=donor, issued_by=issued_by, render=render)
@@ -348,6 +357,39 @@ def view(receipt: dict) -> dict[str, Any]:
         "voided_at": receipt["voided_at"].isoformat() if receipt["voided_at"] else None,
         "void_reason": receipt["void_reason"], "voided_by": receipt["voided_by"],
     }
+
+
+# The languages a receipt can be downloaded in: the Japanese original (stored at issue) and an
+# English translation made from the frozen content when first asked for.
+LANGUAGES = ("ja", "en")
+
+
+def listing(conn: psycopg.Connection, query: dict[str, Any]) -> dict[str, Any]:
+    """Receipts for staff, newest issued first, in keyset pages; filtered by tax year, kind,
+    status (issued: in force, voided), supporter and part of the number."""
+    where: list[str] = []
+    params: list[Any] = []
+    for key, column in (("year", "r.tax_year"), ("kind", "r.kind"),
+                        ("supporter_id", "r.supporter_id")):
+        if query.get(key) is not None:
+            where.append(f"{column} = %s")
+            params.append(query[key])
+    if query.get("status") is not None:
+        where.append("r.voided_at IS NULL" if query["status"] == "issued"
+                     else "r.voided_at IS NOT NULL")
+    if query.get("number"):
+        where.append("r.number LIKE %s")
+        params.append(search.contains_pattern(query["number"].strip().upper()))
+    rows, cursor = paging.fetch(
+        conn, "r.*, n.number AS replaced_by_number, r.content->'donor'->>'name' AS donor_name,"
+        " (SELECT array_agg(d.language ORDER BY d.language DESC) FROM receipt_documents d"
+        " WHERE d.receipt_id = r.id) AS stored_languages",
+        "receipts r LEFT JOIN receipts n ON n.id = r.replaced_by", "r.issued_at", "r.id",
+        where, params, query["limit"], query.get("after"))
+    return {"receipts": [{
+        **view(r), "replaced_by": r["replaced_by_number"], "donor_name": r["donor_name"],
+        "languages": list(LANGUAGES), "stored_languages": r["stored_languages"] or [],
+    } for r in rows], "next": cursor}
 
 
 def voids_between(conn: psycopg.Connection, first: date, last: date) -> list[dict[str, Any]]:

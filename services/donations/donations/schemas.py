@@ -114,6 +114,7 @@ def tier_amount_rule(data: dict) -> None:
 
 
 STAFF_SOURCES = ("bank_transfer", "grant", "membership_fee")
+PAYMENT_SOURCES = ("card_one_time", "monthly", *STAFF_SOURCES)
 
 
 class StaffPaymentRequest(DonorFields):
@@ -184,6 +185,27 @@ class ReportQuery(Schema):
                 raise ValidationError("must not be after to", "from")
             if (data["to"] - data["from_"]).days > 3660:
                 raise ValidationError("a report covers at most ten years", "to")
+
+
+class PaymentsQuery(Schema):
+    """Staff listing payments: filters and a page."""
+
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(validate=validate.OneOf(PAYMENT_SOURCES))
+    supporter_id = fields.UUID()
+    # Inclusive calendar dates in Tokyo, as receipts date a payment.
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(load_default=0, strict=True,
+                            validate=validate.Range(min=0, max=1_000_000))
+
+    @validates_schema
+    def _ordered(self, data: dict, **_) -> None:
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("must not be after to", "from")
 
 
 class StatementQuery(Schema):

@@ -14,7 +14,8 @@ MAX_RESULTS = 20
 PAYMENTS_PER_SUPPORTER = 10
 
 
-def _like(text: str) -> str:
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` literally anywhere in a value."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -22,7 +23,7 @@ def _like(text: str) -> str:
 def find(conn: psycopg.Connection, q: str) -> list[dict[str, Any]]:
     """Supporters matching `q`, each with the payments that matched (or their latest)."""
     q = " ".join(q.split())
-    like = _like(q)
+    like = contains_pattern(q)
     # A receipt number is matched exactly (R2026-000123 must not find R2026-0001234); names,
     # e-mails and references by substring, case-insensitively.
     number = q.upper()

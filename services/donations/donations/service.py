@@ -29,6 +29,7 @@ from donations import (
     privacy,
     receipt_entrypoints,
     reports,
+    staff_views,
     tiers,
     webhooks,
 )
@@ -39,6 +40,7 @@ from donations.schemas import (
     CancelRequest,
     DonationRequest,
     LinkRequest,
+    PaymentsQuery,
     PledgeRequest,
     RefundRequest,
     ReportQuery,
@@ -311,6 +313,35 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
             report = reports.donation_report(conn, data["from_"], data["to"])
             report.update(corrections.voids_between(conn, data["from_"], data["to"]))
             return report
+
+    @rpc
+    def list_payments(self, query: dict) -> dict:
+        """Payments for staff, newest first, filtered and a page at a time."""
+        self._require_staff()
+        data = self._load(PaymentsQuery(), query, "the payments query is not valid")
+        with self.db.transaction() as conn:
+            return staff_views.list_payments(conn, data)
+
+    @rpc
+    def staff_payment(self, payment_id: str) -> dict:
+        self._require_staff()
+        payment_id = _uuid_or_404(payment_id, "payment")
+        with self.db.transaction() as conn:
+            found = staff_views.payment(conn, payment_id)
+        if found is None:
+            raise errors.NotFound("no such payment")
+        return found
+
+    @rpc
+    def supporter_detail(self, supporter_id: str) -> dict:
+        """A supporter with their pledges and payments (staff)."""
+        self._require_staff()
+        supporter_id = _uuid_or_404(supporter_id, "supporter")
+        with self.db.transaction() as conn:
+            found = staff_views.supporter_detail(conn, supporter_id)
+        if found is None:
+            raise errors.NotFound("no such supporter")
+        return found
 
     @rpc
     def annual_statement(self, query: dict) -> dict:

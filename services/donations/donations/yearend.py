@@ -10,10 +10,12 @@ an unfinished claim rolls back with its event.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
+import eventlet
 import psycopg
 from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import tokyo_day_bounds
@@ -104,20 +106,118 @@ def _gifts_without_receipt(conn: psycopg.Connection, supporter_id: str,
 
 def run(transaction: Callable[[], Any], outbox: OutboxWriter, year: int,
         org: receipts.Organisation, render: receipts.Renderer, links: ReceiptLinks,
-        supporters: Iterable[str] | None = None) -> dict[str, int]:
+        supporters: Iterable[str] | None = None, ahead: int = 2) -> dict[str, int]:
     """Notify every supporter of `year` not yet notified, one transaction each.
 
-    `transaction` opens one (servicekit's `Database.transaction`). Returns counts of this
-    pass: notified now, and already notified before.
+    `transaction` opens one (servicekit's `Database.transaction`). While a supporter's
+    transaction runs, the annual receipts of the next `ahead` supporters are already being
+    rendered (`RenderAhead`), so a pool of render processes keeps every core busy; the
+    transactions themselves stay one at a time, in order. Returns counts of this pass:
+    notified now, and already notified before.
     """
     if supporters is None:
         with transaction() as conn:
             supporters = supporters_to_notify(conn, year)
+    order = list(supporters)
+    renders = RenderAhead(render)
+    expected: dict[str, int] = {}  # new annual numbers a supporter ahead is expected to take
+    with transaction() as conn:
+        counter = _last_annual_number(conn, year)
     sent = skipped = 0
-    for supporter_id in supporters:
-        with transaction() as conn:
-            if notify_one(conn, outbox, supporter_id, year, org, render, links):
-                sent += 1
-            else:
-                skipped += 1
+    try:
+        for index, supporter_id in enumerate(order):
+            for later in range(index, min(index + ahead + 1, len(order))):
+                if order[later] not in expected:
+                    number = counter + 1 + sum(expected[s] for s in order[index:later])
+                    with transaction() as conn:
+                        content = predicted_annual(conn, order[later], year, org, number)
+                    expected[order[later]] = 0 if content is None else 1
+                    if content is not None:
+                        renders.start(order[later], content)
+            with transaction() as conn:
+                if notify_one(conn, outbox, supporter_id, year, org,
+                              renders.renderer_for(supporter_id), links):
+                    sent += 1
+                else:
+                    skipped += 1
+                counter = _last_annual_number(conn, year)
+            expected.pop(supporter_id)
+    finally:
+        renders.stop()
     return {"sent": sent, "already_sent": skipped}
+
+
+def _last_annual_number(conn: psycopg.Connection, year: int) -> int:
+    row = conn.execute("SELECT last_number FROM annual_receipt_counters WHERE year = %s",
+                       (year,)).fetchone()
+    return row["last_number"] if row else 0
+
+
+def predicted_annual(conn: psycopg.Connection, supporter_id: str, year: int,
+                     org: receipts.Organisation, number: int) -> dict[str, Any] | None:
+    """The content `notify_one` will freeze for a supporter's first annual receipt if it
+    takes A<year>-<number>; None when it will issue none (already notified, a receipt
+    exists, no monthly gift, no address)."""
+    if receipts.today_in_tokyo().year <= year or org.missing():
+        return None
+    taken = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM year_end_notices WHERE supporter_id = %(s)s AND"
+        " tax_year = %(y)s) OR EXISTS (SELECT 1 FROM receipts WHERE supporter_id = %(s)s"
+        " AND tax_year = %(y)s AND kind = 'annual') AS taken",
+        {"s": supporter_id, "y": year}).fetchone()["taken"]
+    items = [] if taken else receipts.annual_items(conn, supporter_id, year)
+    if not items:
+        return None
+    try:
+        donor = receipts.donor_of(conn, supporter_id)
+    except receipts.NotIssuable:
+        return None
+    return receipts.frozen_content(number=f"A{year}-{number:06d}", kind="annual",
+                                   tax_year=year, replaces=None, org=org, donor=donor,
+                                   items=items)
+
+
+class RenderAhead:
+    """Receipts rendered before the transaction that issues them asks for them.
+
+    A transaction freezes the content and stores the PDF of exactly that content; rendering
+    is deterministic (same content, same bytes), so a PDF rendered ahead from the content the
+    transaction will freeze is the one it would render itself. It is used only when the
+    content is equal in every field; a guess that turns out wrong (a number taken meanwhile
+    by staff, an address changed) is rendered again in the transaction, never stored.
+    """
+
+    def __init__(self, render: receipts.Renderer) -> None:
+        self._render = render
+        self._started: dict[str, tuple[str, Any]] = {}
+
+    def start(self, supporter_id: str, content: dict[str, Any]) -> None:
+        self._started[supporter_id] = (_key(content, "ja"),
+                                       eventlet.spawn(self._quietly, content, "ja"))
+
+    def renderer_for(self, supporter_id: str) -> receipts.Renderer:
+        started = self._started.pop(supporter_id, None)
+
+        def render(content: dict[str, Any], language: str) -> bytes:
+            if started is not None and started[0] == _key(content, language):
+                pdf = started[1].wait()
+                if pdf is not None:
+                    return pdf
+            return self._render(content, language)
+
+        return render
+
+    def stop(self) -> None:
+        for _, thread in self._started.values():
+            thread.kill()
+        self._started.clear()
+
+    def _quietly(self, content: dict[str, Any], language: str) -> bytes | None:
+        try:
+            return self._render(content, language)
+        except Exception:  # rendered again in the transaction, which reports the failure
+            return None
+
+
+def _key(content: dict[str, Any], language: str) -> str:
+    return language + json.dumps(content, sort_keys=True, ensure_ascii=False)

@@ -357,3 +357,102 @@ def test_jii_receipts_year_end_runs_the_year_through_the_service_and_repeats_har
     assert progress[-1] == {"year": year, "supporters": 2, "sent": 2, "remaining": 0}
     assert main(command) == 0
     assert len(events(db, "annual_receipts_ready")) == 2
+
+
+def test_staff_list_receipts_newest_first_by_year_kind_status_supporter_and_number(
+    donations, donations_config
+):
+    db = donations_config["DATABASE_URL"]
+    year = today_in_tokyo().year - 1
+    first, _, _ = _monthly_supporters(db, 3, year)
+    annual = call(donations, "issue_annual_receipt", first, year, context=STAFF)
+    payment = call(donations, "record_staff_payment", staff_payment(), context=STAFF)
+    number = live_receipt(db, payment["id"])["number"]
+    call(donations, "receipt_document", number, "en", context=STAFF)
+    replacement = call(donations, "reissue_receipt", number, {"reason": "typo in name"},
+                       context=STAFF)
+
+    def listed(**query):
+        return call(donations, "list_receipts", query, context=STAFF)
+
+    everything = listed()
+    assert [r["number"] for r in everything["receipts"]] == [
+        replacement["number"], number, annual["number"]]
+    assert everything["next"] is None
+    voided = everything["receipts"][1]
+    assert (voided["voided"], voided["void_reason"], voided["replaced_by"]) == (
+        True, "typo in name", replacement["number"])
+    assert voided["donor_name"] == NEPALI_NAME
+    assert (voided["languages"], voided["stored_languages"]) == (["ja", "en"], ["ja", "en"])
+    assert everything["receipts"][0]["stored_languages"] == ["ja"]
+
+    assert [r["number"] for r in listed(status="voided")["receipts"]] == [number]
+    assert [r["number"] for r in listed(status="issued", kind="gift")["receipts"]] == [
+        replacement["number"]]
+    assert [r["number"] for r in listed(year=year)["receipts"]] == [annual["number"]]
+    assert [r["number"] for r in listed(supporter_id=first)["receipts"]] == [annual["number"]]
+    # part of a number, any case; `_` and `%` are literal
+    assert [r["number"] for r in listed(number=f"{number.lower()}-")["receipts"]] == [
+        replacement["number"]]
+    assert listed(number="%")["receipts"] == []
+
+    page = listed(limit=2)
+    assert [r["number"] for r in page["receipts"]] == [replacement["number"], number]
+    rest = listed(limit=2, after=page["next"])
+    assert ([r["number"] for r in rest["receipts"]], rest["next"]) == ([annual["number"]], None)
+
+    for bad in ({"kind": "monthly"}, {"status": "cancelled"}, {"supporter_id": "nobody"},
+                {"year": "2026"}, {"after": "not-a-cursor"}, {"colour": "red"}):
+        with pytest.raises(errors.InvalidInput):
+            listed(**bad)
+    with pytest.raises(errors.Forbidden):
+        call(donations, "list_receipts", {}, context={**STAFF, "staff_role": "consultant"})
+
+
+def test_a_year_end_run_whose_guess_is_overtaken_stores_only_pdfs_of_what_it_froze(
+    donations, donations_config
+):
+    """The run renders the next supporters' receipts ahead, guessing the numbers they will
+    take; staff issuing an annual receipt meanwhile makes every guess wrong, and each receipt
+    is then rendered again in its transaction: the stored bytes always show its own number."""
+    from donations import receipt_pdf, receipts, yearend
+    from donations.receipt_entrypoints import ReceiptSettings
+    from servicekit.events.outbox import OutboxWriter
+
+    db = donations_config["DATABASE_URL"]
+    year = today_in_tokyo().year - 1
+    *run_for, by_staff, _ = _monthly_supporters(db, 4, year)
+    settings = ReceiptSettings()
+    settings.container = type("C", (), {"config": donations_config})()
+    settings.setup()
+    rendered: list[str] = []
+    opened = 0
+
+    def render(content, language):
+        rendered.append(content["number"])
+        return receipt_pdf.render(content, language)
+
+    @contextmanager
+    def transaction():
+        nonlocal opened
+        opened += 1
+        if opened == 4:  # after the counter read and two guesses: the first supporter's
+            with connect(db) as conn:
+                receipts.issue_annual(conn, by_staff, year, settings.org, receipt_pdf.render,
+                                      "staff:aiko@jii.example")
+        with connect(db) as conn:
+            yield conn
+
+    counts = yearend.run(transaction, OutboxWriter("donations", None), year, settings.org,
+                         render, settings.links, supporters=run_for, ahead=2)
+    assert counts == {"sent": 2, "already_sent": 0}
+    issued = query(db, "SELECT r.number, r.supporter_id, d.pdf FROM receipts r JOIN"
+                       " receipt_documents d ON d.receipt_id = r.id ORDER BY r.number")
+    assert [(r["number"], str(r["supporter_id"])) for r in issued] == [
+        (f"A{year}-00000{n}", s) for n, s in enumerate([by_staff, *run_for], start=1)]
+    for receipt in issued:
+        text = "".join(page.extract_text() for page in
+                       pypdf.PdfReader(io.BytesIO(bytes(receipt["pdf"]))).pages)
+        assert receipt["number"] in text
+    # two guesses made (numbers 1 and 2), both overtaken, so each was rendered again (2, 3)
+    assert sorted(rendered) == [f"A{year}-00000{n}" for n in (1, 2, 2, 3)]

@@ -6,6 +6,10 @@ passive declare (no management API, and no permission needed beyond a login on t
 then `observe` decides, per queue and under a row lock, whether this depth is news. An alert
 is the `dead_letters_growing` event, written to the outbox in the same transaction as the
 watcher's memory, so it exists exactly when the memory says staff were told.
+
+Admins also look into the watched queues and replay them from the staff console, through this
+service (`peek`, `replay_parked`), with the same code as `jii dlq`
+(`servicekit.events.parked`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import psycopg
 from kombu import Connection
 from servicekit.config import amqp_uri as configured_amqp_uri
 from servicekit.db import Session
+from servicekit.events import parked
 from servicekit.events.outbox import OutboxWriter
+from servicekit.events.topology import ATTEMPT_HEADER, FAILED_AT_HEADER
 
 DEFAULT_QUEUES = ("donations.dlq", "matching.dlq", "programs.dlq", "notifications.dlq",
                   "gateway.dlq")
@@ -181,3 +187,75 @@ def alert_growing(db: Session, outbox: OutboxWriter, depths: Mapping[str, int], 
         if alert:
             alerts.append(alert)
     return alerts
+
+
+# -- looking into a queue and replaying it (admins, from the staff console) -------------------
+
+ERROR_SHOWN = 2000  # characters of a parked error: its end, where the exception is
+
+
+class UnknownQueue(Exception):
+    """Not a dead-letter queue this service watches."""
+
+
+def queue_of(watch: Watch, service: str) -> str:
+    """The watched dead-letter queue of a service (`donations` -> `donations.dlq`)."""
+    queue = f"{service}.dlq"
+    if queue not in watch.queues:
+        raise UnknownQueue(f"no dead-letter queue {queue} is watched")
+    return queue
+
+
+def _connection(watch: Watch, timeout: float) -> Connection:
+    # Confirmed publishes, so that a replayed message is the broker's before it leaves the DLQ.
+    return Connection(watch.amqp_uri, connect_timeout=timeout,
+                      transport_options={"confirm_publish": True})
+
+
+def _view(message: parked.Parked) -> dict[str, Any]:
+    headers = message.headers
+    return {
+        "index": message.index, "message_id": message.message_id or None,
+        "type": message.event_type, "handler_queue": message.handler_queue or None,
+        "failed_at": _text(headers.get(FAILED_AT_HEADER)),
+        "attempt": headers.get(ATTEMPT_HEADER),
+        "error": message.error[-ERROR_SHOWN:], "envelope": message.envelope,
+    }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def peek(watch: Watch, service: str, limit: int, timeout: float = 5.0) -> dict[str, Any]:
+    """The first `limit` messages of a service's dead-letter queue, left where they are."""
+    queue = queue_of(watch, service)
+    try:
+        with _connection(watch, timeout) as connection, parked.fetched(
+                connection, queue, limit) as (_, messages, depth):
+            return {"service": service, "queue": queue, "depth": depth,
+                    "messages": [_view(message) for message in messages]}
+    except BROKER_ERRORS as exc:
+        raise BrokerUnavailable(f"{type(exc).__name__}: {exc}"[:300]) from None
+
+
+def replay_parked(watch: Watch, service: str, count: int | None,
+                  timeout: float = 5.0) -> dict[str, Any]:
+    """Replay the first `count` parked messages (all when None) to the queues they failed on.
+
+    Raises parked.ReplayRefused at the first that cannot go; those replayed before it stay
+    replayed, it and the rest stay parked.
+    """
+    queue = queue_of(watch, service)
+    replayed = []
+    try:
+        with _connection(watch, timeout) as connection, parked.fetched(
+                connection, queue, count) as (channel, messages, depth):
+            for message, target in parked.replay(channel, messages):
+                replayed.append({"message_id": message.message_id or None,
+                                 "type": message.event_type, "handler_queue": target})
+    except BROKER_ERRORS as exc:
+        raise BrokerUnavailable(f"{type(exc).__name__}: {exc}"[:300]) from None
+    return {"service": service, "queue": queue, "replayed": replayed,
+            "left": depth - len(replayed)}
+

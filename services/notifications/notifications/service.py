@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from servicekit import health
+from servicekit.caller import Caller
 from servicekit.db import Database
-from servicekit.errors import BadSignature, InvalidInput
-from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
+from servicekit.errors import BadSignature, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time, parked
 from servicekit.links import LinkInvalid
 from servicekit.logging import LogContext
 from servicekit.rpc import rpc
@@ -43,6 +44,7 @@ class NotificationsService(health.Ping):
     mailer = MailerProvider()
     settings = SettingsProvider()
     log = LogContext()
+    caller = Caller()
 
     # -- RPC (called by the gateway only) -------------------------------------------------
 
@@ -92,6 +94,61 @@ class NotificationsService(health.Ping):
             self.log.warning("dead letters growing", queue=alert["queue"], depth=alert["depth"],
                              previous_depth=alert["previous_depth"])
         return [alert["queue"] for alert in alerts]
+
+    # -- the dead-letter queues, for admins in the staff console ----------------------------
+
+    @rpc
+    def dead_letter_queues(self) -> list[dict[str, Any]]:
+        """Each watched dead-letter queue and how many messages wait in it (admins)."""
+        self._require_admin()
+        watch = self.settings.dead_letters
+        depths = self._broker(dead_letters.read_depths, watch)
+        return [{"service": messages.dead_letter_service(queue), "queue": queue, "depth": depth}
+                for queue, depth in depths.items()]
+
+    @rpc
+    def dead_letters(self, service: str, limit: int = 50) -> dict[str, Any]:
+        """The first `limit` messages parked for a service, left in place (admins)."""
+        self._require_admin()
+        limit = _count(limit, "limit")
+        return self._broker(dead_letters.peek, self.settings.dead_letters,
+                            self._watched(service), limit)
+
+    @rpc
+    def replay_dead_letters(self, service: str, count: int | None = None) -> dict[str, Any]:
+        """Replay the first `count` parked messages of a service (all when None) to the queues
+        they failed on (admins)."""
+        self._require_admin()
+        count = None if count is None else _count(count, "count")
+        service = self._watched(service)
+        try:
+            replayed = self._broker(dead_letters.replay_parked, self.settings.dead_letters,
+                                    service, count)
+        except parked.ReplayRefused as exc:
+            raise Conflict(str(exc)) from None
+        self.log.warning("dead letters replayed", queue=replayed["queue"],
+                         replayed=len(replayed["replayed"]), by=self.caller["subject"])
+        return replayed
+
+    def _require_admin(self) -> None:
+        # The gateway checks the token; the service checks again, so no other RPC caller
+        # reaches the queues by accident.
+        if self.caller["role"] != "admin":
+            raise Forbidden("this needs the role admin")
+
+    def _watched(self, service: Any) -> str:
+        try:
+            dead_letters.queue_of(self.settings.dead_letters, str(service))
+        except dead_letters.UnknownQueue as exc:
+            raise NotFound(str(exc)) from None
+        return str(service)
+
+    def _broker(self, action, *args):
+        try:
+            return action(*args)
+        except dead_letters.BrokerUnavailable as exc:
+            self.log.warning("dead-letter queues unreachable", error=str(exc))
+            raise Unavailable("the message broker did not answer; try again") from None
 
     @consume_event("notifications", "dead_letters_growing")
     def on_dead_letters_growing(self, event: Envelope) -> None:
@@ -317,3 +374,11 @@ def _count(statuses: dict[str, str]) -> dict[str, int]:
     for status in statuses.values():
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise InvalidInput(f"{name} must be a whole number from 1 to 1000",
+                           {name: ["Must be from 1 to 1000."]})
+    return value
+

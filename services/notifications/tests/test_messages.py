@@ -578,3 +578,15 @@ def test_an_enrolment_mail_offers_the_withdrawal_link_only_when_the_event_carrie
     assert f'href="{ENROLLMENT["withdraw_url"]}"' in shown.html
     hidden = render(without.kind, without.locale, without.context)
     assert "withdraw" not in hidden.text and "withdraw" not in hidden.html
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_a_thank_you_offers_the_english_receipt_beside_the_original_unless_in_japanese(
+    locale: str,
+) -> None:
+    [message] = _outgoing(*VARIANTS["payment_succeeded.with_receipt"])
+    url = message.context["receipt_url"]
+    rendered = render(message.kind, locale, message.context)
+    for body in (rendered.text, rendered.html):
+        assert url in body
+        assert (f"{url}?lang=en" in body) == (locale != "ja")

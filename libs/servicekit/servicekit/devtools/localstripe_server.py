@@ -30,6 +30,9 @@ DEFAULT_PORT = 8420
 # localstripe accepts any key that starts with sk_; real Stripe test keys look the same.
 TEST_API_KEY = "sk_test_localstripe"
 WEBHOOK_ID = "jii"
+# Under /_config/, where localstripe asks for no key. Used by the tests, which share one
+# localstripe between tests instead of starting one each.
+RESET_PATH = "/_config/jii/reset"
 
 
 def stripe_signature(body: str | bytes, secret: str, timestamp: int | None = None) -> str:
@@ -68,11 +71,46 @@ def serve(
         register_webhook(WEBHOOK_ID, webhook_url, webhook_secret, None)
 
     localstripe_browser.install(app)
+    app.router.add_post(RESET_PATH, _reset)
 
     access_log = logging.getLogger("aiohttp.access")
     access_log.setLevel(logging.INFO)
     access_log.addHandler(logging.StreamHandler())
     web.run_app(app, host=host, port=port, access_log=access_log, print=None)
+
+
+async def _reset(request):  # type: ignore[no-untyped-def]
+    """Start over as if just started: no objects, no webhook, and none of the webhooks still
+    waiting to be sent (localstripe sends each a second after its event, to whatever webhook is
+    registered then; one left over would reach the next user). Takes the new webhook, if any,
+    as JSON {"webhook_url", "webhook_secret"}."""
+    import asyncio
+
+    from aiohttp import web
+    from localstripe.resources import store
+    from localstripe.webhooks import _webhooks, register_webhook
+
+    data = await request.json() if request.can_read_body else {}
+    for task in asyncio.all_tasks():
+        if getattr(task.get_coro(), "__name__", "") == "_send_webhook":
+            task.cancel()
+    store.clear()
+    _webhooks.clear()
+    if data.get("webhook_url"):
+        register_webhook(WEBHOOK_ID, data["webhook_url"], data["webhook_secret"], None)
+    return web.Response(text="reset")
+
+
+def reset_localstripe(api_base: str, webhook_url: str | None = None,
+                      webhook_secret: str | None = None) -> None:
+    """Empty a running localstripe (see `_reset`) and point its webhook at `webhook_url`."""
+    if webhook_url and not webhook_secret:
+        raise ValueError("a webhook secret is required with a webhook URL")
+    body = json.dumps({"webhook_url": webhook_url, "webhook_secret": webhook_secret}).encode()
+    request = urllib.request.Request(api_base.rstrip("/") + RESET_PATH, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
 
 
 def main(argv: list[str] | None = None) -> None:

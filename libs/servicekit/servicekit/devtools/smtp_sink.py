@@ -11,7 +11,10 @@ code: `--fail-first N` for the first N messages of this process, `--always-fail-
 With `--tls-cert/--tls-key` it offers STARTTLS and refuses mail before it; with `--auth` it
 refuses mail from a client that has not logged in with that user and password (over TLS only,
 when TLS is on). The file name also numbers the SMTP connection the message came on
-(`...-c<n>.eml`), so a test can see whether a client reused its connection.
+(`...-c<n>.eml`), so a test can see whether a client reused its connection. With
+`--maildir-file FILE` the maildir is the directory named in FILE, read for each message: one
+sink can serve test after test, each with a maildir of its own (connections are numbered
+afresh in each).
 It binds to loopback only. It runs as its own process (asyncio) because the services run under
 eventlet.
 """
@@ -66,8 +69,10 @@ class SinkHandler:
         always_fail_code: int | None = None,
         fail_stage: str = "rcpt",
         out: IO[str] | None = None,
+        maildir_file: Path | None = None,
     ) -> None:
         self.maildir = maildir
+        self.maildir_file = maildir_file
         self.fail_remaining = fail_first
         self.fail_code = fail_code
         self.always_fail_code = always_fail_code
@@ -106,6 +111,7 @@ class SinkHandler:
         if failure:
             return failure
         self.received += 1
+        self._follow_maildir_file()
         if getattr(session, "jii_connection", None) is None:  # its first message
             self.connections += 1
             session.jii_connection = self.connections
@@ -122,6 +128,14 @@ class SinkHandler:
             f"{len(envelope.rcpt_tos)} recipient(s) -> {name}"
         )
         return "250 Message accepted for delivery"
+
+
+    def _follow_maildir_file(self) -> None:
+        if self.maildir_file is None:
+            return
+        maildir = Path(self.maildir_file.read_text().strip())
+        if maildir != self.maildir:
+            self.maildir, self.connections = maildir, 0
 
 
 def _security(tls_cert: str | None, tls_key: str | None, auth: str | None) -> dict[str, Any]:
@@ -175,6 +189,7 @@ def serve(
     tls_cert: str | None = None,
     tls_key: str | None = None,
     auth: str | None = None,
+    maildir_file: str | os.PathLike[str] | None = None,
 ) -> None:
     """Serve in this process until SIGINT/SIGTERM."""
     _check_loopback(host)
@@ -186,6 +201,7 @@ def serve(
         fail_code=fail_code,
         always_fail_code=always_fail_code,
         fail_stage=fail_stage,
+        maildir_file=Path(maildir_file) if maildir_file else None,
     )
     asyncio.run(_serve(host, port, handler, _security(tls_cert, tls_key, auth)))
 
@@ -209,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tls-cert", default=None, metavar="FILE")
     parser.add_argument("--tls-key", default=None, metavar="FILE")
     parser.add_argument("--auth", default=None, metavar="USER:PASSWORD")
+    parser.add_argument("--maildir-file", default=None, metavar="FILE")
     args = parser.parse_args(argv)
     serve(
         args.host,
@@ -221,6 +238,7 @@ def main(argv: list[str] | None = None) -> None:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         auth=args.auth,
+        maildir_file=args.maildir_file,
     )
 
 
@@ -244,6 +262,7 @@ def start_smtp_sink(
     tls_cert: str | None = None,
     tls_key: str | None = None,
     auth: str | None = None,
+    maildir_file: str | os.PathLike[str] | None = None,
     log: IO[bytes] | int | None = None,
     timeout: float = 15.0,
 ) -> subprocess.Popen[bytes]:
@@ -265,6 +284,8 @@ def start_smtp_sink(
         cmd += ["--tls-cert", tls_cert, "--tls-key", tls_key or tls_cert]
     if auth:
         cmd += ["--auth", auth]
+    if maildir_file:
+        cmd += ["--maildir-file", os.fspath(maildir_file)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     deadline = time.monotonic() + timeout
     while True:

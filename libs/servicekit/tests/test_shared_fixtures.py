@@ -1,0 +1,120 @@
+"""What the shared test fixtures promise although their processes and schemas outlive a test:
+a copied database is fully migrated and the test's own, a borrowed localstripe starts empty
+and never sends a webhook meant for the test before, and the shared SMTP sink keeps each test's
+mail apart."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import urllib.parse
+import urllib.request
+from email.message import EmailMessage
+from pathlib import Path
+
+from servicekit.migrations import migrate
+from servicekit.testing import (
+    DatabaseTemplates,
+    HttpCapture,
+    LocalstripePool,
+    SharedSmtpSink,
+    query,
+    wait_until,
+)
+
+KIT_ONLY = Path(__file__).parent / "migrations"
+
+
+def test_each_database_is_a_fully_migrated_copy_of_its_own(make_database):
+    first = make_database("kit", KIT_ONLY)
+    second = make_database("kit", KIT_ONLY)
+    assert first != second
+    assert migrate(first, KIT_ONLY) == []  # nothing left to apply
+    query(first, "INSERT INTO inbox (handler, event_id) VALUES ('h', gen_random_uuid())"
+                 " RETURNING handler")
+    assert query(second, "SELECT * FROM inbox") == []
+    assert len(query(first, "SELECT * FROM inbox")) == 1
+
+
+def test_other_migrations_get_a_template_of_their_own(database_templates: DatabaseTemplates,
+                                                      make_database, tmp_path):
+    extra = tmp_path / "migrations"
+    extra.mkdir()
+    (extra / "0001-kit-test-tables.sql").write_text(
+        (KIT_ONLY / "0001-kit-test-tables.sql").read_text())
+    plain = make_database("kit", KIT_ONLY)
+    (extra / "0002-one-more.sql").write_text("CREATE TABLE one_more (id int);\n")
+    more = make_database("kit", extra)
+    assert query(more, "SELECT count(*) AS n FROM one_more") == [{"n": 0}]
+    assert not query(plain, "SELECT 1 FROM pg_tables WHERE tablename = 'one_more'")
+
+
+def _stripe(base: str, path: str, **form: str) -> dict:
+    request = urllib.request.Request(
+        base + path, data=urllib.parse.urlencode(form).encode() if form else None,
+        headers={"Authorization": "Bearer sk_test_localstripe"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def test_a_borrowed_localstripe_is_empty_and_gets_no_webhook_meant_for_the_test_before(
+        localstripe_pool: LocalstripePool):
+    first, second = HttpCapture(), HttpCapture()
+    base = localstripe_pool.borrow(first.url, "whsec_first")
+    try:
+        # localstripe sends customer.created a second later, to whichever webhook is set then
+        _stripe(base, "/v1/customers", email="before@example.com")
+        localstripe_pool.give_back(base)
+        again = localstripe_pool.borrow(second.url, "whsec_second")
+        assert again == base  # the same process, emptied
+        assert _stripe(again, "/v1/customers")["data"] == []
+        _stripe(again, "/v1/customers", email="after@example.com")
+        # The first customer's webhook was due before this one: had it survived the reset,
+        # it would be here by the time this one is.
+        wait_until(lambda: second.deliveries, message="the second borrower's webhook")
+        [delivery] = second.deliveries
+        event = json.loads(delivery.body)
+        assert (event["type"], event["data"]["object"]["email"]) == (
+            "customer.created", "after@example.com")
+        timestamp, signature = (part.split("=", 1)[1] for part in delivery.signature.split(","))
+        expected = hmac.new(b"whsec_second", f"{timestamp}.".encode() + delivery.body,
+                            hashlib.sha256).hexdigest()
+        assert signature == expected
+        assert first.deliveries == []
+    finally:
+        localstripe_pool.give_back(base)
+        first.close()
+        second.close()
+
+
+def _send(port: int, to: str) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "jii@example.org", to, "hello"
+    message.set_content("hello")
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.send_message(message)
+
+
+def test_the_shared_sink_keeps_each_borrowers_mail_apart(tmp_path):
+    sink = SharedSmtpSink(tmp_path / "sink")
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    try:
+        port = sink.lend(first)
+        _send(port, "a@example.org")
+        _send(port, "b@example.org")
+        sink.give_back()
+        _send(port, "between@example.org")
+        assert sink.lend(second) == port  # the same process
+        _send(port, "c@example.org")
+    finally:
+        sink.close()
+    names = {folder: sorted(path.name for path in folder.glob("*.eml"))
+             for folder in (first, second, sink.spare)}
+    assert [len(names[first]), len(names[second]), len(names[sink.spare])] == [2, 1, 1]
+    # connections are numbered afresh for each borrower, as by a sink of its own
+    assert [name.rsplit("-c", 1)[1] for name in names[first]] == ["1.eml", "2.eml"]
+    assert [name.rsplit("-c", 1)[1] for name in names[second]] == ["1.eml"]
