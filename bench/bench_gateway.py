@@ -1,7 +1,9 @@
 """Gateway benchmark (DESIGN §8): requests per second and p99 latency of `GET /api/programs`
 (a read through RPC to programs) and `POST /api/donations` (a one-time card gift: RPC to
 donations, which creates and confirms a PaymentIntent with localstripe and writes its ledger),
-beside a bare Nameko `@http` endpoint returning a constant, measured in the same run.
+beside two floors measured in the same run: a bare Nameko `@http` endpoint returning a
+constant, and a bare `@http` endpoint that makes one bare Nameko RPC (to a service returning a
+constant), which is the least any RPC-backed route can cost.
 
     .venv/bin/python bench/bench_gateway.py [--requests 300] [--concurrency 10] [--repeats 3]
 
@@ -18,6 +20,7 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import logging  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -30,6 +33,8 @@ import requests  # noqa: E402
 from benchkit import PG, Vhost, percentile  # noqa: E402
 from donations.service import DonationsService  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
+from nameko.rpc import RpcProxy  # noqa: E402
+from nameko.rpc import rpc as bare_rpc  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from nameko.web.handlers import http as bare_http  # noqa: E402
 from programs.service import ProgramsService  # noqa: E402
@@ -45,16 +50,29 @@ ROOT = Path(__file__).resolve().parents[1]
 VISA = "4242424242424242"
 
 
+class ConstantService:
+    """What the RPC floor calls: Nameko's own @rpc, no database, a constant answer."""
+
+    name = "bench_constant"
+
+    @bare_rpc
+    def constant(self):
+        return {"ok": True}
+
+
 class BareService:
-    """The floor: Nameko's own @http, no RPC, no validation, a constant body."""
+    """The floors: Nameko's own @http, no validation; a constant body, or one bare RPC's."""
 
     name = "bench_bare"
+    constant = RpcProxy("bench_constant")
 
     @bare_http("GET", "/bare")
     def bare(self, request):
         return 200, {"Content-Type": "application/json"}, '{"ok": true}'
 
-
+    @bare_http("GET", "/bare-rpc")
+    def bare_rpc(self, request):
+        return 200, {"Content-Type": "application/json"}, json.dumps(self.constant.constant())
 
 
 def load(make_request, count: int, concurrency: int, max_seconds: float) -> dict[str, float]:
@@ -114,7 +132,8 @@ def main() -> None:
     gateway_address, bare_address = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
     base = {"AMQP_URI": vhost.uri, "LOG_JSON": True, "LOG_LEVEL": "WARNING", "max_workers": 10}
     runners = []
-    results: dict[str, list[dict]] = {"bare": [], "programs": [], "donations": []}
+    results: dict[str, list[dict]] = {"bare": [], "bare-rpc": [], "programs": [],
+                                      "donations": []}
     try:
         for config, service in (
             ({**base, "DATABASE_URL": databases["programs"]}, ProgramsService),
@@ -126,6 +145,7 @@ def main() -> None:
               "RATE_LIMIT_PER_MINUTE": 10**9,
               "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"}, GatewayService),
             ({**base, "WEB_SERVER_ADDRESS": bare_address}, BareService),
+            (base, ConstantService),
         ):
             runner = ServiceRunner(config)
             runner.add_service(service)
@@ -144,6 +164,7 @@ def main() -> None:
 
         scenarios = {
             "bare": lambda session, i: session.get(f"{bare}/bare", timeout=30),
+            "bare-rpc": lambda session, i: session.get(f"{bare}/bare-rpc", timeout=30),
             "programs": lambda session, i: session.get(f"{gateway}/api/programs?lang=ja",
                                                        timeout=30),
         }
@@ -169,14 +190,16 @@ def main() -> None:
 
     print(f"gateway benchmark: {args.requests} requests per scenario, concurrency "
           f"{args.concurrency}, median of {args.repeats} runs (loopback, one process)")
-    print(f"{'':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'rate ratio':>11} {'p99 ratio':>10}")
-    floor = results["bare"]
-    for name, label in (("bare", "bare @http GET /bare"), ("programs", "GET /api/programs"),
-                        ("donations", "POST /api/donations")):
+    print(f"{'':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'rate ratio':>11} {'p99 ratio':>10}"
+          f" {'vs bare RPC':>12}")
+    floor, rpc_floor = results["bare"], results["bare-rpc"]
+    for name, label in (("bare", "bare @http GET /bare"), ("bare-rpc", "bare @http + bare RPC"),
+                        ("programs", "GET /api/programs"), ("donations", "POST /api/donations")):
         rows = results[name]
         print(f"{label:24} {median(rows, 'rate'):9.1f} {median(rows, 'p50_ms'):8.1f} "
               f"{median(rows, 'p99_ms'):8.1f} {median(rows, 'rate') / median(floor, 'rate'):10.3f}x"
-              f" {median(rows, 'p99_ms') / median(floor, 'p99_ms'):9.1f}x")
+              f" {median(rows, 'p99_ms') / median(floor, 'p99_ms'):9.1f}x"
+              f" {median(rows, 'rate') / median(rpc_floor, 'rate'):11.3f}x")
     short = [name for name, rows in results.items() if any(r["done"] < args.requests
                                                                for r in rows)]
     if short:

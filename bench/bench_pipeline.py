@@ -1,11 +1,19 @@
 """Pipeline benchmark (DESIGN §8): a signed Stripe webhook into the gateway → the donations
 ledger → its outbox → RabbitMQ → notifications → a thank-you e-mail accepted by SMTP.
 
+Run two ways: as deployed (each service a `nameko run` process of its own, started by the same
+plan and supervisor as `jii dev run`), and with every service in the benchmark's process.
 Printed beside a floor measured in the same run on the same broker and database: one
 transactional write, one confirmed persistent publish and one transactional consume, written
 directly with psycopg and kombu. Figures are medians over repeats; the ratios are what to watch.
 
     .venv/bin/python bench/bench_pipeline.py [--events 300] [--concurrency 10] [--repeats 3]
+        [--modes deployed,one-process] [--profile] [--sustain-rate 50 --sustain-seconds 60]
+
+`--profile` prints a cProfile of each process: as deployed, one per stage (the gateway takes
+the webhook, donations writes the ledger and relays its outbox, notifications consumes and
+mails). `--sustain-rate` also sends webhooks at a fixed rate, whatever the answers, and prints
+the backlog every 5 s.
 
 Needs the local RabbitMQ (with its management API) and PostgreSQL; starts everything else
 itself on loopback and removes what it created.
@@ -18,22 +26,31 @@ import eventlet
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
+import cProfile  # noqa: E402
 import email  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
+import pstats  # noqa: E402
+import signal  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from email import policy  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import eventlet.queue  # noqa: E402
 import requests  # noqa: E402
 from benchkit import PG, Vhost, percentile  # noqa: E402
+from dbcount import DbCounter  # noqa: E402
 from donations.service import DonationsService  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
+from jii_cli.devrun import Supervisor, plan, wait_ready  # noqa: E402
+from jii_cli.workspace import service_config, service_dir  # noqa: E402
 from kombu import Connection, Exchange, Producer, Queue  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from notifications.service import NotificationsService  # noqa: E402
@@ -46,13 +63,15 @@ from servicekit.testing import free_port  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "whsec_bench"
 STAGES = ("webhook→answered", "answered→published", "published→consumed", "consumed→mail")
-
+# The processes the pipeline runs through, and the stages each one does.
+STAGE_OF = {"gateway": "webhook→answered",
+            "donations": "the ledger's transaction and answered→published (the relay)",
+            "notifications": "published→consumed→mail"}
 
 
 def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
     return {"rate": len(latencies) / elapsed, "p50_ms": percentile(latencies, 0.5) * 1000,
             "p99_ms": percentile(latencies, 0.99) * 1000}
-
 
 
 def seed_pledges(url: str, count: int) -> None:
@@ -87,7 +106,7 @@ def received(maildir: Path, seen: set[Path]) -> list[tuple[str, float]]:
     return new
 
 
-def stages(donations_db: str, notifications_db: str, run: int, sent_at: dict[str, float],
+def stages(dbs: dict[str, str], run: int, sent_at: dict[str, float],
            answered_at: dict[str, float], mailed_at: dict[str, float]) -> dict[str, float]:
     """Median milliseconds spent in each stage, from the timestamps each side recorded.
 
@@ -95,15 +114,17 @@ def stages(donations_db: str, notifications_db: str, run: int, sent_at: dict[str
     commit; the ledger's own created_at is its transaction's start, which would count the whole
     webhook transaction as relay time.
     """
-    ledger = {row["email"]: row for row in _rows(donations_db, """
+    ledger = {row["email"]: row for row in _rows(dbs["donations"], """
         SELECT s.email, extract(epoch FROM o.published_at) AS published
         FROM payments p JOIN supporters s ON s.id = p.supporter_id
         JOIN outbox o ON o.routing_key = 'payment_succeeded'
                      AND o.envelope->'data'->>'payment_id' = p.id::text
         WHERE p.stripe_invoice_id LIKE %s""", (f"in_{run}_%",))}
-    consumed = {row["recipient"]: float(row["consumed"]) for row in _rows(notifications_db, """
+    # A pledge's first payment is welcomed, the later ones thanked; only this run's.
+    consumed = {row["recipient"]: float(row["consumed"]) for row in _rows(dbs["notifications"], """
         SELECT recipient, extract(epoch FROM created_at) AS consumed FROM deliveries
-        WHERE kind = %s""", ("pledge_welcome" if run == 0 else "donation_thanks",))}
+        WHERE kind IN ('pledge_welcome', 'donation_thanks')
+          AND created_at >= to_timestamp(%s)""", (min(sent_at.values()),))}
     spans: dict[str, list[float]] = {name: [] for name in STAGES}
     for to, row in ledger.items():
         spans["webhook→answered"].append(answered_at[to] - sent_at[to])
@@ -120,7 +141,7 @@ def _rows(url: str, sql: str, params: tuple) -> list[dict]:
 
 
 def run_pipeline(gateway: str, maildir: Path, run: int, events: int, concurrency: int,
-                 dbs: tuple[str, str]) -> dict:
+                 dbs: dict[str, str]) -> dict:
     sent_at: dict[str, float] = {}
     answered_at: dict[str, float] = {}
 
@@ -147,7 +168,7 @@ def run_pipeline(gateway: str, maildir: Path, run: int, events: int, concurrency
     if len(mailed_at) < events:
         raise RuntimeError(f"only {len(mailed_at)} of {events} e-mails arrived")
     result = summary([mailed_at[to] - sent_at[to] for to in mailed_at], time.time() - started)
-    result.update(stages(*dbs, run, sent_at, answered_at, mailed_at))
+    result.update(stages(dbs, run, sent_at, answered_at, mailed_at))
     return result
 
 
@@ -212,64 +233,167 @@ def run_floor(uri: str, db_url: str, events: int, concurrency: int) -> dict:
     return summary([done[key] - sent_at[key] for key in sent_at], time.time() - started)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+# --- the services, two ways --------------------------------------------------------------
 
-    vhost = Vhost()
-    suffix = uuid.uuid4().hex[:8]
-    donations_db = f"{PG}/jii_bench_donations_{suffix}"
-    notifications_db = f"{PG}/jii_bench_notifications_{suffix}"
-    gateway_db = f"{PG}/jii_bench_gateway_{suffix}"
-    migrate(gateway_db, ROOT / "gateway/migrations")
-    migrate(donations_db, ROOT / "services/donations/migrations")
-    migrate(notifications_db, ROOT / "services/notifications/migrations")
-    maildir = Path(tempfile.mkdtemp(prefix="jii-bench-mail-"))
-    smtp_port, gateway_address = free_port(), f"127.0.0.1:{free_port()}"
-    sink = start_smtp_sink(smtp_port, maildir, log=subprocess.DEVNULL)
-    base = {"AMQP_URI": vhost.uri, "LOG_JSON": True, "LOG_LEVEL": "WARNING",
-            "max_workers": 10, "OUTBOX_SWEEP_SECONDS": 5}
-    runners = []
-    try:
-        for config, service in (
-            ({**base, "DATABASE_URL": notifications_db, "SMTP_PORT": smtp_port},
-             NotificationsService),
-            ({**base, "DATABASE_URL": donations_db, "STRIPE_API_KEY": "sk_test_unused",
-              "STRIPE_API_BASE": "http://127.0.0.1:9", "STRIPE_WEBHOOK_SECRET": SECRET},
-             DonationsService),
-            ({**base, "DATABASE_URL": gateway_db, "WEB_SERVER_ADDRESS": gateway_address,
-              "RPC_TIMEOUT_SECONDS": 30,
-              "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"}, GatewayService),
-        ):
-            runner = ServiceRunner(config)
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far (Linux: /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Deployed:
+    """The services as `jii dev run` (`make run`) starts them: its plan and its supervisor,
+    each service a `nameko run` process of its own reading its config.yml; only the ones the
+    pipeline needs. With `profile_dir`, each runs under cProfile and writes its profile there
+    when stopped."""
+
+    name = "deployed"
+
+    def __init__(self, gateway: str, profile_dir: Path | None) -> None:
+        self.profiled = profile_dir is not None
+        p = plan(ROOT)
+        self.supervisor = Supervisor(ROOT, p.env, width=13)
+        self.pids: dict[str, int] = {}
+        for spec in p.processes:
+            if spec.name not in STAGE_OF:
+                continue
+            if profile_dir is not None:
+                spec = replace(spec, argv=[sys.executable, str(ROOT / "bench/profiled.py"),
+                                           str(profile_dir / f"{spec.name}.prof"), *spec.argv])
+            proc = self.supervisor.start(spec)
+            self.pids[spec.name] = proc.pid
+            wait_ready(self.supervisor, spec, proc, timeout=120)
+        wait_services(gateway)
+
+    def cpu(self) -> dict[str, float]:
+        return {name: process_cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def profiling(self, on: bool) -> None:
+        if not self.profiled:
+            return  # SIGUSR1 would end a process that is not under profiled.py
+        for pid in self.pids.values():
+            os.kill(pid, signal.SIGUSR1 if on else signal.SIGUSR2)
+
+    def stop(self) -> None:
+        self.supervisor.stop_all()
+
+
+class InProcess:
+    """The same services with the same config.yml files, all in the benchmark's process."""
+
+    name = "one process"
+
+    def __init__(self, gateway: str, profile_dir: Path | None) -> None:
+        self.runners = []
+        for name, service in (("notifications", NotificationsService),
+                              ("donations", DonationsService), ("gateway", GatewayService)):
+            runner = ServiceRunner(service_config(name, ROOT))
             runner.add_service(service)
             runner.start()
-            runners.append(runner)
-        seed_pledges(donations_db, args.events)
-        pipeline, floor = [], []
-        for run in range(args.repeats):
-            pipeline.append(run_pipeline(f"http://{gateway_address}", maildir, run,
-                                         args.events, args.concurrency,
-                                         (donations_db, notifications_db)))
-            floor.append(run_floor(vhost.uri, donations_db, args.events, args.concurrency))
-    finally:
-        for runner in runners:
-            runner.kill()
-        stop(sink)
-        vhost.delete()
-        drop_database(donations_db)
-        drop_database(notifications_db)
-        drop_database(gateway_db)
+            self.runners.append(runner)
+        wait_services(gateway)
+        self.profile = cProfile.Profile() if profile_dir is not None else None
+        self.profile_dir = profile_dir
+        self.db = DbCounter()
+        self.db.install()
 
+    def cpu(self) -> dict[str, float]:
+        return {"services and client": process_cpu_seconds(os.getpid())}
+
+    def profiling(self, on: bool) -> None:
+        self.db.on = on
+        if self.profile is None:
+            return
+        if on:
+            self.profile.enable()
+        else:
+            self.profile.disable()
+            self.profile.dump_stats(str(self.profile_dir / "one-process.prof"))
+
+    def stop(self) -> None:
+        self.db.uninstall()
+        for runner in self.runners:
+            runner.kill()
+
+
+def wait_services(gateway: str, timeout: float = 120) -> None:
+    """Until the gateway's readiness says donations and notifications answer their ping (their
+    consumers start with them); matching and programs are not run here."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            services = requests.get(f"{gateway}/readyz", timeout=5).json().get("services", {})
+            if all(services.get(name) == "ok" for name in ("donations", "notifications")):
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("donations and notifications did not become ready")
+
+
+# --- sustained load ----------------------------------------------------------------------
+
+def run_sustained(gateway: str, maildir: Path, run: int, rate: float, seconds: float) -> dict:
+    """Webhooks sent at a fixed rate whatever the answers (an open loop, as Stripe sends), with
+    the backlog (sent, not yet mailed) sampled every 5 s, then the time to drain it."""
+    total = int(rate * seconds)
+    failures: list[str] = []
+    seen = set(maildir.glob("*.eml"))
+
+    def send(i: int) -> None:
+        body, signature = signed_invoice(run, i)
+        try:
+            response = requests.post(f"{gateway}/api/webhooks/stripe", data=body, timeout=60,
+                                     headers={"Stripe-Signature": signature,
+                                              "Content-Type": "application/json"})
+            if response.status_code >= 300:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+        except requests.RequestException as exc:
+            failures.append(str(exc))
+
+    pool = eventlet.GreenPool(2000)
+    mailed = 0
+    samples: list[tuple[float, int]] = []  # (seconds since start, backlog)
+    started = time.monotonic()
+    next_sample = started + 5
+    for i in range(total):
+        due = started + i / rate
+        while (now := time.monotonic()) < due:
+            eventlet.sleep(min(due - now, 0.02))
+        pool.spawn_n(send, i)
+        if now >= next_sample:
+            mailed += len(received(maildir, seen))
+            samples.append((now - started, i + 1 - mailed))
+            next_sample += 5
+    sent_for = time.monotonic() - started
+    deadline = time.monotonic() + 600
+    while mailed < total and time.monotonic() < deadline:
+        eventlet.sleep(0.5)
+        mailed += len(received(maildir, seen))
+    pool.waitall()
+    drained_after = time.monotonic() - started - sent_for
+    half = [backlog for at, backlog in samples if at >= seconds / 2]
+    return {"offered": total / sent_for, "samples": samples, "drain_s": drained_after,
+            "mailed": mailed, "failures": failures,
+            "growth_per_s": (half[-1] - half[0]) / (seconds / 2) if len(half) > 1 else 0.0}
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+def print_profiles(profile_dir: Path, top: int) -> None:
+    for path in sorted(profile_dir.glob("*.prof")):
+        stage = STAGE_OF.get(path.stem, "every stage and the client")
+        print(f"\n=== CPU profile: {path.stem} ({stage}), top {top} by own time ===")
+        stats = pstats.Stats(str(path))
+        stats.sort_stats("tottime").print_stats(top)
+
+
+def report(mode: str, pipeline: list[dict], floor: list[dict], cpu: dict[str, float],
+           events: int) -> None:
     def median(rows: list[dict], key: str) -> float:
         return statistics.median(row[key] for row in rows)
 
-    print(f"pipeline benchmark: {args.events} events, concurrency {args.concurrency}, "
-          f"median of {args.repeats} runs")
+    print(f"\n{mode}:")
     print(f"{'':10} {'events/s':>10} {'p50 ms':>10} {'p99 ms':>10}")
     for name, rows in (("pipeline", pipeline), ("floor", floor)):
         print(f"{name:10} {median(rows, 'rate'):10.1f} {median(rows, 'p50_ms'):10.1f} "
@@ -281,6 +405,115 @@ def main() -> None:
     for stage in STAGES:
         if all(stage in row for row in pipeline):
             print(f"  {stage:20} {median(pipeline, stage):8.1f}")
+    print("CPU per event, ms (all repeats): " + ", ".join(
+        f"{name} {seconds * 1000 / (events * len(pipeline)):.1f}"
+        for name, seconds in cpu.items()))
+
+
+def report_sustained(mode: str, result: dict, rate: float) -> None:
+    samples = " ".join(f"{at:.0f}s:{backlog}" for at, backlog in result["samples"])
+    print(f"{mode}: sustained {rate:g}/s offered ({result['offered']:.1f}/s achieved), "
+          f"backlog (sent, not yet mailed) {samples}; growth over the second half "
+          f"{result['growth_per_s']:+.2f} events/s; drained {result['drain_s']:.1f} s after the "
+          f"last send; {result['mailed']} mailed, {len(result['failures'])} failed requests")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--modes", default="deployed,one-process",
+                        help="deployed (each service its own process, as `jii dev run`), "
+                             "one-process, or both (comma-separated)")
+    parser.add_argument("--profile", action="store_true",
+                        help="print a cProfile of each process (each stage when deployed)")
+    parser.add_argument("--profile-top", type=int, default=25)
+    parser.add_argument("--sustain-rate", type=float, default=0,
+                        help="also send this many webhooks a second, open loop (0: skip)")
+    parser.add_argument("--sustain-seconds", type=float, default=60)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    modes = {"deployed": Deployed, "one-process": InProcess}
+    chosen = [modes[name.strip()] for name in args.modes.split(",")]
+
+    vhost = Vhost()
+    suffix = uuid.uuid4().hex[:8]
+    dbs = {name: f"{PG}/jii_bench_{name}_{suffix}"
+           for name in ("donations", "notifications", "gateway")}
+    for name, url in dbs.items():
+        migrate(url, service_dir(name, ROOT) / "migrations")
+    maildir = Path(tempfile.mkdtemp(prefix="jii-bench-mail-"))
+    profile_dir = Path(tempfile.mkdtemp(prefix="jii-bench-prof-")) if args.profile else None
+    smtp_port, gateway_port = free_port(), free_port()
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    # Both ways read the services' own config.yml files; these are the only overrides.
+    os.environ.update({
+        "AMQP_URI": vhost.uri, "LOG_LEVEL": "WARNING",
+        "GATEWAY_ADDRESS": f"127.0.0.1:{gateway_port}",
+        "DONATIONS_DATABASE_URL": dbs["donations"], "GATEWAY_DATABASE_URL": dbs["gateway"],
+        "NOTIFICATIONS_DATABASE_URL": dbs["notifications"], "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port), "STRIPE_WEBHOOK_SECRET": SECRET,
+        # No card is charged here; pointing Stripe elsewhere also keeps localstripe unstarted.
+        "STRIPE_API_BASE": "http://127.0.0.1:9", "STRIPE_API_KEY": "sk_test_unused",
+        "RPC_TIMEOUT_SECONDS": "30", "DLQ_WATCH_SECONDS": "3600",
+        "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"})
+    sink = start_smtp_sink(smtp_port, maildir, log=subprocess.DEVNULL)
+    results = []
+    run = 0
+    try:
+        seed_pledges(dbs["donations"], max(args.events, int(args.sustain_rate
+                                                            * args.sustain_seconds)))
+        for mode in chosen:
+            services = mode(gateway, profile_dir)
+            pipeline, floor = [], []
+            try:
+                cpu = dict.fromkeys(services.cpu(), 0.0)
+                for _ in range(args.repeats):
+                    before = services.cpu()
+                    services.profiling(True)
+                    pipeline.append(run_pipeline(gateway, maildir, run, args.events,
+                                                 args.concurrency, dbs))
+                    services.profiling(False)
+                    for name, seconds in services.cpu().items():
+                        cpu[name] += seconds - before[name]
+                    run += 1
+                    floor.append(run_floor(vhost.uri, dbs["donations"], args.events,
+                                           args.concurrency))
+                sustained = None
+                if args.sustain_rate:
+                    sustained = run_sustained(gateway, maildir, run, args.sustain_rate,
+                                              args.sustain_seconds)
+                    run += 1
+            finally:
+                services.stop()
+            counts = getattr(services, "db", None)
+            results.append((services.name, pipeline, floor, cpu, sustained, counts))
+    finally:
+        stop(sink)
+        vhost.delete()
+        for url in dbs.values():
+            drop_database(url)
+
+    print(f"\npipeline benchmark: {args.events} events, concurrency {args.concurrency}, "
+          f"median of {args.repeats} runs, each floor measured beside its pipeline runs")
+    for name, pipeline, floor, cpu, sustained, counts in results:
+        report(name, pipeline, floor, cpu, args.events)
+        if counts is not None:
+            per_event = args.events * args.repeats
+            print("database per e-mail, statements (round trips): " + ", ".join(
+                f"{db.split('_')[2]} {counts.statements[db] / per_event:.1f} "
+                f"({counts.round_trips[db] / per_event:.1f})"
+                for db in sorted(counts.statements)))
+            if args.profile:
+                for db in sorted(counts.statements):
+                    print(f"  {db.split('_')[2]}, statements per e-mail:")
+                    for text, n in counts.top(db, 12):
+                        print(f"    {n / per_event:5.2f}  {text}")
+        if sustained:
+            report_sustained(name, sustained, args.sustain_rate)
+    if profile_dir is not None:
+        print_profiles(profile_dir, args.profile_top)
 
 
 if __name__ == "__main__":

@@ -134,3 +134,34 @@ def ok(description: str, schema: type, example: dict[str, Any] | None = None) ->
         "headers": {"X-Request-ID": "RequestId"},
         "content": {"application/json": content},
     }
+
+
+# Public lists answered through gateway.caching: their 200 carries a validator, and a request
+# naming it gets a 304.
+_CACHE_HEADERS: dict[str, Any] = {
+    "ETag": {"description": "A strong validator of this body; send it back in If-None-Match.",
+             "schema": {"type": "string"}, "example": '"3f1c9a0b7d2e4c5f8a6b1d0e9c7f2a4b"'},
+    "Cache-Control": {"description": "Any cache may keep the answer for 60 seconds.",
+                      "schema": {"type": "string"}, "example": "public, max-age=60"},
+}
+IF_NONE_MATCH: dict[str, Any] = {
+    "in": "header", "name": "If-None-Match", "required": False,
+    "description": "ETags the client holds (a list, weak or strong, or `*`); when one matches "
+                   "the current answer (weak comparison, RFC 9110 §13.1.2) the answer is 304.",
+    "schema": {"type": "string"}, "example": '"3f1c9a0b7d2e4c5f8a6b1d0e9c7f2a4b"'}
+NOT_MODIFIED: dict[str, Any] = {
+    "description": "Not modified: the ETag sent in If-None-Match is still current; no body.",
+    "headers": {"X-Request-ID": "RequestId", **_CACHE_HEADERS},
+}
+
+
+def cached_ok(description: str, schema: type, example: dict[str, Any] | None = None,
+              revalidate: bool = False) -> dict:
+    """`ok` for a route answered by `gateway.caching.public_json` (`revalidate`: max_age 0)."""
+    response = ok(description, schema, example)
+    headers = dict(_CACHE_HEADERS)
+    if revalidate:
+        headers["Cache-Control"] = {**headers["Cache-Control"], "example": "no-cache",
+                                    "description": "Revalidate on each use (no-cache)."}
+    response["headers"] = {**response["headers"], **headers}
+    return response

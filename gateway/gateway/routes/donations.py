@@ -8,7 +8,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from gateway import schemas
-from gateway.apidoc import ok, problem_response
+from gateway.apidoc import IF_NONE_MATCH, NOT_MODIFIED, cached_ok, ok, problem_response
+from gateway.caching import public_json
 from gateway.routes import donations_schemas as ds
 from gateway.web import http, json_response, read_json, read_text, require_header
 
@@ -25,7 +26,7 @@ class DonationRoutes:
 
     @http("GET", "/api/donation-tiers")
     def donation_tiers(self, request: Request) -> Response:
-        return json_response(ds.DonationTiers().dump(self.donations.donation_tiers()))
+        return public_json(request, ds.DonationTiers().dump(self.donations.donation_tiers()))
 
     @http("POST", "/api/donations")
     def create_donation(self, request: Request) -> Response:
@@ -192,7 +193,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "tags": ["donations"],
         "summary": "Donation tiers with their impact, free-amount bounds, designations and the "
                    "bank-transfer account",
-        "responses": {"200": ok("The tiers.", ds.DonationTiers),
+        "parameters": [IF_NONE_MATCH],
+        "responses": {"200": cached_ok("The tiers.", ds.DonationTiers), "304": NOT_MODIFIED,
                       "500": "InternalError", "503": "ServiceUnavailable"},
     },
     ("/api/donations", "post"): {

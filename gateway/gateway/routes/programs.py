@@ -15,7 +15,15 @@ from contracts.programs import TOPICS, URGENCIES
 from werkzeug.wrappers import Request, Response
 
 from gateway import pages, withdraw_pages
-from gateway.apidoc import PROBLEM_RESPONSES, ok, problem_response
+from gateway.apidoc import (
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    PROBLEM_RESPONSES,
+    cached_ok,
+    ok,
+    problem_response,
+)
+from gateway.caching import public_json
 from gateway.capabilities import link_token, token_parameter
 from gateway.routes import programs_schemas as ps
 from gateway.schemas import CURSOR_PATTERN, MONTH_PATTERN
@@ -45,12 +53,14 @@ class ProgramRoutes:
 
     @http("GET", "/api/programs", query=ps.CatalogQuery)
     def program_catalog(self, request: Request, query: dict[str, Any]) -> Response:
-        return json_response(ps.ProgramCatalog().dump(
+        return public_json(request, ps.ProgramCatalog().dump(
             self.programs.program_catalog(query["lang"])))
 
     @http("GET", "/api/classes")
     def list_classes(self, request: Request) -> Response:
-        return json_response(ps.ClassList().dump({"classes": self.programs.list_classes()}))
+        # Seats left change with every sign-up: revalidated on each use, never kept stale.
+        return public_json(request, ps.ClassList().dump(
+            {"classes": self.programs.list_classes()}), max_age=0)
 
     @http("POST", "/api/classes/<class_id>/enrollments")
     def enroll_child(self, request: Request, class_id: str) -> Response:
@@ -88,7 +98,7 @@ class ProgramRoutes:
     @http("GET", "/api/impact", query=ps.ImpactQuery)
     def impact(self, request: Request, query: dict[str, Any]) -> Response:
         figures = self.programs.impact_figures({"from": query["from_"], "to": query["to"]})
-        return json_response(ps.Impact().dump(figures))
+        return public_json(request, ps.Impact().dump(figures))
 
     # -- staff: classes ----------------------------------------------------------------------
 
@@ -329,15 +339,18 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "parameters": [{"in": "query", "name": "lang", "required": False,
                         "description": "BCP 47 tag; ja, en and ne are available, others fall "
                                        "back to en.", "schema": {"type": "string"},
-                        "example": "ne"}],
-        "responses": {"200": ok("The catalog.", ps.ProgramCatalog), "400": "InvalidQuery",
-                      **SERVER_ERRORS},
+                        "example": "ne"}, IF_NONE_MATCH],
+        "responses": {"200": cached_ok("The catalog.", ps.ProgramCatalog),
+                      "304": NOT_MODIFIED, "400": "InvalidQuery", **SERVER_ERRORS},
     },
     ("/api/classes", "get"): {
         "operationId": "listClasses",
         "tags": ["programs"],
         "summary": "Hanamaru classes open for sign-up, with seats left and waitlist length",
-        "responses": {"200": ok("Open classes.", ps.ClassList), **SERVER_ERRORS},
+        "parameters": [IF_NONE_MATCH],
+        "responses": {"200": cached_ok("Open classes.", ps.ClassList, revalidate=True),
+                      "304": NOT_MODIFIED,
+                      **SERVER_ERRORS},
     },
     ("/api/classes/{class_id}/enrollments", "post"): {
         "operationId": "enrollChild",
@@ -426,9 +439,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
              "schema": {"type": "string", "pattern": MONTH_PATTERN}, "example": "2026-01"},
             {"in": "query", "name": "to", "required": False,
              "schema": {"type": "string", "pattern": MONTH_PATTERN}, "example": "2026-12"},
+            IF_NONE_MATCH,
         ],
-        "responses": {"200": ok("The figures.", ps.Impact), "400": "InvalidQuery",
-                      **SERVER_ERRORS},
+        "responses": {"200": cached_ok("The figures.", ps.Impact), "304": NOT_MODIFIED,
+                      "400": "InvalidQuery", **SERVER_ERRORS},
     },
     ("/api/staff/classes", "post"): _staff(
         "createClass", "Create a Hanamaru class with its sessions (admin, staff)",

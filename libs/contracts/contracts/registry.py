@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from contracts import donations, matching, notifications, programs
@@ -46,10 +48,26 @@ def known_events() -> list[tuple[str, str, int]]:
 
 
 def schema_for(source: str, event_type: str, version: int) -> Schema:
+    return _contract(source, event_type, version)()
+
+
+def _contract(source: str, event_type: str, version: int) -> type[Schema]:
     try:
-        return _SCHEMAS[(source, event_type, version)]()
+        return _SCHEMAS[(source, event_type, version)]
     except KeyError:
         raise UnknownEventType(f"no contract for {source}.{event_type} v{version}") from None
+
+
+@functools.cache
+def _checker(contract: type[Schema], tolerant: bool) -> Schema:
+    """One instance per contract and mode, kept: building a schema copies every declared field,
+    which every event paid for twice (its producer and each consumer). Loading and dumping
+    leave an instance as it was, so sharing one is safe; a contract registered again at run
+    time is a new class and gets its own."""
+    schema = contract()
+    if tolerant:
+        _tolerate_unknown(schema)
+    return schema
 
 
 def validate_data(source: str, event_type: str, version: int, data: dict, *,
@@ -60,9 +78,7 @@ def validate_data(source: str, event_type: str, version: int, data: dict, *,
     tolerant (`tolerant=True`): a producer may add an optional field to a version before
     every consumer has been redeployed, and an old consumer must not park those events.
     """
-    schema = schema_for(source, event_type, version)
-    if tolerant:
-        _tolerate_unknown(schema)
+    schema = _checker(_contract(source, event_type, version), tolerant)
     try:
         loaded = schema.load(data, unknown=EXCLUDE if tolerant else RAISE)
     except ValidationError as exc:
@@ -74,8 +90,9 @@ def validate_data(source: str, event_type: str, version: int, data: dict, *,
 
 def _tolerate_unknown(schema: Schema) -> None:
     """Let `schema` and every object nested in it (people, classes, ...) drop unknown fields:
-    `load(unknown=...)` governs the top level only. `schema_for` gives a fresh instance, whose
-    fields are its own copies, so the contracts themselves stay strict."""
+    `load(unknown=...)` governs the top level only. `schema` is an instance of its own, whose
+    fields are its own copies, so the contracts themselves (and the strict instance) stay
+    strict."""
     for field in schema.fields.values():
         inner = field.inner if isinstance(field, fields.List) else field
         if isinstance(inner, fields.Nested):

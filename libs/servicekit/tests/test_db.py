@@ -58,8 +58,52 @@ def test_a_transaction_that_raises_leaves_nothing_behind(
         assert conn.execute("SELECT count(*) AS n FROM inbox").fetchone()["n"] == 0
 
 
-def test_retrying_runs_the_work_again_on_a_fresh_connection_after_losing_one(
+def _session(container_factory, service_config, make_database):
+    container = container_factory(SlowService, service_config(make_database("slow", KIT_ONLY)))
+    container.start()
+    return next(d for d in container.extensions if isinstance(d, Database)).get_dependency(None)
+
+
+def _inbox_count(session) -> int:
+    with session.transaction() as conn:
+        return conn.execute("SELECT count(*) AS n FROM inbox").fetchone()["n"]
+
+
+def test_a_batched_transaction_commits_its_statements_together_and_reads_results_in_order(
     container_factory, service_config, make_database
+):
+    session = _session(container_factory, service_config, make_database)
+    with session.batched_transaction() as conn:
+        conn.execute("INSERT INTO inbox (handler, event_id) VALUES ('a', gen_random_uuid())")
+        seen = conn.execute("SELECT count(*) AS n FROM inbox").fetchone()["n"]
+        conn.execute("INSERT INTO inbox (handler, event_id) VALUES ('b', gen_random_uuid())")
+    assert seen == 1, "a read sees the statements queued before it"
+    assert _inbox_count(session) == 2
+    with session.transaction() as conn:  # the pooled connection is a plain one again
+        assert conn.autocommit is False
+
+
+@pytest.mark.parametrize("failure", ["raised in the block", "refused by the server"])
+def test_a_batched_transaction_that_fails_leaves_nothing_behind(
+    container_factory, service_config, make_database, failure
+):
+    session = _session(container_factory, service_config, make_database)
+    with pytest.raises((ZeroDivisionError, psycopg.errors.UniqueViolation)):
+        with session.batched_transaction() as conn:
+            conn.execute("INSERT INTO inbox (handler, event_id) VALUES"
+                         " ('t', '00000000-0000-4000-8000-000000000001')")
+            if failure == "raised in the block":
+                raise ZeroDivisionError("the unit of work fails")
+            conn.execute("INSERT INTO inbox (handler, event_id) VALUES"
+                         " ('t', '00000000-0000-4000-8000-000000000001')")
+    assert _inbox_count(session) == 0
+    with session.transaction() as conn:
+        assert conn.autocommit is False
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_retrying_runs_the_work_again_on_a_fresh_connection_after_losing_one(
+    container_factory, service_config, make_database, batched
 ):
     url = make_database("slow", KIT_ONLY)
     container = container_factory(SlowService, service_config(url))
@@ -74,7 +118,7 @@ def test_retrying_runs_the_work_again_on_a_fresh_connection_after_losing_one(
         conn.execute("INSERT INTO inbox (handler, event_id) VALUES ('t', gen_random_uuid())")
         return "written"
 
-    assert session.retrying(write, within=10) == "written"
+    assert session.retrying(write, within=10, batched=batched) == "written"
     assert len(backends) == 2 and backends[0] != backends[1]
     with session.transaction() as conn:
         assert conn.execute("SELECT count(*) AS n FROM inbox").fetchone()["n"] == 1

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import psycopg
+from servicekit.events.inbox import first_time
 
 from notifications.mailer import (
     Mailer,
@@ -70,12 +71,26 @@ class AttemptInProgress(TemporaryDeliveryError):
     """Another attempt at this message started recently and has not recorded its outcome."""
 
 
+@dataclass(frozen=True)
+class InboxStep:
+    """The event's inbox row (servicekit.events.inbox), read and written in the delivery log's
+    own transactions instead of two more: `check` in the first message's claim (an event
+    already handled sends nothing), `mark` with the last message's outcome (the event is
+    handled once every recipient was served)."""
+
+    handler: str
+    event_id: str
+    check: bool = False
+    mark: bool = False
+
+
+HANDLED = "already handled"
 UNKNOWN_OUTCOME = ("no outcome recorded: the attempt was cut short (process stopped or database"
                    " lost) and the message may or may not have reached the relay")
 
 
 def send_once(db: Any, mailer: Mailer | MailSession, *, event_id: str, message: Outgoing,
-              timing: DeliveryTiming = DeliveryTiming()) -> str:
+              timing: DeliveryTiming = DeliveryTiming(), inbox: InboxStep | None = None) -> str:
     """Render and send one message unless the log shows it was already settled.
 
     Returns the status recorded: sent, failed (permanent SMTP failure; the address is then
@@ -86,7 +101,11 @@ def send_once(db: Any, mailer: Mailer | MailSession, *, event_id: str, message: 
 
     The attempt is committed ('sending') before the relay is contacted and its outcome after,
     each write retried on a fresh connection, so neither a crash nor a database blip between
-    SMTP and the log makes a redelivery send again.
+    SMTP and the log makes a redelivery send again. Both are batched transactions: on the hot
+    path the exchanges with the database, not the statements, are what cost.
+
+    With `inbox`, the claim may also answer `HANDLED` (the event's inbox row exists: nothing
+    done), and a sent or failed outcome also writes the inbox row.
     """
     key = delivery_key(event_id, message.kind, message.to_addr)
     row: dict[str, Any] = {
@@ -103,38 +122,50 @@ def send_once(db: Any, mailer: Mailer | MailSession, *, event_id: str, message: 
                 extra_headers=message.headers))
             row.update(locale=rendered.locale, message_id=built[0]["Message-ID"])
 
-    claimed = db.retrying(lambda conn: _claim(conn, row, message, timing, build),
-                          within=timing.outcome_write_seconds)
+    claimed = db.retrying(lambda conn: _claim(conn, row, message, timing, build, inbox),
+                          within=timing.outcome_write_seconds, batched=True)
     if claimed != "claimed":
         return claimed
     email = built[0]
+    mark = inbox if inbox is not None and inbox.mark else None
     try:
         mailer.send(email)
     except PermanentDeliveryError as exc:
-        _settle(db, row, "failed", str(exc)[:500], timing, suppress=True)
+        _settle(db, row, "failed", str(exc)[:500], timing, suppress=True, mark=mark)
         return "failed"
     except TemporaryDeliveryError as exc:
         _settle(db, row, "deferred", str(exc)[:500], timing)  # mailer errors carry no address
         raise
-    _settle(db, row, "sent", None, timing)
+    _settle(db, row, "sent", None, timing, mark=mark)
     return "sent"
 
 
 def _claim(conn: psycopg.Connection, row: dict[str, Any], message: Outgoing,
-           timing: DeliveryTiming, build: Callable[[], None]) -> str:
+           timing: DeliveryTiming, build: Callable[[], None],
+           inbox: InboxStep | None = None) -> str:
     """Record this attempt as 'sending' unless the log already settles the message.
 
     Returns "claimed" (go ahead and send) or the final status. Idempotent for one attempt id,
     as `Session.retrying` needs: a retry after an ambiguous COMMIT finds its own claim.
     """
     # Two copies of one event handled at the same moment must not both send: the second waits
-    # here until the first commits its claim, then sees it.
-    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (row["key"],))
+    # here until the first commits its claim, then sees it (the next statement's snapshot is
+    # taken after the lock). Queued together with the log's read: one exchange.
+    if inbox is not None and inbox.check:
+        locked = conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)), EXISTS (SELECT 1 FROM inbox"
+            " WHERE handler = %s AND event_id = %s) AS handled",
+            (row["key"], inbox.handler, inbox.event_id))
+    else:
+        locked = conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)),"
+                              " false AS handled", (row["key"],))
     logged = conn.execute(
         "SELECT status, attempt_id::text AS attempt_id,"
         "       last_attempt_at < now() - make_interval(secs => %s) AS stale"
         "  FROM deliveries WHERE delivery_key IN (%s, %s) FOR UPDATE",
         (timing.outcome_grace_seconds, row["key"], row["erased_key"])).fetchone()
+    if locked.fetchone()["handled"]:
+        return HANDLED
     if logged and logged["attempt_id"] == row["attempt_id"]:
         return "claimed" if logged["status"] == "sending" else logged["status"]
     if logged and logged["status"] == "sending":
@@ -156,9 +187,10 @@ def _claim(conn: psycopg.Connection, row: dict[str, Any], message: Outgoing,
 
 
 def _settle(db: Any, row: dict[str, Any], status: str, error: str | None,
-            timing: DeliveryTiming, suppress: bool = False) -> None:
-    """Record the outcome of this attempt; retried on fresh connections, as the relay already
-    has (or has refused) the message and forgetting that would send it again."""
+            timing: DeliveryTiming, suppress: bool = False, mark: InboxStep | None = None) -> None:
+    """Record the outcome of this attempt (and with `mark`, the event's inbox row); retried on
+    fresh connections, as the relay already has (or has refused) the message and forgetting
+    that would send it again."""
 
     def write(conn: psycopg.Connection) -> None:
         if suppress:
@@ -171,8 +203,10 @@ def _settle(db: Any, row: dict[str, Any], status: str, error: str | None,
             " WHERE delivery_key IN (%s, %s) AND attempt_id = %s"
             "   AND status IN ('sending', 'unknown')",
             (status, error, row["key"], row["erased_key"], row["attempt_id"]))
+        if mark is not None:
+            first_time(conn, mark.handler, mark.event_id)
 
-    db.retrying(write, within=timing.outcome_write_seconds)
+    db.retrying(write, within=timing.outcome_write_seconds, batched=True)
 
 
 def _log(conn: psycopg.Connection, row: dict[str, Any], status: str, error: str | None,
@@ -196,28 +230,49 @@ def _log(conn: psycopg.Connection, row: dict[str, Any], status: str, error: str 
 
 
 def deliver_all(db: Any, mailer: Mailer | Any, event_id: str, messages: Iterable[Outgoing],
-                timing: DeliveryTiming = DeliveryTiming()) -> dict[str, str]:
+                timing: DeliveryTiming = DeliveryTiming(),
+                handler: str | None = None) -> dict[str, str] | None:
     """Send each message, logging each on its own; return {recipient kind: status}.
 
     Each message's log rows commit on their own, so a recipient already served is never sent
     to again when another recipient of the same event fails and the event is retried. A
     temporary failure does not stop the others either: it is raised once every message was
     tried, so the consumer retries the event with growing delays.
+
+    With `handler`, the event's inbox row for that handler is read first (None is returned,
+    nothing sent, when the event was already handled) and written once every message was
+    settled; both ride in the delivery log's transactions where they can.
     """
+    outgoing = list(messages)
+    if handler is not None and not outgoing:
+        with db.transaction() as conn:
+            first_time(conn, handler, event_id)
+        return {}
     statuses: dict[str, str] = {}
     temporary: TemporaryDeliveryError | None = None
+    marked = False
     with mailer.session() as session:  # one relay connection for every recipient
-        for i, message in enumerate(messages):
+        for i, message in enumerate(outgoing):
             label = f"{i}:{message.kind}"
+            inbox = None if handler is None else InboxStep(
+                handler, event_id, check=i == 0,
+                mark=i == len(outgoing) - 1 and temporary is None)
             try:
-                statuses[label] = send_once(db, session, event_id=event_id, message=message,
-                                            timing=timing)
+                status = send_once(db, session, event_id=event_id, message=message,
+                                   timing=timing, inbox=inbox)
             except AttemptInProgress as exc:
-                statuses[label] = "in progress"
+                status = "in progress"
                 temporary = temporary or exc
             except TemporaryDeliveryError as exc:
-                statuses[label] = "deferred"
+                status = "deferred"
                 temporary = temporary or exc
+            if status == HANDLED:
+                return None
+            statuses[label] = status
+            marked = inbox is not None and inbox.mark and status in ("sent", "failed")
     if temporary is not None:
         raise temporary
+    if handler is not None and not marked:
+        with db.transaction() as conn:
+            first_time(conn, handler, event_id)
     return statuses

@@ -338,18 +338,18 @@ class NotificationsService(health.Ping):
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _notify(self, event: Envelope, done: str = "notified") -> None:
-        if self._already_handled(event):
-            return
-        build = messages.BUILDERS[(event.source, event.type)]
-        statuses = deliver_all(self.db, self.mailer, event.id,
-                               build(event.data, self.settings.audience), self.settings.delivery)
-        self._mark_handled(event)
-        self.log.info(done, event_type=event.type, statuses=_count(statuses))
-
     # The delivery log, one row per (event, kind, recipient), is what makes sending
     # exactly-once; the inbox row says the whole event is done, written only after every
     # recipient was served, so a redelivery of a finished event is skipped outright.
+    # `deliver_all` reads and writes it in the delivery log's own transactions.
+    def _notify(self, event: Envelope, done: str = "notified") -> None:
+        build = messages.BUILDERS[(event.source, event.type)]
+        statuses = deliver_all(self.db, self.mailer, event.id,
+                               build(event.data, self.settings.audience), self.settings.delivery,
+                               handler=_handler(event))
+        if statuses is not None:
+            self.log.info(done, event_type=event.type, statuses=_count(statuses))
+
     def _already_handled(self, event: Envelope) -> bool:
         with self.db.transaction() as conn:
             return bool(conn.execute(

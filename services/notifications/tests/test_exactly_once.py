@@ -20,6 +20,7 @@ from servicekit.testing import query
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 EVENT_ID = "5e000000-0000-4000-8000-000000000001"
+HANDLER = "notifications.donations.payment_succeeded"
 
 
 @pytest.fixture
@@ -65,15 +66,44 @@ class AfterSending:
             yield session
 
 
+def _inbox(url: str) -> list[str]:
+    return [row["handler"] for row in query(url, "SELECT handler FROM inbox")]
+
+
+@pytest.mark.parametrize("handler", [None, HANDLER])
 def test_a_connection_lost_after_the_relay_accepted_still_logs_sent_and_nothing_is_resent(
-        database, smtp_sink):
+        database, smtp_sink, handler):
     url, db = database
     mailer = Mailer(SmtpSettings(port=smtp_sink.port, timeout=5))
-    deliver_all(db, AfterSending(mailer, lambda: _drop_connections(url)), EVENT_ID, _thanks())
-    deliver_all(db, mailer, EVENT_ID, _thanks())  # the event redelivered
+    deliver_all(db, AfterSending(mailer, lambda: _drop_connections(url)), EVENT_ID, _thanks(),
+                handler=handler)
+    deliver_all(db, mailer, EVENT_ID, _thanks(), handler=handler)  # the event redelivered
     assert len(smtp_sink.messages()) == 1
     [row] = query(url, "SELECT status, attempts FROM deliveries")
     assert (row["status"], row["attempts"]) == ("sent", 1)
+    assert _inbox(url) == ([handler] if handler else [])
+
+
+def test_the_inbox_row_commits_with_the_last_outcome_and_a_handled_event_sends_nothing(
+        database, smtp_sink):
+    url, db = database
+    mailer = Mailer(SmtpSettings(port=smtp_sink.port, timeout=5))
+    seen: list[list[str]] = []
+    # Right after the relay took the message, before the outcome: not handled yet.
+    deliver_all(db, AfterSending(mailer, lambda: seen.append(_inbox(url))), EVENT_ID,
+                _thanks(), handler=HANDLER)
+    assert seen == [[]]
+    assert _inbox(url) == [HANDLER]
+    # Only the inbox row is left to stop a second send.
+    assert query(url, "DELETE FROM deliveries RETURNING status") == [{"status": "sent"}]
+    assert deliver_all(db, mailer, EVENT_ID, _thanks(), handler=HANDLER) is None
+    assert len(smtp_sink.messages()) == 1
+
+
+def test_an_event_without_messages_is_marked_handled(database):
+    url, db = database
+    assert deliver_all(db, None, EVENT_ID, [], handler=HANDLER) == {}
+    assert _inbox(url) == [HANDLER]
 
 
 def test_an_attempt_cut_short_is_not_sent_blindly_again_but_settled_as_unknown(
@@ -86,12 +116,15 @@ def test_an_attempt_cut_short_is_not_sent_blindly_again_but_settled_as_unknown(
         raise _Interrupted
 
     with pytest.raises(_Interrupted):
-        deliver_all(db, AfterSending(mailer, die), EVENT_ID, _thanks(), timing)
+        deliver_all(db, AfterSending(mailer, die), EVENT_ID, _thanks(), timing, HANDLER)
     # Redelivered at once: the attempt may still be running elsewhere, so the event waits.
     with pytest.raises(TemporaryDeliveryError):
-        deliver_all(db, mailer, EVENT_ID, _thanks(), timing)
+        deliver_all(db, mailer, EVENT_ID, _thanks(), timing, HANDLER)
+    assert _inbox(url) == [], "not handled while an attempt has no outcome"
     time.sleep(0.6)
-    assert deliver_all(db, mailer, EVENT_ID, _thanks(), timing) == {"0:donation_thanks": "unknown"}
+    assert deliver_all(db, mailer, EVENT_ID, _thanks(), timing, HANDLER) == {
+        "0:donation_thanks": "unknown"}
+    assert _inbox(url) == [HANDLER]
     assert deliver_all(db, mailer, EVENT_ID, _thanks(), timing) == {
         "0:donation_thanks": "duplicate"}
     assert len(smtp_sink.messages()) == 1

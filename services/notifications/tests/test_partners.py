@@ -132,7 +132,7 @@ def test_a_message_still_deferred_when_its_recipient_is_erased_is_never_sent(con
             raise AssertionError(f"mailer.{name} used for an erased recipient")
 
     class OnThisConnection:
-        def retrying(self, work, within):
+        def retrying(self, work, within, batched=False):
             return work(conn)
 
     retried = Outgoing("refund_notice", "Ann@Example.org", "Ann Lee", "en", {})
