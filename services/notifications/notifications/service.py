@@ -110,7 +110,7 @@ class NotificationsService(health.Ping):
     def dead_letters(self, service: str, limit: int = 50) -> dict[str, Any]:
         """The first `limit` messages parked for a service, left in place (admins)."""
         self._require_admin()
-        limit = _count(limit, "limit")
+        limit = _bounded(limit, "limit")
         return self._broker(dead_letters.peek, self.settings.dead_letters,
                             self._watched(service), limit)
 
@@ -119,7 +119,7 @@ class NotificationsService(health.Ping):
         """Replay the first `count` parked messages of a service (all when None) to the queues
         they failed on (admins)."""
         self._require_admin()
-        count = None if count is None else _count(count, "count")
+        count = None if count is None else _bounded(count, "count")
         service = self._watched(service)
         try:
             replayed = self._broker(dead_letters.replay_parked, self.settings.dead_letters,
@@ -376,7 +376,7 @@ def _count(statuses: dict[str, str]) -> dict[str, int]:
     return counts
 
 
-def _count(value: Any, name: str) -> int:
+def _bounded(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
         raise InvalidInput(f"{name} must be a whole number from 1 to 1000",
                            {name: ["Must be from 1 to 1000."]})
