@@ -397,7 +397,9 @@ def test_service_starts_and_answers_with_compose_environment(name, broker_like_c
     finally:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(20)
+            # Within the grace its deployment gives it (terminationGracePeriodSeconds: 60; a
+            # busy test machine took over 20 s to finish a watcher's call to the broker).
+            process.wait(60)
         finally:
             if process.poll() is None:
                 process.kill()
