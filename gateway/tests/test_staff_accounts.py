@@ -63,11 +63,16 @@ def test_the_same_address_twice_is_a_conflict(gateway, admin):
 def test_disabling_ends_the_accounts_sessions_and_enabling_lets_it_sign_in_again(
         gateway, gateway_config, admin):
     account = add_staff(gateway_config["DATABASE_URL"], "aiko@j-ii.org")
-    cookie = refresh_cookie(sign_in(gateway, "aiko@j-ii.org"))
+    signed_in = sign_in(gateway, "aiko@j-ii.org")
+    cookie = refresh_cookie(signed_in)
+    held = {"headers": {"Authorization": f"Bearer {signed_in.json()['token']}"}}
+    assert api(gateway, "GET", "/api/staff/events", held).status_code == 200
 
     disabled = api(gateway, "POST", f"{ACCOUNTS}/{account.id}/disable", admin)
     assert disabled.status_code == 200 and disabled.json()["disabled"] is True
     assert refresh(gateway, cookie).status_code == 401  # the open session ended
+    # ...and the bearer token it still holds opens nothing, though 15 minutes are not up.
+    assert api(gateway, "GET", "/api/staff/events", held).status_code == 401
     assert sign_in(gateway, "aiko@j-ii.org").status_code == 401
 
     enabled = api(gateway, "POST", f"{ACCOUNTS}/{account.id}/enable", admin)
@@ -93,12 +98,17 @@ def test_a_password_reset_signs_the_account_out_and_only_the_new_password_works(
     assert sign_in(gateway, "aiko@j-ii.org", "another long password").status_code == 201
 
 
-def test_a_role_change_holds_from_the_accounts_next_refresh(gateway, gateway_config, admin):
+def test_a_role_change_holds_from_the_accounts_next_request(gateway, gateway_config, admin):
     account = add_staff(gateway_config["DATABASE_URL"], "aiko@j-ii.org")
-    cookie = refresh_cookie(sign_in(gateway, "aiko@j-ii.org"))
+    signed_in = sign_in(gateway, "aiko@j-ii.org")
+    cookie = refresh_cookie(signed_in)
+    held = {"headers": {"Authorization": f"Bearer {signed_in.json()['token']}"}}
+    assert api(gateway, "GET", "/api/staff/events", held).status_code == 200
     changed = api(gateway, "PUT", f"{ACCOUNTS}/{account.id}/role", admin,
                   {"role": "consultant"})
     assert changed.status_code == 200 and changed.json()["role"] == "consultant"
+    # The token issued as staff now acts as a consultant, who may not read the feed.
+    assert api(gateway, "GET", "/api/staff/events", held).status_code == 403
     assert refresh(gateway, cookie).json()["role"] == "consultant"
     assert api(gateway, "PUT", f"{ACCOUNTS}/{account.id}/role", admin,
                {"role": "owner"}).status_code == 400
