@@ -27,18 +27,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from contracts import ContractError
 from eventlet.event import Event
 from kombu import Queue, binding
 from kombu.message import Message
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
 from psycopg.types.json import Jsonb
-from servicekit.config import amqp_uri, retry_delays_ms
 from servicekit.events.consumer import ReliableEventHandler
 from servicekit.events.envelope import Envelope, exchange_for
-from servicekit.events.relay import event_exchange, make_publisher
-from servicekit.events.topology import dead_letter_queue
+from servicekit.events.relay import event_exchange
 from servicekit.rpc import settle
 
 SOURCES = ("donations", "matching", "programs", "notifications")
@@ -92,18 +89,12 @@ class FeedHandler(ReliableEventHandler):
         # and binds it, so the feed works before any service has started.
         self.queue_consumer.register_provider(self)
         # ReliableEventHandler.setup without EventHandler.setup (which builds a one-type queue).
-        config = self.container.config
-        self.delays = retry_delays_ms(config)
-        self.publisher = make_publisher(amqp_uri(config))
-        self.publisher.mandatory = False
-        self.dlq = dead_letter_queue(self.container.service_name)
+        self.setup_failure_paths()
 
     def handle_message(self, body, message) -> None:
         # Called by the consumer in delivery order: the order the batches keep.
-        try:
-            envelope = Envelope.from_message(body)
-        except ContractError as exc:
-            self._park(body, message, f"ContractError: {exc} {exc.messages}")
+        envelope = self.received(body, message)
+        if envelope is None:
             return
         self._waiting.append((envelope, message))
         if not self._writing:

@@ -49,18 +49,28 @@ class ReliableEventHandler(EventHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.setup_failure_paths()
+
+    def setup_failure_paths(self) -> None:
+        """The delays and the dead-letter queue a failed event goes to, and their publisher."""
         config = self.container.config
         self.delays = retry_delays_ms(config)
         self.publisher = make_publisher(amqp_uri(config))
         self.publisher.mandatory = False  # the queues are declared with the publish
         self.dlq = dead_letter_queue(self.container.service_name)
 
-    def handle_message(self, body, message) -> None:
+    def received(self, body, message) -> Envelope | None:
+        """The message's envelope, checked against its contract; None once a malformed
+        message is parked (poison: no retry can make it valid)."""
         try:
-            envelope = Envelope.from_message(body)
+            return Envelope.from_message(body)
         except ContractError as exc:
-            # Poison: no retry can make a malformed event valid.
             self._park(body, message, f"ContractError: {exc} {exc.messages}")
+            return None
+
+    def handle_message(self, body, message) -> None:
+        envelope = self.received(body, message)
+        if envelope is None:
             return
         context_data = self.unpack_message_headers(message)
         context_data["correlation_id"] = envelope.correlation_id
