@@ -105,10 +105,7 @@ def test_a_batched_transaction_that_fails_leaves_nothing_behind(
 def test_retrying_runs_the_work_again_on_a_fresh_connection_after_losing_one(
     container_factory, service_config, make_database, batched
 ):
-    url = make_database("slow", KIT_ONLY)
-    container = container_factory(SlowService, service_config(url))
-    container.start()
-    session = next(d for d in container.extensions if isinstance(d, Database)).get_dependency(None)
+    session = _session(container_factory, service_config, make_database)
     backends = []
 
     def write(conn):
@@ -120,17 +117,13 @@ def test_retrying_runs_the_work_again_on_a_fresh_connection_after_losing_one(
 
     assert session.retrying(write, within=10, batched=batched) == "written"
     assert len(backends) == 2 and backends[0] != backends[1]
-    with session.transaction() as conn:
-        assert conn.execute("SELECT count(*) AS n FROM inbox").fetchone()["n"] == 1
+    assert _inbox_count(session) == 1
 
 
 def test_retrying_gives_up_once_its_time_is_spent(
     container_factory, service_config, make_database
 ):
-    url = make_database("slow", KIT_ONLY)
-    container = container_factory(SlowService, service_config(url))
-    container.start()
-    session = next(d for d in container.extensions if isinstance(d, Database)).get_dependency(None)
+    session = _session(container_factory, service_config, make_database)
     attempts = []
 
     def lost(conn):
@@ -145,10 +138,7 @@ def test_retrying_gives_up_once_its_time_is_spent(
 def test_retrying_does_not_repeat_work_that_failed_for_any_reason_but_an_outage(
     container_factory, service_config, make_database
 ):
-    url = make_database("slow", KIT_ONLY)
-    container = container_factory(SlowService, service_config(url))
-    container.start()
-    session = next(d for d in container.extensions if isinstance(d, Database)).get_dependency(None)
+    session = _session(container_factory, service_config, make_database)
     attempts = []
 
     def refused(conn):
