@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+from browser.applicants import PARTNER, RESIDENT
 from gateway.auth import issue_token
 from gateway.service import GatewayService
 from matching.clock import Clock, MovableClock
@@ -53,20 +54,6 @@ def post(platform, path, body=None, staff=False):
 
 def get(platform, path):
     return requests.get(f"{platform['url']}{path}", headers=platform["staff"], timeout=30)
-
-
-RESIDENT = {
-    "name": "Maya Gurung", "email": "maya@example.org", "locale": "ne-NP", "area": "nakano",
-    "languages": [{"code": "ne", "level": "native"}, {"code": "en", "level": "fluent"}],
-    "household_size": 3, "children_ages": [2, 5], "interests": ["cooking", "parks"],
-    "slots": ["sat-morning", "sun-afternoon"],
-}
-PARTNER = {
-    "name": "Sato Yuki", "email": "yuki@example.org", "locale": "ja", "area": "shinjuku",
-    "gender": "female", "languages": [{"code": "ja", "level": "native"},
-                                      {"code": "en", "level": "conversational"}],
-    "experience_ages": [3, 6], "interests": ["cooking"], "slots": ["sat-morning"],
-}
 
 
 def token_in(url: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
+from applicants import PARTNER, RESIDENT
 from playwright.sync_api import expect
 from servicekit.devtools.localstripe_server import create_card_payment_method
 from servicekit.testing import park_dead_letter
@@ -246,20 +247,6 @@ def wait_for(found, timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not there after {timeout}s")
         time.sleep(0.2)
-
-
-RESIDENT = {
-    "name": "Maya Gurung", "email": "maya@example.org", "locale": "ne-NP", "area": "nakano",
-    "languages": [{"code": "ne", "level": "native"}, {"code": "en", "level": "fluent"}],
-    "household_size": 3, "children_ages": [2, 5], "interests": ["cooking", "parks"],
-    "slots": ["sat-morning", "sun-afternoon"],
-}
-PARTNER = {
-    "name": "Sato Yuki", "email": "yuki@example.org", "locale": "ja", "area": "shinjuku",
-    "gender": "female", "languages": [{"code": "ja", "level": "native"},
-                                      {"code": "en", "level": "conversational"}],
-    "experience_ages": [3, 6], "interests": ["cooking"], "slots": ["sat-morning"],
-}
 
 
 def test_an_admin_screens_two_applications_runs_a_proposal_and_approves_the_offer(

@@ -9,6 +9,7 @@ import time
 
 import requests
 import stripe
+from applicants import PARTNER, RESIDENT
 from browsing import WEBHOOK_SECRET, assert_accessible, link_in, open_page, screenshot
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -115,20 +116,6 @@ def test_a_supporter_updates_the_card_from_the_failed_payment_email_and_the_pled
                        message="the fresh link")
     assert "/pledge?token=" in link_in(fresh[-1], "/pledge")
     assert not mail_to(smtp_sink, "nobody@example.com")
-
-
-RESIDENT = {
-    "name": "Maya Gurung", "email": "maya@example.org", "locale": "ne-NP", "area": "nakano",
-    "languages": [{"code": "ne", "level": "native"}, {"code": "en", "level": "fluent"}],
-    "household_size": 3, "children_ages": [2, 5], "interests": ["cooking", "parks"],
-    "slots": ["sat-morning", "sun-afternoon"],
-}
-PARTNER = {
-    "name": "Sato Yuki", "email": "yuki@example.org", "locale": "ja", "area": "shinjuku",
-    "gender": "female", "languages": [{"code": "ja", "level": "native"},
-                                      {"code": "en", "level": "conversational"}],
-    "experience_ages": [3, 6], "interests": ["cooking"], "slots": ["sat-morning"],
-}
 
 
 def test_a_family_accepts_a_family_friend_offer_from_its_email_in_nepali(
