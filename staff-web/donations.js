@@ -2,7 +2,7 @@
 // from the live feed); record a bank transfer, grant or membership fee; refunds; the report
 // with charts and its CSV.
 import * as api from "./api.js";
-import { attempt, choice, field, formValues, h, say, svg, table } from "./dom.js";
+import { attempt, choice, field, formValues, h, saveBlob, say, svg, table } from "./dom.js";
 import { formatTime, formatYen, t } from "./i18n.js";
 
 const SOURCES = ["bank_transfer", "grant", "membership_fee"];
@@ -89,12 +89,7 @@ function reportSection() {
 async function downloadCsv(form) {
   const { from, to } = formValues(form);
   const blob = await attempt(() => api.download(`/api/staff/reports/donations?${new URLSearchParams({ from, to, format: "csv" })}`));
-  if (!blob) return;
-  const link = h("a", { href: URL.createObjectURL(blob), download: `donations-${from}-${to}.csv` });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  if (blob) saveBlob(blob, `donations-${from}-${to}.csv`);
 }
 
 function renderReport(report) {
