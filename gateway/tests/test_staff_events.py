@@ -16,7 +16,7 @@ from kombu import Connection
 from servicekit.config import amqp_uri
 from servicekit.events import Envelope
 from servicekit.events.relay import event_exchange, make_publisher
-from servicekit.testing import query, wait_until
+from servicekit.testing import free_port, query, wait_until
 
 from gateway import feed
 
@@ -173,6 +173,28 @@ def test_an_event_that_cannot_be_stored_is_parked_alone_and_its_batch_is_kept(
                     return False
         wait_until(parked, timeout=15, message="the unstorable event in gateway.dlq")
     assert len(feed_of(gateway, staff)["events"]) == 2
+
+
+def test_a_gateway_stopped_mid_batch_loses_nothing_and_its_successor_stores_each_event_once(
+        gateway_container, container_factory, gateway_config, publish, token, gateway_database,
+        feed_paused):
+    from gateway.service import GatewayService
+
+    events = [participant_applied(f"person{i}") for i in range(20)]
+    with feed_paused():
+        for event in events:
+            publish(event)
+        eventlet.sleep(1)  # delivered, unacknowledged, the first batch waiting on the lock
+        gateway_container.kill()  # a crash: nothing acknowledged, nothing stored
+    assert query(gateway_database, "SELECT count(*) AS n FROM staff_events")[0]["n"] == 0
+
+    successor = container_factory(GatewayService, {
+        **gateway_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}"})
+    successor.start()
+    url = "http://" + successor.config["WEB_SERVER_ADDRESS"]
+    page = wait_until(lambda: (p := feed_of(url, token("staff"))) and len(p["events"]) == 20
+                      and p, message="the twenty events, redelivered")
+    assert sorted(e["id"] for e in page["events"]) == sorted(e.id for e in events)
 
 
 @pytest.mark.parametrize("role, status", [(None, 401), ("consultant", 403)])
