@@ -49,7 +49,7 @@ ORG = receipts.Organisation(
     certification_number="生都管第1234号", certification_date="2020-04-01",
     representative="理事長 山田 太郎", resident_tax_ja="東京都",
     resident_tax_en="the Tokyo Metropolitan Government")
-LINKS = ReceiptLinks("bench-receipt-link-secret-0123456789abcdef", "https://jii.example/r", 2000)
+LINKS = ReceiptLinks("bench-receipt-link-secret-0123456789abcdef", "https://jii.example", 2000)
 
 
 def seed(url: str, supporters: int, year: int) -> None:

@@ -67,7 +67,7 @@ def platform(runner_factory, service_config, make_database, smtp_sink, localstri
                         STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
                         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                         PLEDGE_LINK_SECRET="api-contract-pledge-link-secret-0123456789",
-                        PLEDGE_MANAGE_URL=f"{url}/pledge", RECEIPT_URL=f"{url}/api/receipts",
+                        PUBLIC_SITE_URL=url,
                         RECEIPT_ORG_NAME="JII", RECEIPT_ORG_ADDRESS="東京都渋谷区",
                         RECEIPT_CERTIFICATION_NUMBER="1", RECEIPT_CERTIFICATION_DATE="2020-04-01"),
          DonationsService),

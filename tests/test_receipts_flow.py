@@ -35,7 +35,7 @@ def platform(runner_factory, service_config, make_database, smtp_sink, localstri
         STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         PLEDGE_LINK_SECRET="e2e-receipt-link-secret-0123456789abcdef",
-        RECEIPT_URL=f"{url}/api/receipts", **ORG)
+        PUBLIC_SITE_URL=url, **ORG)
     notifications = service_config(
         make_database("notifications", ROOT / "services/notifications/migrations"),
         SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port)

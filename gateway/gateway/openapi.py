@@ -78,7 +78,7 @@ def all_operations() -> dict[tuple[str, str], dict[str, Any]]:
     ones of every area under `gateway.routes`."""
     merged = dict(OPERATIONS)
     merged.update({(operation.openapi_path, operation.method.lower()): describe(operation)
-                   for operation in registry.OPERATIONS})
+                   for operation in registry.OPERATIONS if not operation.handwritten})
     for area in routes.AREAS:
         merged.update(area.OPERATIONS)
     return merged

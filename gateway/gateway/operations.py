@@ -29,6 +29,8 @@ def route_mixin(operations: Iterable[Operation]) -> type:
     """
     namespace: dict[str, Any] = {}
     for operation in operations:
+        if operation.handwritten:
+            continue
         name = entrypoint_name(operation)
         if name in namespace:
             raise ValueError(f"two operations named {operation.id}")

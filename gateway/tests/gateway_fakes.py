@@ -67,13 +67,13 @@ class FakeDonations:
     ctx = WorkerContext()
 
     @rpc
-    def create_pledge(self, payload: dict) -> dict:
-        CALLS.record(self.ctx, "create_pledge", payload)
-        failure = FAILURES.get(payload["payment_method"])
+    def create_pledge(self, body: dict) -> dict:
+        CALLS.record(self.ctx, "create_pledge", body)
+        failure = FAILURES.get(body["payment_method"])
         if failure:
             raise failure()
         return {"id": "7b0c6d1e-3f7a-4d5e-9a51-0c2f4e8b9d10", "status": "pending",
-                "client_secret": None if payload["payment_method"] == "pm_no_3ds"
+                "client_secret": None if body["payment_method"] == "pm_no_3ds"
                 else "pi_1_secret_2",
                 "internal_note": "never shown to the public"}
 

@@ -43,7 +43,7 @@ def test_valid_pledge_is_created_with_only_the_public_fields(gateway, donations,
     assert response.json() == {"id": "7b0c6d1e-3f7a-4d5e-9a51-0c2f4e8b9d10",
                                "status": "pending", "client_secret": "pi_1_secret_2"}
     [(args, _)] = calls.of("create_pledge")
-    assert args == ({**VALID, "locale": "ja-JP"},)
+    assert args == ({**VALID, "locale": "ja-jp"},)  # as sent: the service loads it
 
 
 def test_absent_client_secret_is_omitted(gateway, donations):

@@ -87,7 +87,7 @@ def site(runner_factory, service_config, make_database, smtp_sink, localstripe_f
     donations = service_config(
         make_database("donations", ROOT / "services/donations/migrations"),
         STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, PLEDGE_MANAGE_URL=f"{url}/pledge",
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, PUBLIC_SITE_URL=url,
         PLEDGE_LINK_SECRET="browser-test-pledge-link-secret-0123456789", **BANK_ACCOUNT)
     matching = service_config(
         make_database("matching", ROOT / "services/matching/migrations"), PUBLIC_SITE_URL=url,

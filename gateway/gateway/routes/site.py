@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.doc import ok, problem_response
+from api.donations import PLEDGE_PAGE
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Request, Response
 
@@ -38,9 +39,9 @@ class SiteRoutes:
     def site_thanks(self, request: Request) -> Response:
         return site.page(request, self.config, "thanks.html")
 
-    @http("GET", "/pledge", query=DocumentQuery)
+    @http("GET", PLEDGE_PAGE, query=DocumentQuery)
     def site_pledge(self, request: Request) -> Response:
-        # The link in supporters' e-mails: /pledge?token=…
+        # The link in supporters' e-mails: /pledge?token=…, made by the donations service
         return site.page(request, self.config, "pledge.html", holds_token=True)
 
     @http("GET", "/pledge/link", query=DocumentQuery)
@@ -74,7 +75,7 @@ PAGES = {
     "/donate": ("sitePageDonate", "The donation page: monthly or once, by card or bank "
                                   "transfer"),
     "/donate/thanks": ("sitePageThanks", "Thank-you page after a card gift"),
-    "/pledge": ("sitePagePledge", "A supporter's pledge, by the signed link in their e-mails "
+    PLEDGE_PAGE: ("sitePagePledge", "A supporter's pledge, by the signed link in their e-mails "
                                   "(?token=)"),
     "/pledge/link": ("sitePagePledgeLink", "Ask for a fresh link to manage a pledge, by e-mail"),
     "/pairings/respond": ("sitePagePairingResponse", "Accept or decline a Family Friend offer, "

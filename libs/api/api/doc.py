@@ -196,8 +196,9 @@ def forbidden(roles: tuple[str, ...]) -> dict[str, Any]:
     return problem(403, "forbidden", "Forbidden", f"this needs the role {' or '.join(roles)}")
 
 
-def describe(operation: Operation) -> dict[str, Any]:
-    """The operation's OpenAPI description, from its declaration alone."""
+def describe(operation: Operation, answered: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The operation's OpenAPI description, from its declaration alone; `answered` describes
+    the success response instead of `response` (a hand-written route's PDF or CSV)."""
     described: dict[str, Any] = {"operationId": operation.id, "tags": [operation.tag],
                                  "summary": operation.summary}
     if operation.description:
@@ -218,6 +219,8 @@ def describe(operation: Operation) -> dict[str, Any]:
             content["example"] = operation.example
         described["requestBody"] = {"required": True, "content": {"application/json": content}}
     described["responses"] = _responses(operation)
+    if answered is not None:
+        described["responses"][str(operation.status)] = answered
     if operation.is_staff:
         described["security"] = STAFF_AUTH
     return described

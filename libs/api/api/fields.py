@@ -52,6 +52,17 @@ def iso_date(value: str) -> None:
     in_calendar(day)
 
 
+class CalendarDate(fields.Date):
+    """A day of the platform's calendar, loaded as a `date`: written YYYY-MM-DD only (the
+    other ISO 8601 forms `fields.Date` takes, 20260401 or 2026-W14-3, are refused)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        iso_date(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def iso_month(value: str) -> None:
     """A marshmallow validator for a month kept as its text, YYYY-MM."""
     if not re.match(MONTH_PATTERN, value):

@@ -54,6 +54,10 @@ class Operation:
     path_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     # `public` (kept 60 s) or `revalidate` (no-cache): answered with an ETag and 304s
     cache: str | None = None
+    # The gateway's route is written by hand (it answers a file or a page, not only JSON):
+    # it is declared for its schemas, roles and RPC, but neither routed nor described from
+    # here; the hand-written route is named as a generated one would be and checks `roles`.
+    handwritten: bool = False
 
     def __post_init__(self) -> None:
         if self.roles is not None and not set(self.roles) <= set(STAFF_ROLES):

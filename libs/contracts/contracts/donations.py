@@ -8,6 +8,13 @@ to ask donations anything.
 from marshmallow import Schema, fields, validate
 
 SOURCES = ("card_one_time", "monthly", "bank_transfer", "grant", "membership_fee")
+# What staff record by hand (the rest come through Stripe).
+STAFF_SOURCES = ("bank_transfer", "grant", "membership_fee")
+DONOR_KINDS = ("person", "company")
+DESIGNATIONS = ("general", "family_friend", "spot_otonari", "hanamaru_class",
+                "life_consultation")
+# The public donation tiers, id -> whole yen: a gift given in a tier is the tier's amount.
+TIER_AMOUNTS: dict[str, int] = {"class": 10_000, "connect": 30_000, "community": 100_000}
 PLEDGE_STATUSES = ("pending", "active", "paused", "past_due", "canceled")
 RECEIPT = validate.Regexp(r"^R\d{4}-\d{6,}$")  # six digits, more past a million a year
 # A tax receipt: a payment's number or an annual one (A2026-000001), with -2, -3... once reissued.

@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
+from contracts.donations import STAFF_SOURCES
 from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import tokyo_day_bounds
 
 from donations import receipts
-from donations.schemas import STAFF_SOURCES
 
 
 class Refused(Exception):

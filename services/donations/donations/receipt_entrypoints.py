@@ -1,7 +1,8 @@
 """The donations service's entrypoints for tax receipts, staff corrections and search.
 
 A mixin of DonationsService (it uses the service's `db`, `outbox`, `log`, `caller` and
-`_require_staff`). Receipts are issued after the payment's own transaction, by this service
+`_actor`; `api.receipts` declares what each entrypoint loads and who may call it). Receipts
+are issued after the payment's own transaction, by this service
 consuming its own `payment_succeeded`: numbering stays in the webhook's transaction, and the
 PDF (CPU work, rendered in an OS thread off the eventlet hub) never holds it up.
 """
@@ -14,15 +15,14 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, post_load, validate
+from api import receipts as api
+from api.serving import serves
 from nameko.extensions import DependencyProvider
-from servicekit import errors, paging
+from servicekit import errors
 from servicekit.events import Envelope, consume_event, first_time
-from servicekit.rpc import rpc
 
 from donations import corrections, ledger, receipt_pdf, receipts, search, yearend
-from donations.links import LinkInvalid, ReceiptLinks
-from donations.schemas import DonorFields, PostalAddress
+from donations.links import LinkInvalid, ReceiptLinks, site_url
 
 ISSUED_BY_CONSUMER = "system:payment"
 
@@ -34,6 +34,12 @@ def uuid_or_404(value: Any, what: str) -> str:
         return str(uuid.UUID(str(value)))
     except ValueError:
         raise errors.NotFound(f"no such {what}") from None
+
+
+def tax_year(year: Any) -> int:
+    """A tax year named in a path, refused (400, naming `year`) outside the calendar."""
+    return errors.load_request(api.YearRequest(), {"year": year}, "the year is not valid")[
+        "year"]
 
 
 class ReceiptSettings(DependencyProvider):
@@ -52,7 +58,7 @@ class ReceiptSettings(DependencyProvider):
         )
         secret = config.get("RECEIPT_LINK_SECRET") or config.get("PLEDGE_LINK_SECRET")
         self.links = ReceiptLinks(
-            str(secret), str(config.get("RECEIPT_URL", "http://127.0.0.1:8000/api/receipts")),
+            str(secret), site_url(config),
             int(config.get("RECEIPT_LINK_MAX_AGE_DAYS", 2000))) if secret else None
 
     def get_dependency(self, worker_ctx) -> ReceiptSettings:
@@ -64,65 +70,12 @@ class ReceiptSettings(DependencyProvider):
         self.container.spawn_managed_thread(run)
 
 
-class ReasonRequest(Schema):
-    class Meta:
-        unknown = RAISE
-
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-
-
-class AddressRequest(DonorFields):
-    class Meta:
-        unknown = RAISE
-
-    postal_address = fields.Nested(PostalAddress, required=True)
-
-
-class YearRequest(Schema):
-    class Meta:
-        unknown = RAISE
-
-    year = fields.Integer(required=True, strict=True,
-                          validate=validate.Range(min=2000, max=2100))
-
-
-class ReceiptQuery(paging.Page):
-    year = fields.Integer(strict=True, validate=validate.Range(min=2000, max=2100))
-    kind = fields.String(validate=validate.OneOf(("gift", "annual")))
-    status = fields.String(validate=validate.OneOf(("issued", "voided")))
-    supporter_id = fields.UUID()
-    # no control characters: PostgreSQL refuses NUL in text
-    number = fields.String(validate=[validate.Length(min=1, max=40), validate.Regexp(
-        r"^[^\x00-\x1f\x7f]+\Z", error="Must not hold control characters.")])
-
-    @post_load
-    def _as_text(self, data: dict, **_: Any) -> dict:
-        if "supporter_id" in data:
-            data["supporter_id"] = str(data["supporter_id"])
-        return data
-
-
-class SearchQuery(Schema):
-    class Meta:
-        unknown = RAISE
-
-    q = fields.String(required=True, validate=validate.Length(min=2, max=200))
-
-
 def _pdf(receipt: dict, pdf: bytes, language: str) -> dict[str, Any]:
     # RPC payloads are JSON: the bytes travel as base64 and the gateway decodes them.
     suffix = "" if language == "ja" else f"-{language}"
     return {"number": receipt["number"], "voided": receipt["voided_at"] is not None,
             "filename": f"{receipt['number']}{suffix}.pdf", "language": language,
             "pdf_base64": base64.b64encode(pdf).decode("ascii")}
-
-
-def _language(value: Any) -> str:
-    if value in (None, ""):
-        return "ja"
-    if value not in receipt_pdf.LANGUAGES:
-        raise errors.InvalidInput("unknown language", {"lang": ["ja or en"]})
-    return value
 
 
 class ReceiptEntrypoints:
@@ -166,11 +119,11 @@ class ReceiptEntrypoints:
 
     # -- the donor's link ----------------------------------------------------------------------
 
-    @rpc
-    def receipt_by_link(self, token: str, language: str | None = None) -> dict:
+    @serves(api.RECEIPT_BY_LINK)
+    def receipt_by_link(self, token: str, query: dict) -> dict:
         """The PDF a signed link in a thank-you or year-end e-mail opens: the receipt in force
         for that gift or tax year (issued now if it was waiting)."""
-        language = _language(language)
+        language = api.pdf_language(query.get("lang"))
         links = self.receipt_settings.links
         if links is None:
             raise errors.Unavailable("receipt links are not configured")
@@ -195,33 +148,29 @@ class ReceiptEntrypoints:
 
     # -- staff ---------------------------------------------------------------------------------
 
-    @rpc
-    def receipt_document(self, number: str, language: str | None = None) -> dict:
+    @serves(api.RECEIPT_DOCUMENT)
+    def receipt_document(self, number: str, query: dict) -> dict:
         """Any receipt's stored PDF, void ones included (they show what was given out)."""
-        self._require_staff()
-        language = _language(language)
+        language = api.pdf_language(query.get("lang"))
         with self._receipt(number) as (conn, receipt):
             pdf = receipts.document(conn, receipt, language, receipt_pdf.render_off_hub)
         return _pdf(receipt, pdf, language)
 
-    @rpc
+    @serves(api.LIST_RECEIPTS)
     def list_receipts(self, query: dict) -> dict:
         """Receipts newest first, a page at a time, with the languages each can be downloaded
         in (`receipt_document`)."""
-        self._require_staff()
-        query = self._load(ReceiptQuery(), query, "the receipt query is not valid")
         with self.db.transaction() as conn:
             return receipts.listing(conn, query)
 
-    @rpc
+    @serves(api.RECEIPT_VIEW)
     def receipt_view(self, number: str) -> dict:
-        self._require_staff()
         with self._receipt(number) as (_, receipt):
             return receipts.view(receipt)
 
-    @rpc
+    @serves(api.ISSUE_RECEIPT_FOR_PAYMENT)
     def issue_receipt_for_payment(self, payment_id: str) -> dict:
-        actor = self._require_staff()
+        actor = self._actor()
         payment_id = uuid_or_404(payment_id, "payment")
         with self.db.transaction() as conn:
             try:
@@ -231,11 +180,11 @@ class ReceiptEntrypoints:
                 raise self._not_issuable(exc) from None
             return receipts.view(receipt)
 
-    @rpc
+    @serves(api.ISSUE_ANNUAL_RECEIPT)
     def issue_annual_receipt(self, supporter_id: str, year: int) -> dict:
-        actor = self._require_staff()
+        actor = self._actor()
         supporter_id = uuid_or_404(supporter_id, "supporter")
-        year = self._load(YearRequest(), {"year": year}, "the year is not valid")["year"]
+        year = tax_year(year)
         with self.db.transaction() as conn:
             try:
                 receipt = receipts.issue_annual(conn, supporter_id, year,
@@ -245,21 +194,19 @@ class ReceiptEntrypoints:
                 raise self._not_issuable(exc) from None
             return receipts.view(receipt)
 
-    @rpc
-    def void_receipt(self, number: str, request: dict) -> dict:
+    @serves(api.VOID_RECEIPT)
+    def void_receipt(self, number: str, body: dict) -> dict:
         """Void a receipt without a replacement (a gift that should never have had one)."""
-        actor = self._require_staff()
-        reason = self._load(ReasonRequest(), request, "say why")["reason"]
+        actor, reason = self._actor(), body["reason"]
         with self._receipt(number, lock=True) as (conn, receipt):
             voided = receipts.void(conn, receipt, reason, actor)
         self.log.info("receipt voided", receipt_number=voided["number"])
         return receipts.view(voided)
 
-    @rpc
-    def reissue_receipt(self, number: str, request: dict) -> dict:
+    @serves(api.REISSUE_RECEIPT)
+    def reissue_receipt(self, number: str, body: dict) -> dict:
         """Void a receipt in force and issue its replacement from today's data."""
-        actor = self._require_staff()
-        reason = self._load(ReasonRequest(), request, "say why")["reason"]
+        actor, reason = self._actor(), body["reason"]
         with self._receipt(number, lock=True) as (conn, receipt):
             if receipt["voided_at"] is not None:
                 raise errors.Conflict(f"receipt {receipt['number']} is already void")
@@ -273,13 +220,12 @@ class ReceiptEntrypoints:
                       replaces=receipt["number"])
         return receipts.view(issued)
 
-    @rpc
-    def set_supporter_address(self, supporter_id: str, request: dict) -> dict:
+    @serves(api.SET_SUPPORTER_ADDRESS)
+    def set_supporter_address(self, supporter_id: str, body: dict) -> dict:
         """The postal address a receipt prints; receipts already issued keep the old one
         until staff reissue them."""
-        self._require_staff()
         supporter_id = uuid_or_404(supporter_id, "supporter")
-        data = self._load(AddressRequest(), request, "the address is not valid")
+        data = body
         columns = ledger.DonorDetails.of(data).columns()
         assignments = ", ".join(f"{column} = %s" for column in columns)
         with self.db.transaction() as conn:
@@ -291,10 +237,9 @@ class ReceiptEntrypoints:
         return {"supporter_id": supporter_id, "postal_address": data["postal_address"],
                 "donor_kind": data["donor_kind"]}
 
-    @rpc
-    def void_staff_payment(self, payment_id: str, request: dict) -> dict:
-        actor = self._require_staff()
-        reason = self._load(ReasonRequest(), request, "say why")["reason"]
+    @serves(api.VOID_STAFF_PAYMENT)
+    def void_staff_payment(self, payment_id: str, body: dict) -> dict:
+        actor, reason = self._actor(), body["reason"]
         payment_id = uuid_or_404(payment_id, "payment")
         with self.db.transaction() as conn:
             try:
@@ -308,19 +253,17 @@ class ReceiptEntrypoints:
         return {**view, "voided": True, "void_reason": voided["void_reason"],
                 "voided_by": voided["voided_by"], "voided_at": voided["voided_at"].isoformat()}
 
-    @rpc
+    @serves(api.SEARCH_SUPPORTERS)
     def search_supporters(self, query: dict) -> dict:
-        self._require_staff()
-        q = self._load(SearchQuery(), query, "the search is not valid")["q"]
+        q = query["q"]
         with self.db.transaction() as conn:
             return {"results": search.find(conn, q)}
 
-    @rpc
-    def start_year_end_run(self, request: dict) -> dict:
+    @serves(api.START_YEAR_END_RUN)
+    def start_year_end_run(self, body: dict) -> dict:
         """Start (or continue) the year-end e-mails for a tax year in the background; returns
         the progress at once. Running it again only sends what is still due."""
-        self._require_staff()
-        year = self._load(YearRequest(), request, "the year is not valid")["year"]
+        year = body["year"]
         if receipts.today_in_tokyo().year <= year:
             raise errors.Conflict(f"the year-end run for {year} starts once {year} is over")
         missing = self.receipt_settings.org.missing()
@@ -342,10 +285,9 @@ class ReceiptEntrypoints:
         with self.db.transaction() as conn:
             return {**yearend.progress(conn, year), "started": True}
 
-    @rpc
+    @serves(api.YEAR_END_PROGRESS)
     def year_end_progress(self, year: int) -> dict:
-        self._require_staff()
-        year = self._load(YearRequest(), {"year": year}, "the year is not valid")["year"]
+        year = tax_year(year)
         with self.db.transaction() as conn:
             return yearend.progress(conn, year)
 

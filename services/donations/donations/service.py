@@ -1,8 +1,9 @@
 """The donations service's entrypoints: thin, turning each call into ledger operations.
 
 Domain rules live beside this module (`ledger`, `pledges`, `webhooks`, `reports`, `privacy`);
-here requests are validated, the one transaction per unit of work is opened, Stripe is called,
-and domain exceptions become the servicekit errors the gateway maps to HTTP.
+here the one transaction per unit of work is opened, Stripe is called, and domain exceptions
+become the servicekit errors the gateway maps to HTTP. Requests are loaded, and roles checked,
+through the operations declared in `api.donations` (`@serves`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
-from marshmallow import Schema
+from api import donations as api
+from api.serving import serves
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from servicekit import errors, health
@@ -21,6 +22,7 @@ from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
 from servicekit.rpc import rpc
+from servicekit.tokyo import today_in_tokyo
 
 from donations import (
     corrections,
@@ -33,21 +35,8 @@ from donations import (
     tiers,
     webhooks,
 )
-from donations.links import LinkInvalid, PledgeLinks
+from donations.links import LinkInvalid, PledgeLinks, site_url
 from donations.receipt_entrypoints import uuid_or_404 as _uuid_or_404
-from donations.schemas import (
-    BankTransferNotice,
-    CancelRequest,
-    DonationRequest,
-    LinkRequest,
-    PaymentsQuery,
-    PledgeRequest,
-    RefundRequest,
-    ReportQuery,
-    SelfServiceRequest,
-    StaffPaymentRequest,
-    StatementQuery,
-)
 from donations.stripe_client import (
     AuthenticationRequired,
     BadSignature,
@@ -59,8 +48,6 @@ from donations.stripe_client import (
 )
 from donations.stripe_provider import Stripe
 
-STAFF_ROLES = ("admin", "staff")
-
 
 class Links(DependencyProvider):
     """Signed self-service links; absent (None) when no secret is configured."""
@@ -69,8 +56,7 @@ class Links(DependencyProvider):
         config = self.container.config
         secret = config.get("PLEDGE_LINK_SECRET")
         self.links = PledgeLinks(
-            str(secret), str(config.get("PLEDGE_MANAGE_URL", "http://127.0.0.1:8000/pledge")),
-            int(config.get("PLEDGE_LINK_MAX_AGE_DAYS", 400)),
+            str(secret), site_url(config), int(config.get("PLEDGE_LINK_MAX_AGE_DAYS", 400)),
         ) if secret else None
 
     def get_dependency(self, worker_ctx) -> PledgeLinks | None:
@@ -92,15 +78,15 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
 
     # -- public ------------------------------------------------------------------------------
 
-    @rpc
+    @serves(api.LIST_DONATION_TIERS)
     def donation_tiers(self) -> dict:
         min_yen, max_yen = self._bounds()
         return tiers.catalogue(min_yen, max_yen, tiers.bank_account(self.config))
 
-    @rpc
-    def create_donation(self, request: dict) -> dict:
+    @serves(api.CREATE_DONATION)
+    def create_donation(self, body: dict) -> dict:
         """A one-time card gift. The ledger entry waits for payment_intent.succeeded."""
-        data = self._load(DonationRequest(*self._bounds()), request, "the donation is not valid")
+        data = self._in_bounds(body, "a donation", "the donation is not valid")
         with self.db.transaction() as conn:
             supporter = ledger.add_supporter(conn, data["name"], data["email"], data["locale"],
                                              ledger.DonorDetails.of(data))
@@ -137,10 +123,10 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
                       status=status)
         return response
 
-    @rpc
-    def create_pledge(self, request: dict) -> dict:
+    @serves(api.CREATE_PLEDGE)
+    def create_pledge(self, body: dict) -> dict:
         """Start a monthly pledge: the pledge is pending until Stripe's webhook says it was paid."""
-        data = self._load(PledgeRequest(*self._bounds()), request, "the pledge is not valid")
+        data = self._in_bounds(body, "a monthly pledge", "the pledge is not valid")
         # The pledge exists before Stripe is called, so the webhook can always find it.
         with self.db.transaction() as conn:
             supporter = ledger.add_supporter(conn, data["name"], data["email"], data["locale"],
@@ -186,12 +172,13 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         applied = self._apply_stripe_event(event)
         return {"received": True, "duplicate": not applied}
 
-    @rpc
-    def pledge_self_service(self, request: dict) -> dict:
+    @serves(api.PLEDGE_SELF_SERVICE)
+    def pledge_self_service(self, body: dict) -> dict:
         """What the signed link in a supporter's e-mail allows: view, change the amount in
         place, pause, resume, or cancel with a reason."""
-        data = self._load(SelfServiceRequest(*self._bounds()), request,
-                          "the request is not valid")
+        data = body
+        if data["action"] == "change_amount":
+            self._in_bounds(data, "a monthly pledge", "the request is not valid")
         if self.links is None:
             raise errors.Unavailable("self-service links are not configured")
         try:
@@ -207,21 +194,25 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         return self._change_pledge(pledge_id, data["action"], "supporter",
                                    amount=data.get("amount"), reason=data.get("reason"))
 
-    @rpc
-    def notify_bank_transfer(self, request: dict) -> dict:
+    @serves(api.NOTIFY_BANK_TRANSFER)
+    def notify_bank_transfer(self, body: dict) -> dict:
         """A donor says they transferred money: staff are told, and look for it at the bank.
         An address for a tax receipt is kept with the supporter for when staff record it."""
-        data = self._load(BankTransferNotice(), request, "the notice is not valid")
+        data = body
+        today = today_in_tokyo()
+        if data["transferred_on"] > today or (today - data["transferred_on"]).days > 366:
+            raise errors.InvalidInput("the notice is not valid", {
+                "transferred_on": ["must be a date within the past year"]})
         with self.db.transaction() as conn:
             notice_id = ledger.note_bank_transfer(conn, self.outbox, data)
         self.log.info("bank transfer notified", notice_id=notice_id, amount=data["amount"])
         return {"received": True}
 
-    @rpc
-    def send_pledge_links(self, request: dict) -> dict:
+    @serves(api.REQUEST_PLEDGE_LINKS)
+    def send_pledge_links(self, body: dict) -> dict:
         """Fresh self-service links, by e-mail, for the pledges of whoever has this address.
         The answer is the same whether or not the address is known."""
-        data = self._load(LinkRequest(), request, "the request is not valid")
+        data = body
         if self.links is None:
             raise errors.Unavailable("self-service links are not configured")
         with self.db.transaction() as conn:
@@ -231,18 +222,19 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
 
     # -- staff -------------------------------------------------------------------------------
 
-    @rpc
-    def cancel_pledge_by_staff(self, pledge_id: str, request: dict) -> dict:
-        actor = self._require_staff()
-        data = self._load(CancelRequest(), request, "the cancellation is not valid")
-        return self._change_pledge(_uuid_or_404(pledge_id, "pledge"), "cancel", actor,
-                                   reason=data["reason"])
+    @serves(api.CANCEL_PLEDGE)
+    def cancel_pledge_by_staff(self, pledge_id: str, body: dict) -> dict:
+        return self._change_pledge(_uuid_or_404(pledge_id, "pledge"), "cancel", self._actor(),
+                                   reason=body["reason"])
 
-    @rpc
-    def record_staff_payment(self, request: dict) -> dict:
+    @serves(api.RECORD_STAFF_PAYMENT)
+    def record_staff_payment(self, body: dict) -> dict:
         """A bank transfer, grant or membership fee: same ledger, same thank-you e-mail."""
-        actor = self._require_staff()
-        data = self._load(StaffPaymentRequest(), request, "the payment is not valid")
+        actor = self._actor()
+        data = body
+        if data["paid_on"] > today_in_tokyo():
+            raise errors.InvalidInput("the payment is not valid", {
+                "paid_on": ["must be a date between 2000 and today"]})
         with self.db.transaction() as conn:
             recorded = corrections.same_reference(conn, data["reference"])
             if recorded is not None:
@@ -257,12 +249,12 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
                       source=payment["source"], amount=payment["amount"])
         return payment
 
-    @rpc
-    def refund_payment(self, payment_id: str, request: dict) -> dict:
+    @serves(api.REFUND_PAYMENT)
+    def refund_payment(self, payment_id: str, body: dict) -> dict:
         """Refund all or part of a card payment through Stripe, or record money staff sent
         back by bank for a payment they recorded."""
-        actor = self._require_staff()
-        data = self._load(RefundRequest(), request, "the refund is not valid")
+        actor = self._actor()
+        data = body
         payment_id = _uuid_or_404(payment_id, "payment")
         # The payment stays locked while Stripe is asked, so two staff members cannot refund
         # the same money twice; the idempotency key makes a retried request one refund.
@@ -302,11 +294,10 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         self.log.info("payment refunded", payment_id=payment_id, amount=amount)
         return view
 
-    @rpc
+    @serves(api.DONATION_REPORT)
     def donation_report(self, query: dict) -> dict:
         """The report as JSON, or `{"csv": text}` when format is csv."""
-        self._require_staff()
-        data = self._load(ReportQuery(), query, "the report query is not valid")
+        data = query
         with self.db.transaction() as conn:
             if data["format"] == "csv":
                 return {"csv": reports.donation_csv(conn, data["from_"], data["to"])}
@@ -314,17 +305,14 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
             report.update(corrections.voids_between(conn, data["from_"], data["to"]))
             return report
 
-    @rpc
+    @serves(api.LIST_PAYMENTS)
     def list_payments(self, query: dict) -> dict:
         """Payments for staff, newest first, filtered and a page at a time."""
-        self._require_staff()
-        data = self._load(PaymentsQuery(), query, "the payments query is not valid")
         with self.db.transaction() as conn:
-            return staff_views.list_payments(conn, data)
+            return staff_views.list_payments(conn, query)
 
-    @rpc
+    @serves(api.STAFF_PAYMENT)
     def staff_payment(self, payment_id: str) -> dict:
-        self._require_staff()
         payment_id = _uuid_or_404(payment_id, "payment")
         with self.db.transaction() as conn:
             found = staff_views.payment(conn, payment_id)
@@ -332,10 +320,9 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
             raise errors.NotFound("no such payment")
         return found
 
-    @rpc
+    @serves(api.SUPPORTER_DETAIL)
     def supporter_detail(self, supporter_id: str) -> dict:
         """A supporter with their pledges and payments (staff)."""
-        self._require_staff()
         supporter_id = _uuid_or_404(supporter_id, "supporter")
         with self.db.transaction() as conn:
             found = staff_views.supporter_detail(conn, supporter_id)
@@ -343,21 +330,20 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
             raise errors.NotFound("no such supporter")
         return found
 
-    @rpc
-    def annual_statement(self, query: dict) -> dict:
-        self._require_staff()
-        data = self._load(StatementQuery(), query, "the statement query is not valid")
+    @serves(api.ANNUAL_STATEMENT)
+    def annual_statement(self, supporter_id: str, year: int, query: dict) -> dict:
+        supporter_id = _uuid_or_404(supporter_id, "supporter")
+        year = receipt_entrypoints.tax_year(year)
         with self.db.transaction() as conn:
-            statement = reports.annual_statement(conn, str(data["supporter_id"]), data["year"])
+            statement = reports.annual_statement(conn, supporter_id, year)
         if statement is None:
             raise errors.NotFound("no such supporter")
-        if data["format"] == "csv":
+        if query["format"] == "csv":
             return {"csv": reports.statement_csv(statement)}
         return statement
 
-    @rpc
+    @serves(api.ANONYMISE_SUPPORTER)
     def anonymise_supporter(self, supporter_id: str) -> dict:
-        self._require_staff()
         supporter_id = _uuid_or_404(supporter_id, "supporter")
         with self.db.transaction() as conn:
             supporter = privacy.supporter_for_erasure(conn, supporter_id)
@@ -509,11 +495,9 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         links = self.receipt_settings.links
         return links.gift_url if links is not None else None
 
-    def _require_staff(self) -> str:
-        # The gateway checks the token; the service checks the role again so that no other
-        # RPC caller can reach staff operations by accident.
-        if self.caller["role"] not in STAFF_ROLES:
-            raise errors.Forbidden("this needs the role admin or staff")
+    def _actor(self) -> str:
+        """Who does a staff operation, as the ledger records it (`@serves` checked the
+        role)."""
         return f"staff:{self.caller['subject']}"
 
     def _refused(self, exc: StripeFailure, **ids: str) -> errors.ServiceError:
@@ -534,5 +518,11 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         return (int(self.config.get("PLEDGE_MIN_YEN", 500)),
                 int(self.config.get("PLEDGE_MAX_YEN", 10_000_000)))
 
-    def _load(self, schema: Schema, request: Any, message: str) -> dict:
-        return errors.load_request(schema, request, message)
+    def _in_bounds(self, data: dict, what: str, message: str) -> dict:
+        """`data` once its amount is within the configured bounds of `what`."""
+        min_yen, max_yen = self._bounds()
+        if not min_yen <= data["amount"] <= max_yen:
+            raise errors.InvalidInput(message, {
+                "amount": [f"{what} is between {min_yen} and {max_yen} yen"]})
+        return data
+

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DESIGNATIONS = ("general", "family_friend", "spot_otonari", "hanamaru_class",
-                "life_consultation")
+from contracts.donations import DESIGNATIONS, TIER_AMOUNTS
+
+__all__ = ["DESIGNATIONS", "TIERS", "Tier", "bank_account", "catalogue", "tier"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Tier:
 
 
 TIERS: tuple[Tier, ...] = (
-    Tier("class", 10_000, {
+    Tier("class", TIER_AMOUNTS["class"], {
         "ja": "1万円で、外国にルーツを持つ子どもたちのための地域の学習支援教室を1回開くことが"
               "できます。",
         "en": "¥10,000 can hold one local learning support class for children with roots "
@@ -28,12 +29,12 @@ TIERS: tuple[Tier, ...] = (
         "ne": "¥१०,००० ले विदेशी जरा भएका बालबालिकाका लागि एउटा स्थानीय सिकाइ सहयोग कक्षा "
               "सञ्चालन गर्न सकिन्छ।",
     }),
-    Tier("connect", 30_000, {
+    Tier("connect", TIER_AMOUNTS["connect"], {
         "ja": "3万円で、10人の外国人住民が日本の人々とつながる機会をつくることができます。",
         "en": "¥30,000 gives 10 foreign residents a chance to connect with Japanese people.",
         "ne": "¥३०,००० ले १० जना विदेशी बासिन्दालाई जापानी मानिसहरूसँग जोडिने अवसर दिन्छ।",
     }),
-    Tier("community", 100_000, {
+    Tier("community", TIER_AMOUNTS["community"], {
         "ja": "10万円で、地域で多文化共生を学ぶコミュニティセッションを開くことができます。",
         "en": "¥100,000 funds a community session on cultural synergy, where neighbours learn "
               "to live together.",

@@ -21,7 +21,7 @@ def donations_config(service_config, make_database, localstripe_factory, webhook
         make_database("donations", MIGRATIONS),
         STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=api_base,
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, PLEDGE_MIN_YEN=500, PLEDGE_MAX_YEN=10_000_000,
-        PLEDGE_LINK_SECRET=LINK_SECRET, PLEDGE_MANAGE_URL="https://jii.example/pledge",
+        PLEDGE_LINK_SECRET=LINK_SECRET, PUBLIC_SITE_URL="https://jii.example",
     )
 
 

@@ -23,6 +23,7 @@ VISA = "4242424242424242"
 DECLINED_ON_CHARGE = "4000000000000341"
 NEEDS_3DS = "4000002760003184"
 STAFF = {"staff_subject": "aiko@jii.example", "staff_role": "staff"}
+ADMIN = {"staff_subject": "kenji@jii.example", "staff_role": "admin"}
 LINK_SECRET = "test-pledge-link-secret-0123456789abcdef"
 WEBHOOK_SECRET = "whsec_test_donations_service"
 

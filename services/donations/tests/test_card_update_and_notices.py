@@ -13,7 +13,7 @@ from servicekit.tokyo import today_in_tokyo
 
 
 def token_for(pledge) -> str:
-    return PledgeLinks(LINK_SECRET, "https://jii.example/pledge", 400).token(str(pledge["id"]))
+    return PledgeLinks(LINK_SECRET, "https://jii.example", 400).token(str(pledge["id"]))
 
 
 def confirm_in_browser(api_base: str, client_secret: str, number: str = VISA) -> str:
@@ -80,7 +80,7 @@ def test_fresh_links_go_only_to_an_address_with_a_running_pledge_and_the_answer_
     assert unknown == known == {"received": True}
     [sent] = events(db, "pledge_link_requested")
     assert sent["pledge_id"] == str(pledge["id"]) and sent["email"] == "hanako@example.com"
-    assert PledgeLinks(LINK_SECRET, "https://jii.example/pledge", 400).pledge_of(
+    assert PledgeLinks(LINK_SECRET, "https://jii.example", 400).pledge_of(
         sent["manage_url"].split("token=")[1]) == str(pledge["id"])
 
 

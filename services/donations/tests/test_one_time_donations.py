@@ -136,9 +136,9 @@ def test_a_donor_wanting_a_tax_receipt_gives_an_address_kept_with_the_supporter(
         lambda o: o["metadata"].get("donation_id") == created["id"])
     deliver(donations, body, signature)
     [paid] = query(db, "SELECT paid_at FROM payments")
-    statement = call(donations, "annual_statement", {
-        "supporter_id": str(supporter["id"]), "year": tokyo_date(paid["paid_at"]).year},
-        context={"staff_subject": "aiko@jii.example", "staff_role": "staff"})
+    statement = call(donations, "annual_statement", str(supporter["id"]),
+                     tokyo_date(paid["paid_at"]).year, {},
+                     context={"staff_subject": "aiko@jii.example", "staff_role": "staff"})
     assert statement["donor_kind"] == "company"
     assert statement["postal_address"] == {"postal_code": "150-0001", "prefecture": "東京都",
                                            "city": "渋谷区", "line1": "神宮前1-2-3",

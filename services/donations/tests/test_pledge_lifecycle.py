@@ -261,6 +261,6 @@ def test_a_payment_on_new_years_eve_evening_utc_gets_a_receipt_of_the_new_tokyo_
     [receipt] = query(db, "SELECT receipt_number FROM payments WHERE paid_at = %s",
                       (datetime(2026, 12, 31, 15, 30, tzinfo=UTC),))
     assert receipt["receipt_number"].startswith("R2027-")
-    statement = call(donations, "annual_statement",
-                     {"supporter_id": str(pledge["supporter_id"]), "year": 2027}, context=STAFF)
+    statement = call(donations, "annual_statement", str(pledge["supporter_id"]), 2027, {},
+                     context=STAFF)
     assert [p["paid_on"] for p in statement["payments"]] == ["2027-01-01"]

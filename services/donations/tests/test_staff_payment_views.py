@@ -33,7 +33,7 @@ def test_payments_are_listed_newest_first_filtered_and_a_page_at_a_time(donation
     recent = call(donations, "list_payments",
                   {"from": (today - timedelta(days=7)).isoformat()}, context=STAFF)
     assert {p["id"] for p in recent["payments"]} == {grant["id"], fee["id"]}
-    mine = call(donations, "list_payments", {"supporter_id": old["supporter_id"]},
+    mine = call(donations, "list_payments", {"supporter": old["supporter_id"]},
                 context=STAFF)
     assert {p["id"] for p in mine["payments"]} == {old["id"], fee["id"]}  # same e-mail
 
@@ -46,7 +46,9 @@ def test_payments_are_listed_newest_first_filtered_and_a_page_at_a_time(donation
 
 @pytest.mark.parametrize("bad", [{"source": "cash"}, {"limit": 0}, {"limit": 201},
                                  {"offset": -1}, {"from": "2026-05-02", "to": "2026-05-01"},
-                                 {"supporter_id": "nope"}, {"colour": "red"}])
+                                 {"supporter": "nope"}, {"colour": "red"},
+                                 # the filter's name is the HTTP one
+                                 {"supporter_id": "00000000-0000-4000-8000-000000000000"}])
 def test_a_payments_query_it_cannot_take_is_invalid_input(donations, bad):
     with pytest.raises(errors.InvalidInput):
         call(donations, "list_payments", bad, context=STAFF)

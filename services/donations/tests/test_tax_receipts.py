@@ -22,7 +22,7 @@ ORG = {
     "RECEIPT_CERTIFICATION_DATE": "2020-04-01",
     "RECEIPT_RESIDENT_TAX_DESIGNATED_BY": "東京都",
     "RECEIPT_RESIDENT_TAX_DESIGNATED_BY_EN": "the Tokyo Metropolitan Government",
-    "RECEIPT_URL": "https://jii.example/api/receipts",
+    "PUBLIC_SITE_URL": "https://jii.example",
 }
 NEPALI_NAME = "राम बहादुर थापा"
 ADDRESS = {"postal_code": "163-8001", "prefecture": "東京都", "city": "新宿区",
@@ -65,7 +65,7 @@ def test_a_bank_transfer_gets_a_japanese_pdf_receipt_with_every_field_a_tax_offi
     receipt = live_receipt(db, payment["id"])
     assert receipt["number"] == payment["receipt_number"]
 
-    text = text_of(call(donations, "receipt_document", receipt["number"], context=STAFF))
+    text = text_of(call(donations, "receipt_document", receipt["number"], {}, context=STAFF))
     paid = today_in_tokyo()
     for field in ("寄附金受領証明書", ORG["RECEIPT_ORG_NAME"], ORG["RECEIPT_ORG_ADDRESS"],
                   ORG["RECEIPT_CERTIFICATION_NUMBER"], "認定日 2020年4月1日",
@@ -84,11 +84,11 @@ def test_the_english_version_is_made_on_request_from_the_frozen_content_and_kept
     db = donations_config["DATABASE_URL"]
     payment = call(donations, "record_staff_payment", staff_payment(), context=STAFF)
     number = live_receipt(db, payment["id"])["number"]
-    english = call(donations, "receipt_document", number, "en", context=STAFF)
+    english = call(donations, "receipt_document", number, {"lang": "en"}, context=STAFF)
     text = text_of(english)
     assert "Receipt for Donation" in text and NEPALI_NAME in text and "¥50,000" in text
     assert "the Tokyo Metropolitan Government" in text.replace("\n", " ")
-    again = call(donations, "receipt_document", number, "en", context=STAFF)
+    again = call(donations, "receipt_document", number, {"lang": "en"}, context=STAFF)
     assert again["pdf_base64"] == english["pdf_base64"]
     assert {r["language"] for r in query(db, "SELECT language FROM receipt_documents")} == {
         "ja", "en"}
@@ -101,11 +101,11 @@ def test_the_donors_signed_link_opens_the_receipt_and_a_forged_one_is_refused(
     payment = call(donations, "record_staff_payment", staff_payment(), context=STAFF)
     [thanked] = events(db, "payment_succeeded")
     token = thanked["receipt_url"].rsplit("/", 1)[1]
-    opened = call(donations, "receipt_by_link", token)
+    opened = call(donations, "receipt_by_link", token, {})
     assert opened["number"] == payment["receipt_number"] and not opened["voided"]
     assert NEPALI_NAME in text_of(opened)
     with pytest.raises(errors.Forbidden):
-        call(donations, "receipt_by_link", token[:-3] + "xyz")
+        call(donations, "receipt_by_link", token[:-3] + "xyz", {})
 
 
 def test_no_receipt_is_issued_without_the_donors_address_until_staff_add_it(
@@ -117,13 +117,13 @@ def test_no_receipt_is_issued_without_the_donors_address_until_staff_add_it(
     [thanked] = events(db, "payment_succeeded")
     token = thanked["receipt_url"].rsplit("/", 1)[1]
     with pytest.raises(errors.Conflict) as refused:
-        call(donations, "receipt_by_link", token)
+        call(donations, "receipt_by_link", token, {})
     assert refused.value.details == {"reason": "waiting_for_address"}
     assert query(db, "SELECT count(*) AS n FROM receipts")[0]["n"] == 0
 
     call(donations, "set_supporter_address", payment["supporter_id"],
          {"postal_address": ADDRESS}, context=STAFF)
-    assert PRINTED_ADDRESS in text_of(call(donations, "receipt_by_link", token))
+    assert PRINTED_ADDRESS in text_of(call(donations, "receipt_by_link", token, {}))
 
 
 def test_membership_fees_and_monthly_gifts_get_no_gift_receipt(donations, donations_config):
@@ -141,7 +141,7 @@ def test_a_correction_voids_the_receipt_and_issues_a_suffixed_replacement_keepin
     db = donations_config["DATABASE_URL"]
     payment = call(donations, "record_staff_payment", staff_payment(), context=STAFF)
     number = live_receipt(db, payment["id"])["number"]
-    original = call(donations, "receipt_document", number, context=STAFF)
+    original = call(donations, "receipt_document", number, {}, context=STAFF)
 
     call(donations, "set_supporter_address", payment["supporter_id"],
          {"postal_address": OSAKA, "donor_kind": "company"}, context=STAFF)
@@ -152,9 +152,9 @@ def test_a_correction_voids_the_receipt_and_issues_a_suffixed_replacement_keepin
     assert (old["voided"], old["void_reason"], old["voided_by"]) == (
         True, "address moved", "staff:aiko@jii.example")
     # the void receipt's bytes are the ones given out, unchanged
-    assert call(donations, "receipt_document", number, context=STAFF) == {
+    assert call(donations, "receipt_document", number, {}, context=STAFF) == {
         **original, "voided": True}
-    new_text = text_of(call(donations, "receipt_document", f"{number}-2", context=STAFF))
+    new_text = text_of(call(donations, "receipt_document", f"{number}-2", {}, context=STAFF))
     assert "〒530-0001 大阪府大阪市北区梅田1-1-1 梅田ビル2階" in new_text
     assert f"{NEPALI_NAME} 御中" in new_text and f"{number}-2" in new_text
     assert number in new_text.replace(f"{number}-2", "")  # names the one it replaces
@@ -229,7 +229,7 @@ def test_a_manual_refund_of_a_bank_transfer_reissues_its_receipt_for_what_is_lef
         db, "SELECT * FROM receipts WHERE number = %s", (f"{number}-2",)) or [None])[0],
         timeout=60, message="the receipt reissued after the refund")
     assert replacement["amount"] == 30000
-    assert "¥30,000" in text_of(call(donations, "receipt_document", f"{number}-2",
+    assert "¥30,000" in text_of(call(donations, "receipt_document", f"{number}-2", {},
                                      context=STAFF))
     with pytest.raises(errors.Conflict):
         call(donations, "void_staff_payment", payment["id"], {"reason": "x"}, context=STAFF)
@@ -292,7 +292,7 @@ def test_an_annual_receipt_lists_each_monthly_gift_and_is_numbered_without_gaps(
     assert call(donations, "issue_annual_receipt", first, year, context=STAFF) == receipt
     assert call(donations, "issue_annual_receipt", second, year, context=STAFF)[
         "number"] == f"A{year}-000002"
-    text = text_of(call(donations, "receipt_document", receipt["number"], context=STAFF))
+    text = text_of(call(donations, "receipt_document", receipt["number"], {}, context=STAFF))
     for field in (f"{year}年3月10日", f"{year}年11月10日", "¥3,000", "¥5,000", "¥8,000",
                   "支援者 0", "〒153-0061 東京都目黒区中目黒1-1"):
         assert field in text, field
@@ -336,7 +336,7 @@ def test_a_year_end_run_stopped_halfway_and_restarted_sends_each_supporter_one_e
     with_receipt = by_supporter[supporters[0]]
     [link] = with_receipt["receipts"]
     assert (link["kind"], link["amount"], with_receipt["total"]) == ("annual", 8000, 8000)
-    opened = call(donations, "receipt_by_link", link["url"].rsplit("/", 1)[1])
+    opened = call(donations, "receipt_by_link", link["url"].rsplit("/", 1)[1], {})
     assert opened["number"] == link["receipt_number"]
 
 
@@ -368,7 +368,7 @@ def test_staff_list_receipts_newest_first_by_year_kind_status_supporter_and_numb
     annual = call(donations, "issue_annual_receipt", first, year, context=STAFF)
     payment = call(donations, "record_staff_payment", staff_payment(), context=STAFF)
     number = live_receipt(db, payment["id"])["number"]
-    call(donations, "receipt_document", number, "en", context=STAFF)
+    call(donations, "receipt_document", number, {"lang": "en"}, context=STAFF)
     replacement = call(donations, "reissue_receipt", number, {"reason": "typo in name"},
                        context=STAFF)
 
@@ -402,7 +402,7 @@ def test_staff_list_receipts_newest_first_by_year_kind_status_supporter_and_numb
     assert ([r["number"] for r in rest["receipts"]], rest["next"]) == ([annual["number"]], None)
 
     for bad in ({"kind": "monthly"}, {"status": "cancelled"}, {"supporter_id": "nobody"},
-                {"year": "2026"}, {"after": "not-a-cursor"}, {"colour": "red"}):
+                {"year": "1999"}, {"after": "not-a-cursor"}, {"colour": "red"}):
         with pytest.raises(errors.InvalidInput):
             listed(**bad)
     with pytest.raises(errors.Forbidden):
