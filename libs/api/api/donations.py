@@ -483,7 +483,7 @@ class Churn(Schema):
 class DonationReport(Schema):
     """See the donations service's reports module for every figure."""
 
-    from_ = fields.String(data_key="from", required=True)
+    from_ = fields.String(data_key="from", attribute="from", required=True)
     to = fields.String(required=True)
     currency = fields.String(required=True)
     total = fields.Dict(required=True)
