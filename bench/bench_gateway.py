@@ -25,7 +25,6 @@ import logging  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import eventlet.queue  # noqa: E402
 import requests  # noqa: E402
@@ -42,7 +41,6 @@ from servicekit.devtools.localstripe_server import stop as stop_process  # noqa:
 from servicekit.migrations import drop_database  # noqa: E402
 from servicekit.testing import free_port  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 VISA = "4242424242424242"
 
 

@@ -20,7 +20,6 @@ import argparse  # noqa: E402
 import logging  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 from benchkit import Vhost, fresh_databases, service_runner  # noqa: E402
 from servicekit import platform  # noqa: E402
@@ -29,7 +28,6 @@ from servicekit.devtools.localstripe_server import stop as stop_process  # noqa:
 from servicekit.migrations import drop_database  # noqa: E402
 from servicekit.testing import free_port  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 BUDGET = 150 * 1024
 
 # Every resource the page loaded, with what went over the wire (headers included).

@@ -9,8 +9,6 @@ each role: admin over every operation, then staff and consultant over the staff 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 import schemathesis
@@ -25,7 +23,6 @@ from schemathesis.specs.openapi.checks import (
 )
 from servicekit.db import connect
 
-ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_api_contract"
 # A fixed number of examples, drawn the same way each run (derandomized), rather than a time
 # budget: a loaded machine makes the test slower, never different.

@@ -5,7 +5,6 @@ dispute that reaches staff as an alert."""
 import json
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 import requests
@@ -13,7 +12,6 @@ from gateway.auth import issue_token
 from servicekit.devtools.localstripe_server import create_card_payment_method, stripe_signature
 from servicekit.testing import query, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_donations_e2e"
 
 

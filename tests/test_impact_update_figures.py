@@ -5,7 +5,6 @@ fed donations' and programs' events on the bus)."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from servicekit.events import Envelope
 from servicekit.events.relay import event_exchange, make_publisher
 from servicekit.testing import wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 PARTNER = {"supporter_id": str(uuid.uuid4()), "pledge_id": str(uuid.uuid4()),
            "name": "Emily Carter", "email": "emily@example.org", "locale": "en"}
 

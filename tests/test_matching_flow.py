@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -17,8 +16,6 @@ from matching.clock import Clock, MovableClock
 from matching.service import MatchingService
 from nameko.testing.utils import get_container, get_extension
 from servicekit.testing import query, wait_until
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -19,7 +18,6 @@ from servicekit.events import Envelope
 from servicekit.events.relay import event_exchange, make_publisher
 from servicekit.testing import query, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
            "Accept-Language": "ne-NP,ne;q=0.9,en;q=0.5"}
 

@@ -3,14 +3,12 @@
 service to exactly one e-mail on a real SMTP server."""
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
 from servicekit.devtools.localstripe_server import create_card_payment_method
 from servicekit.testing import HttpCapture, query, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_end_to_end"
 VISA = "4242424242424242"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from urllib.parse import urljoin
 
 import eventlet
@@ -14,8 +13,6 @@ import pytest
 import requests
 from gateway.auth import issue_token
 from servicekit.testing import query, wait_until
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ current tag (RFC 9110: weak comparison, lists of tags, `*`), through the real se
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 from gateway.auth import issue_token
 
-ROOT = Path(__file__).resolve().parents[1]
 PUBLIC_LISTS = ("/api/programs?lang=ja", "/api/classes", "/api/donation-tiers",
                 "/api/impact?from=2026-01&to=2026-03")
 

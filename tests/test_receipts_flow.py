@@ -3,7 +3,6 @@ receipt the donor opens; the same transfer recorded twice is refused; voiding it
 receipt and takes it out of the report and of /api/impact, and staff see the event."""
 
 import io
-from pathlib import Path
 
 import pypdf
 import pytest
@@ -12,7 +11,6 @@ from gateway.auth import issue_token
 from servicekit.testing import wait_until
 from servicekit.tokyo import today_in_tokyo
 
-ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_receipts_e2e"
 ORG = {"RECEIPT_ORG_NAME": "特定非営利活動法人 Japan Intercultural Intelligence",
        "RECEIPT_ORG_ADDRESS": "東京都渋谷区神南一丁目1番1号",

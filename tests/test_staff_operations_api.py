@@ -5,14 +5,12 @@ staff feed; every route refused to the roles it is not for."""
 
 import uuid
 from datetime import date
-from pathlib import Path
 
 import pytest
 import requests
 from gateway.auth import issue_token
 from servicekit.testing import park_dead_letter, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 FEED_QUEUE = "evt-feed--gateway"
 
 

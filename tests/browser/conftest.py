@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from browsing import PHONE, WEBHOOK_SECRET
 
-ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
