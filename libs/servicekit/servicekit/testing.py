@@ -218,6 +218,31 @@ def wait_until(predicate: Callable[[], object], timeout: float = 15.0, interval:
         eventlet.sleep(interval)
 
 
+def finished_deliveries(container: Any, source: str, event_type: str) -> int:
+    """How many deliveries of `source`'s `event_type` the container's consumers have finished:
+    acknowledged once their handler returned, or parked. An attempt that failed and was
+    retried is not one: its copy finishes with its last attempt. Nothing else says when a
+    duplicate is done, since a duplicate changes nothing anyone could look at."""
+    from servicekit.events.consumer import ReliableEventHandler
+
+    return sum(entrypoint.outcomes["handled"] + entrypoint.outcomes["parked"]
+               for entrypoint in container.entrypoints
+               if isinstance(entrypoint, ReliableEventHandler)
+               and (entrypoint.source_service, entrypoint.event_type) == (source, event_type))
+
+
+def wait_for_deliveries(container: Any, source: str, event_type: str, count: int,
+                        timeout: float = 15.0) -> None:
+    """Wait until `count` deliveries of the event type have finished (`finished_deliveries`);
+    fail at once if more have, since a test counting copies expects exactly its own."""
+    def done() -> bool:
+        finished = finished_deliveries(container, source, event_type)
+        assert finished <= count, f"{finished} deliveries of {event_type}, expected {count}"
+        return finished == count
+
+    wait_until(done, timeout=timeout, message=f"{count} deliveries of {source}.{event_type}")
+
+
 def park_dead_letter(amqp_uri: str, service: str, envelope: dict[str, Any], error: str,
                      handler_queue: str, attempt: int = 4) -> str:
     """Put an event in `service`'s dead-letter queue the way the consumer parks one (its
