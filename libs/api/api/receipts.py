@@ -13,7 +13,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 from servicekit.paging import BadCursor, decode_cursor
 
-from api.doc import not_found
+from api.doc import about_blank, not_found, problem_response
 from api.donations import STAFF, DonorFields, Payment, PostalAddress
 from api.fields import CURSOR_PATTERN, Query, Strict
 from api.operation import Operation
@@ -201,6 +201,10 @@ NO_RECEIPT = not_found("receipt")
 NO_PAYMENT = not_found("payment")
 NUMBER = {"number": {"schema": {"type": "string"}}}
 YEAR = {"year": {"schema": {"type": "integer"}}}
+# werkzeug's `<int:year>` matches whole numbers only: any other year is no route at all.
+NOT_A_YEAR = problem_response("The year is not a whole number: there is no such route.",
+                              about_blank(404, "Not Found", "The requested URL was not found "
+                                                            "on the server."))
 
 # The link in thank-you and year-end e-mails (the service builds it with `.url(token=...)`).
 RECEIPT_BY_LINK = Operation(
@@ -299,4 +303,5 @@ YEAR_END_PROGRESS = Operation(
     id="yearEndProgress", method="GET", path="/api/staff/year-end-receipts/<int:year>",
     rpc="donations.year_end_progress", tag="staff",
     summary="How far the year-end e-mails of a tax year are", roles=STAFF, path_values=YEAR,
-    response=YearEndProgress, returns="The progress.", errors={"400": "InvalidInput"})
+    response=YearEndProgress, returns="The progress.",
+    errors={"400": "InvalidInput", "404": NOT_A_YEAR})
