@@ -231,7 +231,9 @@ NO_ENROLLMENT = not_found("enrollment")
 # -- classes: staff ----------------------------------------------------------------------------
 
 class ClassSessionRequest(Strict):
-    starts_at = fields.AwareDateTime(required=True, validate=aware_in_calendar)
+    starts_at = fields.AwareDateTime(required=True, validate=aware_in_calendar, error_messages={
+        "invalid": "Must be an ISO 8601 date and time.",
+        "invalid_awareness": "Must carry a time zone (e.g. Z or +09:00)."})
 
 
 class ClassRequest(Strict):
