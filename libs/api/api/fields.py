@@ -4,7 +4,7 @@ platform's calendar and cursors. One definition each, for every area's schemas."
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from contracts.locales import LOCALES
@@ -50,6 +50,24 @@ def iso_date(value: str) -> None:
     if day is None:
         raise ValidationError("Must be a date, YYYY-MM-DD.")
     in_calendar(day)
+
+
+class Day(fields.Date):
+    """A day of the platform's calendar written YYYY-MM-DD, loaded as a `date`. Stricter than
+    `fields.Date`, which also takes 20260401, 2026-W14-3 and year 0001."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if not isinstance(value, str) or not DATE_PATTERN.match(value):
+            raise ValidationError("Must be a date, YYYY-MM-DD.")
+        day = super()._deserialize(value, attr, data, **kwargs)
+        in_calendar(day)
+        return day
+
+
+def aware_in_calendar(moment: datetime) -> None:
+    """A marshmallow validator for a `fields.AwareDateTime`: its day in the platform's
+    calendar."""
+    in_calendar(moment.date())
 
 
 def iso_month(value: str) -> None:

@@ -87,11 +87,16 @@ class Operation:
     def url(self, **values: str) -> str:
         """The path with its values filled in, each escaped: how a service names a route of
         the gateway (in a link it mails) without spelling the path out itself."""
-        missing = set(self.path_names) - values.keys()
-        if missing:
-            raise KeyError(f"{self.id} needs {sorted(missing)}")
-        return PATH_VALUE.sub(lambda match: quote(str(values[match.group(1)]), safe=""),
-                              self.path)
+        return fill_path(self.path, **values)
+
+
+def fill_path(path: str, **values: str) -> str:
+    """A werkzeug rule with its values filled in, each escaped: also for the path of a
+    hand-written route a service links to."""
+    missing = set(PATH_VALUE.findall(path)) - values.keys()
+    if missing:
+        raise KeyError(f"{path} needs {sorted(missing)}")
+    return PATH_VALUE.sub(lambda match: quote(str(values[match.group(1)]), safe=""), path)
 
 
 def operations_of(module: Any) -> tuple[Operation, ...]:
