@@ -13,14 +13,15 @@ like any other to mail staff, so the alert also reaches `jii events tail` and th
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from api import notifications as api
+from api.serving import serves
 from servicekit import health
 from servicekit.caller import Caller
 from servicekit.db import Database
-from servicekit.errors import BadSignature, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from servicekit.errors import BadSignature, Conflict, NotFound, Unavailable
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time, parked
 from servicekit.links import LinkInvalid
 from servicekit.logging import LogContext
@@ -33,6 +34,7 @@ from notifications.mail_provider import MailerProvider
 from notifications.settings import SettingsProvider
 
 IMPACT_LIST = "impact_update"
+DELIVERY_LOG_LIMIT = 200
 
 
 class NotificationsService(health.Ping):
@@ -61,20 +63,14 @@ class NotificationsService(health.Ping):
         self.log.info("unsubscribed", list=mailing_list)
         return {"unsubscribed": True, "list": mailing_list}
 
-    @rpc
-    def delivery_log(self, email: str | None = None, event_id: str | None = None,
-                     limit: int = 200) -> list[dict[str, Any]]:
+    @serves(api.MAIL_LOG)
+    def delivery_log(self, query: dict[str, Any]) -> dict[str, Any]:
         """The delivery log for one address or one event, newest first (staff only)."""
-        if bool(email) == bool(event_id):
-            raise InvalidInput("give either an e-mail address or an event id",
-                               {"email": ["give exactly one of email or event"]})
-        if event_id:
-            try:
-                uuid.UUID(event_id)
-            except ValueError:
-                raise InvalidInput("not an event id", {"event": ["not a UUID"]}) from None
+        event = query.get("event")
         with self.db.transaction() as conn:
-            return delivery_log.entries(conn, email=email, event_id=event_id, limit=limit)
+            return {"deliveries": delivery_log.entries(
+                conn, email=query.get("email"), event_id=str(event) if event else None,
+                limit=DELIVERY_LOG_LIMIT)}
 
     # -- the dead-letter queue watch -------------------------------------------------------
 
@@ -97,44 +93,33 @@ class NotificationsService(health.Ping):
 
     # -- the dead-letter queues, for admins in the staff console ----------------------------
 
-    @rpc
-    def dead_letter_queues(self) -> list[dict[str, Any]]:
+    @serves(api.DEAD_LETTER_QUEUES)
+    def dead_letter_queues(self) -> dict[str, Any]:
         """Each watched dead-letter queue and how many messages wait in it (admins)."""
-        self._require_admin()
         watch = self.settings.dead_letters
         depths = self._broker(dead_letters.read_depths, watch)
-        return [{"service": messages.dead_letter_service(queue), "queue": queue, "depth": depth}
-                for queue, depth in depths.items()]
+        return {"queues": [{"service": messages.dead_letter_service(queue), "queue": queue,
+                            "depth": depth} for queue, depth in depths.items()]}
 
-    @rpc
-    def dead_letters(self, service: str, limit: int = 50) -> dict[str, Any]:
+    @serves(api.DEAD_LETTERS)
+    def dead_letters(self, service: str, query: dict[str, Any]) -> dict[str, Any]:
         """The first `limit` messages parked for a service, left in place (admins)."""
-        self._require_admin()
-        limit = _bounded(limit, "limit")
         return self._broker(dead_letters.peek, self.settings.dead_letters,
-                            self._watched(service), limit)
+                            self._watched(service), query["limit"])
 
-    @rpc
-    def replay_dead_letters(self, service: str, count: int | None = None) -> dict[str, Any]:
-        """Replay the first `count` parked messages of a service (all when None) to the queues
-        they failed on (admins)."""
-        self._require_admin()
-        count = None if count is None else _bounded(count, "count")
+    @serves(api.REPLAY_DEAD_LETTERS)
+    def replay_dead_letters(self, service: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Replay the first `count` parked messages of a service (all with `all`) to the
+        queues they failed on (admins)."""
         service = self._watched(service)
         try:
             replayed = self._broker(dead_letters.replay_parked, self.settings.dead_letters,
-                                    service, count)
+                                    service, body.get("count"))
         except parked.ReplayRefused as exc:
             raise Conflict(str(exc)) from None
         self.log.warning("dead letters replayed", queue=replayed["queue"],
                          replayed=len(replayed["replayed"]), by=self.caller["subject"])
         return replayed
-
-    def _require_admin(self) -> None:
-        # The gateway checks the token; the service checks again, so no other RPC caller
-        # reaches the queues by accident.
-        if self.caller["role"] != "admin":
-            raise Forbidden("this needs the role admin")
 
     def _watched(self, service: Any) -> str:
         try:
@@ -374,11 +359,4 @@ def _count(statuses: dict[str, str]) -> dict[str, int]:
     for status in statuses.values():
         counts[status] = counts.get(status, 0) + 1
     return counts
-
-
-def _bounded(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-        raise InvalidInput(f"{name} must be a whole number from 1 to 1000",
-                           {name: ["Must be from 1 to 1000."]})
-    return value
 

@@ -17,10 +17,13 @@ def _deliveries(config: dict) -> list[dict]:
                  " ORDER BY created_at")
 
 
+STAFF = {"staff_subject": "staff-1", "staff_role": "staff"}
+
+
 def _staff_log(config: dict, email: str) -> list[dict]:
     """The delivery log as staff read it: the rpc the gateway calls."""
-    with ClusterRpcProxy(config, timeout=10) as rpc:
-        return rpc.notifications.delivery_log(email=email)
+    with ClusterRpcProxy(config, timeout=10, context_data=STAFF) as rpc:
+        return rpc.notifications.delivery_log(query={"email": email})["deliveries"]
 
 
 def test_a_server_answering_451_twice_then_accepting_delivers_once_after_growing_delays(
