@@ -6,6 +6,13 @@ A temporary SMTP failure is logged as deferred and propagates out of the handler
 is retried with growing delays (servicekit's consumer) and, once SMTP is back, delivered;
 recipients already served are skipped through the delivery log.
 
+Every handler that sends mail opts out of `consume_event`'s inbox (`inbox=False`): SMTP cannot
+join a database transaction, so the handler cannot run inside the one `consume_event` opens
+around it; each message is claimed in the delivery log before the relay is contacted and
+settled after, in transactions of its own. Such a handler reads and writes the event's inbox
+row itself, in those same transactions (`deliveries.deliver_all`). The handlers that only
+record a pledge take the inbox `consume_event` keeps.
+
 One timer watches the services' dead-letter queues (`dead_letters`): when one grows it
 publishes `dead_letters_growing` through this service's own outbox, and consumes that event
 like any other to mail staff, so the alert also reaches `jii events tail` and the staff feed.
@@ -16,6 +23,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from api import notifications as api
 from api.serving import serves
 from servicekit import health
@@ -135,67 +143,69 @@ class NotificationsService(health.Ping):
             self.log.warning("dead-letter queues unreachable", error=str(exc))
             raise Unavailable("the message broker did not answer; try again") from None
 
-    @consume_event("notifications", "dead_letters_growing")
+    # inbox=False on each handler that mails: see the module's docstring.
+    @consume_event("notifications", "dead_letters_growing", inbox=False)
     def on_dead_letters_growing(self, event: Envelope) -> None:
         self._notify(event)
 
     # -- donations ------------------------------------------------------------------------
 
-    @consume_event("donations", "payment_succeeded")
+    @consume_event("donations", "payment_succeeded", inbox=False)
     def thank_supporter(self, event: Envelope) -> None:
         """One e-mail per payment: a welcome to JII Partners for a pledge's first, else thanks."""
         self._notify(event, done="thank-you handled")  # the line the pipeline traces follow
 
-    @consume_event("donations", "payment_failed")
+    @consume_event("donations", "payment_failed", inbox=False)
     def on_payment_failed(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("donations", "payment_refunded")
+    @consume_event("donations", "payment_refunded", inbox=False)
     def on_payment_refunded(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("donations", "annual_receipts_ready")
+    @consume_event("donations", "annual_receipts_ready", inbox=False)
     def on_annual_receipts_ready(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("donations", "payment_disputed")
+    @consume_event("donations", "payment_disputed", inbox=False)
     def on_payment_disputed(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("donations", "pledge_link_requested")
+    @consume_event("donations", "pledge_link_requested", inbox=False)
     def on_pledge_link_requested(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("donations", "bank_transfer_notified")
+    @consume_event("donations", "bank_transfer_notified", inbox=False)
     def on_bank_transfer_notified(self, event: Envelope) -> None:
         self._notify(event)
 
     @consume_event("donations", "pledge_started")
-    def on_pledge_started(self, event: Envelope) -> None:
+    def on_pledge_started(self, event: Envelope, conn: psycopg.Connection) -> None:
         # No e-mail: the welcome goes out with the first payment's receipt.
-        self._track_pledge(event)
+        partners.record_pledge(conn, event.type, event.data, event.occurred_at)
 
-    @consume_event("donations", "pledge_changed")
+    @consume_event("donations", "pledge_changed", inbox=False)
     def on_pledge_changed(self, event: Envelope) -> None:
         self._track_pledge(event)
         self._notify(event)
 
-    @consume_event("donations", "pledge_paused")
+    @consume_event("donations", "pledge_paused", inbox=False)
     def on_pledge_paused(self, event: Envelope) -> None:
         self._track_pledge(event)
         self._notify(event)
 
     @consume_event("donations", "pledge_past_due")
-    def on_pledge_past_due(self, event: Envelope) -> None:
+    def on_pledge_past_due(self, event: Envelope, conn: psycopg.Connection) -> None:
         # No e-mail: payment_failed (with the card-update link) already told the supporter.
-        self._track_pledge(event)
+        partners.record_pledge(conn, event.type, event.data, event.occurred_at)
 
-    @consume_event("donations", "pledge_canceled")
+    @consume_event("donations", "pledge_canceled", inbox=False)
     def on_pledge_canceled(self, event: Envelope) -> None:
         self._track_pledge(event)
         self._notify(event)
 
-    @consume_event("donations", "supporter_anonymized")
+    # inbox=False: an erasure is worth repeating; a replayed event erases what arrived since.
+    @consume_event("donations", "supporter_anonymized", inbox=False)
     def on_supporter_anonymized(self, event: Envelope) -> None:
         with self.db.transaction() as conn:
             partners.forget_supporter(conn, event.data["supporter_id"],
@@ -203,106 +213,106 @@ class NotificationsService(health.Ping):
 
     # -- matching -------------------------------------------------------------------------
 
-    @consume_event("matching", "participant_applied")
+    @consume_event("matching", "participant_applied", inbox=False)
     def on_participant_applied(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "participant_approved")
+    @consume_event("matching", "participant_approved", inbox=False)
     def on_participant_approved(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "participant_rejected")
+    @consume_event("matching", "participant_rejected", inbox=False)
     def on_participant_rejected(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_offered")
+    @consume_event("matching", "pairing_offered", inbox=False)
     def on_pairing_offered(self, event: Envelope) -> None:
         self._notify(event)
 
     # An offer that will not go ahead: the people still waiting on it are told, never why.
-    @consume_event("matching", "pairing_declined")
+    @consume_event("matching", "pairing_declined", inbox=False)
     def on_pairing_declined(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_offer_expired")
+    @consume_event("matching", "pairing_offer_expired", inbox=False)
     def on_pairing_offer_expired(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "participant_withdrawn")
+    @consume_event("matching", "participant_withdrawn", inbox=False)
     def on_participant_withdrawn(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_started")
+    @consume_event("matching", "pairing_started", inbox=False)
     def on_pairing_started(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_ending_soon")
+    @consume_event("matching", "pairing_ending_soon", inbox=False)
     def on_pairing_ending_soon(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_completed")
+    @consume_event("matching", "pairing_completed", inbox=False)
     def on_pairing_completed(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_closed_early")
+    @consume_event("matching", "pairing_closed_early", inbox=False)
     def on_pairing_closed_early(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "spot_request_assigned")
+    @consume_event("matching", "spot_request_assigned", inbox=False)
     def on_spot_request_assigned(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "spot_request_reminder_due")
+    @consume_event("matching", "spot_request_reminder_due", inbox=False)
     def on_spot_request_reminder_due(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "spot_request_unassigned")
+    @consume_event("matching", "spot_request_unassigned", inbox=False)
     def on_spot_request_unassigned(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "spot_request_created")
+    @consume_event("matching", "spot_request_created", inbox=False)
     def on_spot_request_created(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "spot_request_cancelled")
+    @consume_event("matching", "spot_request_cancelled", inbox=False)
     def on_spot_request_cancelled(self, event: Envelope) -> None:
         self._notify(event)
 
     # -- programs -------------------------------------------------------------------------
 
-    @consume_event("programs", "class_enrollment_confirmed")
+    @consume_event("programs", "class_enrollment_confirmed", inbox=False)
     def on_class_enrollment_confirmed(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "class_enrollment_waitlisted")
+    @consume_event("programs", "class_enrollment_waitlisted", inbox=False)
     def on_class_enrollment_waitlisted(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "class_enrollment_promoted")
+    @consume_event("programs", "class_enrollment_promoted", inbox=False)
     def on_class_enrollment_promoted(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "class_enrollment_withdrawn")
+    @consume_event("programs", "class_enrollment_withdrawn", inbox=False)
     def on_class_enrollment_withdrawn(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "class_session_cancelled")
+    @consume_event("programs", "class_session_cancelled", inbox=False)
     def on_class_session_cancelled(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "consultation_resolved")
+    @consume_event("programs", "consultation_resolved", inbox=False)
     def on_consultation_resolved(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "consultation_opened")
+    @consume_event("programs", "consultation_opened", inbox=False)
     def on_consultation_opened(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "consultation_assigned")
+    @consume_event("programs", "consultation_assigned", inbox=False)
     def on_consultation_assigned(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "impact_updated")
+    @consume_event("programs", "impact_updated", inbox=False)
     def send_impact_update(self, event: Envelope) -> None:
         """Keep the month's figures; mail the month before to active partners once it is over."""
         if self._already_handled(event):
