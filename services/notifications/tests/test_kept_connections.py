@@ -27,9 +27,7 @@ from psycopg_pool import ConnectionPool
 from servicekit.db import Session
 from servicekit.devtools.smtp_sink import start_smtp_sink, stop
 from servicekit.events import Envelope
-from servicekit.testing import query, wait_until
-
-from conftest import Sink
+from servicekit.testing import SmtpSink, query, wait_until
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 TO_ADDR = "supporter@example.org"
@@ -47,7 +45,7 @@ def _message(settings: SmtpSettings, event_id: str):
                          delivery_key=delivery_key(event_id, "pledge_welcome", TO_ADDR))
 
 
-def _message_ids(sink: Sink) -> list[str]:
+def _message_ids(sink: SmtpSink) -> list[str]:
     return [message["Message-ID"] for message in sink.messages()]
 
 
