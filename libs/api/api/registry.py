@@ -3,10 +3,10 @@ document from, and what the role tests are generated from."""
 
 from __future__ import annotations
 
-from api import notifications
+from api import matching, notifications
 from api.operation import Operation, operations_of
 
-AREAS = (notifications,)
+AREAS = (notifications, matching)
 
 
 def _all() -> tuple[Operation, ...]:
