@@ -42,7 +42,6 @@ MAX_CHILD_AGE = 17  # children's ages are 0..17; one bit each
 EXPERIENCE_SPREAD_YEARS = 2
 
 
-
 @dataclass(frozen=True)
 class Area:
     code: str
