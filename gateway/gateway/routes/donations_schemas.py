@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.fields import LOCALE_PATTERN, NOT_BLANK, in_calendar, iso_date, normalise_locale, ordered
+from api.fields import (
+    LOCALE_PATTERN,
+    NOT_BLANK,
+    Localised,
+    in_calendar,
+    iso_date,
+    normalise_locale,
+    ordered,
+)
 from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate, validates_schema
 
 from gateway.schemas import DonorFields, PostalAddress
@@ -22,12 +30,6 @@ def _yen(required: bool = True, **kwargs: Any) -> fields.Integer:
     return fields.Integer(required=required, strict=True,
                           validate=validate.Range(min=1, max=1_000_000_000), metadata=YEN,
                           **kwargs)
-
-
-class Localised(Schema):
-    ja = fields.String(required=True)
-    en = fields.String(required=True)
-    ne = fields.String(required=True)
 
 
 class Tier(Schema):

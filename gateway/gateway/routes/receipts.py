@@ -12,7 +12,7 @@ import base64
 from typing import Any
 
 from api.doc import ok, problem_response
-from api.fields import UUID_PATTERN
+from api.fields import CURSOR_PATTERN, MAX_PAGE, UUID_PATTERN, PageQuery
 from marshmallow import RAISE, Schema, fields, validate
 from werkzeug.wrappers import Request, Response
 
@@ -29,12 +29,31 @@ from gateway.routes.donations import (
     STAFF_ERRORS,
     _body,
 )
-from gateway.routes.matching import PAGE, _enum, _query_parameter
-from gateway.routes.matching_schemas import PageQuery
 from gateway.schemas import DonorFields, PostalAddress
 from gateway.web import http, json_response, read_json
 
 INVALID_LINK = "this link is not valid"
+
+
+def _query_parameter(name: str, schema: dict[str, Any],
+                     description: str | None = None) -> dict[str, Any]:
+    parameter = {"in": "query", "name": name, "required": False, "schema": schema}
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+def _enum(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
+# A staff list's paging parameters, as `PageQuery` checks them.
+PAGE = [
+    _query_parameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
+                               "default": 50}),
+    _query_parameter("after", {"type": "string", "pattern": CURSOR_PATTERN,
+                               "maxLength": 200}, "The `next` cursor of the previous page."),
+]
 
 UNAVAILABLE_NOTICE = {
     "ja": pages.Notice("領収書を表示できません", (

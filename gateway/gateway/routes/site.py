@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.doc import ok, problem_response
+from api.matching import PAIRING_RESPONSE_PAGE
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Request, Response
 
@@ -47,7 +48,7 @@ class SiteRoutes:
     def site_pledge_link(self, request: Request) -> Response:
         return site.page(request, self.config, "pledge-link.html")
 
-    @http("GET", "/pairings/respond", query=DocumentQuery)
+    @http("GET", PAIRING_RESPONSE_PAGE, query=DocumentQuery)
     def site_pairing_response(self, request: Request) -> Response:
         # The Family Friend offer links: /pairings/respond?token=…&answer=accept|decline
         return site.page(request, self.config, "respond.html", holds_token=True)
@@ -77,7 +78,7 @@ PAGES = {
     "/pledge": ("sitePagePledge", "A supporter's pledge, by the signed link in their e-mails "
                                   "(?token=)"),
     "/pledge/link": ("sitePagePledgeLink", "Ask for a fresh link to manage a pledge, by e-mail"),
-    "/pairings/respond": ("sitePagePairingResponse", "Accept or decline a Family Friend offer, "
+    PAIRING_RESPONSE_PAGE: ("sitePagePairingResponse", "Accept or decline a Family Friend offer, "
                                                      "by its signed link (?token=&answer=)"),
     "/apply": ("sitePageApply", "Applications: Family Friend, Spot Otonari-san, Hanamaru "
                                 "Class, consultation"),

@@ -216,7 +216,8 @@ def describe(operation: Operation) -> dict[str, Any]:
         content: dict[str, Any] = {"schema": operation.body}
         if operation.example is not None:
             content["example"] = operation.example
-        described["requestBody"] = {"required": True, "content": {"application/json": content}}
+        described["requestBody"] = {"required": not operation.body_optional,
+                                    "content": {"application/json": content}}
     described["responses"] = _responses(operation)
     if operation.is_staff:
         described["security"] = STAFF_AUTH
@@ -232,6 +233,8 @@ def _responses(operation: Operation) -> dict[str, Any]:
         responses["400"] = "InvalidQuery"
     if operation.body is not None:
         responses.update(JSON_BODY_ERRORS)
+    elif operation.checked_ids:
+        responses["400"] = "InvalidInput"
     if operation.is_staff:
         responses["401"] = UNAUTHORIZED
         responses["403"] = forbidden(operation.roles)

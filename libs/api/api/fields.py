@@ -24,6 +24,7 @@ LOCALE_PATTERN = rf"^({'|'.join(LOCALES)})(-([A-Za-z]{{2}}|[0-9]{{3}}))?$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 # servicekit.paging's cursors: base64url without padding
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+MAX_PAGE = 200
 
 
 # The calendar the platform keeps: dates and months outside it are refused with the field named
@@ -112,3 +113,22 @@ def uuid_text(metadata: dict[str, Any] | None = None, **kwargs: Any) -> fields.S
     """An id kept as its text (it travels on in JSON), checked to be a UUID."""
     return fields.String(validate=validate.Regexp(UUID_PATTERN, error="Must be a UUID."),
                          metadata={"format": "uuid", **(metadata or {})}, **kwargs)
+
+
+class PageQuery(Query):
+    """A staff list's page: how many rows (1 to 200), after the previous page's `next`
+    cursor. Only the cursor's shape is checked here; a list that decodes its cursors checks
+    it in full (`servicekit.paging`)."""
+
+    limit = fields.Integer(validate=validate.Range(1, MAX_PAGE))
+    after = fields.String(validate=[validate.Length(min=1, max=200), validate.Regexp(
+        CURSOR_PATTERN, error="Not a valid cursor.")], metadata={
+        "description": "The `next` cursor of the previous page."})
+
+
+class Localised(Schema):
+    """A name or text in each of the platform's languages."""
+
+    ja = fields.String(required=True)
+    en = fields.String(required=True)
+    ne = fields.String(required=True)

@@ -54,6 +54,11 @@ class Operation:
     path_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     # `public` (kept 60 s) or `revalidate` (no-cache): answered with an ETag and 304s
     cache: str | None = None
+    # path values refused when they are not UUIDs (400 invalid-input naming them), by the
+    # gateway before any call and by the service; others reach the service as sent
+    checked_ids: tuple[str, ...] = ()
+    # a request may leave the body out entirely: the service then loads `{}`
+    body_optional: bool = False
 
     def __post_init__(self) -> None:
         if self.roles is not None and not set(self.roles) <= set(STAFF_ROLES):
@@ -62,6 +67,10 @@ class Operation:
             raise ValueError(f"{self.id}: cache must be public or revalidate")
         if "." not in self.rpc:
             raise ValueError(f"{self.id}: rpc must be service.method")
+        if not set(self.checked_ids) <= set(self.path_names) - self.path_values.keys():
+            raise ValueError(f"{self.id}: checked_ids must name UUID path values")
+        if self.body_optional and self.body is None:
+            raise ValueError(f"{self.id}: body_optional needs a body")
 
     @property
     def service(self) -> str:

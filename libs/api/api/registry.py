@@ -3,10 +3,10 @@ document from, and what the role tests are generated from."""
 
 from __future__ import annotations
 
-from api import notifications, programs
+from api import matching, notifications, programs
 from api.operation import Operation, operations_of
 
-AREAS = (notifications, programs)
+AREAS = (notifications, programs, matching)
 
 
 def _all() -> tuple[Operation, ...]:
