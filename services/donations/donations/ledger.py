@@ -207,7 +207,9 @@ def enter_payment(conn: psycopg.Connection, outbox: OutboxWriter, payment: NewPa
         (payment_id, payment.supporter.id, payment.pledge_id, payment.donation_id,
          payment.source, payment.amount, payment.stripe_invoice_id,
          payment.stripe_payment_intent_id, payment.paid_at, payment.tier, payment.designation,
-         payment.reference, payment.recorded_by, payment.anomaly, Jsonb(pending)),
+         payment.reference, payment.recorded_by, payment.anomaly,
+         # The event keeps the request's correlation id, whichever worker's step writes it.
+         Jsonb({"data": pending, "correlation_id": outbox.correlation_id})),
     )
     return payment_id if inserted.rowcount else None
 

@@ -76,14 +76,14 @@ def number_year(conn: psycopg.Connection, outbox: OutboxWriter, year: int) -> li
     lock_year(conn, year)
     rows = sorted(conn.execute(_NUMBER, {"year": year}).fetchall(), key=lambda r: r["number"])
     for row in rows:
-        outbox.add(conn, "payment_succeeded", _event(row))
+        pending = row["pending_event"]
+        # One step may number payments of many requests: each event keeps its own's id.
+        writer = OutboxWriter(outbox.source, pending["correlation_id"] or outbox.correlation_id)
+        writer.add(conn, "payment_succeeded", {
+            "supporter_id": str(row["supporter_id"]), "name": row["name"],
+            "email": row["email"], "locale": row["locale"], **pending["data"],
+            "receipt_number": row["receipt_number"]})
     return [str(row["id"]) for row in rows]
-
-
-def _event(row: dict[str, Any]) -> dict[str, Any]:
-    return {"supporter_id": str(row["supporter_id"]), "name": row["name"],
-            "email": row["email"], "locale": row["locale"], **row["pending_event"],
-            "receipt_number": row["receipt_number"]}
 
 
 def pending_years(conn: psycopg.Connection) -> list[int]:

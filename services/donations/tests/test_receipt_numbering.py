@@ -57,9 +57,9 @@ def add_supporter(conn, email: str = "ram@example.com") -> ledger.Supporter:
 
 def enter(conn, supporter: ledger.Supporter, *, source: str = "bank_transfer",
           amount: int = 50000, paid_at: datetime | None = None, intent: str | None = None,
-          pledge_id: str | None = None) -> str:
+          pledge_id: str | None = None, request: str | None = None) -> str:
     """What a payment's own transaction writes (the caller commits), without the step after."""
-    return ledger.enter_payment(conn, OutboxWriter("donations", None), ledger.NewPayment(
+    return ledger.enter_payment(conn, OutboxWriter("donations", request), ledger.NewPayment(
         supporter=supporter, source=source, amount=amount,
         paid_at=paid_at or datetime.now(UTC), stripe_payment_intent_id=intent,
         pledge_id=pledge_id, reference=f"ref {uuid.uuid4().hex[:8]}"))
@@ -184,7 +184,7 @@ def test_two_numbering_steps_at_once_number_each_payment_once_in_one_sequence(
     outbox = OutboxWriter("donations", None)
     with connect(db) as conn:
         supporter = add_supporter(conn)
-        entered = [enter(conn, supporter) for _ in range(3)]
+        entered = [enter(conn, supporter, request=f"req-{n}") for n in range(3)]
     with connect(db) as one, connect(db) as two:
         assert numbering.number_pending(one, outbox) == entered  # not committed yet
         with connect(db) as conn:
@@ -197,6 +197,9 @@ def test_two_numbering_steps_at_once_number_each_payment_once_in_one_sequence(
         two.commit()
     assert [receipt_of(db, p) for p in entered] == [number(year, n) for n in range(1, 5)]
     assert_gapless(db, year, 4)
+    # Each thank-you keeps the correlation id of the request that paid, whoever numbered it.
+    assert [r["envelope"]["correlation_id"] for r in query(
+        db, "SELECT envelope FROM outbox ORDER BY id")][:3] == ["req-0", "req-1", "req-2"]
 
 
 def test_a_numbering_step_that_fails_midway_leaves_nothing_and_the_next_gives_the_same_numbers(
