@@ -76,6 +76,10 @@ def number_year(conn: psycopg.Connection, outbox: OutboxWriter, year: int) -> li
     lock_year(conn, year)
     rows = sorted(conn.execute(_NUMBER, {"year": year}).fetchall(), key=lambda r: r["number"])
     for row in rows:
+        if row["email"] is None:
+            # The supporter was erased before the number came (a card gift completing after
+            # the erasure): nobody to thank, and an event without a name would stop the year.
+            continue
         pending = row["pending_event"]
         # One step may number payments of many requests: each event keeps its own's id.
         writer = OutboxWriter(outbox.source, pending["correlation_id"] or outbox.correlation_id)

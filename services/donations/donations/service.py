@@ -450,7 +450,6 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         return errors.Unavailable("the payment's receipt number is still being given;"
                                   " try again shortly")
 
-
     def _apply_stripe_event(self, event) -> bool:
         """False when the event was already applied."""
         make_link = self.links.url if self.links else (lambda _pledge_id: None)

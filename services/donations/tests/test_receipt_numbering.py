@@ -230,6 +230,22 @@ def test_a_numbering_step_that_fails_midway_leaves_nothing_and_the_next_gives_th
     assert_gapless(db, year, 2)
 
 
+def test_a_payment_of_a_supporter_erased_meanwhile_is_numbered_without_a_thank_you(
+    donations_config
+):
+    db = donations_config["DATABASE_URL"]
+    year = year_now()
+    erased_id, erased = left_unnumbered(db, email="gone@example.com")
+    _, kept = left_unnumbered(db, email="kept@example.com")
+    query(db, "UPDATE supporters SET name = NULL, email = NULL, anonymized_at = now()"
+          " WHERE id = %s RETURNING id", (erased_id,))
+    with connect(db) as conn:
+        numbering.number_pending(conn, OutboxWriter("donations", None))
+    # Numbered like any other (the year stays gapless), and the step goes on past it.
+    assert (receipt_of(db, erased), receipt_of(db, kept)) == (number(year, 1), number(year, 2))
+    assert list(thanks(db)) == [kept]
+
+
 def test_payments_of_two_tokyo_years_are_numbered_each_in_its_own_year(donations_config):
     db = donations_config["DATABASE_URL"]
     outbox = OutboxWriter("donations", None)
