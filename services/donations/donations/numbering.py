@@ -8,6 +8,11 @@ which carry the number the thank-you e-mail prints — in the same transaction. 
 it right after a payment commits, in the worker that wrote it, and on a timer for whatever a
 crash left between the two.
 
+After a payment the worker does not wait for a year another step holds (`number_committed`
+with wait=False): every step passes again once it has committed, and that pass sees any
+payment committed before the lock was found taken. A payment is left to the timer only when
+the step that held its year dies between its commit and its next pass.
+
 Unique and gapless per year: the counter row, the numbers and the events commit together or
 not at all, and only while the year's lock is held, so no two steps read the same counter; a
 step that dies rolls back whole, and the next gives the same numbers again.
@@ -23,6 +28,8 @@ own), so every payment committed before the step began holding the lock is numbe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
 from typing import Any
 
 import psycopg
@@ -60,20 +67,25 @@ class NotNumbered(Exception):
     (it is retried on the timer)."""
 
 
-def lock_year(conn: psycopg.Connection, year: int) -> None:
-    """The year's numbering lock, held until the transaction ends."""
-    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                 (f"receipt-numbering:{year}",))
+def lock_year(conn: psycopg.Connection, year: int, *, wait: bool = True) -> bool:
+    """The year's numbering lock, held until the transaction ends; False when `wait` is False
+    and another transaction holds it."""
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    row = conn.execute(f"SELECT {function}(hashtextextended(%s, 0))::text AS taken",
+                       (f"receipt-numbering:{year}",)).fetchone()
+    return row["taken"] != "false"  # the waiting form returns void, once it has the lock
 
 
-def number_year(conn: psycopg.Connection, outbox: OutboxWriter, year: int) -> list[str]:
+def number_year(conn: psycopg.Connection, outbox: OutboxWriter, year: int, *,
+                wait: bool = True) -> list[str] | None:
     """Number every committed unnumbered payment of `year` and write their events; returns
-    the ids numbered, in number order.
+    the ids numbered, in number order, or None when `wait` is False and the year is taken.
 
     Take it before locking any payment row in the transaction: the step locks the year, then
     the rows it numbers, and a transaction holding a row it waits for would deadlock with it.
     """
-    lock_year(conn, year)
+    if not lock_year(conn, year, wait=wait):
+        return None
     rows = sorted(conn.execute(_NUMBER, {"year": year}).fetchall(), key=lambda r: r["number"])
     for row in rows:
         if row["email"] is None:
@@ -97,14 +109,42 @@ def pending_years(conn: psycopg.Connection) -> list[int]:
 
 
 def number_pending(conn: psycopg.Connection, outbox: OutboxWriter) -> list[str]:
-    """Number every committed unnumbered payment, year by year (the locks taken in ascending
-    order, so two steps spanning New Year cannot deadlock); the ids numbered.
+    """Number every committed unnumbered payment, year by year, waiting for each year's
+    lock; the ids numbered. When nothing waits this is one read of a small partial index."""
+    return _number_pending(conn, outbox, wait=True)[0]
 
-    When nothing waits this is one read of a small partial index and no lock."""
+
+def _number_pending(conn: psycopg.Connection, outbox: OutboxWriter,
+                    wait: bool) -> tuple[list[str], bool]:
+    """The ids numbered, and whether any year's lock was held (the locks are taken in
+    ascending years, so two steps spanning New Year cannot deadlock)."""
     numbered: list[str] = []
+    held = False
     for year in pending_years(conn):
-        numbered += number_year(conn, outbox, year)
-    return numbered
+        ids = number_year(conn, outbox, year, wait=wait)
+        if ids is not None:
+            numbered += ids
+            held = True
+    return numbered, held
+
+
+def number_committed(transaction: Callable[[], ContextManager[psycopg.Connection]],
+                     outbox: OutboxWriter, *, wait: bool) -> list[str]:
+    """The numbering step as the service runs it, each pass in a transaction of its own
+    (`transaction` opens one); the ids numbered.
+
+    After each pass that held a year's lock it passes again, once committed: a step that found
+    the lock taken (wait=False) left its payment to the holder, and this later pass is the
+    one that sees it. The first pass waits for busy years when `wait` is True (a caller that
+    needs the numbers), later ones never do."""
+    numbered: list[str] = []
+    while True:
+        with transaction() as conn:
+            ids, held = _number_pending(conn, outbox, wait)
+        numbered += ids
+        if not held:
+            return numbered
+        wait = False
 
 
 def number_payment(conn: psycopg.Connection, outbox: OutboxWriter,

@@ -187,7 +187,8 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
             raise errors.BadSignature("the Stripe signature does not match the body") from None
         applied = self._apply_stripe_event(event)
         if applied:
-            self._number_receipts()
+            # Committed; a year another step is numbering is left to it (numbering.py).
+            self._number_receipts(wait=False)
         return {"received": True, "duplicate": not applied}
 
     @rpc
@@ -420,7 +421,7 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
             except (errors.Unavailable, BadSignature):
                 failed.append(raw["id"])
         if applied:
-            self._number_receipts()
+            self._number_receipts(wait=False)
         self.log.info("stripe reconciled", listed=len(listed), applied=len(applied),
                       failed=len(failed))
         return {"listed": len(listed), "applied": applied, "failed": failed}
@@ -432,13 +433,13 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _number_receipts(self) -> None:
+    def _number_receipts(self, wait: bool = True) -> None:
         """The numbering step (numbering.py): after a payment's own transaction committed, and
-        before staff read or change what carries numbers. A failure loses nothing: the payment
-        is committed, and the timer numbers it."""
+        before staff read or change what carries numbers (waiting for a busy year, since they
+        need the numbers). A failure loses nothing: the payment is committed, and the timer
+        numbers it."""
         try:
-            with self.db.transaction() as conn:
-                numbered = numbering.number_pending(conn, self.outbox)
+            numbered = numbering.number_committed(self.db.transaction, self.outbox, wait=wait)
         except Exception as exc:  # the timer tries again; the caller's work goes on
             self.log.warning("receipt numbering failed", error=type(exc).__name__)
             return

@@ -115,10 +115,9 @@ def run(transaction: Callable[[], Any], outbox: OutboxWriter, year: int,
     transactions themselves stay one at a time, in order. Returns counts of this pass:
     notified now, and already notified before.
     """
-    with transaction() as conn:
-        # Receipts print their gifts' numbers: anything a crash left unnumbered is numbered
-        # before the first receipt is issued.
-        numbering.number_pending(conn, outbox)
+    # Receipts print their gifts' numbers: anything a crash left unnumbered is numbered
+    # before the first receipt is issued.
+    numbering.number_committed(transaction, outbox, wait=True)
     if supporters is None:
         with transaction() as conn:
             supporters = supporters_to_notify(conn, year)

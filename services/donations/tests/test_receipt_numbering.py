@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def other_backends_waiting(conn, statement: str = "pg_advisory_xact_lock") -> in
 # -- the payment commits at once; the number and the thank-you follow -------------------------
 
 
-def test_a_webhook_payment_commits_while_numbering_is_held_up_and_its_thank_you_waits_for_it(
+def test_a_webhook_is_answered_while_another_step_holds_the_year_and_the_thank_you_waits(
     donations, donations_config
 ):
     db = donations_config["DATABASE_URL"]
@@ -139,15 +140,14 @@ def test_a_webhook_payment_commits_while_numbering_is_held_up_and_its_thank_you_
     [subscription] = active_pledges(db, 1)
     with connect(db) as holder:
         numbering.lock_year(holder, year)  # another step is numbering this year, slowly
-        answer = eventlet.spawn(deliver, donations, *invoice_paid(subscription))
-        [payment] = wait_until(lambda: query(db, "SELECT * FROM payments"),
-                               message="the payment committed")
-        wait_until(lambda: other_backends_waiting(holder), message="the step waiting")
-        # Committed, unnumbered, and no thank-you yet: it waits for its number.
+        answer = deliver(donations, *invoice_paid(subscription))
+        # Answered and committed without waiting: unnumbered, and no thank-you yet.
+        assert answer == {"received": True, "duplicate": False}
+        [payment] = query(db, "SELECT * FROM payments")
         assert payment["receipt_number"] is None and payment["pending_event"]
         assert events(db, "payment_succeeded") == []
         holder.rollback()
-    assert answer.wait() == {"received": True, "duplicate": False}
+    call(donations, "number_left_behind")  # the holder's next pass, or the timer
     [paid] = thanks(db).values()
     assert paid["receipt_number"] == receipt_of(db, str(payment["id"])) == number(year, 1)
     assert (paid["email"], paid["amount"], paid["source"]) == ("p0@example.com", 3000, "monthly")
@@ -155,6 +155,41 @@ def test_a_webhook_payment_commits_while_numbering_is_held_up_and_its_thank_you_
     validate_data("donations", "payment_succeeded", 1,
                   {k: v for k, v in paid.items() if k != "_type"})
     assert query(db, "SELECT pending_event FROM payments")[0]["pending_event"] is None
+
+
+def transactions(db: str):
+    """What `Database.transaction` is to the service: a committed transaction per block."""
+    @contextmanager
+    def transaction():
+        with connect(db) as conn:
+            yield conn
+    return transaction
+
+
+def test_a_payment_whose_worker_found_the_year_taken_is_numbered_by_the_holders_next_pass(
+    donations_config
+):
+    db = donations_config["DATABASE_URL"]
+    year = year_now()
+    outbox = OutboxWriter("donations", None)
+    with connect(db) as conn:
+        first = enter(conn, add_supporter(conn, "first@example.com"))
+    with connect(db) as outbox_lock:
+        # The holder numbers `first`, then waits to write its thank-you ...
+        outbox_lock.execute("LOCK TABLE outbox IN EXCLUSIVE MODE")
+        holder = eventlet.spawn(numbering.number_committed, transactions(db), outbox,
+                                wait=True)
+        wait_until(lambda: other_backends_waiting(outbox_lock, "INSERT INTO outbox"),
+                   message="the holder at its thank-you")
+        # ... while `second` commits and its worker's step finds the year taken and leaves.
+        with connect(db) as conn:
+            second = enter(conn, add_supporter(conn, "second@example.com"))
+        assert numbering.number_committed(transactions(db), outbox, wait=False) == []
+        assert receipt_of(db, second) is None
+        outbox_lock.rollback()
+    assert holder.wait() == [first, second]
+    assert (receipt_of(db, first), receipt_of(db, second)) == (number(year, 1), number(year, 2))
+    assert_gapless(db, year, 2)
 
 
 def test_a_payment_entered_first_but_committed_later_takes_the_next_number_never_a_gap(
@@ -325,16 +360,19 @@ def test_a_service_killed_after_the_payment_commits_loses_nothing_and_leaves_no_
         process.wait_ready(donations_config)
         with connect(db) as holder:
             if killed == "before numbering":
-                numbering.lock_year(holder, year)  # the step cannot begin
-                held_at = "pg_advisory_xact_lock"
+                numbering.lock_year(holder, year)  # the holder dies with it, say
+                held_at = None
             else:  # it numbers, then cannot write the thank-you: killed with numbers taken
                 holder.execute("LOCK TABLE outbox IN EXCLUSIVE MODE")
                 held_at = "INSERT INTO outbox"
             sender = eventlet.spawn(_send_ignoring_answer, donations_config, subscription)
             [payment] = wait_until(lambda: query(db, "SELECT id FROM payments"),
                                    message="the payment committed")
-            wait_until(lambda: other_backends_waiting(holder, held_at),
-                       message="the step held up")
+            if held_at:
+                wait_until(lambda: other_backends_waiting(holder, held_at),
+                           message="the step held up")
+            else:  # answered: its step found the year taken and left it to the holder
+                sender.wait()
             process.kill()
             holder.rollback()
         sender.kill()
