@@ -16,7 +16,7 @@ PEERS_ENV := var/peers.env
 JII_TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 export JII_TEST_WORKERS
 
-.PHONY: run test setup lint smoke ensure-uv
+.PHONY: run test setup lint openapi smoke ensure-uv
 
 ## run: the whole platform on this machine (services, gateway, localstripe, SMTP sink)
 run: ensure-uv
@@ -38,6 +38,12 @@ setup: ensure-uv
 lint: ensure-uv
 	$(UV) sync $(LOCKED)
 	$(UV) run --no-sync ruff check .
+
+## openapi: write the API document the gateway serves to docs/openapi.json (after an intended
+## change to the API; a test holds the two equal and lists what differs)
+openapi: ensure-uv
+	$(UV) sync $(LOCKED)
+	$(UV) run --no-sync python -m gateway.openapi_diff --write
 
 ## smoke: build every image and run the compose stack in Docker (see deploy/smoke)
 smoke: ensure-uv

@@ -28,14 +28,13 @@ from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import requests  # noqa: E402
-from benchkit import PG, Vhost, percentile  # noqa: E402
+from benchkit import Vhost, fresh_databases, percentile, service_runner  # noqa: E402
 from gateway.accounts import add_account  # noqa: E402
-from gateway.service import GatewayService  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
+from servicekit import platform  # noqa: E402
 from servicekit.db import connect  # noqa: E402
 from servicekit.events import Envelope  # noqa: E402
 from servicekit.events.relay import event_exchange, make_publisher  # noqa: E402
-from servicekit.migrations import drop_database, migrate  # noqa: E402
+from servicekit.migrations import drop_database  # noqa: E402
 from servicekit.testing import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,20 +75,21 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     vhost = Vhost()
-    database = f"{PG}/jii_bench_console_{uuid.uuid4().hex[:8]}"
-    migrate(database, ROOT / "gateway/migrations")
+    database = fresh_databases(("gateway",))["gateway"]
     with connect(database) as conn:
         add_account(conn, EMAIL, PASSWORD, "staff")
         conn.commit()
     address = f"127.0.0.1:{free_port()}"
     url = f"http://{address}"
-    runner = ServiceRunner({"AMQP_URI": vhost.uri, "LOG_JSON": True, "LOG_LEVEL": "WARNING",
-                            "DATABASE_URL": database, "WEB_SERVER_ADDRESS": address,
-                            "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"})
-    runner.add_service(GatewayService)
+    inputs = platform.Inputs(
+        amqp_uri=vhost.uri, databases={"gateway": database}, gateway_address=address,
+        secrets={"STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"},
+        settings={"LOG_LEVEL": "WARNING"})
+    runners = {}
     watcher = None
     try:
-        runner.start()
+        runners = platform.start_in_process(platform.configs(inputs, ["gateway"]),
+                                            service_runner)
         token = requests.post(f"{url}/api/staff/session", timeout=30, json={
             "email": EMAIL, "password": PASSWORD}).json()["token"]
         watcher = subprocess.Popen(
@@ -113,7 +113,8 @@ def main() -> None:
     finally:
         if watcher and watcher.poll() is None:
             watcher.kill()
-        runner.kill()
+        for runner in runners.values():
+            runner.kill()
         vhost.delete()
         drop_database(database)
 

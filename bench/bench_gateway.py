@@ -25,28 +25,22 @@ import logging  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import eventlet.queue  # noqa: E402
 import requests  # noqa: E402
-from benchkit import PG, Vhost, percentile  # noqa: E402
-from donations.service import DonationsService  # noqa: E402
-from gateway.service import GatewayService  # noqa: E402
+from benchkit import Vhost, fresh_databases, percentile, service_runner  # noqa: E402
 from nameko.rpc import RpcProxy  # noqa: E402
 from nameko.rpc import rpc as bare_rpc  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
 from nameko.web.handlers import http as bare_http  # noqa: E402
-from programs.service import ProgramsService  # noqa: E402
+from servicekit import platform  # noqa: E402
 from servicekit.devtools.localstripe_server import (  # noqa: E402
     create_card_payment_method,
     start_localstripe,
 )
 from servicekit.devtools.localstripe_server import stop as stop_process  # noqa: E402
-from servicekit.migrations import drop_database, migrate  # noqa: E402
+from servicekit.migrations import drop_database  # noqa: E402
 from servicekit.testing import free_port  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 VISA = "4242424242424242"
 
 
@@ -120,35 +114,30 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     vhost = Vhost()
-    suffix = uuid.uuid4().hex[:8]
-    databases = {name: f"{PG}/jii_bench_{name}_{suffix}"
-                 for name in ("gateway", "programs", "donations")}
-    migrate(databases["gateway"], ROOT / "gateway/migrations")
-    migrate(databases["programs"], ROOT / "services/programs/migrations")
-    migrate(databases["donations"], ROOT / "services/donations/migrations")
+    databases = fresh_databases(("gateway", "programs", "donations"))
     stripe_port = free_port()
     stripe = start_localstripe(stripe_port, log=subprocess.DEVNULL)
     stripe_base = f"http://127.0.0.1:{stripe_port}"
     gateway_address, bare_address = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    # Every service with ten workers, as the floors have.
     base = {"AMQP_URI": vhost.uri, "LOG_JSON": True, "LOG_LEVEL": "WARNING", "max_workers": 10}
+    inputs = platform.Inputs(
+        amqp_uri=vhost.uri, databases=databases, gateway_address=gateway_address,
+        stripe_base=stripe_base, stripe_key=platform.LOCALSTRIPE_API_KEY,
+        secrets={"STRIPE_WEBHOOK_SECRET": "whsec_bench",
+                 "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"},
+        settings={"LOG_LEVEL": "WARNING", "max_workers": 10})
+    configs = platform.configs(inputs, databases, base={"LOG_JSON": True}, overrides={
+        "gateway": {"RPC_TIMEOUT_SECONDS": 30, "RATE_LIMIT_BURST": 10**9,
+                    "RATE_LIMIT_PER_MINUTE": 10**9}})
     runners = []
     results: dict[str, list[dict]] = {"bare": [], "bare-rpc": [], "programs": [],
                                       "donations": []}
     try:
-        for config, service in (
-            ({**base, "DATABASE_URL": databases["programs"]}, ProgramsService),
-            ({**base, "DATABASE_URL": databases["donations"], "STRIPE_API_KEY":
-              "sk_test_localstripe", "STRIPE_API_BASE": stripe_base,
-              "STRIPE_WEBHOOK_SECRET": "whsec_bench"}, DonationsService),
-            ({**base, "DATABASE_URL": databases["gateway"], "WEB_SERVER_ADDRESS":
-              gateway_address, "RPC_TIMEOUT_SECONDS": 30, "RATE_LIMIT_BURST": 10**9,
-              "RATE_LIMIT_PER_MINUTE": 10**9,
-              "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"}, GatewayService),
-            ({**base, "WEB_SERVER_ADDRESS": bare_address}, BareService),
-            (base, ConstantService),
-        ):
-            runner = ServiceRunner(config)
-            runner.add_service(service)
+        runners += platform.start_in_process(configs, service_runner).values()
+        for config, service in (({**base, "WEB_SERVER_ADDRESS": bare_address}, BareService),
+                                (base, ConstantService)):
+            runner = service_runner(config, service)
             runner.start()
             runners.append(runner)
         gateway, bare = f"http://{gateway_address}", f"http://{bare_address}"

@@ -20,21 +20,14 @@ import argparse  # noqa: E402
 import logging  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
-import uuid  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from benchkit import PG, Vhost  # noqa: E402
-from donations.service import DonationsService  # noqa: E402
-from gateway.service import GatewayService  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
-from programs.service import ProgramsService  # noqa: E402
-from servicekit.config import load_config  # noqa: E402
+from benchkit import Vhost, fresh_databases, service_runner  # noqa: E402
+from servicekit import platform  # noqa: E402
 from servicekit.devtools.localstripe_server import start_localstripe  # noqa: E402
 from servicekit.devtools.localstripe_server import stop as stop_process  # noqa: E402
-from servicekit.migrations import drop_database, migrate  # noqa: E402
+from servicekit.migrations import drop_database  # noqa: E402
 from servicekit.testing import free_port  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 BUDGET = 150 * 1024
 
 # Every resource the page loaded, with what went over the wire (headers included).
@@ -72,37 +65,23 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     vhost = Vhost()
-    suffix = uuid.uuid4().hex[:8]
-    databases = {name: f"{PG}/jii_bench_{name}_{suffix}"
-                 for name in ("gateway", "programs", "donations")}
-    for name, migrations in (("gateway", "gateway/migrations"),
-                             ("programs", "services/programs/migrations"),
-                             ("donations", "services/donations/migrations")):
-        migrate(databases[name], ROOT / migrations)
+    databases = fresh_databases(("gateway", "programs", "donations"))
     stripe_port = free_port()
     stripe = start_localstripe(stripe_port, log=subprocess.DEVNULL)
     stripe_base = f"http://127.0.0.1:{stripe_port}"
     address = f"127.0.0.1:{free_port()}"
-    base = {"AMQP_URI": vhost.uri, "LOG_JSON": True, "LOG_LEVEL": "WARNING"}
-    # The transfer account the page shows, as the service's own settings give it.
-    bank = {key: value for key, value in load_config(
-        ROOT / "services/donations/config.yml").items() if key.startswith("BANK_")}
+    # The services' own config.yml (the transfer account the page shows included), on this
+    # bench's broker, databases and localstripe.
+    inputs = platform.Inputs(
+        amqp_uri=vhost.uri, databases=databases, gateway_address=address,
+        stripe_base=stripe_base, stripe_key=platform.LOCALSTRIPE_API_KEY,
+        secrets={"STRIPE_WEBHOOK_SECRET": "whsec_bench",
+                 "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"},
+        settings={"LOG_LEVEL": "WARNING"})
     runners = []
     try:
-        for config, service in (
-            ({**base, "DATABASE_URL": databases["programs"]}, ProgramsService),
-            ({**base, "DATABASE_URL": databases["donations"], "STRIPE_API_KEY":
-              "sk_test_localstripe", "STRIPE_API_BASE": stripe_base,
-              "STRIPE_WEBHOOK_SECRET": "whsec_bench", **bank}, DonationsService),
-            ({**base, "DATABASE_URL": databases["gateway"], "WEB_SERVER_ADDRESS": address,
-              "STRIPE_JS_URL": f"{stripe_base}/js.stripe.com/v3/",
-              "STRIPE_PUBLISHABLE_KEY": "pk_test_localstripe",
-              "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"}, GatewayService),
-        ):
-            runner = ServiceRunner(config)
-            runner.add_service(service)
-            runner.start()
-            runners.append(runner)
+        runners += platform.start_in_process(platform.configs(inputs, databases),
+                                             service_runner).values()
         site, stripe_bytes = [], []
         for _ in range(args.repeats):
             entries = load_once(f"http://{address}/donate?lang=ja")

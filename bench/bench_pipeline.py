@@ -1,8 +1,9 @@
 """Pipeline benchmark (DESIGN §8): a signed Stripe webhook into the gateway → the donations
 ledger → its outbox → RabbitMQ → notifications → a thank-you e-mail accepted by SMTP.
 
-Run two ways: as deployed (each service a `nameko run` process of its own, started by the same
-plan and supervisor as `jii dev run`), and with every service in the benchmark's process.
+Run two ways: as deployed (each service a `nameko run` process of its own, wired by the same
+composition root, servicekit.platform, and started by the same supervisor as `jii dev run`),
+and with every service in the benchmark's process, wired by the same root.
 Printed beside a floor measured in the same run on the same broker and database: one
 transactional write, one confirmed persistent publish and one transactional consume, written
 directly with psycopg and kombu. Figures are medians over repeats; the ratios are what to watch.
@@ -45,19 +46,15 @@ from pathlib import Path  # noqa: E402
 
 import eventlet.queue  # noqa: E402
 import requests  # noqa: E402
-from benchkit import PG, Vhost, percentile  # noqa: E402
+from benchkit import Vhost, fresh_databases, percentile, service_runner  # noqa: E402
 from dbcount import DbCounter  # noqa: E402
-from donations.service import DonationsService  # noqa: E402
-from gateway.service import GatewayService  # noqa: E402
-from jii_cli.devrun import Supervisor, plan, wait_ready  # noqa: E402
-from jii_cli.workspace import service_config, service_dir  # noqa: E402
+from jii_cli.devrun import ProcessSpec, Supervisor, nameko_executable, wait_ready  # noqa: E402
 from kombu import Connection, Exchange, Producer, Queue  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
-from notifications.service import NotificationsService  # noqa: E402
+from servicekit import platform  # noqa: E402
 from servicekit.db import connect  # noqa: E402
 from servicekit.devtools.localstripe_server import stripe_signature  # noqa: E402
 from servicekit.devtools.smtp_sink import start_smtp_sink, stop  # noqa: E402
-from servicekit.migrations import drop_database, migrate  # noqa: E402
+from servicekit.migrations import drop_database  # noqa: E402
 from servicekit.testing import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +64,7 @@ STAGES = ("webhook→answered", "answered→published", "published→consumed", 
 STAGE_OF = {"gateway": "webhook→answered",
             "donations": "the ledger's transaction and answered→published (the relay)",
             "notifications": "published→consumed→mail"}
+RUN = tuple(platform.in_start_order(STAGE_OF))
 
 
 def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
@@ -242,21 +240,24 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 class Deployed:
-    """The services as `jii dev run` (`make run`) starts them: its plan and its supervisor,
-    each service a `nameko run` process of its own reading its config.yml; only the ones the
-    pipeline needs. With `profile_dir`, each runs under cProfile and writes its profile there
-    when stopped."""
+    """The services as `jii dev run` (`make run`) starts them: its supervisor, each service a
+    `nameko run` process of its own reading its config.yml, with the variables the platform's
+    composition root gives it; only the ones the pipeline needs. With `profile_dir`, each runs
+    under cProfile and writes its profile there when stopped."""
 
     name = "deployed"
 
-    def __init__(self, gateway: str, profile_dir: Path | None) -> None:
+    def __init__(self, inputs: platform.Inputs, gateway: str, profile_dir: Path | None) -> None:
         self.profiled = profile_dir is not None
-        p = plan(ROOT)
-        self.supervisor = Supervisor(ROOT, p.env, width=13)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **platform.environment(inputs, RUN),
+               "PYTHONWARNINGS": "ignore:pkg_resources is deprecated:UserWarning"}
+        self.supervisor = Supervisor(ROOT, env, width=13)
         self.pids: dict[str, int] = {}
-        for spec in p.processes:
-            if spec.name not in STAGE_OF:
-                continue
+        nameko = nameko_executable()
+        host, port = inputs.gateway_address.rsplit(":", 1)
+        for name in RUN:
+            spec = ProcessSpec(name, platform.command(name, nameko),
+                               ready=(host, int(port)) if name == "gateway" else None)
             if profile_dir is not None:
                 spec = replace(spec, argv=[sys.executable, str(ROOT / "bench/profiled.py"),
                                            str(profile_dir / f"{spec.name}.prof"), *spec.argv])
@@ -279,18 +280,14 @@ class Deployed:
 
 
 class InProcess:
-    """The same services with the same config.yml files, all in the benchmark's process."""
+    """The same services with the same config.yml files and inputs, all in the benchmark's
+    process."""
 
     name = "one process"
 
-    def __init__(self, gateway: str, profile_dir: Path | None) -> None:
-        self.runners = []
-        for name, service in (("notifications", NotificationsService),
-                              ("donations", DonationsService), ("gateway", GatewayService)):
-            runner = ServiceRunner(service_config(name, ROOT))
-            runner.add_service(service)
-            runner.start()
-            self.runners.append(runner)
+    def __init__(self, inputs: platform.Inputs, gateway: str, profile_dir: Path | None) -> None:
+        self.runners = list(platform.start_in_process(
+            platform.configs(inputs, RUN), service_runner).values())
         wait_services(gateway)
         self.profile = cProfile.Profile() if profile_dir is not None else None
         self.profile_dir = profile_dir
@@ -438,26 +435,20 @@ def main() -> None:
     chosen = [modes[name.strip()] for name in args.modes.split(",")]
 
     vhost = Vhost()
-    suffix = uuid.uuid4().hex[:8]
-    dbs = {name: f"{PG}/jii_bench_{name}_{suffix}"
-           for name in ("donations", "notifications", "gateway")}
-    for name, url in dbs.items():
-        migrate(url, service_dir(name, ROOT) / "migrations")
+    dbs = fresh_databases(RUN)
     maildir = Path(tempfile.mkdtemp(prefix="jii-bench-mail-"))
     profile_dir = Path(tempfile.mkdtemp(prefix="jii-bench-prof-")) if args.profile else None
     smtp_port, gateway_port = free_port(), free_port()
     gateway = f"http://127.0.0.1:{gateway_port}"
-    # Both ways read the services' own config.yml files; these are the only overrides.
-    os.environ.update({
-        "AMQP_URI": vhost.uri, "LOG_LEVEL": "WARNING",
-        "GATEWAY_ADDRESS": f"127.0.0.1:{gateway_port}",
-        "DONATIONS_DATABASE_URL": dbs["donations"], "GATEWAY_DATABASE_URL": dbs["gateway"],
-        "NOTIFICATIONS_DATABASE_URL": dbs["notifications"], "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port), "STRIPE_WEBHOOK_SECRET": SECRET,
-        # No card is charged here; pointing Stripe elsewhere also keeps localstripe unstarted.
-        "STRIPE_API_BASE": "http://127.0.0.1:9", "STRIPE_API_KEY": "sk_test_unused",
-        "RPC_TIMEOUT_SECONDS": "30", "DLQ_WATCH_SECONDS": "3600",
-        "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"})
+    # Both ways read the services' own config.yml files; these are the only inputs.
+    inputs = platform.Inputs(
+        amqp_uri=vhost.uri, databases=dbs, gateway_address=f"127.0.0.1:{gateway_port}",
+        smtp_host="127.0.0.1", smtp_port=smtp_port,
+        # No card is charged here.
+        stripe_base="http://127.0.0.1:9", stripe_key="sk_test_unused",
+        secrets={"STRIPE_WEBHOOK_SECRET": SECRET,
+                 "STAFF_TOKEN_SECRET": "bench-secret-bench-secret-bench-secret"},
+        settings={"LOG_LEVEL": "WARNING", "RPC_TIMEOUT_SECONDS": 30, "DLQ_WATCH_SECONDS": 3600})
     sink = start_smtp_sink(smtp_port, maildir, log=subprocess.DEVNULL)
     results = []
     run = 0
@@ -465,7 +456,7 @@ def main() -> None:
         seed_pledges(dbs["donations"], max(args.events, int(args.sustain_rate
                                                             * args.sustain_seconds)))
         for mode in chosen:
-            services = mode(gateway, profile_dir)
+            services = mode(inputs, gateway, profile_dir)
             pipeline, floor = [], []
             try:
                 cpu = dict.fromkeys(services.cpu(), 0.0)

@@ -1,9 +1,11 @@
 """What the benchmark scripts share: a broker vhost of their own, the local database server,
-and percentiles."""
+the platform's services started in the bench's process, and percentiles."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 import requests
 
@@ -24,6 +26,27 @@ class Vhost:
 
     def delete(self) -> None:
         requests.delete(f"{MANAGEMENT}/vhosts/{self.name}", auth=("guest", "guest"), timeout=10)
+
+
+def service_runner(config: Mapping[str, Any], cls: type) -> Any:
+    """A nameko ServiceRunner of one service, for `servicekit.platform.start_in_process`."""
+    from nameko.runners import ServiceRunner
+
+    runner = ServiceRunner(dict(config))
+    runner.add_service(cls)
+    return runner
+
+
+def fresh_databases(names: tuple[str, ...]) -> dict[str, str]:
+    """A migrated database of the bench's own for each service named."""
+    from servicekit import platform
+    from servicekit.migrations import migrate
+
+    suffix = uuid.uuid4().hex[:8]
+    databases = {name: f"{PG}/jii_bench_{name}_{suffix}" for name in names}
+    for name, url in databases.items():
+        migrate(url, platform.service(name).migrations())
+    return databases
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -9,18 +9,11 @@ each role: admin over every operation, then staff and consultant over the staff 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 import schemathesis
-from donations.service import DonationsService
 from gateway.accounts import add_account
-from gateway.service import GatewayService
 from hypothesis import HealthCheck, Phase, given, settings
-from matching.service import MatchingService
-from notifications.service import NotificationsService
-from programs.service import ProgramsService
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -29,9 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from servicekit.db import connect
-from servicekit.testing import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_api_contract"
 # A fixed number of examples, drawn the same way each run (derandomized), rather than a time
 # budget: a loaded machine makes the test slower, never different.
@@ -45,40 +36,17 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def platform(runner_factory, service_config, make_database, smtp_sink, localstripe_factory,
-             gateway_database):
-    address = f"127.0.0.1:{free_port()}"
-    url = f"http://{address}"
-    stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", WEBHOOK_SECRET)
-    configs = [
-        (service_config(make_database("notifications",
-                                      ROOT / "services/notifications/migrations"),
-                        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port,
-                        UNSUBSCRIBE_SECRET="api-contract-unsubscribe-secret-0123456789",
-                        PUBLIC_SITE_URL=url),
-         NotificationsService),
-        (service_config(make_database("programs", ROOT / "services/programs/migrations")),
-         ProgramsService),
-        (service_config(make_database("matching", ROOT / "services/matching/migrations"),
-                        PAIRING_LINK_SECRET="api-contract-pairing-link-secret-0123456789",
-                        PUBLIC_SITE_URL=url),
-         MatchingService),
-        (service_config(make_database("donations", ROOT / "services/donations/migrations"),
-                        STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
-                        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                        PLEDGE_LINK_SECRET="api-contract-pledge-link-secret-0123456789",
-                        PLEDGE_MANAGE_URL=f"{url}/pledge", RECEIPT_URL=f"{url}/api/receipts",
-                        RECEIPT_ORG_NAME="JII", RECEIPT_ORG_ADDRESS="東京都渋谷区",
-                        RECEIPT_CERTIFICATION_NUMBER="1", RECEIPT_CERTIFICATION_DATE="2020-04-01"),
-         DonationsService),
-    ]
+def platform(platform_factory):
     # Generated requests all come from one address: the public-POST limit is lifted.
-    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
-                             RPC_TIMEOUT_SECONDS=10, RATE_LIMIT_BURST=100000,
-                             RATE_LIMIT_PER_MINUTE=1000000)
-    for config, service in [*configs, (gateway, GatewayService)]:
-        runner_factory(config, service).start()
-    return {"url": url, "headers": {role: _signed_in(url, gateway_database, role)
+    started = platform_factory(
+        "notifications", "programs", "matching", "donations", "gateway",
+        secrets={"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET},
+        overrides={"donations": {"RECEIPT_ORG_NAME": "JII", "RECEIPT_ORG_ADDRESS": "東京都渋谷区",
+                                 "RECEIPT_CERTIFICATION_NUMBER": "1",
+                                 "RECEIPT_CERTIFICATION_DATE": "2020-04-01"},
+                   "gateway": {"RATE_LIMIT_BURST": 100000, "RATE_LIMIT_PER_MINUTE": 1000000}})
+    url, database = started.url, started.database("gateway")
+    return {"url": url, "headers": {role: _signed_in(url, database, role)
                                     for role in ("admin", *OTHER_ROLES)}}
 
 

@@ -37,6 +37,7 @@ from deployfiles import (
     service_dir,
     services,
 )
+from servicekit import platform as wiring
 
 SERVICES = services()
 BACKENDS = [name for name in SERVICES if name != "gateway"]
@@ -56,6 +57,68 @@ def test_every_yaml_and_json_file_parses():
 
 def test_services_are_discovered():
     assert {"donations", "matching", "programs", "notifications", "gateway"} <= set(SERVICES)
+
+
+# --- the composition root (servicekit.platform) agrees with the configs and the Procfile -------
+
+# Every input given, so every key the root can derive is derived.
+FULL_INPUTS = wiring.Inputs(
+    amqp_uri="amqp://jii:secret@127.0.0.1:5672/jii",
+    databases={name: f"postgresql://{name}@127.0.0.1:5432/jii_{name}" for name in SERVICES},
+    gateway_address="127.0.0.1:8123", public_url="https://www.j-ii.example",
+    smtp_host="mail.j-ii.example", smtp_port=587, stripe_base="http://127.0.0.1:8420",
+    stripe_key=wiring.LOCALSTRIPE_API_KEY,
+    secrets={"STAFF_TOKEN_SECRET": "s" * 40, "PLEDGE_LINK_SECRET": "p" * 40,
+             "PAIRING_LINK_SECRET": "m" * 40, "ENROLLMENT_LINK_SECRET": "e" * 40,
+             "UNSUBSCRIBE_SECRET": "u" * 40, "STRIPE_WEBHOOK_SECRET": "whsec_x"},
+    settings={"LOG_LEVEL": "WARNING", "OUTBOX_SWEEP_SECONDS": 2})
+
+
+def test_the_composition_root_knows_every_deployable_and_where_it_lives():
+    assert set(wiring.DEPLOYABLES) == set(SERVICES) == set(wiring.START_ORDER)
+    assert wiring.START_ORDER[0] == "notifications" and wiring.START_ORDER[-1] == "gateway"
+    for name in SERVICES:
+        spec = wiring.service(name)
+        assert ROOT / spec.directory == service_dir(name)
+        assert spec.migrations().is_dir() and spec.config_path().is_file()
+        assert spec.service_class().name == name
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_the_roots_config_of_a_service_has_every_key_its_config_yml_declares(name):
+    from servicekit.config import load_config
+
+    config = wiring.configs(FULL_INPUTS, [name])[name]
+    declared = set(load_config(service_dir(name) / "config.yml", {}))
+    assert set(wiring.declared(name)) == declared, "every key is read from a variable"
+    assert declared <= set(config), f"{name}: missing {sorted(declared - set(config))}"
+    # and whatever the root derives is a key the service reads from its config.yml, so a
+    # service started as a process (`jii dev run`) gets it too
+    derived = wiring.derived(name, FULL_INPUTS)
+    assert derived and set(derived) <= declared, sorted(set(derived) - declared)
+    assert config["DATABASE_URL"] == FULL_INPUTS.databases[name]
+    assert config["AMQP_URI"] == FULL_INPUTS.amqp_uri
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_a_service_run_as_a_process_reads_what_the_root_gives_it_in_one_process(name):
+    from servicekit.config import load_config
+
+    in_process = wiring.configs(FULL_INPUTS, [name])[name]
+    as_process = load_config(wiring.service(name).config_path(),
+                             wiring.environment(FULL_INPUTS, [name]))
+    assert as_process == in_process
+
+
+def test_the_procfile_starts_each_service_as_the_root_does_in_its_order():
+    listed = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            process, command = line.split(":", 1)
+            listed[process] = command.split()
+    assert [name for name in listed if name in SERVICES] == list(wiring.START_ORDER)
+    for name in SERVICES:
+        assert listed[name] == wiring.command(name)
 
 
 @pytest.mark.parametrize("name", SERVICES)

@@ -5,41 +5,22 @@ dispute that reaches staff as an alert."""
 import json
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 import requests
-from donations.service import DonationsService
 from gateway.auth import issue_token
-from gateway.service import GatewayService
-from notifications.service import NotificationsService
 from servicekit.devtools.localstripe_server import create_card_payment_method, stripe_signature
-from servicekit.testing import free_port, query, wait_until
+from servicekit.testing import query, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_donations_e2e"
 
 
 @pytest.fixture
-def platform(runner_factory, service_config, make_database, smtp_sink, localstripe_factory,
-             gateway_database):
-    address = f"127.0.0.1:{free_port()}"
-    url = f"http://{address}"
-    stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", WEBHOOK_SECRET)
-    donations = service_config(
-        make_database("donations", ROOT / "services/donations/migrations"),
-        STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
-    notifications = service_config(
-        make_database("notifications", ROOT / "services/notifications/migrations"),
-        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port)
-    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
-                             RPC_TIMEOUT_SECONDS=10)
-    for config, service in ((notifications, NotificationsService),
-                            (donations, DonationsService), (gateway, GatewayService)):
-        runner_factory(config, service).start()
-    secret = gateway["STAFF_TOKEN_SECRET"]
-    return {"url": url, "stripe": stripe_base, "db": donations["DATABASE_URL"],
+def platform(platform_factory):
+    started = platform_factory("notifications", "donations", "gateway",
+                               secrets={"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET})
+    secret = started.staff_secret
+    return {"url": started.url, "stripe": started.stripe, "db": started.database("donations"),
             "token": lambda role="staff": issue_token(secret, "aiko@jii.example", role)}
 
 

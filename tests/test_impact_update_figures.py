@@ -5,32 +5,23 @@ fed donations' and programs' events on the bus)."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
-from notifications.service import NotificationsService
-from programs.service import ProgramsService
 from servicekit.events import Envelope
 from servicekit.events.relay import event_exchange, make_publisher
 from servicekit.testing import wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 PARTNER = {"supporter_id": str(uuid.uuid4()), "pledge_id": str(uuid.uuid4()),
            "name": "Emily Carter", "email": "emily@example.org", "locale": "en"}
 
 
 @pytest.fixture
-def bus(runner_factory, service_config, make_database, smtp_sink) -> dict[str, Any]:
-    notifications = service_config(
-        make_database("notifications", ROOT / "services/notifications/migrations"),
-        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port, MAIL_FROM="info@j-ii.org",
-        UNSUBSCRIBE_SECRET="end-to-end-unsubscribe-secret-0123456789")
-    programs = service_config(make_database("programs", ROOT / "services/programs/migrations"),
-                              IMPACT_TICK_SECONDS=0.3, IMPACT_UPDATE_INTERVAL_SECONDS=0)
-    runner_factory(notifications, NotificationsService).start()
-    runner_factory(programs, ProgramsService).start()
-    return notifications
+def bus(platform_factory) -> dict[str, Any]:
+    started = platform_factory("notifications", "programs", overrides={
+        "notifications": {"MAIL_FROM": "info@j-ii.org"},
+        "programs": {"IMPACT_TICK_SECONDS": 0.3, "IMPACT_UPDATE_INTERVAL_SECONDS": 0}})
+    return started.configs["notifications"]
 
 
 def publish(config: dict[str, Any], source: str, event_type: str, data: dict[str, Any]) -> None:

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
 from browser.applicants import PARTNER, RESIDENT
 from gateway.auth import issue_token
-from gateway.service import GatewayService
 from matching.clock import Clock, MovableClock
 from matching.service import MatchingService
 from nameko.testing.utils import get_container, get_extension
-from servicekit.testing import free_port, query, wait_until
-
-ROOT = Path(__file__).resolve().parents[1]
+from servicekit.testing import query, wait_until
 
 
 @pytest.fixture
@@ -28,23 +24,18 @@ def clock():
 
 
 @pytest.fixture
-def platform(runner_factory, service_config, make_database, gateway_database, clock):
-    address = f"127.0.0.1:{free_port()}"
-    matching = service_config(
-        make_database("matching", ROOT / "services/matching/migrations"),
-        PAIRING_LINK_SECRET="end-to-end-pairing-link-secret-0123456789",
-        PUBLIC_SITE_URL="https://jii.example.org", MATCHING_TICK_SECONDS=0.2,
-    )
-    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
-                             RPC_TIMEOUT_SECONDS=10)
-    runner = runner_factory(matching, MatchingService)
-    get_extension(get_container(runner, MatchingService), Clock).source = clock
-    runner.start()
-    runner_factory(gateway, GatewayService).start()
-    token = issue_token(gateway["STAFF_TOKEN_SECRET"], "staff@jii.example.org", "staff")
-    return {"url": f"http://{address}", "db": matching["DATABASE_URL"],
+def platform(platform_factory, clock):
+    def on_the_test_clock(name, runner):
+        if name == "matching":
+            get_extension(get_container(runner, MatchingService), Clock).source = clock
+
+    started = platform_factory("matching", "gateway", public_url="https://jii.example.org",
+                               overrides={"matching": {"MATCHING_TICK_SECONDS": 0.2}},
+                               prepare=on_the_test_clock)
+    token = issue_token(started.staff_secret, "staff@jii.example.org", "staff")
+    return {"url": started.url, "db": started.database("matching"),
             "staff": {"Authorization": f"Bearer {token}"},
-            "secret": gateway["STAFF_TOKEN_SECRET"]}
+            "secret": started.staff_secret}
 
 
 def post(platform, path, body=None, staff=False):

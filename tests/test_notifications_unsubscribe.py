@@ -7,38 +7,27 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import pytest
 import requests
 from gateway.auth import issue_token
-from gateway.service import GatewayService
-from notifications.service import NotificationsService
 from notifications.unsubscribe import UnsubscribeLinks
 from servicekit.events import Envelope
 from servicekit.events.relay import event_exchange, make_publisher
-from servicekit.testing import free_port, query, wait_until
+from servicekit.testing import query, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
            "Accept-Language": "ne-NP,ne;q=0.9,en;q=0.5"}
 
 
 @pytest.fixture
-def platform(runner_factory, service_config, make_database, gateway_database, smtp_sink):
-    address = f"127.0.0.1:{free_port()}"
-    notifications = service_config(
-        make_database("notifications", ROOT / "services/notifications/migrations"),
-        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port, MAIL_FROM="info@j-ii.org",
-        UNSUBSCRIBE_SECRET="end-to-end-unsubscribe-secret-0123456789", PUBLIC_SITE_URL=f"http://{address}",
-    )
-    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
-                             RPC_TIMEOUT_SECONDS=10)
-    runner_factory(notifications, NotificationsService).start()
-    runner_factory(gateway, GatewayService).start()
-    return {"url": f"http://{address}", "config": notifications, "gateway": gateway}
+def platform(platform_factory):
+    started = platform_factory("notifications", "gateway",
+                               overrides={"notifications": {"MAIL_FROM": "info@j-ii.org"}})
+    return {"url": started.url, "config": started.configs["notifications"],
+            "gateway": started.configs["gateway"]}
 
 
 def publish(config: dict[str, Any], source: str, event_type: str, data: dict[str, Any],

@@ -23,18 +23,14 @@ from pathlib import Path
 
 import pytest
 import requests
+from servicekit import platform as wiring
 from servicekit.devtools.localstripe_server import create_card_payment_method
 from servicekit.migrations import migrate
 from servicekit.testing import HttpCapture, free_port, query, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_outage_recovery"
-SERVICES = ("donations", "matching", "programs", "notifications")
-CLASSES = {"donations": "donations.service:DonationsService",
-           "matching": "matching.service:MatchingService",
-           "programs": "programs.service:ProgramsService",
-           "notifications": "notifications.service:NotificationsService",
-           "gateway": "gateway.service:GatewayService"}
+SERVICES = wiring.BACKENDS
 
 
 class Processes:
@@ -43,10 +39,8 @@ class Processes:
     def __init__(self, env: dict[str, str], logs: Path):
         self.env, self.logs = env, logs
         self.procs: dict[str, subprocess.Popen] = {}
-        nameko = Path(sys.executable).parent / "nameko"
-        self.argv = {name: [str(nameko), "run", "--config",
-                            f"{'gateway' if name == 'gateway' else 'services/' + name}/config.yml",
-                            cls] for name, cls in CLASSES.items()}
+        nameko = str(Path(sys.executable).parent / "nameko")
+        self.argv = {name: wiring.command(name, nameko) for name in wiring.START_ORDER}
 
     def start(self, name: str) -> None:
         with open(self.logs / f"{name}.log", "ab") as out:
@@ -89,31 +83,27 @@ class Platform:
 
 @pytest.fixture
 def outage_platform(private_rabbit, private_postgres, smtp_sink, localstripe_factory, tmp_path):
-    databases = {name: f"{private_postgres.url}/jii_{name}" for name in (*SERVICES, "gateway")}
+    databases = {name: f"{private_postgres.url}/jii_{name}" for name in wiring.DEPLOYABLES}
     for name, url in databases.items():
-        migrate(url, ROOT / ("gateway" if name == "gateway" else f"services/{name}") /
-                "migrations")
+        migrate(url, wiring.service(name).migrations())
     capture = HttpCapture()  # localstripe's webhooks come to the test, which plays Stripe
     stripe = localstripe_factory(capture.url, WEBHOOK_SECRET)
     gateway_address = f"127.0.0.1:{free_port()}"
-    env = {
-        **os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING",
-        "PYTHONWARNINGS": "ignore:pkg_resources is deprecated:UserWarning",
-        "AMQP_URI": private_rabbit.uri, "GATEWAY_ADDRESS": gateway_address,
-        **{f"{name.upper()}_DATABASE_URL": url for name, url in databases.items()},
-        "STRIPE_API_BASE": stripe, "STRIPE_API_KEY": "sk_test_localstripe",
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_sink.port),
-        "EVENT_RETRY_DELAYS_MS": "500,1000,2000,4000",
-        "NOTIFICATIONS_EVENT_RETRY_DELAYS_MS": "500,1000,2000,4000",
-        "OUTBOX_SWEEP_SECONDS": "1", "RPC_TIMEOUT_SECONDS": "5",
-        "RATE_LIMIT_PER_MINUTE": "100000", "RATE_LIMIT_BURST": "1000",
-        # within the private server's max_connections, relays and the test's queries included
-        **{f"{name.upper()}_DB_POOL_SIZE": "5" for name in SERVICES},
-    }
+    inputs = wiring.Inputs(
+        amqp_uri=private_rabbit.uri, databases=databases, gateway_address=gateway_address,
+        smtp_host="127.0.0.1", smtp_port=smtp_sink.port, stripe_base=stripe,
+        stripe_key=wiring.LOCALSTRIPE_API_KEY, secrets={"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET},
+        settings={"LOG_LEVEL": "WARNING", "EVENT_RETRY_DELAYS_MS": [500, 1000, 2000, 4000],
+                  "OUTBOX_SWEEP_SECONDS": 1, "RPC_TIMEOUT_SECONDS": 5,
+                  "RATE_LIMIT_PER_MINUTE": 100000, "RATE_LIMIT_BURST": 1000,
+                  # within the private server's max_connections, relays and the test's
+                  # queries included
+                  "DB_POOL_SIZE": 5})
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "PYTHONWARNINGS": "ignore:pkg_resources is deprecated:UserWarning",
+           **wiring.environment(inputs)}
     processes = Processes(env, tmp_path)
-    # notifications first: its queues must exist before donations publishes anything
-    for name in ("notifications", "matching", "programs", "donations", "gateway"):
+    for name in wiring.START_ORDER:
         processes.start(name)
     url = f"http://{gateway_address}"
     wait_until(lambda: ready(url), timeout=90, interval=0.5, message="every service ready")

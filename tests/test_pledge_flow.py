@@ -3,17 +3,12 @@
 service to exactly one e-mail on a real SMTP server."""
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
-from donations.service import DonationsService
-from gateway.service import GatewayService
-from notifications.service import NotificationsService
 from servicekit.devtools.localstripe_server import create_card_payment_method
-from servicekit.testing import HttpCapture, free_port, query, wait_until
+from servicekit.testing import HttpCapture, query, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_end_to_end"
 VISA = "4242424242424242"
 
@@ -25,29 +20,12 @@ def webhooks_to():
 
 
 @pytest.fixture
-def platform(runner_factory, service_config, make_database, smtp_sink, localstripe_factory,
-             webhooks_to, gateway_database):
-    gateway_address = f"127.0.0.1:{free_port()}"
-    gateway_url = f"http://{gateway_address}"
-    stripe_base = localstripe_factory(webhooks_to or f"{gateway_url}/api/webhooks/stripe",
-                                      WEBHOOK_SECRET)
-    donations = service_config(
-        make_database("donations", ROOT / "services/donations/migrations"),
-        STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-    )
-    notifications = service_config(
-        make_database("notifications", ROOT / "services/notifications/migrations"),
-        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port,
-    )
-    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=gateway_address,
-                             RPC_TIMEOUT_SECONDS=10)
-    # notifications first: its queues must exist before donations publishes anything
-    for config, service in ((notifications, NotificationsService),
-                            (donations, DonationsService), (gateway, GatewayService)):
-        runner_factory(config, service).start()
-    return {"url": gateway_url, "stripe": stripe_base, "donations_db": donations["DATABASE_URL"],
-            "notifications_db": notifications["DATABASE_URL"]}
+def platform(platform_factory, webhooks_to):
+    started = platform_factory("notifications", "donations", "gateway", webhooks_to=webhooks_to,
+                               secrets={"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET})
+    return {"url": started.url, "stripe": started.stripe,
+            "donations_db": started.database("donations"),
+            "notifications_db": started.database("notifications")}
 
 
 @pytest.fixture

@@ -6,38 +6,27 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from urllib.parse import urljoin
 
 import eventlet
 import pytest
 import requests
 from gateway.auth import issue_token
-from gateway.service import GatewayService
-from programs.service import ProgramsService
-from servicekit.testing import free_port, query, wait_until
-
-ROOT = Path(__file__).resolve().parents[1]
+from servicekit.testing import query, wait_until
 
 
 @pytest.fixture
-def platform(runner_factory, service_config, make_database, gateway_database):
-    gateway_address = f"127.0.0.1:{free_port()}"
-    programs = service_config(make_database("programs", ROOT / "services/programs/migrations"),
-                              IMPACT_TICK_SECONDS=0.2,
-                              ENROLLMENT_LINK_SECRET="e2e-enrollment-link-secret-0123456789",
-                              PUBLIC_SITE_URL=f"http://{gateway_address}")
+def platform(platform_factory):
     # Fifty families sign up at once from fifty homes; here they share one address, so the
     # per-client rate limit on public POSTs is lifted.
-    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=gateway_address,
-                             RPC_TIMEOUT_SECONDS=30, RATE_LIMIT_BURST=1000,
-                             RATE_LIMIT_PER_MINUTE=60000)
-    runner_factory(programs, ProgramsService).start()
-    runner_factory(gateway, GatewayService).start()
-    secret = gateway["STAFF_TOKEN_SECRET"]
+    started = platform_factory("programs", "gateway", overrides={
+        "programs": {"IMPACT_TICK_SECONDS": 0.2},
+        "gateway": {"RPC_TIMEOUT_SECONDS": 30, "RATE_LIMIT_BURST": 1000,
+                    "RATE_LIMIT_PER_MINUTE": 60000}})
+    secret = started.staff_secret
     return {
-        "url": f"http://{gateway_address}",
-        "db": programs["DATABASE_URL"],
+        "url": started.url,
+        "db": started.database("programs"),
         "auth": lambda role: {"Authorization": "Bearer " + issue_token(secret, f"{role}-1",
                                                                          role)},
     }

@@ -3,20 +3,14 @@ receipt the donor opens; the same transfer recorded twice is refused; voiding it
 receipt and takes it out of the report and of /api/impact, and staff see the event."""
 
 import io
-from pathlib import Path
 
 import pypdf
 import pytest
 import requests
-from donations.service import DonationsService
 from gateway.auth import issue_token
-from gateway.service import GatewayService
-from notifications.service import NotificationsService
-from programs.service import ProgramsService
-from servicekit.testing import free_port, wait_until
+from servicekit.testing import wait_until
 from servicekit.tokyo import today_in_tokyo
 
-ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "whsec_test_receipts_e2e"
 ORG = {"RECEIPT_ORG_NAME": "特定非営利活動法人 Japan Intercultural Intelligence",
        "RECEIPT_ORG_ADDRESS": "東京都渋谷区神南一丁目1番1号",
@@ -25,30 +19,14 @@ ORG = {"RECEIPT_ORG_NAME": "特定非営利活動法人 Japan Intercultural Inte
 
 
 @pytest.fixture
-def platform(runner_factory, service_config, make_database, smtp_sink, localstripe_factory,
-             gateway_database):
-    address = f"127.0.0.1:{free_port()}"
-    url = f"http://{address}"
-    stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", WEBHOOK_SECRET)
-    donations = service_config(
-        make_database("donations", ROOT / "services/donations/migrations"),
-        STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        PLEDGE_LINK_SECRET="e2e-receipt-link-secret-0123456789abcdef",
-        RECEIPT_URL=f"{url}/api/receipts", **ORG)
-    notifications = service_config(
-        make_database("notifications", ROOT / "services/notifications/migrations"),
-        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port)
-    programs = service_config(make_database("programs", ROOT / "services/programs/migrations"))
-    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
-                             RPC_TIMEOUT_SECONDS=30)
-    for config, service in ((notifications, NotificationsService),
-                            (programs, ProgramsService), (donations, DonationsService),
-                            (gateway, GatewayService)):
-        runner_factory(config, service).start()
-    token = issue_token(gateway["STAFF_TOKEN_SECRET"], "aiko@jii.example", "staff")
-    consultant = issue_token(gateway["STAFF_TOKEN_SECRET"], "ken@jii.example", "consultant")
-    return {"url": url, "headers": {"Authorization": f"Bearer {token}"},
+def platform(platform_factory):
+    started = platform_factory("notifications", "programs", "donations", "gateway",
+                               secrets={"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET},
+                               overrides={"donations": ORG,
+                                          "gateway": {"RPC_TIMEOUT_SECONDS": 30}})
+    token = issue_token(started.staff_secret, "aiko@jii.example", "staff")
+    consultant = issue_token(started.staff_secret, "ken@jii.example", "consultant")
+    return {"url": started.url, "headers": {"Authorization": f"Bearer {token}"},
             "consultant": {"Authorization": f"Bearer {consultant}"}}
 
 

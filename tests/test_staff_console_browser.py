@@ -11,16 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from donations.service import DonationsService
 from gateway.accounts import add_account
-from gateway.service import GatewayService
 from matching.clock import Clock, system_now
 from matching.service import MatchingService
 from nameko.testing.utils import get_container, get_extension
-from notifications.service import NotificationsService
-from programs.service import ProgramsService
 from servicekit.db import connect
-from servicekit.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOWS = ROOT / "tests" / "browser" / "console_flows.py"
@@ -52,44 +47,29 @@ class OffsetClock:
 
 
 @pytest.fixture
-def console_platform(runner_factory, service_config, make_database, gateway_database,
-                     localstripe_factory, smtp_sink, tmp_path) -> dict:
-    address = f"127.0.0.1:{free_port()}"
-    url = f"http://{address}"
-    stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", WEBHOOK_SECRET)
-    donations = service_config(
-        make_database("donations", ROOT / "services/donations/migrations"),
-        STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, **RECEIPT_ORG)
-    matching = service_config(
-        make_database("matching", ROOT / "services/matching/migrations"),
-        PAIRING_LINK_SECRET="browser-test-pairing-link-secret-0123456789",
-        PUBLIC_SITE_URL=url)
-    programs = service_config(
-        make_database("programs", ROOT / "services/programs/migrations"),
-        ENROLLMENT_LINK_SECRET="browser-test-enrollment-link-secret-0123456789",
-        PUBLIC_SITE_URL=url)
-    # Here for the dead-letter queues the console shows (its timer is not needed: once an hour).
-    notifications = service_config(
-        make_database("notifications", ROOT / "services/notifications/migrations"),
-        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port, DLQ_WATCH_SECONDS=3600)
-    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
-                             RPC_TIMEOUT_SECONDS=20, RATE_LIMIT_BURST=1000,
-                             RATE_LIMIT_PER_MINUTE=60000)
+def console_platform(platform_factory, tmp_path) -> dict:
     clock_file = tmp_path / "matching-clock-offset"
-    for config, service in ((donations, DonationsService), (matching, MatchingService),
-                            (notifications, NotificationsService),
-                            (programs, ProgramsService), (gateway, GatewayService)):
-        runner = runner_factory(config, service)
-        if service is MatchingService:
-            get_extension(get_container(runner, service), Clock).source = OffsetClock(clock_file)
-        runner.start()
+
+    def on_the_offset_clock(name, runner):
+        if name == "matching":
+            get_extension(get_container(runner, MatchingService), Clock).source = \
+                OffsetClock(clock_file)
+
+    # notifications is here for the dead-letter queues the console shows (its timer is not
+    # needed: once an hour).
+    started = platform_factory(
+        "donations", "matching", "notifications", "programs", "gateway",
+        secrets={"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}, prepare=on_the_offset_clock,
+        overrides={"donations": RECEIPT_ORG, "notifications": {"DLQ_WATCH_SECONDS": 3600},
+                   "gateway": {"RPC_TIMEOUT_SECONDS": 20, "RATE_LIMIT_BURST": 1000,
+                               "RATE_LIMIT_PER_MINUTE": 60000}})
+    gateway_database = started.database("gateway")
     with connect(gateway_database) as conn:
         for email, role in ACCOUNTS:
             add_account(conn, email, PASSWORD, role)
         conn.commit()
-    return {"url": url, "stripe": stripe_base, "gateway_db": gateway_database,
-            "clock_file": clock_file, "amqp": gateway["AMQP_URI"]}
+    return {"url": started.url, "stripe": started.stripe, "gateway_db": gateway_database,
+            "clock_file": clock_file, "amqp": started.amqp_uri}
 
 
 @pytest.mark.slow

@@ -5,40 +5,22 @@ staff feed; every route refused to the roles it is not for."""
 
 import uuid
 from datetime import date
-from pathlib import Path
 
 import pytest
 import requests
-from donations.service import DonationsService
 from gateway.auth import issue_token
-from gateway.service import GatewayService
-from notifications.service import NotificationsService
-from servicekit.testing import free_port, park_dead_letter, wait_until
+from servicekit.testing import park_dead_letter, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 FEED_QUEUE = "evt-feed--gateway"
 
 
 @pytest.fixture
-def platform(runner_factory, service_config, make_database, smtp_sink, localstripe_factory,
-             gateway_database):
-    address = f"127.0.0.1:{free_port()}"
-    url = f"http://{address}"
-    stripe_base = localstripe_factory(f"{url}/api/webhooks/stripe", "whsec_ops_api")
-    donations = service_config(
-        make_database("donations", ROOT / "services/donations/migrations"),
-        STRIPE_API_KEY="sk_test_localstripe", STRIPE_API_BASE=stripe_base,
-        STRIPE_WEBHOOK_SECRET="whsec_ops_api")
-    notifications = service_config(
-        make_database("notifications", ROOT / "services/notifications/migrations"),
-        SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port, DLQ_WATCH_SECONDS=3600)
-    gateway = service_config(gateway_database, WEB_SERVER_ADDRESS=address,
-                             RPC_TIMEOUT_SECONDS=10)
-    for config, service in ((notifications, NotificationsService),
-                            (donations, DonationsService), (gateway, GatewayService)):
-        runner_factory(config, service).start()
-    secret = gateway["STAFF_TOKEN_SECRET"]
-    return {"url": url, "amqp": gateway["AMQP_URI"], "gateway_db": gateway_database,
+def platform(platform_factory):
+    started = platform_factory("notifications", "donations", "gateway",
+                               overrides={"notifications": {"DLQ_WATCH_SECONDS": 3600}})
+    secret = started.staff_secret
+    return {"url": started.url, "amqp": started.amqp_uri,
+            "gateway_db": started.database("gateway"),
             "token": lambda role: issue_token(secret, f"{role}-1", role)}
 
 

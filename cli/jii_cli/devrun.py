@@ -18,9 +18,10 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from servicekit import platform
 from servicekit.config import database_url
 from servicekit.devtools.localstripe_server import TEST_API_KEY
 
@@ -39,7 +40,6 @@ from jii_cli.workspace import (
     amqp_uri,
     load_config,
     repo_root,
-    service_class_path,
     service_config,
 )
 
@@ -129,10 +129,11 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
     base = environ.get("STRIPE_API_BASE", "").rstrip("/")
     key = environ.get("STRIPE_API_KEY", "")
     localstripe_base = None
+    inputs = platform.Inputs()
     if base and base != local_base:
         notes.append(f"Stripe: using {base} from STRIPE_API_BASE (localstripe not started)")
     elif key and key != TEST_API_KEY and not base:
-        env["STRIPE_API_BASE"] = REAL_STRIPE_BASE
+        inputs = platform.Inputs(stripe_base=REAL_STRIPE_BASE)
         notes.append(f"Stripe: a key is configured, using {REAL_STRIPE_BASE} "
                      "(localstripe not started)")
         env.setdefault("STRIPE_JS_URL", REAL_STRIPE_JS)
@@ -140,11 +141,8 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
             notes.append("Stripe: set STRIPE_PUBLISHABLE_KEY for the site's card payments")
     else:
         localstripe_base = local_base
-        env["STRIPE_API_BASE"] = local_base
-        env["STRIPE_API_KEY"] = key or TEST_API_KEY
-        # The site's pages load localstripe's Stripe.js stand-in from it.
-        env["STRIPE_JS_URL"] = f"{local_base}/js.stripe.com/v3/"
-        env["STRIPE_PUBLISHABLE_KEY"] = "pk_test_localstripe"
+        # donations calls it, and the site's pages load its Stripe.js stand-in
+        inputs = platform.Inputs(stripe_base=local_base, stripe_key=key or TEST_API_KEY)
         secret = str(service_config("donations", root).get("STRIPE_WEBHOOK_SECRET") or "")
         webhook = f"http://{gateway[0]}:{gateway[1]}{WEBHOOK_PATH}"
         processes.append(ProcessSpec(
@@ -160,7 +158,7 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
     maildir = None
     if is_loopback(smtp_host):
         maildir = Path(environ.get("JII_MAILDIR") or root / "var" / "mail")
-        env["SMTP_HOST"], env["SMTP_PORT"] = smtp_host, str(smtp_port)
+        inputs = replace(inputs, smtp_host=smtp_host, smtp_port=smtp_port)
         processes.append(ProcessSpec(
             "smtp",
             [python, "-m", "servicekit.devtools.smtp_sink", "--host", smtp_host,
@@ -170,17 +168,11 @@ def plan(root: Path, environ: dict[str, str] | None = None) -> Plan:
     else:
         notes.append(f"Mail: sent through {smtp_host}:{smtp_port} (SMTP sink not started)")
 
+    env.update(platform.environment(inputs, root=root))
     nameko = nameko_executable()
-    for service in SERVICES:
-        processes.append(ProcessSpec(
-            service, [nameko, "run", "--config", f"services/{service}/config.yml",
-                      service_class_path(service)],
-        ))
-    processes.append(ProcessSpec(
-        "gateway", [nameko, "run", "--config", "gateway/config.yml",
-                    service_class_path("gateway")],
-        ready=gateway,
-    ))
+    for service in platform.START_ORDER:
+        processes.append(ProcessSpec(service, platform.command(service, nameko),
+                                     ready=gateway if service == "gateway" else None))
     return Plan(processes, env, gateway, localstripe_base, maildir, notes)
 
 

@@ -7,17 +7,20 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from servicekit import platform
 from servicekit.config import DEFAULT_AMQP_URI
 from servicekit.config import load_config as _load_config
 
-# The services that own a database and publish events, in the order operators think of them.
-SERVICES: tuple[str, ...] = ("donations", "matching", "programs", "notifications")
+# The services that own a database and publish events, in the order operators think of them;
+# with the gateway, everything deployed on its own (servicekit.platform knows them).
+SERVICES: tuple[str, ...] = platform.BACKENDS
+DEPLOYABLES: tuple[str, ...] = platform.DEPLOYABLES
 
 
 def service_class_path(service: str) -> str:
     """What `nameko run` is given: the class named, so imported mixins are never taken for
     services of their own."""
-    return f"{service}.service:{service.capitalize()}Service"
+    return platform.service(service).class_path
 
 
 class CliError(Exception):
@@ -58,14 +61,8 @@ def load_config(path: Path) -> dict[str, Any]:
         return _load_config(path)
 
 
-# Everything deployed on its own: the services and the gateway, which also owns a database
-# (staff accounts, the event feed) and consumes events (so has a dead-letter queue).
-DEPLOYABLES: tuple[str, ...] = (*SERVICES, "gateway")
-
-
 def service_dir(service: str, root: Path | None = None) -> Path:
-    root = root or repo_root()
-    return root / "gateway" if service == "gateway" else root / "services" / service
+    return (root or repo_root()) / platform.service(service).directory
 
 
 def service_config(service: str, root: Path | None = None) -> dict[str, Any]:

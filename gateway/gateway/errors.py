@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from api.doc import PROBLEM_JSON
 from marshmallow import ValidationError
 from nameko.exceptions import ContainerBeingKilled, RpcTimeout, UnknownService
 from servicekit import errors as service_errors
@@ -24,7 +25,6 @@ from werkzeug.wrappers import Response
 from gateway.capabilities import redact
 from gateway.edge import RateLimited
 
-PROBLEM_JSON = "application/problem+json"
 # Relative URIs: they resolve against the gateway's own origin, so every deployment documents
 # its problem types at /problems/<slug> without the code knowing its public hostname.
 TYPE_PREFIX = "/problems/"

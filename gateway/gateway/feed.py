@@ -74,7 +74,9 @@ class FeedHandler(ReliableEventHandler):
     queue_consumer = BatchQueueConsumer()
 
     def __init__(self, sources: tuple[str, ...] = SOURCES, **kwargs: Any):
-        super().__init__(sources[0], "#", **kwargs)
+        # inbox=False: a batch of events shares one transaction, where consume_event's inbox
+        # claims one event per handler call; `store` keeps each event once by its id instead.
+        super().__init__(sources[0], "#", inbox=False, **kwargs)
         self.sources = tuple(sources)
         self._waiting: list[tuple[Envelope, Message]] = []
         self._writing = False
@@ -123,6 +125,7 @@ class FeedHandler(ReliableEventHandler):
             if exc_info is None:
                 for _, message in batch:
                     settle(self.queue_consumer.ack_message, message)
+                self.outcomes["handled"] += len(batch)
                 done.send(True)
             elif len(batch) == 1:  # retried or parked, and so acknowledged, the usual way
                 result, exc_info = self.handle_result(batch[0][1], worker_ctx, result, exc_info)
@@ -137,6 +140,7 @@ class FeedHandler(ReliableEventHandler):
         except ContainerBeingKilled:
             for _, message in batch:
                 settle(self.queue_consumer.requeue_message, message)
+            self.outcomes["requeued"] += len(batch)
             return True
         return done.wait()
 

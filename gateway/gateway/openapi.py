@@ -8,17 +8,18 @@ without a route) fails the build, so the document lists exactly what the gateway
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from api import registry
+from api.doc import PROBLEM_RESPONSES, describe, ok
+from api.operation import PATH_VALUE
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from gateway import routes, schemas
-from gateway.apidoc import PROBLEM_RESPONSES, ok
 from gateway.web import GatewayHttpHandler
 
 TITLE = "JII platform API"
@@ -57,7 +58,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
 
 def openapi_path(rule: str) -> str:
     """werkzeug `/a/<int:id>` → OpenAPI `/a/{id}`."""
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+    return PATH_VALUE.sub(r"{\1}", rule)
 
 
 def routes_of(service_cls: type) -> list[tuple[str, str]]:
@@ -73,8 +74,11 @@ def routes_of(service_cls: type) -> list[tuple[str, str]]:
 
 
 def all_operations() -> dict[tuple[str, str], dict[str, Any]]:
-    """The gateway's own operations and those of every area under `gateway.routes`."""
+    """The gateway's own operations, the declared ones (`api.registry`) and the hand-written
+    ones of every area under `gateway.routes`."""
     merged = dict(OPERATIONS)
+    merged.update({(operation.openapi_path, operation.method.lower()): describe(operation)
+                   for operation in registry.OPERATIONS})
     for area in routes.AREAS:
         merged.update(area.OPERATIONS)
     return merged

@@ -9,14 +9,13 @@ the service, which answers `InvalidInput` with field errors in the same format.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
+from api.fields import LOCALE_PATTERN, NOT_BLANK, normalise_locale
 from contracts.locales import LOCALES
 from marshmallow import (
     RAISE,
     Schema,
-    ValidationError,
     fields,
     post_dump,
     post_load,
@@ -24,59 +23,6 @@ from marshmallow import (
 )
 
 LANGUAGES = LOCALES
-# A supported language, optionally with a region (ISO 3166 alpha-2 or UN M.49 digits), e.g.
-# "ja", "en-US", "ne-NP", "es-419" style. The language subtag is lowercase as browsers send it;
-# the region is accepted in any case and normalised to upper case (BCP 47 canonical form).
-LOCALE_PATTERN = rf"^({'|'.join(LOCALES)})(-([A-Za-z]{{2}}|[0-9]{{3}}))?$"
-NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
-# servicekit.paging's cursors: base64url without padding
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
-
-
-# The calendar the platform keeps: dates and months outside it are refused with the field named
-# rather than reaching code (or a database) that cannot represent them, such as year 0000.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-OUT_OF_CALENDAR = f"Must be between {FIRST_DAY} and {LAST_DAY}."
-
-
-def in_calendar(day: date) -> None:
-    """A marshmallow validator for a `fields.Date`: a day the platform's calendar holds."""
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationError(OUT_OF_CALENDAR)
-
-
-def iso_date(value: str) -> None:
-    """A marshmallow validator for a date kept as its ISO text (it travels on over RPC)."""
-    try:
-        # fromisoformat alone would also take 20260401 and 2026-W14-3
-        day = date.fromisoformat(value) if DATE_PATTERN.match(value) else None
-    except ValueError:
-        raise ValidationError("Not a day of the calendar (YYYY-MM-DD).") from None
-    if day is None:
-        raise ValidationError("Must be a date, YYYY-MM-DD.")
-    in_calendar(day)
-
-
-def iso_month(value: str) -> None:
-    """A marshmallow validator for a month kept as its text, YYYY-MM."""
-    if not re.match(MONTH_PATTERN, value):
-        raise ValidationError("Must be a month, YYYY-MM.")
-    if not FIRST_DAY.year <= int(value[:4]) <= LAST_DAY.year:  # year 0000 is no date at all
-        raise ValidationError(f"Must be between {FIRST_DAY:%Y-%m} and {LAST_DAY:%Y-%m}.")
-
-
-def ordered(data: dict[str, Any], first: str, last: str, names: tuple[str, str]) -> None:
-    """A period's two ends, when both are given, in order; the error names the first."""
-    if data.get(first) is not None and data.get(last) is not None and data[first] > data[last]:
-        raise ValidationError(f"Must not be after {names[1]}.", names[0])
-
-
-def normalise_locale(tag: str) -> str:
-    language, _, region = tag.partition("-")
-    return f"{language}-{region.upper()}" if region else language
 
 
 class PostalAddress(Schema):

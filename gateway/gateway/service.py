@@ -7,6 +7,7 @@ RPC `correlation_id` (see `web`).
 
 from __future__ import annotations
 
+from api import registry
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 from servicekit.db import Database
@@ -14,7 +15,7 @@ from servicekit.events import Envelope
 from servicekit.logging import LogContext
 from werkzeug.wrappers import Request, Response
 
-from gateway import feed, openapi, routes, schemas
+from gateway import feed, openapi, operations, routes, schemas
 from gateway.auth import StaffAuth
 from gateway.rpc import TimedRpcProxy, ping_all
 from gateway.web import http, json_response, problem
@@ -23,12 +24,13 @@ DEFAULT_READY_TIMEOUT_SECONDS = 2.0
 PRUNE_EVERY_SECONDS = 3600
 
 
-class GatewayService(routes.donations.DonationRoutes, routes.receipts.ReceiptRoutes,
+class GatewayService(operations.route_mixin(registry.OPERATIONS),
+                     routes.donations.DonationRoutes, routes.receipts.ReceiptRoutes,
                      routes.programs.ProgramRoutes,
                      routes.matching.MatchingRoutes, routes.staff.StaffRoutes,
                      routes.staff_accounts.StaffAccountRoutes,
                      routes.notifications.NotificationRoutes,
-                     routes.dead_letters.DeadLetterRoutes, routes.events.EventRoutes,
+                     routes.events.EventRoutes,
                      routes.console.ConsoleRoutes, routes.site.SiteRoutes):
     name = "gateway"
 

@@ -180,7 +180,8 @@ class DocumentQuery(Schema):
 
 
 def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] | None = None,
-         query: type[Schema] | None = None, **kwargs: Any) -> Callable[[Callable], Callable]:
+         query: type[Schema] | None = None, roles: tuple[str, ...] | None = None,
+         **kwargs: Any) -> Callable[[Callable], Callable]:
     """Declare a route: `@http("POST", "/api/pledges")`.
 
     `query` is the schema of the route's query parameters; their loaded values reach the route
@@ -196,6 +197,10 @@ def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] 
 
     `page(problem, language)` answers those failures instead when the client is a browser
     (a link in an e-mail opened by a person), logged all the same.
+
+    `roles`: a staff route, refused (401, 403) before anything of the request is read, so a
+    caller without the role learns nothing about the parameters. Needs `staff` auth on the
+    service.
     """
 
     allowed = query or (LinkQuery if page is not None else NoQuery)
@@ -204,6 +209,8 @@ def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] 
         @functools.wraps(fn)
         def entrypoint(self, request: Request, *args: Any, **path_values: Any) -> Any:
             try:
+                if roles is not None:
+                    self.staff.require(request, *roles)
                 loaded = {} if allowed is DocumentQuery else read_query(request, allowed())
                 if query is not None and allowed is not DocumentQuery:
                     path_values["query"] = loaded
@@ -263,6 +270,18 @@ def read_body(request: Request) -> bytes:
 
 def read_json(request: Request, schema: Schema) -> dict[str, Any]:
     """The request body, as JSON, loaded through `schema` (which raises ValidationError)."""
+    return schema.load(_json_body(request))
+
+
+def read_document(request: Request, schema: Schema) -> dict[str, Any]:
+    """The request body as the client sent it, once `schema` accepts it: what a declared
+    operation forwards, for the service to load through the same schema."""
+    document = _json_body(request)
+    schema.load(document)
+    return document
+
+
+def _json_body(request: Request) -> Any:
     if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
         raise UnsupportedMediaType("The body must be JSON (Content-Type: application/json).")
     raw = read_body(request)
@@ -278,7 +297,7 @@ def read_json(request: Request, schema: Schema) -> dict[str, Any]:
     if (where := _nul_at(document)) is not None:
         # Valid JSON, but no text stored anywhere may hold U+0000 (PostgreSQL refuses it).
         raise ValidationError({where: ["The NUL character (U+0000) is not allowed."]})
-    return schema.load(document)
+    return document
 
 
 def _depth(document: Any) -> int:

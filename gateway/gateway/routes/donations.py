@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.doc import IF_NONE_MATCH, NOT_MODIFIED, cached_ok, ok, problem_response
 from werkzeug.wrappers import Request, Response
 
 from gateway import schemas
-from gateway.apidoc import IF_NONE_MATCH, NOT_MODIFIED, cached_ok, ok, problem_response
 from gateway.caching import public_json
 from gateway.routes import donations_schemas as ds
 from gateway.web import http, json_response, read_json, read_text, require_header

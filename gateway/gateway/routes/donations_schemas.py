@@ -6,18 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.fields import LOCALE_PATTERN, NOT_BLANK, in_calendar, iso_date, normalise_locale, ordered
 from marshmallow import RAISE, Schema, fields, post_dump, post_load, validate, validates_schema
 
-from gateway.schemas import (
-    LOCALE_PATTERN,
-    NOT_BLANK,
-    DonorFields,
-    PostalAddress,
-    in_calendar,
-    iso_date,
-    normalise_locale,
-    ordered,
-)
+from gateway.schemas import DonorFields, PostalAddress
 
 YEN = {"description": "Whole yen (JPY has no minor unit).", "example": 10000}
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")

@@ -6,11 +6,11 @@ import time
 from typing import Any
 
 import eventlet
+from api.doc import ok
 from marshmallow import RAISE, Schema, fields, validate
 from werkzeug.wrappers import Request, Response
 
 from gateway import feed
-from gateway.apidoc import ok
 from gateway.routes.donations import STAFF_AUTH, STAFF_ERRORS
 from gateway.web import http, json_response
 

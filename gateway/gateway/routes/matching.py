@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from api.doc import ok, problem_response
+from api.fields import CURSOR_PATTERN, UUID_PATTERN
 from contracts.matching import ROLES, SPOT_KINDS
 from servicekit.errors import InvalidInput
 from werkzeug.wrappers import Request, Response
 
-from gateway.apidoc import ok, problem_response
 from gateway.routes import matching_schemas as ms
-from gateway.schemas import CURSOR_PATTERN, UUID_PATTERN
 from gateway.web import http, json_response, read_json
 
 STAFF_ROLES = ("admin", "staff")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.fields import CURSOR_PATTERN, LOCALE_PATTERN, NOT_BLANK, UUID_PATTERN, iso_date, ordered
 from contracts.matching import (
     REJECT_REASONS,
     ROLES,
@@ -19,14 +20,6 @@ from contracts.matching import (
 from marshmallow import RAISE, Schema, fields, validate, validates_schema
 
 from gateway.routes.donations_schemas import Localised
-from gateway.schemas import (
-    CURSOR_PATTERN,
-    LOCALE_PATTERN,
-    NOT_BLANK,
-    UUID_PATTERN,
-    iso_date,
-    ordered,
-)
 
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")
 AGE = fields.Integer(strict=True, validate=validate.Range(0, 17, error="Ages are 0 to 17."))

@@ -1,4 +1,5 @@
-"""Notification routes: unsubscribe (public, RFC 8058) and the staff delivery log.
+"""Notification routes: unsubscribe (public, RFC 8058); the staff delivery log is declared in
+`api.notifications`.
 
 The unsubscribe link of the monthly impact update is both the mail's `List-Unsubscribe` target
 (mail clients POST to it) and a link in the body (a browser GETs it). The GET only shows a
@@ -10,58 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from api.doc import PROBLEM_RESPONSES, ok, problem_response
+from api.notifications import Unsubscribed
 from werkzeug.wrappers import Request, Response
 
 from gateway import pages, unsubscribe_pages
-from gateway.apidoc import PROBLEM_RESPONSES, ok, problem_response
 from gateway.capabilities import link_token, token_parameter
 from gateway.web import http, json_response
 
-STAFF_ROLES = ("admin", "staff")
 INVALID_LINK = "the unsubscribe link is not valid"
 
 
 def unsubscribe_token(token: str) -> str:
     return link_token(token, INVALID_LINK)
-
-
-class Unsubscribed(Schema):
-    unsubscribed = fields.Boolean(required=True)
-    list = fields.String(required=True, metadata={"example": "impact_update"})
-
-
-class MailLogQuery(Schema):
-    class Meta:
-        unknown = RAISE
-
-    email = fields.Email(validate=validate.Length(max=254))
-    event = fields.UUID()
-
-    @validates_schema
-    def exactly_one(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if ("email" in data) == ("event" in data):
-            raise ValidationError("give exactly one of email or event", "email")
-
-
-class MailLogEntry(Schema):
-    event_id = fields.String(required=True)
-    kind = fields.String(required=True)
-    recipient = fields.String(required=True)
-    locale = fields.String(required=True)
-    # deferred: SMTP has not accepted it yet (4xx or unreachable); the event's retries go on.
-    # sending: at the relay now; unknown: an attempt cut short, maybe delivered, not retried.
-    status = fields.String(required=True, validate=validate.OneOf(
-        ["sent", "deferred", "failed", "suppressed", "sending", "unknown"]))
-    error = fields.String(allow_none=True)
-    attempts = fields.Integer(required=True)
-    message_id = fields.String(required=True)
-    created_at = fields.String(required=True)
-    last_attempt_at = fields.String(required=True)
-
-
-class MailLog(Schema):
-    deliveries = fields.List(fields.Nested(MailLogEntry), required=True)
 
 
 class NotificationRoutes:
@@ -84,22 +46,8 @@ class NotificationRoutes:
             return unsubscribe_pages.done_page(pages.language_of(request))
         return json_response(Unsubscribed().dump(result))
 
-    @http("GET", "/api/staff/mail", query=MailLogQuery)
-    def mail_log(self, request: Request, query: dict[str, Any]) -> Response:
-        self.staff.require(request, *STAFF_ROLES)
-        entries = self.notifications.delivery_log(
-            email=query.get("email"), event_id=str(query["event"]) if "event" in query else None)
-        return json_response(MailLog().dump({"deliveries": entries}))
 
-
-COMPONENTS = {"Unsubscribed": Unsubscribed, "MailLog": MailLog}
-
-_UNAUTHORIZED = problem_response("Missing, malformed or expired staff token.", {
-    "type": "/problems/unauthorized", "title": "Unauthorized", "status": 401,
-    "detail": "staff routes need an Authorization: Bearer token"})
-_FORBIDDEN = problem_response("The token's role may not do this.", {
-    "type": "/problems/forbidden", "title": "Forbidden", "status": 403,
-    "detail": "this needs the role admin or staff"})
+COMPONENTS = {"Unsubscribed": Unsubscribed}
 
 _TOKEN = token_parameter("the link in the e-mail")
 _BAD_LINK = problem_response("The link is not one we signed (or not shaped like one).", {
@@ -155,21 +103,6 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "500": "InternalError",
             "503": pages.or_page(PROBLEM_RESPONSES["ServiceUnavailable"],
                             "a page asking to try again shortly"),
-        },
-    },
-    ("/api/staff/mail", "get"): {
-        "operationId": "mailLog",
-        "tags": ["staff"],
-        "summary": "The delivery log for one address or one event",
-        "security": [{"bearerAuth": []}],
-        "parameters": [
-            {"in": "query", "name": "email", "schema": {"type": "string", "format": "email"}},
-            {"in": "query", "name": "event", "schema": {"type": "string", "format": "uuid"}},
-        ],
-        "responses": {
-            "200": ok("Deliveries, newest first.", MailLog),
-            "400": "InvalidQuery", "401": _UNAUTHORIZED, "403": _FORBIDDEN,
-            "500": "InternalError", "503": "ServiceUnavailable",
         },
     },
 }

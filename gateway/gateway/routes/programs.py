@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.programs import TOPICS, URGENCIES
-from werkzeug.wrappers import Request, Response
-
-from gateway import pages, withdraw_pages
-from gateway.apidoc import (
+from api.doc import (
     IF_NONE_MATCH,
     NOT_MODIFIED,
     PROBLEM_RESPONSES,
@@ -23,10 +19,14 @@ from gateway.apidoc import (
     ok,
     problem_response,
 )
+from api.fields import CURSOR_PATTERN, MONTH_PATTERN
+from contracts.programs import TOPICS, URGENCIES
+from werkzeug.wrappers import Request, Response
+
+from gateway import pages, withdraw_pages
 from gateway.caching import public_json
 from gateway.capabilities import link_token, token_parameter
 from gateway.routes import programs_schemas as ps
-from gateway.schemas import CURSOR_PATTERN, MONTH_PATTERN
 from gateway.web import http, json_response, read_json
 
 CLASS_ROLES = ("admin", "staff")

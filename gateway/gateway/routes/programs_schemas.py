@@ -10,10 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from contracts.programs import SESSION_CANCEL_REASONS, TOPICS, URGENCIES
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
-
-from gateway.schemas import (
+from api.fields import (
     CURSOR_PATTERN,
     LOCALE_PATTERN,
     UUID_PATTERN,
@@ -22,6 +19,8 @@ from gateway.schemas import (
     iso_month,
     ordered,
 )
+from contracts.programs import SESSION_CANCEL_REASONS, TOPICS, URGENCIES
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 LOCALE = validate.Regexp(LOCALE_PATTERN, error="Must be ja, en or ne, optionally with a region.")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from api.doc import ok, problem_response
+from api.fields import UUID_PATTERN
 from marshmallow import RAISE, Schema, fields, validate
 from werkzeug.wrappers import Request, Response
 
 from gateway import pages
-from gateway.apidoc import ok, problem_response
 from gateway.capabilities import link_token, token_parameter
 from gateway.errors import Problem
 from gateway.routes import donations_schemas as ds
@@ -30,7 +31,7 @@ from gateway.routes.donations import (
 )
 from gateway.routes.matching import PAGE, _enum, _query_parameter
 from gateway.routes.matching_schemas import PageQuery
-from gateway.schemas import UUID_PATTERN, DonorFields, PostalAddress
+from gateway.schemas import DonorFields, PostalAddress
 from gateway.web import http, json_response, read_json
 
 INVALID_LINK = "this link is not valid"

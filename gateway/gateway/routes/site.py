@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.doc import ok, problem_response
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Request, Response
 
 from gateway import site
-from gateway.apidoc import ok, problem_response
 from gateway.web import DocumentQuery, http, json_response
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from api.doc import ok, problem_response
 from marshmallow import RAISE, Schema, fields, validate
 from servicekit.errors import Forbidden, Unauthorized
 from werkzeug.wrappers import Request, Response
 
 from gateway import accounts, sessions
-from gateway.apidoc import ok, problem_response
 from gateway.auth import DEFAULT_TTL_SECONDS, ROLES
 from gateway.web import http, json_response, read_json
 

@@ -17,12 +17,12 @@ import uuid
 from typing import Any
 
 import psycopg
+from api.doc import ok, problem_response
 from marshmallow import RAISE, Schema, fields, validate
 from servicekit.errors import Conflict, InvalidInput, NotFound
 from werkzeug.wrappers import Request, Response
 
 from gateway import accounts, sessions
-from gateway.apidoc import ok, problem_response
 from gateway.auth import ROLES
 from gateway.web import http, json_response, read_json
 

@@ -172,18 +172,27 @@ def make_database(database_templates: DatabaseTemplates, database_dropper: Datab
         database_dropper.drop(url)
 
 
+# What every service gets in a test: quick retries and sweeps.
+TEST_TUNING = {"EVENT_RETRY_DELAYS_MS": [100, 200, 400], "OUTBOX_SWEEP_SECONDS": 1,
+               "LOG_JSON": True, "STAFF_TOKEN_SECRET": "test-staff-token-secret-0123456789abcdef"}
+# The platform's secrets in a test (each goes to the services whose config.yml reads it).
+TEST_SECRETS = {
+    "STAFF_TOKEN_SECRET": TEST_TUNING["STAFF_TOKEN_SECRET"],
+    "STRIPE_WEBHOOK_SECRET": "whsec_test_platform",
+    "PLEDGE_LINK_SECRET": "test-pledge-link-secret-0123456789abcdef",
+    "PAIRING_LINK_SECRET": "test-pairing-link-secret-0123456789abcdef",
+    "ENROLLMENT_LINK_SECRET": "test-enrollment-link-secret-0123456789abcdef",
+    "UNSUBSCRIBE_SECRET": "test-unsubscribe-secret-0123456789abcdef",
+}
+
+
 @pytest.fixture
 def service_config(rabbit_config) -> Callable[..., dict]:
     """A Nameko config on this test's private vhost, with quick retries for tests."""
 
     def build(database_url: str | None = None, **extra) -> dict:
         config = dict(rabbit_config)
-        config.update({
-            "EVENT_RETRY_DELAYS_MS": [100, 200, 400],
-            "OUTBOX_SWEEP_SECONDS": 1,
-            "LOG_JSON": True,
-            "STAFF_TOKEN_SECRET": "test-staff-token-secret-0123456789abcdef",
-        })
+        config.update(TEST_TUNING)
         if database_url:
             config["DATABASE_URL"] = database_url
         config.update(extra)
@@ -207,6 +216,31 @@ def wait_until(predicate: Callable[[], object], timeout: float = 15.0, interval:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         eventlet.sleep(interval)
+
+
+def finished_deliveries(container: Any, source: str, event_type: str) -> int:
+    """How many deliveries of `source`'s `event_type` the container's consumers have finished:
+    acknowledged once their handler returned, or parked. An attempt that failed and was
+    retried is not one: its copy finishes with its last attempt. Nothing else says when a
+    duplicate is done, since a duplicate changes nothing anyone could look at."""
+    from servicekit.events.consumer import ReliableEventHandler
+
+    return sum(entrypoint.outcomes["handled"] + entrypoint.outcomes["parked"]
+               for entrypoint in container.entrypoints
+               if isinstance(entrypoint, ReliableEventHandler)
+               and (entrypoint.source_service, entrypoint.event_type) == (source, event_type))
+
+
+def wait_for_deliveries(container: Any, source: str, event_type: str, count: int,
+                        timeout: float = 15.0) -> None:
+    """Wait until `count` deliveries of the event type have finished (`finished_deliveries`);
+    fail at once if more have, since a test counting copies expects exactly its own."""
+    def done() -> bool:
+        finished = finished_deliveries(container, source, event_type)
+        assert finished <= count, f"{finished} deliveries of {event_type}, expected {count}"
+        return finished == count
+
+    wait_until(done, timeout=timeout, message=f"{count} deliveries of {source}.{event_type}")
 
 
 def park_dead_letter(amqp_uri: str, service: str, envelope: dict[str, Any], error: str,
@@ -642,3 +676,64 @@ def runner_factory(make_database) -> Iterator[Callable]:
         return runner
 
     yield from _killing_all(make)
+
+
+@dataclass
+class Platform:
+    """Services started in this test's process by `platform_factory`."""
+
+    configs: dict[str, dict]
+    runners: dict[str, Any]
+    url: str | None  # the gateway's, when it runs
+    stripe: str | None  # localstripe's API base, when donations runs
+
+    def database(self, name: str) -> str:
+        return self.configs[name]["DATABASE_URL"]
+
+    @property
+    def amqp_uri(self) -> str:
+        return next(iter(self.configs.values()))["AMQP_URI"]
+
+    @property
+    def staff_secret(self) -> str:
+        return self.configs["gateway"]["STAFF_TOKEN_SECRET"]
+
+
+@pytest.fixture
+def platform_factory(request, service_config, make_database, runner_factory,
+                     localstripe_factory) -> Callable[..., Platform]:
+    """Start some of the platform's services in this process, wired by `servicekit.platform`
+    as `jii dev run` wires them, each with a fresh database of its own, on this test's vhost;
+    the gateway on a free port, donations on a localstripe of the test's own (webhooks to the
+    gateway, or `webhooks_to`; `stripe` for another base), notifications on the SMTP sink.
+
+    `overrides` are per service; `secrets`, `settings` go to every service that reads them;
+    `prepare(name, runner)` runs before each service starts (e.g. to set a clock)."""
+    from servicekit import platform
+
+    def start(*names: str, overrides: dict[str, dict] | None = None,
+              secrets: dict[str, str] | None = None, settings: dict[str, Any] | None = None,
+              stripe: str | None = None, webhooks_to: str | None = None,
+              public_url: str | None = None,
+              prepare: Callable[[str, Any], None] | None = None) -> Platform:
+        names = tuple(platform.in_start_order(names))
+        secrets = {**TEST_SECRETS, **(secrets or {})}
+        address = f"127.0.0.1:{free_port()}" if "gateway" in names else None
+        url = f"http://{address}" if address else None
+        if "donations" in names and stripe is None:
+            stripe = localstripe_factory(webhooks_to or f"{url}/api/webhooks/stripe",
+                                         secrets["STRIPE_WEBHOOK_SECRET"])
+        smtp = request.getfixturevalue("smtp_sink") if "notifications" in names else None
+        inputs = platform.Inputs(
+            databases={name: make_database(name, platform.service(name).migrations())
+                       for name in names},
+            gateway_address=address, public_url=public_url, smtp_host=smtp and "127.0.0.1",
+            smtp_port=smtp and smtp.port, stripe_base=stripe,
+            stripe_key=stripe and platform.LOCALSTRIPE_API_KEY, secrets=secrets,
+            settings=settings or {})
+        configs = platform.configs(inputs, names, base=service_config(), overrides=overrides)
+        runners = platform.start_in_process(
+            configs, lambda config, cls: runner_factory(config, cls), prepare)
+        return Platform(configs, runners, url, stripe)
+
+    return start

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import psycopg
 from contracts import register
 from marshmallow import Schema, fields
 from servicekit.db import Database
-from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
+from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event
 from servicekit.logging import LogContext
 from servicekit.rpc import rpc
 
@@ -53,14 +54,11 @@ class SinkService:
     log = LogContext()
 
     @consume_event("kit_source", "tick")
-    def record_tick(self, event: Envelope) -> None:
-        with self.db.transaction() as conn:
-            refused = conn.execute("SELECT 1 FROM refuse WHERE n = %s", (event.data["n"],))
-            if event.data["fail"] or refused.fetchone():
-                raise RuntimeError(f"cannot handle tick {event.data['n']}")
-            if not first_time(conn, "record_tick", event.id):
-                return
-            conn.execute(
-                "INSERT INTO seen (event_id, n, correlation_id) VALUES (%s, %s, %s)",
-                (event.id, event.data["n"], event.correlation_id),
-            )
+    def record_tick(self, event: Envelope, conn: psycopg.Connection) -> None:
+        refused = conn.execute("SELECT 1 FROM refuse WHERE n = %s", (event.data["n"],))
+        if event.data["fail"] or refused.fetchone():
+            raise RuntimeError(f"cannot handle tick {event.data['n']}")
+        conn.execute(
+            "INSERT INTO seen (event_id, n, correlation_id) VALUES (%s, %s, %s)",
+            (event.id, event.data["n"], event.correlation_id),
+        )

@@ -48,7 +48,8 @@ FLAKY = {"failures_left": 0, "handled": []}
 class FlakyDatabaseSink:
     name = "flaky_sink"
 
-    @consume_event("kit_source", "tick")
+    # No database, hence no inbox: the outage is one the handler pretends.
+    @consume_event("kit_source", "tick", inbox=False)
     def record_tick(self, event: Envelope) -> None:
         if FLAKY["failures_left"] > 0:
             FLAKY["failures_left"] -= 1

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from marshmallow import RAISE, Schema, fields, post_load, validate
 from nameko.extensions import DependencyProvider
 from servicekit import errors, paging
-from servicekit.events import Envelope, consume_event, first_time
+from servicekit.events import Envelope, consume_event
 from servicekit.rpc import rpc
 
 from donations import corrections, ledger, numbering, receipt_pdf, receipts, search, yearend
@@ -131,7 +132,7 @@ class ReceiptEntrypoints:
     # -- issuing, by consuming our own events ------------------------------------------------
 
     @consume_event("donations", "payment_succeeded")
-    def issue_gift_receipt(self, event: Envelope) -> None:
+    def issue_gift_receipt(self, event: Envelope, conn: psycopg.Connection) -> None:
         """A one-time gift's or bank transfer's receipt, issued once the payment exists.
 
         A receipt that cannot be issued yet (no postal address, receipts not configured) is
@@ -140,27 +141,21 @@ class ReceiptEntrypoints:
         """
         if event.data["source"] not in receipts.GIFT_SOURCES:
             return
-        with self.db.transaction() as conn:
-            if not first_time(conn, "issue_gift_receipt", event.id):
-                return
-            try:
-                receipt = receipts.issue_gift(conn, event.data["payment_id"],
-                                              self.receipt_settings.org,
-                                              receipt_pdf.render_off_hub, ISSUED_BY_CONSUMER)
-            except receipts.NotIssuable as exc:
-                self.log.info("receipt not issued yet", payment_id=event.data["payment_id"],
-                              reason=exc.reason)
-                return
+        try:
+            receipt = receipts.issue_gift(conn, event.data["payment_id"],
+                                          self.receipt_settings.org,
+                                          receipt_pdf.render_off_hub, ISSUED_BY_CONSUMER)
+        except receipts.NotIssuable as exc:
+            self.log.info("receipt not issued yet", payment_id=event.data["payment_id"],
+                          reason=exc.reason)
+            return
         self.log.info("receipt issued", receipt_number=receipt["number"])
 
     @consume_event("donations", "payment_refunded")
-    def correct_receipt_after_refund(self, event: Envelope) -> None:
-        with self.db.transaction() as conn:
-            if not first_time(conn, "correct_receipt_after_refund", event.id):
-                return
-            replaced = receipts.correct_after_refund(
-                conn, event.data["payment_id"], self.receipt_settings.org,
-                receipt_pdf.render_off_hub)
+    def correct_receipt_after_refund(self, event: Envelope, conn: psycopg.Connection) -> None:
+        replaced = receipts.correct_after_refund(
+            conn, event.data["payment_id"], self.receipt_settings.org,
+            receipt_pdf.render_off_hub)
         for receipt in replaced:
             self.log.info("receipt reissued after refund", receipt_number=receipt["number"])
 

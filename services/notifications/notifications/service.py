@@ -6,6 +6,13 @@ A temporary SMTP failure is logged as deferred and propagates out of the handler
 is retried with growing delays (servicekit's consumer) and, once SMTP is back, delivered;
 recipients already served are skipped through the delivery log.
 
+Every handler that sends mail opts out of `consume_event`'s inbox (`inbox=False`): SMTP cannot
+join a database transaction, so the handler cannot run inside the one `consume_event` opens
+around it; each message is claimed in the delivery log before the relay is contacted and
+settled after, in transactions of its own. Such a handler reads and writes the event's inbox
+row itself, in those same transactions (`deliveries.deliver_all`). The handlers that only
+record a pledge take the inbox `consume_event` keeps.
+
 One timer watches the services' dead-letter queues (`dead_letters`): when one grows it
 publishes `dead_letters_growing` through this service's own outbox, and consumes that event
 like any other to mail staff, so the alert also reaches `jii events tail` and the staff feed.
@@ -13,14 +20,16 @@ like any other to mail staff, so the alert also reaches `jii events tail` and th
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
+from api import notifications as api
+from api.serving import serves
 from servicekit import health
 from servicekit.caller import Caller
 from servicekit.db import Database
-from servicekit.errors import BadSignature, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from servicekit.errors import BadSignature, Conflict, NotFound, Unavailable
 from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time, parked
 from servicekit.links import LinkInvalid
 from servicekit.logging import LogContext
@@ -33,6 +42,7 @@ from notifications.mail_provider import MailerProvider
 from notifications.settings import SettingsProvider
 
 IMPACT_LIST = "impact_update"
+DELIVERY_LOG_LIMIT = 200
 
 
 class NotificationsService(health.Ping):
@@ -61,20 +71,14 @@ class NotificationsService(health.Ping):
         self.log.info("unsubscribed", list=mailing_list)
         return {"unsubscribed": True, "list": mailing_list}
 
-    @rpc
-    def delivery_log(self, email: str | None = None, event_id: str | None = None,
-                     limit: int = 200) -> list[dict[str, Any]]:
+    @serves(api.MAIL_LOG)
+    def delivery_log(self, query: dict[str, Any]) -> dict[str, Any]:
         """The delivery log for one address or one event, newest first (staff only)."""
-        if bool(email) == bool(event_id):
-            raise InvalidInput("give either an e-mail address or an event id",
-                               {"email": ["give exactly one of email or event"]})
-        if event_id:
-            try:
-                uuid.UUID(event_id)
-            except ValueError:
-                raise InvalidInput("not an event id", {"event": ["not a UUID"]}) from None
+        event = query.get("event")
         with self.db.transaction() as conn:
-            return delivery_log.entries(conn, email=email, event_id=event_id, limit=limit)
+            return {"deliveries": delivery_log.entries(
+                conn, email=query.get("email"), event_id=str(event) if event else None,
+                limit=DELIVERY_LOG_LIMIT)}
 
     # -- the dead-letter queue watch -------------------------------------------------------
 
@@ -97,44 +101,33 @@ class NotificationsService(health.Ping):
 
     # -- the dead-letter queues, for admins in the staff console ----------------------------
 
-    @rpc
-    def dead_letter_queues(self) -> list[dict[str, Any]]:
+    @serves(api.DEAD_LETTER_QUEUES)
+    def dead_letter_queues(self) -> dict[str, Any]:
         """Each watched dead-letter queue and how many messages wait in it (admins)."""
-        self._require_admin()
         watch = self.settings.dead_letters
         depths = self._broker(dead_letters.read_depths, watch)
-        return [{"service": messages.dead_letter_service(queue), "queue": queue, "depth": depth}
-                for queue, depth in depths.items()]
+        return {"queues": [{"service": messages.dead_letter_service(queue), "queue": queue,
+                            "depth": depth} for queue, depth in depths.items()]}
 
-    @rpc
-    def dead_letters(self, service: str, limit: int = 50) -> dict[str, Any]:
+    @serves(api.DEAD_LETTERS)
+    def dead_letters(self, service: str, query: dict[str, Any]) -> dict[str, Any]:
         """The first `limit` messages parked for a service, left in place (admins)."""
-        self._require_admin()
-        limit = _bounded(limit, "limit")
         return self._broker(dead_letters.peek, self.settings.dead_letters,
-                            self._watched(service), limit)
+                            self._watched(service), query["limit"])
 
-    @rpc
-    def replay_dead_letters(self, service: str, count: int | None = None) -> dict[str, Any]:
-        """Replay the first `count` parked messages of a service (all when None) to the queues
-        they failed on (admins)."""
-        self._require_admin()
-        count = None if count is None else _bounded(count, "count")
+    @serves(api.REPLAY_DEAD_LETTERS)
+    def replay_dead_letters(self, service: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Replay the first `count` parked messages of a service (all with `all`) to the
+        queues they failed on (admins)."""
         service = self._watched(service)
         try:
             replayed = self._broker(dead_letters.replay_parked, self.settings.dead_letters,
-                                    service, count)
+                                    service, body.get("count"))
         except parked.ReplayRefused as exc:
             raise Conflict(str(exc)) from None
         self.log.warning("dead letters replayed", queue=replayed["queue"],
                          replayed=len(replayed["replayed"]), by=self.caller["subject"])
         return replayed
-
-    def _require_admin(self) -> None:
-        # The gateway checks the token; the service checks again, so no other RPC caller
-        # reaches the queues by accident.
-        if self.caller["role"] != "admin":
-            raise Forbidden("this needs the role admin")
 
     def _watched(self, service: Any) -> str:
         try:
@@ -150,67 +143,69 @@ class NotificationsService(health.Ping):
             self.log.warning("dead-letter queues unreachable", error=str(exc))
             raise Unavailable("the message broker did not answer; try again") from None
 
-    @consume_event("notifications", "dead_letters_growing")
+    # inbox=False on each handler that mails: see the module's docstring.
+    @consume_event("notifications", "dead_letters_growing", inbox=False)
     def on_dead_letters_growing(self, event: Envelope) -> None:
         self._notify(event)
 
     # -- donations ------------------------------------------------------------------------
 
-    @consume_event("donations", "payment_succeeded")
+    @consume_event("donations", "payment_succeeded", inbox=False)
     def thank_supporter(self, event: Envelope) -> None:
         """One e-mail per payment: a welcome to JII Partners for a pledge's first, else thanks."""
         self._notify(event, done="thank-you handled")  # the line the pipeline traces follow
 
-    @consume_event("donations", "payment_failed")
+    @consume_event("donations", "payment_failed", inbox=False)
     def on_payment_failed(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("donations", "payment_refunded")
+    @consume_event("donations", "payment_refunded", inbox=False)
     def on_payment_refunded(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("donations", "annual_receipts_ready")
+    @consume_event("donations", "annual_receipts_ready", inbox=False)
     def on_annual_receipts_ready(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("donations", "payment_disputed")
+    @consume_event("donations", "payment_disputed", inbox=False)
     def on_payment_disputed(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("donations", "pledge_link_requested")
+    @consume_event("donations", "pledge_link_requested", inbox=False)
     def on_pledge_link_requested(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("donations", "bank_transfer_notified")
+    @consume_event("donations", "bank_transfer_notified", inbox=False)
     def on_bank_transfer_notified(self, event: Envelope) -> None:
         self._notify(event)
 
     @consume_event("donations", "pledge_started")
-    def on_pledge_started(self, event: Envelope) -> None:
+    def on_pledge_started(self, event: Envelope, conn: psycopg.Connection) -> None:
         # No e-mail: the welcome goes out with the first payment's receipt.
-        self._track_pledge(event)
+        partners.record_pledge(conn, event.type, event.data, event.occurred_at)
 
-    @consume_event("donations", "pledge_changed")
+    @consume_event("donations", "pledge_changed", inbox=False)
     def on_pledge_changed(self, event: Envelope) -> None:
         self._track_pledge(event)
         self._notify(event)
 
-    @consume_event("donations", "pledge_paused")
+    @consume_event("donations", "pledge_paused", inbox=False)
     def on_pledge_paused(self, event: Envelope) -> None:
         self._track_pledge(event)
         self._notify(event)
 
     @consume_event("donations", "pledge_past_due")
-    def on_pledge_past_due(self, event: Envelope) -> None:
+    def on_pledge_past_due(self, event: Envelope, conn: psycopg.Connection) -> None:
         # No e-mail: payment_failed (with the card-update link) already told the supporter.
-        self._track_pledge(event)
+        partners.record_pledge(conn, event.type, event.data, event.occurred_at)
 
-    @consume_event("donations", "pledge_canceled")
+    @consume_event("donations", "pledge_canceled", inbox=False)
     def on_pledge_canceled(self, event: Envelope) -> None:
         self._track_pledge(event)
         self._notify(event)
 
-    @consume_event("donations", "supporter_anonymized")
+    # inbox=False: an erasure is worth repeating; a replayed event erases what arrived since.
+    @consume_event("donations", "supporter_anonymized", inbox=False)
     def on_supporter_anonymized(self, event: Envelope) -> None:
         with self.db.transaction() as conn:
             partners.forget_supporter(conn, event.data["supporter_id"],
@@ -218,106 +213,106 @@ class NotificationsService(health.Ping):
 
     # -- matching -------------------------------------------------------------------------
 
-    @consume_event("matching", "participant_applied")
+    @consume_event("matching", "participant_applied", inbox=False)
     def on_participant_applied(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "participant_approved")
+    @consume_event("matching", "participant_approved", inbox=False)
     def on_participant_approved(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "participant_rejected")
+    @consume_event("matching", "participant_rejected", inbox=False)
     def on_participant_rejected(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_offered")
+    @consume_event("matching", "pairing_offered", inbox=False)
     def on_pairing_offered(self, event: Envelope) -> None:
         self._notify(event)
 
     # An offer that will not go ahead: the people still waiting on it are told, never why.
-    @consume_event("matching", "pairing_declined")
+    @consume_event("matching", "pairing_declined", inbox=False)
     def on_pairing_declined(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_offer_expired")
+    @consume_event("matching", "pairing_offer_expired", inbox=False)
     def on_pairing_offer_expired(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "participant_withdrawn")
+    @consume_event("matching", "participant_withdrawn", inbox=False)
     def on_participant_withdrawn(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_started")
+    @consume_event("matching", "pairing_started", inbox=False)
     def on_pairing_started(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_ending_soon")
+    @consume_event("matching", "pairing_ending_soon", inbox=False)
     def on_pairing_ending_soon(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_completed")
+    @consume_event("matching", "pairing_completed", inbox=False)
     def on_pairing_completed(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "pairing_closed_early")
+    @consume_event("matching", "pairing_closed_early", inbox=False)
     def on_pairing_closed_early(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "spot_request_assigned")
+    @consume_event("matching", "spot_request_assigned", inbox=False)
     def on_spot_request_assigned(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "spot_request_reminder_due")
+    @consume_event("matching", "spot_request_reminder_due", inbox=False)
     def on_spot_request_reminder_due(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "spot_request_unassigned")
+    @consume_event("matching", "spot_request_unassigned", inbox=False)
     def on_spot_request_unassigned(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "spot_request_created")
+    @consume_event("matching", "spot_request_created", inbox=False)
     def on_spot_request_created(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("matching", "spot_request_cancelled")
+    @consume_event("matching", "spot_request_cancelled", inbox=False)
     def on_spot_request_cancelled(self, event: Envelope) -> None:
         self._notify(event)
 
     # -- programs -------------------------------------------------------------------------
 
-    @consume_event("programs", "class_enrollment_confirmed")
+    @consume_event("programs", "class_enrollment_confirmed", inbox=False)
     def on_class_enrollment_confirmed(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "class_enrollment_waitlisted")
+    @consume_event("programs", "class_enrollment_waitlisted", inbox=False)
     def on_class_enrollment_waitlisted(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "class_enrollment_promoted")
+    @consume_event("programs", "class_enrollment_promoted", inbox=False)
     def on_class_enrollment_promoted(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "class_enrollment_withdrawn")
+    @consume_event("programs", "class_enrollment_withdrawn", inbox=False)
     def on_class_enrollment_withdrawn(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "class_session_cancelled")
+    @consume_event("programs", "class_session_cancelled", inbox=False)
     def on_class_session_cancelled(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "consultation_resolved")
+    @consume_event("programs", "consultation_resolved", inbox=False)
     def on_consultation_resolved(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "consultation_opened")
+    @consume_event("programs", "consultation_opened", inbox=False)
     def on_consultation_opened(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "consultation_assigned")
+    @consume_event("programs", "consultation_assigned", inbox=False)
     def on_consultation_assigned(self, event: Envelope) -> None:
         self._notify(event)
 
-    @consume_event("programs", "impact_updated")
+    @consume_event("programs", "impact_updated", inbox=False)
     def send_impact_update(self, event: Envelope) -> None:
         """Keep the month's figures; mail the month before to active partners once it is over."""
         if self._already_handled(event):
@@ -374,11 +369,4 @@ def _count(statuses: dict[str, str]) -> dict[str, int]:
     for status in statuses.values():
         counts[status] = counts.get(status, 0) + 1
     return counts
-
-
-def _bounded(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-        raise InvalidInput(f"{name} must be a whole number from 1 to 1000",
-                           {name: ["Must be from 1 to 1000."]})
-    return value
 

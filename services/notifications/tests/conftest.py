@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nameko.testing.utils import get_container
 from notifications.service import NotificationsService
 from servicekit.devtools.smtp_sink import start_smtp_sink, stop
-from servicekit.testing import SmtpSink, free_port
+from servicekit.testing import SmtpSink, free_port, wait_for_deliveries
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -49,7 +50,13 @@ def sink_factory(tmp_path: Path) -> Iterator[Callable[..., Sink]]:
 
 
 @pytest.fixture
-def start_notifications(runner_factory, service_config, make_database
+def notifications_runners() -> list:
+    """The runners `start_notifications` started, newest last."""
+    return []
+
+
+@pytest.fixture
+def start_notifications(runner_factory, service_config, make_database, notifications_runners
                         ) -> Callable[..., dict[str, Any]]:
     """Run the service against an SMTP port; returns its config."""
 
@@ -61,6 +68,19 @@ def start_notifications(runner_factory, service_config, make_database
             UNSUBSCRIBE_SECRET="test-unsubscribe-secret-0123456789abcdef", **extra)
         runner = runner_factory(config, NotificationsService)
         runner.start()
+        notifications_runners.append(runner)
         return config
 
     return start
+
+
+@pytest.fixture
+def handled(notifications_runners) -> Callable[[str, str, int], None]:
+    """Wait until the service last started has finished `count` deliveries of an event type
+    (handled, or parked): after that, a duplicate among them has done all it will do."""
+
+    def wait(source: str, event_type: str, count: int, timeout: float = 15.0) -> None:
+        container = get_container(notifications_runners[-1], NotificationsService)
+        wait_for_deliveries(container, source, event_type, count, timeout=timeout)
+
+    return wait

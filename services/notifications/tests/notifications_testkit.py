@@ -15,14 +15,6 @@ def publish(config: dict[str, Any], envelope: Envelope) -> None:
         routing_key=envelope.type)
 
 
-def settle(seconds: float = 1.5) -> None:
-    """Give pending retries time to run (the tests' retry delays add up to 0.7 s), so a
-    count checked afterwards would have seen any duplicate."""
-    import eventlet
-
-    eventlet.sleep(seconds)
-
-
 def dlq_depth(config: dict[str, Any]) -> int:
     from servicekit.events.topology import dead_letter_queue_name
 

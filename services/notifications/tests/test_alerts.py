@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from notification_examples import envelope
-from notifications_testkit import publish, settle
+from notifications_testkit import publish
 from servicekit.testing import query, wait_until
 
 
@@ -28,7 +28,7 @@ def _mail(messages: list) -> dict[str, tuple[str, str, str]]:
         "staff@j-ii.org": ("ja", "donations.dlq", "jii dlq replay donations 1")}),
 ])
 def test_each_recipient_gets_one_email_in_their_language_however_often_the_event_comes(
-    sink_factory, start_notifications, source, event_type, expected
+    sink_factory, start_notifications, handled, source, event_type, expected
 ):
     sink = sink_factory()
     config = start_notifications(sink.port)
@@ -38,7 +38,7 @@ def test_each_recipient_gets_one_email_in_their_language_however_often_the_event
         publish(config, event)
 
     wait_until(lambda: len(sink.messages()) == len(expected), message=f"{event_type} mail")
-    settle()
+    handled(source, event_type, 3)
     received = _mail(sink.messages())
     assert set(received) == set(expected) and len(sink.messages()) == len(expected)
     for recipient, (language, in_subject, in_text) in expected.items():

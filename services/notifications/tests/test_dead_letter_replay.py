@@ -19,6 +19,7 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 DEFINITIONS = Path(__file__).resolve().parents[3] / "deploy" / "rabbitmq" / "definitions.json"
 ADMIN = {"staff_subject": "admin-1", "staff_role": "admin"}
 HANDLER = "evt-donations-payment_succeeded--programs.count_gift"
+ALL = {"all": True}
 ERROR = "Traceback (most recent call last):\n  ...\nKeyError: 'designation'"
 
 
@@ -61,12 +62,12 @@ def test_an_admin_sees_the_queues_peeks_without_consuming_and_replays_the_first_
     bodies = [envelope() for _ in range(3)]
     ids = [park_dead_letter(uri, "donations", body, ERROR, HANDLER) for body in bodies]
 
-    queues = {q["queue"]: q for q in call(container, "dead_letter_queues")}
+    queues = {q["queue"]: q for q in call(container, "dead_letter_queues")["queues"]}
     assert queues["donations.dlq"] == {"service": "donations", "queue": "donations.dlq",
                                        "depth": 3}
     assert queues["gateway.dlq"]["depth"] == 0  # never parked anything: empty, not an error
 
-    peeked = call(container, "dead_letters", "donations", 2)
+    peeked = call(container, "dead_letters", "donations", {"limit": 2})
     assert (peeked["depth"], [m["message_id"] for m in peeked["messages"]]) == (3, ids[:2])
     first = peeked["messages"][0]
     assert (first["type"], first["handler_queue"], first["attempt"]) == (
@@ -74,7 +75,7 @@ def test_an_admin_sees_the_queues_peeks_without_consuming_and_replays_the_first_
     assert first["envelope"] == bodies[0] and first["error"].endswith("KeyError: 'designation'")
     assert depth(uri, "donations.dlq") == 3, "looking consumed nothing"
 
-    replayed = call(container, "replay_dead_letters", "donations", 2)
+    replayed = call(container, "replay_dead_letters", "donations", {"count": 2})
     assert [r["message_id"] for r in replayed["replayed"]] == ids[:2]
     assert replayed["left"] == 1
     assert depth(uri, HANDLER) == 2 and depth(uri, "donations.dlq") == 1
@@ -83,7 +84,7 @@ def test_an_admin_sees_the_queues_peeks_without_consuming_and_replays_the_first_
     assert json.loads(message.body) == bodies[0]
     assert message.properties["application_headers"]["x-jii-attempt"] == 0
 
-    assert call(container, "replay_dead_letters", "donations")["left"] == 0  # all of them
+    assert call(container, "replay_dead_letters", "donations", ALL)["left"] == 0  # all of them
     assert depth(uri, "donations.dlq") == 0
 
 
@@ -91,16 +92,18 @@ def test_a_message_whose_queue_is_gone_stays_parked_and_is_a_conflict(notificati
     container, config = notifications()
     park_dead_letter(config["AMQP_URI"], "matching", envelope(), ERROR, "gone-queue")
     with pytest.raises(errors.Conflict):
-        call(container, "replay_dead_letters", "matching")
+        call(container, "replay_dead_letters", "matching", ALL)
     assert depth(config["AMQP_URI"], "matching.dlq") == 1
 
 
 @pytest.mark.parametrize("method, args, refused", [
-    ("dead_letters", ("billing",), errors.NotFound),
-    ("replay_dead_letters", ("billing",), errors.NotFound),
-    ("dead_letters", ("donations", 0), errors.InvalidInput),
-    ("replay_dead_letters", ("donations", True), errors.InvalidInput),
-    ("replay_dead_letters", ("donations", 1001), errors.InvalidInput),
+    ("dead_letters", ("billing", {}), errors.NotFound),
+    ("replay_dead_letters", ("billing", ALL), errors.NotFound),
+    ("dead_letters", ("donations", {"limit": 0}), errors.InvalidInput),
+    ("replay_dead_letters", ("donations", {"count": True}), errors.InvalidInput),
+    ("replay_dead_letters", ("donations", {"count": 1001}), errors.InvalidInput),
+    ("replay_dead_letters", ("donations", {"count": 1, "all": True}), errors.InvalidInput),
+    ("replay_dead_letters", ("donations", {}), errors.InvalidInput),
 ])
 def test_unknown_queues_and_bad_counts_are_refused(notifications, method, args,
                                                    refused) -> None:
@@ -114,8 +117,8 @@ def test_unknown_queues_and_bad_counts_are_refused(notifications, method, args,
 def test_only_admins_reach_the_queues(notifications, context) -> None:
     container, config = notifications()
     park_dead_letter(config["AMQP_URI"], "donations", envelope(), ERROR, HANDLER)
-    for method, args in (("dead_letter_queues", ()), ("dead_letters", ("donations",)),
-                         ("replay_dead_letters", ("donations",))):
+    for method, args in (("dead_letter_queues", ()), ("dead_letters", ("donations", {})),
+                         ("replay_dead_letters", ("donations", ALL))):
         with pytest.raises(errors.Forbidden):
             call(container, method, *args, context=context)
     assert depth(config["AMQP_URI"], "donations.dlq") == 1
@@ -136,8 +139,8 @@ def test_the_deployed_notifications_user_may_peek_and_replay_every_services_queu
         container, config = notifications(AMQP_URI=as_notifications)
         for service in ("donations", "gateway"):
             park_dead_letter(rabbit_config["AMQP_URI"], service, envelope(), ERROR, HANDLER)
-            assert len(call(container, "dead_letters", service)["messages"]) == 1
-            assert call(container, "replay_dead_letters", service)["left"] == 0
+            assert len(call(container, "dead_letters", service, {})["messages"]) == 1
+            assert call(container, "replay_dead_letters", service, ALL)["left"] == 0
         assert depth(rabbit_config["AMQP_URI"], HANDLER) == 2
     finally:
         rabbit_manager._delete("users", user)

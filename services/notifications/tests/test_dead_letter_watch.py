@@ -12,13 +12,12 @@ from urllib.parse import urlsplit, urlunsplit
 import eventlet
 import pytest
 from kombu import Connection, Producer, Queue
-from nameko.testing.services import entrypoint_hook
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from notifications import dead_letters
 from notifications.dead_letters import Alerted, Decision, Watch, decide, observe, read_depths
 from notifications.service import NotificationsService
-from notifications_testkit import settle
 from servicekit.db import connect
-from servicekit.testing import free_port, query, wait_until
+from servicekit.testing import free_port, query, wait_for_deliveries, wait_until
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 DEFINITIONS = Path(__file__).resolve().parents[3] / "deploy" / "rabbitmq" / "definitions.json"
@@ -216,7 +215,7 @@ def test_a_growing_queue_alerts_staff_once_through_the_outbox(watching, smtp_sin
     assert mail["Content-Language"] == "ja" and queue in mail["Subject"]
     body = mail.get_body(("plain",)).get_content()
     assert f"jii dlq list {queue.removesuffix('.dlq')}" in body and "2 件" in body
-    settle()
+    wait_for_deliveries(container, "notifications", "dead_letters_growing", 1)
     assert len(smtp_sink.messages()) == 1
 
     _park(config, queue, 2)  # doubled
@@ -251,7 +250,12 @@ def test_the_timer_ticks_by_itself_and_mails_once_per_growth(watching, smtp_sink
     _park(config, queue, 1)
 
     wait_until(smtp_sink.messages, message="the staff alert")
-    settle()  # several more ticks at the same depth
+    ticks: list = []
+    with entrypoint_waiter(container, "watch_dead_letters",  # more ticks at the same depth
+                           callback=lambda _, result, __: ticks.append(result) or len(ticks) == 3):
+        pass
+    assert ticks == [[], [], []], "the same depth is not news again"
+    wait_for_deliveries(container, "notifications", "dead_letters_growing", 1)
     assert len(smtp_sink.messages()) == 1
     assert len(_alerts(config)) == 1
     [state] = query(config["DATABASE_URL"], "SELECT * FROM dead_letter_watch")

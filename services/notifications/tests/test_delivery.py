@@ -7,7 +7,7 @@ import time
 
 from nameko.standalone.rpc import ClusterRpcProxy
 from notification_examples import envelope
-from notifications_testkit import dlq_depth, publish, settle
+from notifications_testkit import dlq_depth, publish
 from servicekit.testing import free_port, query, wait_until
 
 
@@ -17,14 +17,24 @@ def _deliveries(config: dict) -> list[dict]:
                  " ORDER BY created_at")
 
 
+STAFF = {"staff_subject": "staff-1", "staff_role": "staff"}
+
+
+def _all_deferred(config: dict, count: int) -> list[dict]:
+    """The delivery log once it holds `count` rows, every one deferred; else empty."""
+    rows = _deliveries(config)
+    deferred = len(rows) == count and all(row["status"] == "deferred" for row in rows)
+    return rows if deferred else []
+
+
 def _staff_log(config: dict, email: str) -> list[dict]:
     """The delivery log as staff read it: the rpc the gateway calls."""
-    with ClusterRpcProxy(config, timeout=10) as rpc:
-        return rpc.notifications.delivery_log(email=email)
+    with ClusterRpcProxy(config, timeout=10, context_data=STAFF) as rpc:
+        return rpc.notifications.delivery_log(query={"email": email})["deliveries"]
 
 
 def test_a_server_answering_451_twice_then_accepting_delivers_once_after_growing_delays(
-    sink_factory, start_notifications
+    sink_factory, start_notifications, handled
 ):
     sink = sink_factory(fail_first=2, fail_code=451)
     config = start_notifications(sink.port)
@@ -34,7 +44,7 @@ def test_a_server_answering_451_twice_then_accepting_delivers_once_after_growing
 
     wait_until(sink.messages, message="the refund notice")
     elapsed = time.monotonic() - started
-    settle()
+    handled("donations", "payment_refunded", 1)
     assert len(sink.messages()) == 1
     assert sink.rejections() == 2
     # Two retries through the consumer's delay queues: 100 ms, then 200 ms.
@@ -45,7 +55,7 @@ def test_a_server_answering_451_twice_then_accepting_delivers_once_after_growing
 
 
 def test_a_451_is_logged_as_deferred_with_its_error_then_the_same_row_turns_sent(
-    sink_factory, start_notifications, monkeypatch, capsys
+    sink_factory, start_notifications, handled, monkeypatch, capsys
 ):
     sink = sink_factory(fail_first=1, fail_code=451)
     # A long first retry delay, so the deferred row can be seen before the retry settles it.
@@ -82,13 +92,13 @@ def test_a_451_is_logged_as_deferred_with_its_error_then_the_same_row_turns_sent
         ("sent", 2)]
 
     publish(config, event)  # a late duplicate of the event: a sent row is never sent again
-    settle()
+    handled("donations", "payment_refunded", 2)
     assert len(sink.messages()) == 1
     assert sink.rejections() == 1
 
 
 def test_a_550_is_recorded_as_failed_without_retries_and_suppresses_only_bulk_mail(
-    sink_factory, start_notifications
+    sink_factory, start_notifications, handled
 ):
     sink = sink_factory(always_fail_code=550)
     config = start_notifications(sink.port)
@@ -96,7 +106,7 @@ def test_a_550_is_recorded_as_failed_without_retries_and_suppresses_only_bulk_ma
     publish(config, envelope("donations", "payment_refunded"))
     wait_until(lambda: [row["status"] for row in _deliveries(config)] == ["failed"],
                message="the failure recorded")
-    settle()
+    handled("donations", "payment_refunded", 1)
 
     [failed] = _deliveries(config)
     assert (failed["kind"], failed["status"]) == ("refund_notice", "failed")
@@ -122,7 +132,7 @@ def test_a_550_is_recorded_as_failed_without_retries_and_suppresses_only_bulk_ma
 
 
 def test_a_temporary_failure_for_one_recipient_never_resends_to_the_other(
-    sink_factory, start_notifications
+    sink_factory, start_notifications, handled
 ):
     sink = sink_factory(fail_first=1, fail_code=451)  # the first RCPT (the resident) fails
     config = start_notifications(sink.port)
@@ -130,13 +140,14 @@ def test_a_temporary_failure_for_one_recipient_never_resends_to_the_other(
     publish(config, envelope("matching", "pairing_offered"))
 
     wait_until(lambda: len(sink.messages()) == 2, message="both offers")
-    settle()
+    handled("matching", "pairing_offered", 1)
     assert sorted(m["To"].addresses[0].addr_spec for m in sink.messages()) == [
         "hanako@example.com", "sita@example.net"]
     assert {d["status"] for d in _deliveries(config)} == {"sent"}
 
 
-def test_a_duplicated_event_sends_one_email_per_recipient(sink_factory, start_notifications):
+def test_a_duplicated_event_sends_one_email_per_recipient(sink_factory, start_notifications,
+                                                          handled):
     sink = sink_factory()
     config = start_notifications(sink.port)
     event = envelope("matching", "spot_request_assigned")
@@ -145,13 +156,13 @@ def test_a_duplicated_event_sends_one_email_per_recipient(sink_factory, start_no
         publish(config, event)
 
     wait_until(lambda: len(sink.messages()) == 2, message="resident and volunteer mails")
-    settle()
+    handled("matching", "spot_request_assigned", 3)
     assert len(sink.messages()) == 2
     assert len(_deliveries(config)) == 2
 
 
 def test_smtp_down_for_a_while_loses_nothing_and_sends_everything_once_when_it_returns(
-    sink_factory, start_notifications
+    sink_factory, start_notifications, handled
 ):
     port = free_port()
     # Longer delays than the default test ones, so the events are still retrying when SMTP
@@ -161,15 +172,16 @@ def test_smtp_down_for_a_while_loses_nothing_and_sends_everything_once_when_it_r
               envelope("programs", "class_enrollment_waitlisted")]
     for event in events:
         publish(config, event)
-    settle(1.0)  # refused connections meanwhile: each event is in its retry cycle
-    stuck = _deliveries(config)
+    # refused connections meanwhile: each event is in its retry cycle
+    stuck = wait_until(lambda: _all_deferred(config, 4), message="every message deferred")
     assert len(stuck) == 4 and {d["status"] for d in stuck} == {"deferred"}
     assert {d["error"] for d in stuck} == {"network error: ConnectionRefusedError"}
 
     sink = sink_factory(port=port)
 
     wait_until(lambda: len(sink.messages()) == 4, timeout=30, message="all four e-mails")
-    settle(2.5)
+    for event in events:
+        handled(event.source, event.type, 1, timeout=30)
     messages = sink.messages()
     assert len(messages) == 4
     assert len({m["Message-ID"] for m in messages}) == 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from notification_examples import envelope
-from notifications_testkit import publish, settle
+from notifications_testkit import publish
 from servicekit.testing import query, wait_until
 
 SUBJECT = {"ne": "तपाईंको Otonari-san परिचयबारे जानकारी",
@@ -28,7 +28,7 @@ def _received(sink) -> list[tuple[str, str, str]]:
     ("participant_withdrawn", {}, [("sita@example.net", "ne")]),
 ], ids=["declined_by_partner", "declined_by_resident", "expired", "withdrawn"])
 def test_those_waiting_on_the_offer_get_one_email_each_however_often_the_event_comes(
-    sink_factory, start_notifications, event_type, changes, expected
+    sink_factory, start_notifications, handled, event_type, changes, expected
 ):
     sink = sink_factory()
     config = start_notifications(sink.port)
@@ -38,7 +38,7 @@ def test_those_waiting_on_the_offer_get_one_email_each_however_often_the_event_c
         publish(config, event)
 
     wait_until(lambda: len(sink.messages()) == len(expected), message=f"{event_type} mail")
-    settle()
+    handled("matching", event_type, 3)
     assert _received(sink) == [(to, lang, SUBJECT[lang]) for to, lang in expected]
     rows = query(config["DATABASE_URL"], "SELECT kind, status FROM deliveries")
     assert rows == [{"kind": "pairing_not_going_ahead", "status": "sent"}] * len(expected)

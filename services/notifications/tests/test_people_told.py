@@ -9,7 +9,7 @@ import pytest
 from notification_examples import envelope, example
 from notifications import messages
 from notifications.render import SUPPORTED_LOCALES, render
-from notifications_testkit import publish, settle
+from notifications_testkit import publish
 from servicekit.testing import query, wait_until
 
 AUDIENCE = messages.Audience(staff_email="staff@j-ii.org", staff_locale="ja")
@@ -183,7 +183,7 @@ def test_the_resident_is_told_how_the_consultation_ended(outcome: str, phrase: s
         "spot_request_created", "spot_request_cancelled", "class_enrollment_withdrawn",
         "class_session_cancelled"])
 def test_the_service_consumes_the_event_and_mails_each_person_once(
-        sink_factory, start_notifications, source, event_type, expected):
+        sink_factory, start_notifications, handled, source, event_type, expected):
     sink = sink_factory()
     config = start_notifications(sink.port)
     event = envelope(source, event_type)
@@ -191,7 +191,7 @@ def test_the_service_consumes_the_event_and_mails_each_person_once(
         publish(config, event)
 
     wait_until(lambda: len(sink.messages()) == len(expected), message=f"{event_type} mail")
-    settle()
+    handled(source, event_type, 2)
     assert sorted(m["To"].addresses[0].addr_spec for m in sink.messages()) == sorted(
         to for _, to in expected)
     rows = query(config["DATABASE_URL"], "SELECT kind, recipient, status FROM deliveries")

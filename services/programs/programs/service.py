@@ -13,13 +13,14 @@ import uuid
 from datetime import date
 from typing import Any
 
+import psycopg
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from servicekit import errors, health
 from servicekit.caller import Caller
 from servicekit.clock import Clock
 from servicekit.db import Database
-from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event, first_time
+from servicekit.events import Envelope, Outbox, OutboxRelay, consume_event
 from servicekit.logging import LogContext
 from servicekit.rpc import rpc
 from servicekit.timers import every
@@ -320,56 +321,52 @@ class ProgramsService(health.Ping):
         if emitted:
             self.log.info("impact updated", months=emitted)
 
-    def _count(self, event: Envelope) -> None:
-        """Apply an event to the ledger once, in the transaction that records it as seen."""
-        with self.db.transaction() as conn:
-            if not first_time(conn, f"impact:{event.source}.{event.type}", event.id):
-                return
-            impact.record(conn, event.source, event.type, event.data)
+    # Each event is applied to the ledger once: consume_event runs the handler in the
+    # transaction that records the event in the inbox.
 
     @consume_event("donations", "payment_succeeded")
-    def count_payment(self, event: Envelope) -> None:
-        self._count(event)
+    def count_payment(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     @consume_event("donations", "payment_refunded")
-    def count_refund(self, event: Envelope) -> None:
-        self._count(event)
+    def count_refund(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     @consume_event("donations", "payment_voided")
-    def count_void(self, event: Envelope) -> None:
-        self._count(event)
+    def count_void(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     @consume_event("matching", "pairing_started")
-    def count_pairing_started(self, event: Envelope) -> None:
-        self._count(event)
+    def count_pairing_started(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     @consume_event("matching", "pairing_completed")
-    def count_pairing_completed(self, event: Envelope) -> None:
-        self._count(event)
+    def count_pairing_completed(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     @consume_event("matching", "spot_request_completed")
-    def count_spot_request(self, event: Envelope) -> None:
-        self._count(event)
+    def count_spot_request(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     @consume_event("programs", "class_enrollment_confirmed")
-    def count_enrollment(self, event: Envelope) -> None:
-        self._count(event)
+    def count_enrollment(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     @consume_event("programs", "class_enrollment_promoted")
-    def count_promotion(self, event: Envelope) -> None:
-        self._count(event)
+    def count_promotion(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     @consume_event("programs", "class_session_held")
-    def count_session(self, event: Envelope) -> None:
-        self._count(event)
+    def count_session(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     @consume_event("programs", "consultation_opened")
-    def count_consultation_opened(self, event: Envelope) -> None:
-        self._count(event)
+    def count_consultation_opened(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     @consume_event("programs", "consultation_resolved")
-    def count_consultation_ended(self, event: Envelope) -> None:
-        self._count(event)
+    def count_consultation_ended(self, event: Envelope, conn: psycopg.Connection) -> None:
+        impact.record(conn, event.source, event.type, event.data)
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -8,20 +8,29 @@ copy is confirmed by the broker, so a failure is never lost; duplicates that thi
 are absorbed by the handler's inbox (see `servicekit.events.inbox`). A failure caused by an
 outage (`servicekit.errors.is_outage`: the database or broker away) is retried without
 spending an attempt, so an outage never parks an event.
+
+The inbox is kept for every handler by default: `consume_event` runs it in a transaction that
+claims the event first and hands it the connection. A handler that cannot work in one
+transaction opts out by name (`inbox=False`) and keeps its own record.
 """
 
 from __future__ import annotations
 
 import traceback
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from contracts import ContractError
 from nameko.events import SERVICE_POOL, EventHandler
 
 from servicekit.config import amqp_uri, retry_delays_ms
+from servicekit.db import Database
 from servicekit.errors import is_outage
 from servicekit.events.envelope import Envelope
+from servicekit.events.inbox import INBOX_NAME, in_inbox
 from servicekit.events.relay import make_publisher
 from servicekit.events.topology import (
     ATTEMPT_HEADER,
@@ -41,15 +50,34 @@ class PermanentFailure(Exception):
 
 
 class ReliableEventHandler(EventHandler):
-    def __init__(self, source_service: str, event_type: str, **kwargs):
+    """The entrypoint `consume_event` registers. `outcomes` counts how each delivery was
+    settled: "handled" (acknowledged after the handler returned), "retried", "parked" and
+    "requeued", so that whoever runs the service (its tests) can tell when a copy is done."""
+
+    def __init__(self, source_service: str, event_type: str, inbox: bool = True, **kwargs):
         super().__init__(
             source_service, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
             requeue_on_error=False, **kwargs,
         )
+        self.inbox = inbox
+        self.outcomes: Counter[str] = Counter()
 
     def setup(self) -> None:
         super().setup()
+        if self.inbox:
+            self.check_inbox()
         self.setup_failure_paths()
+
+    def check_inbox(self) -> None:
+        """Refuse to start a handler that would run without its inbox."""
+        service = self.container.service_cls
+        where = f"{service.__name__}.{self.method_name}"
+        if not hasattr(getattr(service, self.method_name), INBOX_NAME):
+            raise TypeError(f"{where} is not wrapped in its inbox: decorate it with "
+                            "consume_event, or pass inbox=False and say why")
+        if not isinstance(getattr(service, "db", None), Database):
+            raise TypeError(f"{where} keeps its inbox in the service's database: the service "
+                            "needs `db = Database()`")
 
     def setup_failure_paths(self) -> None:
         """The delays and the dead-letter queue a failed event goes to, and their publisher."""
@@ -86,10 +114,12 @@ class ReliableEventHandler(EventHandler):
             )
         except ContainerBeingKilled:
             settle(self.queue_consumer.requeue_message, message)
+            self.outcomes["requeued"] += 1
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
             settle(self.queue_consumer.ack_message, message)
+            self.outcomes["handled"] += 1
             return result, exc_info
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0))
@@ -105,6 +135,7 @@ class ReliableEventHandler(EventHandler):
         except Exception:  # noqa: BLE001 - the broker is away: hand the message back instead
             log.warning("could not schedule retry; requeueing", queue=self.queue.name)
             settle(self.queue_consumer.requeue_message, message)
+            self.outcomes["requeued"] += 1
         return result, exc_info
 
     def _retry(self, message, attempt: int, error: str, counted: bool = True) -> None:
@@ -121,6 +152,7 @@ class ReliableEventHandler(EventHandler):
             headers=headers, message_id=message.properties.get("message_id"),
         )
         settle(self.queue_consumer.ack_message, message)
+        self.outcomes["retried"] += 1
 
     def _park(self, body, message, error: str, attempt: int | None = None) -> None:
         headers = dict(message.headers or {})
@@ -137,6 +169,25 @@ class ReliableEventHandler(EventHandler):
             body, exchange="", routing_key=self.dlq.name, declare=[self.dlq], headers=headers,
         )
         settle(self.queue_consumer.ack_message, message)
+        self.outcomes["parked"] += 1
 
 
-consume_event = ReliableEventHandler.decorator
+def consume_event(source_service: str, event_type: str, *, inbox: bool = True,
+                  **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Handle `source_service`'s `event_type` events, exactly once each.
+
+    The handler is `handler(self, event, conn)`: it runs inside one transaction of the
+    service's `db` that has already recorded the event in the inbox, so its writes on `conn`
+    and that record commit together; a redelivered event is acknowledged without calling it.
+
+    `inbox=False` is for a handler that cannot do its work in one transaction (e-mail sent
+    between two, a batch of events at once): it is called as `handler(self, event)` and must
+    recognise a redelivered event itself. Say beside it why.
+    """
+
+    def register(method: Callable[..., Any]) -> Callable[..., Any]:
+        handler = in_inbox(method) if inbox else method
+        return ReliableEventHandler.decorator(
+            source_service, event_type, inbox=inbox, **kwargs)(handler)
+
+    return register

@@ -1,10 +1,13 @@
-"""Building blocks of the OpenAPI descriptions: shared problem responses and success bodies."""
+"""Building blocks of the OpenAPI descriptions (shared problem responses and success bodies),
+and the description of a declared operation built from its declaration (`describe`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import PROBLEM_JSON
+from api.operation import UUID_VALUE, Operation
+
+PROBLEM_JSON = "application/problem+json"
 
 
 def problem_response(description: str, example: dict[str, Any]) -> dict[str, Any]:
@@ -22,6 +25,20 @@ def problem_response(description: str, example: dict[str, Any]) -> dict[str, Any
             }
         },
     }
+
+
+def problem(status: int, slug: str, title: str, detail: str) -> dict[str, Any]:
+    """A problem response of our own type (`/problems/<slug>`), described by its detail."""
+    return problem_response(detail, {"type": f"/problems/{slug}", "title": title,
+                                     "status": status, "detail": detail})
+
+
+def not_found(what: str) -> dict[str, Any]:
+    return problem(404, "not-found", "Not found", f"no such {what}")
+
+
+def conflict(detail: str) -> dict[str, Any]:
+    return problem(409, "conflict", "Conflict", detail)
 
 
 def about_blank(status: int, title: str, detail: str) -> dict[str, Any]:
@@ -165,3 +182,68 @@ def cached_ok(description: str, schema: type, example: dict[str, Any] | None = N
                                     "description": "Revalidate on each use (no-cache)."}
     response["headers"] = {**response["headers"], **headers}
     return response
+
+
+JSON_BODY_ERRORS: dict[str, Any] = {"400": "InvalidInput", "413": "PayloadTooLarge",
+                                    "415": "UnsupportedMediaType"}
+SERVER_ERRORS: dict[str, Any] = {"500": "InternalError", "503": "ServiceUnavailable"}
+STAFF_AUTH = [{"bearerAuth": []}]
+UNAUTHORIZED = problem(401, "unauthorized", "Unauthorized",
+                       "staff routes need an Authorization: Bearer token")
+
+
+def forbidden(roles: tuple[str, ...]) -> dict[str, Any]:
+    return problem(403, "forbidden", "Forbidden", f"this needs the role {' or '.join(roles)}")
+
+
+def describe(operation: Operation) -> dict[str, Any]:
+    """The operation's OpenAPI description, from its declaration alone."""
+    described: dict[str, Any] = {"operationId": operation.id, "tags": [operation.tag],
+                                 "summary": operation.summary}
+    if operation.description:
+        described["description"] = operation.description
+    parameters = [{"in": "path", "name": name, "required": True, "schema": UUID_VALUE,
+                   **operation.path_values.get(name, {})}
+                  for name in operation.path_names]
+    if operation.query is not None:
+        # apispec's marshmallow plugin turns the schema into one parameter per field
+        parameters.append({"in": "query", "schema": operation.query})
+    if operation.cache:
+        parameters.append(IF_NONE_MATCH)
+    if parameters:
+        described["parameters"] = parameters
+    if operation.body is not None:
+        content: dict[str, Any] = {"schema": operation.body}
+        if operation.example is not None:
+            content["example"] = operation.example
+        described["requestBody"] = {"required": True, "content": {"application/json": content}}
+    described["responses"] = _responses(operation)
+    if operation.is_staff:
+        described["security"] = STAFF_AUTH
+    return described
+
+
+def _responses(operation: Operation) -> dict[str, Any]:
+    answered = _success(operation)
+    responses: dict[str, Any] = {str(operation.status): answered}
+    if operation.cache:
+        responses["304"] = NOT_MODIFIED
+    if operation.query is not None:
+        responses["400"] = "InvalidQuery"
+    if operation.body is not None:
+        responses.update(JSON_BODY_ERRORS)
+    if operation.is_staff:
+        responses["401"] = UNAUTHORIZED
+        responses["403"] = forbidden(operation.roles)
+    responses.update(operation.errors)
+    responses.update(SERVER_ERRORS)
+    return responses
+
+
+def _success(operation: Operation) -> dict[str, Any]:
+    if operation.response is None:
+        return {"description": operation.returns, "headers": {"X-Request-ID": "RequestId"}}
+    if operation.cache:
+        return cached_ok(operation.returns, operation.response, operation.response_example,
+                         revalidate=operation.cache == "revalidate")
+    return ok(operation.returns, operation.response, operation.response_example)
