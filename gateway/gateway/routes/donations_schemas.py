@@ -151,7 +151,9 @@ class Payment(Schema):
     amount = fields.Integer(required=True)
     refunded_amount = fields.Integer(required=True)
     currency = fields.String(required=True)
-    receipt_number = fields.String(required=True, metadata={"example": "R2026-000123"})
+    receipt_number = fields.String(required=True, allow_none=True, metadata={
+        "example": "R2026-000123",
+        "description": "Given moments after the payment is recorded; null until then."})
     paid_at = fields.String(required=True)
     designation = fields.String(required=True)
     tier = fields.String(allow_none=True)

@@ -1,9 +1,9 @@
 """The donations service's entrypoints for tax receipts, staff corrections and search.
 
 A mixin of DonationsService (it uses the service's `db`, `outbox`, `log`, `caller` and
-`_require_staff`). Receipts are issued after the payment's own transaction, by this service
-consuming its own `payment_succeeded`: numbering stays in the webhook's transaction, and the
-PDF (CPU work, rendered in an OS thread off the eventlet hub) never holds it up.
+`_require_staff`). Receipts are issued after the payment is numbered, by this service
+consuming its own `payment_succeeded` (written by the numbering step, numbering.py): the PDF
+(CPU work, rendered in an OS thread off the eventlet hub) never holds a payment up.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from servicekit import errors, paging
 from servicekit.events import Envelope, consume_event
 from servicekit.rpc import rpc
 
-from donations import corrections, ledger, receipt_pdf, receipts, search, yearend
+from donations import corrections, ledger, numbering, receipt_pdf, receipts, search, yearend
 from donations.links import LinkInvalid, ReceiptLinks
 from donations.schemas import DonorFields, PostalAddress
 
@@ -174,6 +174,7 @@ class ReceiptEntrypoints:
         except LinkInvalid as exc:
             raise errors.Forbidden(str(exc)) from None
         org = self.receipt_settings.org
+        self._number_receipts()
         with self.db.transaction() as conn:
             try:
                 if kind == "gift":
@@ -218,6 +219,7 @@ class ReceiptEntrypoints:
     def issue_receipt_for_payment(self, payment_id: str) -> dict:
         actor = self._require_staff()
         payment_id = uuid_or_404(payment_id, "payment")
+        self._number_receipts()
         with self.db.transaction() as conn:
             try:
                 receipt = receipts.issue_gift(conn, payment_id, self.receipt_settings.org,
@@ -231,6 +233,7 @@ class ReceiptEntrypoints:
         actor = self._require_staff()
         supporter_id = uuid_or_404(supporter_id, "supporter")
         year = self._load(YearRequest(), {"year": year}, "the year is not valid")["year"]
+        self._number_receipts()
         with self.db.transaction() as conn:
             try:
                 receipt = receipts.issue_annual(conn, supporter_id, year,
@@ -291,11 +294,14 @@ class ReceiptEntrypoints:
         actor = self._require_staff()
         reason = self._load(ReasonRequest(), request, "say why")["reason"]
         payment_id = uuid_or_404(payment_id, "payment")
+        self._number_receipts()  # the void's event names the receipt number
         with self.db.transaction() as conn:
             try:
                 voided = corrections.void_payment(conn, self.outbox, payment_id, reason, actor)
             except corrections.Refused as exc:
                 raise errors.Conflict(str(exc)) from None
+            except numbering.NotNumbered:
+                raise self._not_numbered() from None
             if voided is None:
                 raise errors.NotFound("no such payment")
             view = ledger.payment_view(conn, payment_id)
@@ -307,6 +313,7 @@ class ReceiptEntrypoints:
     def search_supporters(self, query: dict) -> dict:
         self._require_staff()
         q = self._load(SearchQuery(), query, "the search is not valid")["q"]
+        self._number_receipts()
         with self.db.transaction() as conn:
             return {"results": search.find(conn, q)}
 
@@ -359,7 +366,7 @@ class ReceiptEntrypoints:
     def _not_issuable(exc: receipts.NotIssuable) -> Exception:
         if exc.reason in ("no_such_payment", "no_such_supporter", "withdrawn"):
             return errors.NotFound(str(exc))
-        if exc.reason == "not_configured":
+        if exc.reason in ("not_configured", "not_numbered"):
             return errors.Unavailable(str(exc))
         return errors.Conflict(str(exc), {"reason": exc.reason})
 

@@ -21,10 +21,12 @@ from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
 from servicekit.rpc import rpc
+from servicekit.timers import every
 
 from donations import (
     corrections,
     ledger,
+    numbering,
     pledges,
     privacy,
     receipt_entrypoints,
@@ -184,6 +186,9 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         except BadSignature:
             raise errors.BadSignature("the Stripe signature does not match the body") from None
         applied = self._apply_stripe_event(event)
+        if applied:
+            # Committed; a year another step is numbering is left to it (numbering.py).
+            self._number_receipts(wait=False)
         return {"received": True, "duplicate": not applied}
 
     @rpc
@@ -246,13 +251,19 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         with self.db.transaction() as conn:
             recorded = corrections.same_reference(conn, data["reference"])
             if recorded is not None:
+                number = recorded["receipt_number"] or "not numbered yet"
                 raise errors.Conflict(
                     f"reference {data['reference']!r} is already recorded as payment "
-                    f"{recorded['id']} (receipt {recorded['receipt_number']})",
+                    f"{recorded['id']} (receipt {number})",
                     {"payment_id": str(recorded["id"]),
                      "receipt_number": recorded["receipt_number"]})
-            payment = ledger.record_staff_payment(conn, self.outbox, data, actor,
-                                                  self._receipt_link())
+            payment_id = ledger.record_staff_payment(conn, self.outbox, data, actor,
+                                                     self._receipt_link())
+        # Committed: numbered now, so the answer carries the receipt number (null only if the
+        # step failed; the timer then gives it).
+        self._number_receipts()
+        with self.db.transaction() as conn:
+            payment = ledger.payment_view(conn, payment_id)
         self.log.info("staff payment recorded", payment_id=payment["id"],
                       source=payment["source"], amount=payment["amount"])
         return payment
@@ -264,12 +275,17 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         actor = self._require_staff()
         data = self._load(RefundRequest(), request, "the refund is not valid")
         payment_id = _uuid_or_404(payment_id, "payment")
+        # The refund's event and e-mail name the receipt: numbered first, in its own
+        # transaction (the year's lock is never held while Stripe is asked).
+        self._number_receipts()
         # The payment stays locked while Stripe is asked, so two staff members cannot refund
         # the same money twice; the idempotency key makes a retried request one refund.
         with self.db.transaction() as conn:
             payment = ledger.payment_for_update(conn, payment_id)
             if payment is None:
                 raise errors.NotFound("no such payment")
+            if payment["receipt_number"] is None:
+                raise self._not_numbered()
             if payment["voided_at"] is not None:
                 raise errors.Conflict("the payment was voided; there is nothing to refund")
             left = payment["amount"] - payment["refunded_amount"]
@@ -307,6 +323,7 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         """The report as JSON, or `{"csv": text}` when format is csv."""
         self._require_staff()
         data = self._load(ReportQuery(), query, "the report query is not valid")
+        self._number_receipts()
         with self.db.transaction() as conn:
             if data["format"] == "csv":
                 return {"csv": reports.donation_csv(conn, data["from_"], data["to"])}
@@ -319,6 +336,7 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         """Payments for staff, newest first, filtered and a page at a time."""
         self._require_staff()
         data = self._load(PaymentsQuery(), query, "the payments query is not valid")
+        self._number_receipts()
         with self.db.transaction() as conn:
             return staff_views.list_payments(conn, data)
 
@@ -326,6 +344,7 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
     def staff_payment(self, payment_id: str) -> dict:
         self._require_staff()
         payment_id = _uuid_or_404(payment_id, "payment")
+        self._number_receipts()
         with self.db.transaction() as conn:
             found = staff_views.payment(conn, payment_id)
         if found is None:
@@ -337,6 +356,7 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         """A supporter with their pledges and payments (staff)."""
         self._require_staff()
         supporter_id = _uuid_or_404(supporter_id, "supporter")
+        self._number_receipts()
         with self.db.transaction() as conn:
             found = staff_views.supporter_detail(conn, supporter_id)
         if found is None:
@@ -347,6 +367,7 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
     def annual_statement(self, query: dict) -> dict:
         self._require_staff()
         data = self._load(StatementQuery(), query, "the statement query is not valid")
+        self._number_receipts()
         with self.db.transaction() as conn:
             statement = reports.annual_statement(conn, str(data["supporter_id"]), data["year"])
         if statement is None:
@@ -359,6 +380,8 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
     def anonymise_supporter(self, supporter_id: str) -> dict:
         self._require_staff()
         supporter_id = _uuid_or_404(supporter_id, "supporter")
+        # Their payments' events are written (with the name and e-mail) before they go.
+        self._number_receipts()
         with self.db.transaction() as conn:
             supporter = privacy.supporter_for_erasure(conn, supporter_id)
             if supporter is None:
@@ -397,11 +420,36 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
                     applied.append(raw["id"])
             except (errors.Unavailable, BadSignature):
                 failed.append(raw["id"])
+        if applied:
+            self._number_receipts(wait=False)
         self.log.info("stripe reconciled", listed=len(listed), applied=len(applied),
                       failed=len(failed))
         return {"listed": len(listed), "applied": applied, "failed": failed}
 
+    @every("RECEIPT_NUMBERING_SWEEP_SECONDS", 30)
+    def number_left_behind(self) -> None:
+        """Number what a crash left between a payment's commit and its numbering step."""
+        self._number_receipts()
+
     # -- helpers -----------------------------------------------------------------------------
+
+    def _number_receipts(self, wait: bool = True) -> None:
+        """The numbering step (numbering.py): after a payment's own transaction committed, and
+        before staff read or change what carries numbers (waiting for a busy year, since they
+        need the numbers). A failure loses nothing: the payment is committed, and the timer
+        numbers it."""
+        try:
+            numbered = numbering.number_committed(self.db.transaction, self.outbox, wait=wait)
+        except Exception as exc:  # the timer tries again; the caller's work goes on
+            self.log.warning("receipt numbering failed", error=type(exc).__name__)
+            return
+        if numbered:
+            self.log.info("receipts numbered", count=len(numbered))
+
+    @staticmethod
+    def _not_numbered() -> errors.ServiceError:
+        return errors.Unavailable("the payment's receipt number is still being given;"
+                                  " try again shortly")
 
     def _apply_stripe_event(self, event) -> bool:
         """False when the event was already applied."""
