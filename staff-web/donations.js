@@ -31,11 +31,16 @@ function paymentForm(recorded) {
     const payment = await attempt(() => api.post("/api/staff/payments", body));
     if (payment) {
       form.reset();
-      say(t("payment_recorded", { receipt: payment.receipt_number }));
+      say(t("payment_recorded", { receipt: receiptOf(payment) }));
       recorded(payment);
     }
   });
   return form;
+}
+
+// A payment is numbered moments after it is recorded; until then the API says null.
+function receiptOf(payment) {
+  return payment.receipt_number || t("receipt_pending");
 }
 
 function paymentRow(payment) {
@@ -49,7 +54,7 @@ function paymentRow(payment) {
     const updated = await attempt(() => api.post(`/api/staff/payments/${payment.id}/refund`, { amount }), t("refunded"));
     if (updated) { payment.refunded_amount = updated.refunded_amount; }
   });
-  return [h("span", { class: "receipt" }, payment.receipt_number), t(`source_${payment.source}`), formatYen(payment.amount),
+  return [h("span", { class: "receipt" }, receiptOf(payment)), t(`source_${payment.source}`), formatYen(payment.amount),
     formatYen(payment.refunded_amount), payment.reference || "", refund];
 }
 
@@ -126,7 +131,7 @@ function searchSection() {
       [t("name"), t("email"), t("matched_by"), t("payments")],
       found.results.map((s) => [supporterLink(s.supporter_id, s.name || t("anonymised")), s.email || "",
         s.matched_by.map((m) => t(`matched_${m}`)).join(", "),
-        s.payments.map((p) => p.receipt_number).join(", ")]), t("search_results"))
+        s.payments.map(receiptOf).join(", ")]), t("search_results"))
       : h("p", {}, t("none")));
   });
   return h("section", { "aria-labelledby": "search-title" },
@@ -134,7 +139,7 @@ function searchSection() {
 }
 
 function paymentCells(payment, { withSupporter = true } = {}) {
-  return [h("span", { class: "receipt" }, payment.receipt_number), t(`source_${payment.source}`),
+  return [h("span", { class: "receipt" }, receiptOf(payment)), t(`source_${payment.source}`),
     formatYen(payment.amount), formatYen(payment.refunded_amount), formatTime(payment.paid_at),
     [payment.reference || "", payment.voided ? ` (${t("voided")})` : "", payment.disputed ? ` (${t("disputed")})` : ""].join(""),
     withSupporter ? supporterLink(payment.supporter_id, t("open_supporter")) : null].filter((c) => c !== null);

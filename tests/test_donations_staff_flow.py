@@ -102,9 +102,10 @@ def test_a_disputed_card_gift_reaches_staff_as_one_alert_with_its_receipt_and_de
                                                          "4242424242424242")}
     assert requests.post(f"{platform['url']}/api/donations", json=gift,
                          timeout=30).status_code == 201
+    # numbered moments after the payment's own commit
     [payment] = wait_until(lambda: query(
-        platform["db"], "SELECT receipt_number, stripe_payment_intent_id FROM payments"),
-        timeout=30, message="the ledger entry")
+        platform["db"], "SELECT receipt_number, stripe_payment_intent_id FROM payments"
+        " WHERE receipt_number IS NOT NULL"), timeout=30, message="the numbered ledger entry")
     wait_until(smtp_sink.messages, timeout=30, message="the donor's thank-you")
     due = int(time.time()) + 7 * 86400
     dispute = {"id": "dp_e2e_1", "object": "dispute", "amount": 10000, "currency": "jpy",

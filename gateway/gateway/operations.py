@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from api.operation import Operation
+from api.serving import check_ids
 from werkzeug.wrappers import Request, Response
 
 from gateway.caching import public_json
@@ -46,9 +47,12 @@ def entrypoint_name(operation: Operation) -> str:
 def _entrypoint(operation: Operation, name: str) -> Callable:
     def entrypoint(self, request: Request, query: dict[str, Any] | None = None,
                    **path_values: str) -> Response:
+        check_ids(operation, path_values)
         arguments: dict[str, Any] = dict(path_values)
         if operation.body is not None:
-            arguments["body"] = read_document(request, operation.body())
+            # an optional body left out is sent as the empty document it stands for
+            arguments["body"] = ({} if operation.body_optional and not has_body(request)
+                                 else read_document(request, operation.body()))
         if operation.query is not None:
             # checked by `http` already; sent as given, for the service to load the same way
             arguments["query"] = request.args.to_dict()
@@ -59,6 +63,12 @@ def _entrypoint(operation: Operation, name: str) -> Callable:
     entrypoint.__doc__ = operation.summary
     return http(operation.method, operation.path, query=operation.query,
                 roles=operation.roles)(entrypoint)
+
+
+def has_body(request: Request) -> bool:
+    """Whether the request sent a body at all (an empty one is none)."""
+    return bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", "").lower()
 
 
 def respond(request: Request, operation: Operation, answer: Any) -> Response:

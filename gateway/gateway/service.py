@@ -27,7 +27,7 @@ PRUNE_EVERY_SECONDS = 3600
 class GatewayService(operations.route_mixin(registry.OPERATIONS),
                      routes.donations.DonationRoutes, routes.receipts.ReceiptRoutes,
                      routes.programs.ProgramRoutes,
-                     routes.matching.MatchingRoutes, routes.staff.StaffRoutes,
+                     routes.staff.StaffRoutes,
                      routes.staff_accounts.StaffAccountRoutes,
                      routes.notifications.NotificationRoutes,
                      routes.events.EventRoutes,

@@ -7,11 +7,14 @@ services/matching.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import requests
 from gateway.auth import issue_token
 from gateway_fakes import CALLS, WorkerContext
 from servicekit import errors
+from servicekit.paging import encode_cursor
 from servicekit.rpc import rpc
 from servicekit.testing import wait_until
 
@@ -24,6 +27,7 @@ SPOT_ID = "3a4b5c6d-7e8f-4a1b-9c2d-3e4f5a6b7c8d"
 STARTED_ID = "00000000-0000-4000-8000-0000005ba47e"  # a request that has begun
 VOLUNTEER_ID = "0b6f2d1e-3c4a-4b5d-8e9f-1a2b3c4d5e6f"
 MISSING_ID = "00000000-0000-4000-8000-000000000000"
+CURSOR = encode_cursor(datetime(2026, 4, 1, tzinfo=UTC), PARTICIPANT_ID)
 LIST_ROUTES = ["/api/staff/participants", "/api/staff/pairings", "/api/staff/spot-requests",
                "/api/staff/matching/runs", f"/api/staff/matching/runs/{RUN_ID}",
                f"/api/staff/participants/{PARTICIPANT_ID}"]
@@ -130,6 +134,11 @@ class FakeMatching:
                 "hours": None}
 
     @rpc
+    def approve_participant(self, participant_id: str, body: dict) -> dict:
+        CALLS.record(self.ctx, "approve_participant", participant_id, body)
+        return {"id": participant_id, "status": "approved", "cleared": True}
+
+    @rpc
     def ping(self) -> str:
         return "pong"
 
@@ -183,12 +192,13 @@ def test_turning_away_needs_a_staff_or_admin_token(gateway, matching, calls, as_
 def test_the_participant_list_forwards_the_filters_and_shows_only_its_fields(
         gateway, matching, calls, as_role, capfd, caplog):
     answer = get(gateway, "/api/staff/participants", as_role("staff"), role="partner",
-                 status="applied", area="nakano", language="ne", limit="20", after="abc_-1")
+                 status="applied", area="nakano", language="ne", limit="20", after=CURSOR)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"participants": [MAYA], "next": "WyIyMDI2Il0"}
+    # the query as sent: the service loads it through the same schema
     [((query,), _)] = calls.of("list_participants")
     assert query == {"role": "partner", "status": "applied", "area": "nakano",
-                     "language": "ne", "limit": 20, "after": "abc_-1"}
+                     "language": "ne", "limit": "20", "after": CURSOR}
     # personal data travels to the staff member, not into any log line
     # the request is logged (the access log line follows the answer, hence the wait)...
     wait_until(lambda: "/api/staff/participants" in caplog.text, message="the access log")
@@ -210,6 +220,7 @@ def test_spot_request_days_reach_the_service_as_from_and_to(gateway, matching, c
     ("/api/staff/participants", {"limit": "201"}, "limit"),
     ("/api/staff/participants", {"limit": "ten"}, "limit"),
     ("/api/staff/participants", {"after": "not a cursor!"}, "after"),
+    ("/api/staff/participants", {"after": "abc_-1"}, "after"),  # shaped like one, but is not
     ("/api/staff/participants", {"role": "mentor"}, "role"),
     ("/api/staff/participants", {"status": "banned"}, "status"),
     ("/api/staff/participants", {"language": "Nepali"}, "language"),
@@ -334,4 +345,24 @@ def test_bad_reassignments_are_400_naming_the_field(gateway, matching, calls, as
     answer = post(gateway, f"/api/staff/spot-requests/{SPOT_ID}/reassign", body,
                   as_role("staff"))
     assert field in problem(answer, 400)["errors"]
+    assert calls.items == []
+
+
+def test_an_approval_may_leave_its_body_out_and_the_service_gets_an_empty_one(
+        gateway, matching, calls, as_role):
+    path = f"{gateway}/api/staff/participants/{PARTICIPANT_ID}/approve"
+    bare = requests.post(path, headers=as_role("staff"), timeout=10)
+    assert bare.status_code == 200, bare.text
+    with_capacity = post(gateway, f"/api/staff/participants/{PARTICIPANT_ID}/approve",
+                         {"capacity": 2}, as_role("staff"))
+    assert with_capacity.json() == {"id": PARTICIPANT_ID, "status": "approved", "cleared": True}
+    assert [args for args, _ in calls.of("approve_participant")] == [
+        (PARTICIPANT_ID, {}), (PARTICIPANT_ID, {"capacity": 2})]
+    calls.items.clear()
+    too_many = post(gateway, f"/api/staff/participants/{PARTICIPANT_ID}/approve",
+                    {"capacity": 9}, as_role("staff"))
+    assert "capacity" in problem(too_many, 400)["errors"]
+    not_json = requests.post(path, data="capacity=2", headers={
+        **as_role("staff"), "Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
+    problem(not_json, 415)
     assert calls.items == []

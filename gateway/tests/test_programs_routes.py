@@ -5,17 +5,21 @@ package and end to end)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import requests
 from gateway.auth import issue_token
 from gateway_fakes import CALLS, WorkerContext
 from servicekit import errors
+from servicekit.paging import encode_cursor
 from servicekit.rpc import rpc
 
 PROBLEM_JSON = "application/problem+json"
 CLASS_ID = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
 EXPERT_ID = "3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f"
 TOKEN = "eyJlbnJvbGxtZW50IjoiNWU3YyJ9.aGVsbG8.c2lnbmF0dXJl-_x"
+CURSOR = encode_cursor(datetime(2026, 4, 1, 3, tzinfo=UTC), EXPERT_ID)
 CLASS = {"id": CLASS_ID, "title": "Hanamaru Class Shinjuku", "venue": "Shinjuku Community Centre",
          "schedule": "Saturdays 10:00-11:30", "level": "hiragana beginners", "capacity": 12,
          "seats_left": 0, "waitlist_length": 1, "waitlist_open": True, "status": "open",
@@ -28,29 +32,26 @@ CASE = {"id": EXPERT_ID, "status": "assigned", "topic": "work", "language": "ne"
 
 
 class FakePrograms:
-    """Answers with canned values; a capacity of 1 is refused, a token ending in `.forged`
-    is not one programs signed, and a cursor `bad` is not one it made."""
+    """Answers with canned values; a capacity of 1 is refused, and a token ending in `.forged`
+    is not one programs signed."""
 
     name = "programs"
     ctx = WorkerContext()
 
     @rpc
-    def change_class_capacity(self, class_id: str, request: dict) -> dict:
-        CALLS.record(self.ctx, "change_class_capacity", class_id, request)
-        if request["capacity"] == 1:
+    def change_class_capacity(self, class_id: str, body: dict) -> dict:
+        CALLS.record(self.ctx, "change_class_capacity", class_id, body)
+        if body["capacity"] == 1:
             raise errors.Conflict("7 children have a seat in this class; the capacity cannot "
                                   "go below 7")
         if class_id != CLASS_ID:
             raise errors.NotFound("no such class")
-        return {**CLASS, "capacity": request["capacity"], "promoted": ["5e7c"],
+        return {**CLASS, "capacity": body["capacity"], "promoted": ["5e7c"],
                 "internal": "never shown"}
 
     @rpc
     def search_consultations(self, query: dict) -> dict:
         CALLS.record(self.ctx, "search_consultations", query)
-        if query.get("after") == "bad":
-            raise errors.InvalidInput("the search is not valid",
-                                      {"after": ["Not a valid cursor."]})
         return {"consultations": [CASE], "next": "WyIyMDI2Il0"}
 
     @rpc
@@ -113,8 +114,8 @@ def test_staff_and_admins_change_a_capacity_and_see_who_was_promoted(
     body = response.json()
     assert (body["capacity"], body["promoted"], body["confirmed"]) == (12, ["5e7c"], 12)
     assert "internal" not in body
-    [((class_id, request), _)] = calls.of("change_class_capacity")
-    assert (class_id, request) == (CLASS_ID, {"capacity": 12})
+    [((class_id, body), _)] = calls.of("change_class_capacity")
+    assert (class_id, body) == (CLASS_ID, {"capacity": 12})
 
 
 def test_lowering_below_the_seats_taken_is_a_409_that_says_how_many(gateway, programs, auth):
@@ -157,7 +158,7 @@ def test_case_roles_search_and_the_filters_reach_the_service(
 ):
     params = {"status": "assigned", "topic": "work", "urgency": "high",
               "expert_id": EXPERT_ID, "language": "ne-NP", "opened_from": "2026-04-01",
-              "opened_to": "2026-04-30", "limit": "10", "after": "WyIyMDI2Il0"}
+              "opened_to": "2026-04-30", "limit": "10", "after": CURSOR}
     response = search(gateway, params, auth(role))
     assert response.status_code == 200, response.text
     body = response.json()
@@ -166,8 +167,9 @@ def test_case_roles_search_and_the_filters_reach_the_service(
     # Only the list's fields: what the service might carry besides never reaches the client.
     assert "summary" not in case and "resident_email" not in case
     assert case["expert"] == {"id": EXPERT_ID, "name": "Sharma Anil"}
+    # Sent as the client gave them: programs loads them through the same schema.
     [((query,), _)] = calls.of("search_consultations")
-    assert query == {**params, "limit": 10}
+    assert query == params
 
 
 def test_search_without_filters_asks_for_everything(gateway, programs, calls, auth):
@@ -197,9 +199,12 @@ def test_bad_filters_are_400_with_field_errors_before_the_service_is_asked(
     assert calls.of("search_consultations") == []
 
 
-def test_a_cursor_the_service_did_not_make_is_400_on_after(gateway, programs, auth):
+def test_a_cursor_programs_did_not_make_is_400_on_after_before_the_service_is_asked(
+    gateway, programs, calls, auth
+):
     problem = assert_problem(search(gateway, {"after": "bad"}, auth("staff")), 400)
     assert problem["errors"] == {"after": ["Not a valid cursor."]}
+    assert calls.of("search_consultations") == []
 
 
 def test_search_needs_a_staff_token(gateway, programs, calls):

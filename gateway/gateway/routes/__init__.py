@@ -10,7 +10,6 @@ from gateway.routes import (
     console,
     donations,
     events,
-    matching,
     notifications,
     programs,
     receipts,
@@ -19,5 +18,5 @@ from gateway.routes import (
     staff_accounts,
 )
 
-AREAS = (donations, receipts, programs, matching, staff, staff_accounts, notifications,
+AREAS = (donations, receipts, programs, staff, staff_accounts, notifications,
          events, site, console)

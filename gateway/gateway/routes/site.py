@@ -6,6 +6,7 @@ from typing import Any
 
 from api.doc import ok, problem_response
 from api.donations import PLEDGE_PAGE
+from api.matching import PAIRING_RESPONSE_PAGE
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Request, Response
 
@@ -48,7 +49,7 @@ class SiteRoutes:
     def site_pledge_link(self, request: Request) -> Response:
         return site.page(request, self.config, "pledge-link.html")
 
-    @http("GET", "/pairings/respond", query=DocumentQuery)
+    @http("GET", PAIRING_RESPONSE_PAGE, query=DocumentQuery)
     def site_pairing_response(self, request: Request) -> Response:
         # The Family Friend offer links: /pairings/respond?token=…&answer=accept|decline
         return site.page(request, self.config, "respond.html", holds_token=True)
@@ -78,7 +79,7 @@ PAGES = {
     PLEDGE_PAGE: ("sitePagePledge", "A supporter's pledge, by the signed link in their e-mails "
                                   "(?token=)"),
     "/pledge/link": ("sitePagePledgeLink", "Ask for a fresh link to manage a pledge, by e-mail"),
-    "/pairings/respond": ("sitePagePairingResponse", "Accept or decline a Family Friend offer, "
+    PAIRING_RESPONSE_PAGE: ("sitePagePairingResponse", "Accept or decline a Family Friend offer, "
                                                      "by its signed link (?token=&answer=)"),
     "/apply": ("sitePageApply", "Applications: Family Friend, Spot Otonari-san, Hanamaru "
                                 "Class, consultation"),

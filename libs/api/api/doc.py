@@ -217,7 +217,8 @@ def describe(operation: Operation, answered: dict[str, Any] | None = None) -> di
         content: dict[str, Any] = {"schema": operation.body}
         if operation.example is not None:
             content["example"] = operation.example
-        described["requestBody"] = {"required": True, "content": {"application/json": content}}
+        described["requestBody"] = {"required": not operation.body_optional,
+                                    "content": {"application/json": content}}
     described["responses"] = _responses(operation)
     if answered is not None:
         described["responses"][str(operation.status)] = answered
@@ -235,6 +236,8 @@ def _responses(operation: Operation) -> dict[str, Any]:
         responses["400"] = "InvalidQuery"
     if operation.body is not None:
         responses.update(JSON_BODY_ERRORS)
+    elif operation.checked_ids:
+        responses["400"] = "InvalidInput"
     if operation.is_staff:
         responses["401"] = UNAUTHORIZED
         responses["403"] = forbidden(operation.roles)

@@ -33,7 +33,7 @@ from marshmallow import (
 )
 
 from api.doc import not_found, problem, problem_response
-from api.fields import LOCALE_PATTERN, CalendarDate, Query, Strict, ordered, text
+from api.fields import LOCALE_PATTERN, Day, Localised, Query, Strict, ordered, text
 from api.operation import Operation
 
 STAFF = ("admin", "staff")
@@ -130,12 +130,6 @@ def tier_amount_rule(data: dict[str, Any]) -> None:
 
 
 # -- public: tiers, gifts, pledges ---------------------------------------------------------
-
-class Localised(Schema):
-    ja = fields.String(required=True)
-    en = fields.String(required=True)
-    ne = fields.String(required=True)
-
 
 class Tier(Schema):
     id = fields.String(required=True, metadata={"example": "class"})
@@ -300,7 +294,7 @@ class BankTransferNotice(DonorFields):
     locale = _locale(example="ja")
     amount = _yen(maximum=MAX_RECORDED_YEN)
     # within the past year (the service's clock)
-    transferred_on = CalendarDate(required=True,
+    transferred_on = Day(required=True,
                                  metadata={"example": "2026-04-04"})
     payer_name = fields.String(load_default=None, allow_none=True,
                                validate=validate.Length(max=200), metadata={
@@ -333,7 +327,7 @@ class StaffPaymentRequest(DonorFields):
     source = fields.String(required=True, validate=validate.OneOf(STAFF_SOURCES))
     amount = _yen(maximum=MAX_RECORDED_YEN)
     # not after today (the service's clock)
-    paid_on = CalendarDate(required=True,
+    paid_on = Day(required=True,
                           metadata={"example": "2026-03-31"})
     payer_name = text(200, required=True)
     payer_email = fields.Email(required=True, validate=validate.Length(max=254))
@@ -364,7 +358,9 @@ class Payment(Schema):
     amount = fields.Integer(required=True)
     refunded_amount = fields.Integer(required=True)
     currency = fields.String(required=True)
-    receipt_number = fields.String(required=True, metadata={"example": "R2026-000123"})
+    receipt_number = fields.String(required=True, allow_none=True, metadata={
+        "example": "R2026-000123",
+        "description": "Given moments after the payment is recorded; null until then."})
     paid_at = fields.String(required=True)
     designation = fields.String(required=True)
     tier = fields.String(allow_none=True)
@@ -390,9 +386,9 @@ class PaymentsQuery(Query):
     source = fields.String(validate=validate.OneOf(SOURCES))
     supporter_id = fields.UUID(data_key="supporter")
     # Inclusive calendar dates in Tokyo, as receipts date a payment.
-    from_ = CalendarDate(data_key="from", metadata={
+    from_ = Day(data_key="from", metadata={
         "description": "Paid on or after this day (Tokyo)."})
-    to = CalendarDate(metadata={
+    to = Day(metadata={
         "description": "Paid on or before this day (Tokyo)."})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
@@ -445,8 +441,8 @@ class Anonymized(Schema):
 
 class ReportQuery(Query):
     # Inclusive calendar dates.
-    from_ = CalendarDate(required=True, data_key="from")
-    to = CalendarDate(required=True, metadata={"description": "Inclusive."})
+    from_ = Day(required=True, data_key="from")
+    to = Day(required=True, metadata={"description": "Inclusive."})
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
     @validates_schema

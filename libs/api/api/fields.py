@@ -4,7 +4,7 @@ platform's calendar and cursors. One definition each, for every area's schemas."
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from contracts.locales import LOCALES
@@ -24,6 +24,7 @@ LOCALE_PATTERN = rf"^({'|'.join(LOCALES)})(-([A-Za-z]{{2}}|[0-9]{{3}}))?$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 # servicekit.paging's cursors: base64url without padding
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+MAX_PAGE = 200
 
 
 # The calendar the platform keeps: dates and months outside it are refused with the field named
@@ -52,15 +53,22 @@ def iso_date(value: str) -> None:
     in_calendar(day)
 
 
-class CalendarDate(fields.Date):
-    """A day of the platform's calendar, loaded as a `date`: written YYYY-MM-DD only (the
-    other ISO 8601 forms `fields.Date` takes, 20260401 or 2026-W14-3, are refused)."""
+class Day(fields.Date):
+    """A day of the platform's calendar written YYYY-MM-DD, loaded as a `date`. Stricter than
+    `fields.Date`, which also takes 20260401, 2026-W14-3 and year 0001."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        iso_date(value)
-        return super()._deserialize(value, attr, data, **kwargs)
+        if not isinstance(value, str) or not DATE_PATTERN.match(value):
+            raise ValidationError("Must be a date, YYYY-MM-DD.")
+        day = super()._deserialize(value, attr, data, **kwargs)
+        in_calendar(day)
+        return day
+
+
+def aware_in_calendar(moment: datetime) -> None:
+    """A marshmallow validator for a `fields.AwareDateTime`: its day in the platform's
+    calendar."""
+    in_calendar(moment.date())
 
 
 def iso_month(value: str) -> None:
@@ -105,3 +113,22 @@ def uuid_text(metadata: dict[str, Any] | None = None, **kwargs: Any) -> fields.S
     """An id kept as its text (it travels on in JSON), checked to be a UUID."""
     return fields.String(validate=validate.Regexp(UUID_PATTERN, error="Must be a UUID."),
                          metadata={"format": "uuid", **(metadata or {})}, **kwargs)
+
+
+class PageQuery(Query):
+    """A staff list's page: how many rows (1 to 200), after the previous page's `next`
+    cursor. Only the cursor's shape is checked here; a list that decodes its cursors checks
+    it in full (`servicekit.paging`)."""
+
+    limit = fields.Integer(validate=validate.Range(1, MAX_PAGE))
+    after = fields.String(validate=[validate.Length(min=1, max=200), validate.Regexp(
+        CURSOR_PATTERN, error="Not a valid cursor.")], metadata={
+        "description": "The `next` cursor of the previous page."})
+
+
+class Localised(Schema):
+    """A name or text in each of the platform's languages."""
+
+    ja = fields.String(required=True)
+    en = fields.String(required=True)
+    ne = fields.String(required=True)

@@ -54,6 +54,11 @@ class Operation:
     path_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     # `public` (kept 60 s) or `revalidate` (no-cache): answered with an ETag and 304s
     cache: str | None = None
+    # path values refused when they are not UUIDs (400 invalid-input naming them), by the
+    # gateway before any call and by the service; others reach the service as sent
+    checked_ids: tuple[str, ...] = ()
+    # a request may leave the body out entirely: the service then loads `{}`
+    body_optional: bool = False
     # The gateway's route is written by hand (it answers a file or a page, not only JSON):
     # it is declared for its schemas, roles and RPC, but neither routed nor described from
     # here; the hand-written route is named as a generated one would be and checks `roles`.
@@ -66,6 +71,10 @@ class Operation:
             raise ValueError(f"{self.id}: cache must be public or revalidate")
         if "." not in self.rpc:
             raise ValueError(f"{self.id}: rpc must be service.method")
+        if not set(self.checked_ids) <= set(self.path_names) - self.path_values.keys():
+            raise ValueError(f"{self.id}: checked_ids must name UUID path values")
+        if self.body_optional and self.body is None:
+            raise ValueError(f"{self.id}: body_optional needs a body")
 
     @property
     def service(self) -> str:
@@ -91,11 +100,16 @@ class Operation:
     def url(self, **values: str) -> str:
         """The path with its values filled in, each escaped: how a service names a route of
         the gateway (in a link it mails) without spelling the path out itself."""
-        missing = set(self.path_names) - values.keys()
-        if missing:
-            raise KeyError(f"{self.id} needs {sorted(missing)}")
-        return PATH_VALUE.sub(lambda match: quote(str(values[match.group(1)]), safe=""),
-                              self.path)
+        return fill_path(self.path, **values)
+
+
+def fill_path(path: str, **values: str) -> str:
+    """A werkzeug rule with its values filled in, each escaped: also for the path of a
+    hand-written route a service links to."""
+    missing = set(PATH_VALUE.findall(path)) - values.keys()
+    if missing:
+        raise KeyError(f"{path} needs {sorted(missing)}")
+    return PATH_VALUE.sub(lambda match: quote(str(values[match.group(1)]), safe=""), path)
 
 
 def operations_of(module: Any) -> tuple[Operation, ...]:

@@ -157,7 +157,8 @@ class FoundPayment(Schema):
     source = fields.String(required=True)
     amount = fields.Integer(required=True)
     refunded_amount = fields.Integer(required=True)
-    receipt_number = fields.String(required=True)
+    receipt_number = fields.String(required=True, allow_none=True, metadata={
+        "description": "Given moments after the payment is recorded; null until then."})
     paid_at = fields.String(required=True)
     reference = fields.String(allow_none=True)
     voided = fields.Boolean(required=True)

@@ -3,10 +3,10 @@ document from, and what the role tests are generated from."""
 
 from __future__ import annotations
 
-from api import donations, notifications, receipts
+from api import donations, matching, notifications, programs, receipts
 from api.operation import Operation, operations_of
 
-AREAS = (donations, receipts, notifications)
+AREAS = (notifications, programs, matching, donations, receipts)
 
 
 def _all() -> tuple[Operation, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from nameko.exceptions import IncorrectSignature
 from servicekit import errors
 from servicekit.rpc import rpc
 
+from api.fields import UUID_PATTERN
 from api.operation import Operation
 
 INVALID_BODY = "the request body has invalid fields"
@@ -44,6 +46,7 @@ def serves(operation: Operation) -> Callable[[Callable], Callable]:
             except TypeError as exc:
                 raise IncorrectSignature(str(exc)) from None
             arguments = bound.arguments
+            check_ids(operation, arguments)
             if operation.body is not None:
                 arguments["body"] = load_body(operation, arguments.get("body"))
             if operation.query is not None:
@@ -65,7 +68,18 @@ def require_role(operation: Operation, caller: dict[str, str | None]) -> None:
         raise errors.Forbidden(f"this needs the role {' or '.join(operation.roles)}")
 
 
+def check_ids(operation: Operation, values: dict[str, Any]) -> None:
+    """The operation's `checked_ids` are UUIDs, or `InvalidInput` naming the first that is not:
+    a malformed id is a bad request, not a record that happens to be missing."""
+    for name in operation.checked_ids:
+        if not re.fullmatch(UUID_PATTERN, str(values.get(name, ""))):
+            raise errors.InvalidInput(f"the {name.replace('_', ' ')} is not valid",
+                                      {name: ["Not a valid UUID."]})
+
+
 def load_body(operation: Operation, body: Any) -> dict[str, Any]:
+    if body is None and operation.body_optional:
+        body = {}
     return errors.load_request(operation.body(), body, INVALID_BODY)
 
 

@@ -1,6 +1,6 @@
 """Role tests generated from the declarations: for every staff operation, each role it does not
 allow (and no role at all) must be refused, by the gateway before any RPC and by the service
-before any work. Used by the gateway's and each service's `test_declared_roles.py`."""
+before any work. Used by the gateway's and each service's `test_<service>_declared_roles.py`."""
 
 from __future__ import annotations
 

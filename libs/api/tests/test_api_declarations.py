@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 from api import doc
-from api.fields import CalendarDate, Query
+from api.fields import Day, Query
 from api.operation import Operation
 from api.registry import OPERATIONS
 from marshmallow import ValidationError
@@ -13,7 +13,7 @@ from marshmallow import fields as ma_fields
 
 
 class Period(Query):
-    day = CalendarDate(required=True)
+    day = Day(required=True)
 
 
 @pytest.mark.parametrize("written", ["20260401", "2026-W14-3", "2026-4-1", "2026-02-30",

@@ -67,3 +67,20 @@ def test_a_public_cached_query_is_described_with_its_validator_and_304():
     assert described["parameters"][1]["name"] == "If-None-Match"
     assert {"200", "304", "400"} <= described["responses"].keys()
     assert "ETag" in described["responses"]["200"]["headers"]
+
+
+def test_checked_ids_and_an_optional_body_are_described():
+    described = describe(operation(method="GET", body=None, checked_ids=("thing_id",)))
+    assert described["responses"]["400"] == "InvalidInput"  # a malformed id
+    optional = describe(operation(body_optional=True))
+    assert optional["requestBody"]["required"] is False
+
+
+@pytest.mark.parametrize("wrong", [{"checked_ids": ("other_id",)},
+                                   {"checked_ids": ("service",),
+                                    "path": "/api/things/<service>",
+                                    "path_values": {"service": {"schema": {"type": "string"}}}},
+                                   {"body": None, "body_optional": True}])
+def test_checked_ids_name_uuid_path_values_and_an_optional_body_needs_a_body(wrong):
+    with pytest.raises(ValueError):
+        operation(**wrong)

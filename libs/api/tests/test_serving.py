@@ -82,3 +82,34 @@ def test_a_call_with_the_wrong_arguments_is_an_incorrect_signature():
 def test_a_decorated_method_must_be_the_one_the_declaration_names():
     with pytest.raises(ValueError):
         serves(RENAME)(lambda self, thing_id, body: None)
+
+
+class Approval(Strict):
+    capacity = fields.Integer(strict=True)
+
+
+APPROVE = Operation(id="approveThing", method="POST", path="/api/staff/things/<thing_id>/ok",
+                    rpc="things.approve_thing", tag="staff", summary="Approve",
+                    returns="The thing.", body=Approval, body_optional=True,
+                    checked_ids=("thing_id",), roles=("admin",))
+
+
+class Approving:
+    @serves(APPROVE)
+    def approve_thing(self, thing_id: str, body: dict) -> dict:
+        return {"id": thing_id, **body}
+
+
+@pytest.mark.parametrize("thing_id", ["42", "", "6f1d2c3b-4a59-4e68-9d7c"])
+def test_a_checked_id_that_is_no_uuid_is_invalid_input_naming_it(thing_id):
+    with pytest.raises(errors.InvalidInput) as caught:
+        Approving.approve_thing(as_role("admin"), thing_id, {})
+    assert "thing_id" in caught.value.details
+
+
+def test_an_optional_body_left_out_loads_as_empty_and_one_given_is_still_checked():
+    thing_id = "6f1d2c3b-4a59-4e68-9d7c-0b1a2c3d4e5f"
+    assert Approving.approve_thing(as_role("admin"), thing_id, None) == {"id": thing_id}
+    assert Approving.approve_thing(as_role("admin"), thing_id, {"capacity": 2})["capacity"] == 2
+    with pytest.raises(errors.InvalidInput):
+        Approving.approve_thing(as_role("admin"), thing_id, {"capacity": "two"})

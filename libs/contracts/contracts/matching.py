@@ -7,6 +7,34 @@ write to each in their language without asking matching anything.
 from marshmallow import Schema, fields, validate
 
 ROLES = ("resident", "partner", "volunteer")
+PARTICIPANT_STATUSES = ("applied", "approved", "rejected", "withdrawn")
+PAIRING_STATES = ("proposed", "superseded", "offered", "declined", "expired", "cancelled",
+                  "active", "inactive", "completed", "closed_early")
+SPOT_STATUSES = ("open", "assigned", "completed", "cancelled")
+AREA_KINDS = ("ward", "city", "town", "village", "nearby")
+
+# The closed vocabularies profiles are written in (matching packs each into a bit mask).
+# ISO 639-1 codes of the languages JII's residents and partners speak (largest resident groups
+# in Tokyo first). At most 64: a participant's languages at each level fit one uint64.
+LANGUAGES: tuple[str, ...] = (
+    "ja", "en", "zh", "ko", "vi", "ne", "tl", "pt", "es", "id", "th", "my", "si", "bn", "hi",
+    "ur", "mn", "fr", "de", "ru", "uk", "ar", "fa", "tr", "ms", "km", "lo", "it", "ta", "pa",
+    "uz", "ps", "am", "sw", "pl", "nl", "sv", "he", "te", "ml", "kk", "ky", "tg", "ka", "hy",
+    "ro", "cs", "el", "hu", "fi", "da", "no", "yo", "ha", "ig", "so", "dz", "ceb",
+)
+# Weakest first; a language is "workable" for a pairing from conversational up.
+LEVELS: tuple[str, ...] = ("basic", "conversational", "fluent", "native")
+INTERESTS: tuple[str, ...] = (
+    "cooking", "parks", "shopping", "festivals", "sports", "music", "crafts", "reading",
+    "hiking", "games", "travel", "languages", "gardening", "art", "tea-ceremony", "anime",
+    "photography", "cycling", "museums", "cafes", "movies", "dance", "volunteering", "religion",
+    "technology", "fashion", "fishing", "camping", "onsen", "baking", "swimming", "calligraphy",
+)
+# A week in 21 slots: seven days × morning, afternoon, evening ("sat-morning").
+DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PARTS: tuple[str, ...] = ("morning", "afternoon", "evening")
+SLOTS: tuple[str, ...] = tuple(f"{day}-{part}" for day in DAYS for part in PARTS)
+GENDERS: tuple[str, ...] = ("female", "male", "nonbinary")
 CLOSE_REASONS = ("moved", "lack_of_contact", "needs_changed", "safeguarding", "other")
 SPOT_KINDS = ("city_hall", "nursery_enrolment", "hospital", "school", "language_support",
               "other")

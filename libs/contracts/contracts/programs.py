@@ -14,6 +14,20 @@ CONSULTATION_OUTCOMES = ("resolved", "referred", "closed")
 # Why a class session was called off: a code, so each family reads it in their own language.
 SESSION_CANCEL_REASONS = ("weather", "venue_unavailable", "tutor_unavailable", "holiday",
                           "other")
+# A consultation's states and where each may go next: intake → assigned → in_progress →
+# resolved | referred | closed, closed early, reassigned while open.
+CONSULTATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    "intake": frozenset({"assigned", "closed"}),
+    "assigned": frozenset({"assigned", "in_progress", "closed"}),
+    "in_progress": frozenset({"assigned", "resolved", "referred", "closed"}),
+    "resolved": frozenset(),
+    "referred": frozenset(),
+    "closed": frozenset(),
+}
+CONSULTATION_STATUSES = tuple(CONSULTATION_TRANSITIONS)
+# The states staff move a case to by hand; `assigned` comes with choosing an expert.
+STATUS_CHANGES = ("in_progress", "resolved", "referred", "closed")
+PROFESSIONS = ("lawyer", "social_worker", "administrative_scrivener", "interpreter", "other")
 
 
 def _text(max_length: int = 200) -> fields.String:

@@ -79,13 +79,17 @@ def validate_data(source: str, event_type: str, version: int, data: dict, *,
     every consumer has been redeployed, and an old consumer must not park those events.
     """
     schema = _checker(_contract(source, event_type, version), tolerant)
+    return schema.dump(_load(schema, source, event_type, version, data, tolerant))
+
+
+def _load(schema: Schema, source: str, event_type: str, version: int, data: dict,
+          tolerant: bool) -> dict:
     try:
-        loaded = schema.load(data, unknown=EXCLUDE if tolerant else RAISE)
+        return schema.load(data, unknown=EXCLUDE if tolerant else RAISE)
     except ValidationError as exc:
         raise ContractError(
             f"{source}.{event_type} v{version} does not match its contract", exc.messages
         ) from None
-    return schema.dump(loaded)
 
 
 def _tolerate_unknown(schema: Schema) -> None:
@@ -104,9 +108,15 @@ def validate_envelope(envelope: dict) -> dict:
     """Check a received envelope and its data, tolerating fields added since this consumer
     was built; returns the envelope unchanged when valid."""
     try:
-        EnvelopeSchema().load(envelope, unknown=EXCLUDE)
+        _ENVELOPE.load(envelope, unknown=EXCLUDE)
     except ValidationError as exc:
         raise ContractError("malformed event envelope", exc.messages) from None
-    validate_data(envelope["source"], envelope["type"], envelope["version"], envelope["data"],
-                  tolerant=True)
+    # Checked only: the consumer keeps the envelope as received, so no JSON form is made.
+    source, event_type, version = envelope["source"], envelope["type"], envelope["version"]
+    _load(_checker(_contract(source, event_type, version), True), source, event_type, version,
+          envelope["data"], True)
     return envelope
+
+
+# Shared like the contracts' checkers (see `_checker`): loading leaves it as it was.
+_ENVELOPE = EnvelopeSchema()

@@ -2,7 +2,9 @@
 
 Under eventlet psycopg's default C wait function blocks the whole process while a query
 runs, so one slow query would stall every worker. The selector-based wait function yields to
-the eventlet hub instead; it must be chosen before psycopg is imported.
+the eventlet hub instead; it must be chosen before psycopg is imported. Once imported, the
+wait is `servicekit.green_wait.wait_green`, which yields the same way but only when the socket
+would block.
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ from psycopg_pool import ConnectionPool  # noqa: E402
 
 from servicekit.config import database_url  # noqa: E402
 from servicekit.errors import is_outage  # noqa: E402
+from servicekit.green_wait import wait_green  # noqa: E402
 
 # Also covers a psycopg imported before this module (the environment variable is then too late).
-psycopg.waiting.wait = psycopg.waiting.wait_selector
+psycopg.waiting.wait = wait_green
 
 
 def assert_cooperative() -> None:
     """Refuse to start a service whose queries would block every green thread."""
-    if psycopg.waiting.wait is not psycopg.waiting.wait_selector:
+    if psycopg.waiting.wait is not wait_green:
         raise RuntimeError(
             "psycopg is using a blocking wait function; set PSYCOPG_WAIT_FUNC=wait_selector"
         )

@@ -148,3 +148,47 @@ def test_retrying_does_not_repeat_work_that_failed_for_any_reason_but_an_outage(
     with pytest.raises(psycopg.errors.DivisionByZero):
         session.retrying(refused, within=5)
     assert attempts == [1]
+
+
+class SlowBatchedService:
+    name = "slow_batched"
+    db = Database(max_size=10)
+
+    @rpc
+    def sleep(self, seconds):
+        with self.db.batched_transaction() as conn:
+            conn.execute("SELECT pg_sleep(%s)", (seconds,))
+        return seconds
+
+
+def test_ten_concurrent_slow_batched_transactions_take_about_as_long_as_one(
+    container_factory, service_config, make_database
+):
+    # Pipeline mode waits for reading and writing at once: that wait yields to the hub too.
+    url = make_database("slow", KIT_ONLY)
+    container = container_factory(SlowBatchedService, service_config(url))
+    container.start()
+    with entrypoint_hook(container, "sleep") as sleep:
+        started = time.monotonic()
+        results = list(eventlet.GreenPool().imap(sleep, [0.5] * 10))
+        elapsed = time.monotonic() - started
+    assert results == [0.5] * 10
+    assert elapsed < 2.0, f"10 x pg_sleep(0.5) took {elapsed:.2f}s: queries are blocking the hub"
+
+
+def test_a_batch_larger_than_the_socket_buffers_is_sent_and_answered_whole(
+    container_factory, service_config, make_database
+):
+    # Tens of megabytes each way: the client must read answers while its own output is still
+    # full, so it waits for the socket to be readable or writable at once.
+    url = make_database("slow", KIT_ONLY)
+    container = container_factory(SlowService, service_config(url))
+    container.start()
+    session = next(d for d in container.extensions if isinstance(d, Database)).get_dependency(None)
+    padding = "x" * 1_000_000
+    with session.batched_transaction() as conn:
+        cursors = [conn.execute("SELECT %s::text AS padding, %s::int AS i", (padding, i))
+                   for i in range(40)]
+        answers = [cursor.fetchone() for cursor in cursors]
+    assert [row["i"] for row in answers] == list(range(40))
+    assert all(row["padding"] == padding for row in answers)

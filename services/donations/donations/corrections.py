@@ -17,7 +17,7 @@ from contracts.donations import STAFF_SOURCES
 from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import tokyo_day_bounds
 
-from donations import receipts
+from donations import numbering, receipts
 
 
 class Refused(Exception):
@@ -32,7 +32,7 @@ def same_reference(conn: psycopg.Connection, reference: str) -> dict | None:
     """The payment in force already recorded with this bank reference, if any.
 
     Two staff members entering the same transfer at once are serialised on the reference (a
-    transaction-scoped advisory lock), so exactly one of them gets the receipt number.
+    transaction-scoped advisory lock), so exactly one of them records it.
     """
     key = _reference_key(reference)
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
@@ -57,12 +57,13 @@ def void_payment(conn: psycopg.Connection, outbox: OutboxWriter, payment_id: str
         raise Refused("only payments staff recorded are voided; card payments are refunded")
     if payment["refunded_amount"]:
         raise Refused("money was already refunded from this payment; it cannot be voided")
+    number = numbering.require_number(payment)  # the event names it
     voided_at = datetime.now(UTC)
     conn.execute("UPDATE payments SET voided_at = %s, void_reason = %s, voided_by = %s"
                  " WHERE id = %s", (voided_at, reason, by, payment_id))
     voided = receipts.void_for_payment(conn, payment_id, f"payment voided: {reason}", by)
     outbox.add(conn, "payment_voided", {
-        "payment_id": payment_id, "receipt_number": payment["receipt_number"],
+        "payment_id": payment_id, "receipt_number": number,
         "source": payment["source"], "amount": payment["amount"], "currency": "jpy",
         "paid_at": payment["paid_at"].isoformat(), "reason": reason, "voided_by": by,
         "voided_at": voided_at.isoformat(),

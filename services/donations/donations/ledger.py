@@ -2,8 +2,9 @@
 
 Webhooks are the source of truth for card money: a payment enters the ledger when Stripe says it
 was paid, once per invoice or PaymentIntent however often or in whatever order the news arrives.
-Staff record the money that arrives outside Stripe. Every payment gets a receipt number, without
-gaps within its calendar year, and a `payment_succeeded` event in the same transaction.
+Staff record the money that arrives outside Stripe. A payment's transaction writes it without a
+receipt number; the numbering step (numbering.py) gives the number, without gaps within its
+calendar year, moments after it commits, and writes its `payment_succeeded` event.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 from servicekit.events.outbox import OutboxWriter
-from servicekit.tokyo import tokyo_date, tokyo_noon
+from servicekit.tokyo import tokyo_noon
 
+from donations import numbering
 from donations.tiers import DESIGNATION_NAMES, tier
 
 
@@ -134,32 +137,6 @@ def cancel_pledge(conn: psycopg.Connection, pledge_id: str, reason: str) -> None
     )
 
 
-def number_payment(conn: psycopg.Connection, payment_id: str, year: int) -> str:
-    """Give the payment the next receipt number of `year`, without gaps, and return it.
-
-    The counter is taken only inside the payment's own transaction, so a rolled-back payment
-    gives its number back; its row stays locked until commit, so every concurrent payment of
-    the year waits here: one statement, and as late in the transaction as possible.
-    """
-    row = conn.execute(
-        """
-        WITH taken AS (
-            INSERT INTO receipt_counters (year, last_number) VALUES (%(year)s, 1)
-            ON CONFLICT (year) DO UPDATE SET last_number = receipt_counters.last_number + 1
-            RETURNING last_number
-        )
-        UPDATE payments
-           SET receipt_number = format('R%%s-%%s', %(year)s, CASE
-                   WHEN taken.last_number < 1000000 THEN lpad(taken.last_number::text, 6, '0')
-                   ELSE taken.last_number::text END)  -- lpad would cut a seventh digit off
-          FROM taken WHERE payments.id = %(payment)s
-        RETURNING receipt_number
-        """,
-        {"year": year, "payment": payment_id},
-    ).fetchone()
-    return row["receipt_number"]
-
-
 def first_stripe_delivery(conn: psycopg.Connection, event_id: str, event_type: str) -> bool:
     """Record a Stripe event; False when it was already applied (a redelivery)."""
     cursor = conn.execute(
@@ -199,43 +176,42 @@ class NewPayment:
 def enter_payment(conn: psycopg.Connection, outbox: OutboxWriter, payment: NewPayment, *,
                   first_of_pledge: bool = False, manage_url: str | None = None,
                   receipt_link: ReceiptLink | None = None) -> str | None:
-    """Write one payment with its receipt number and its `payment_succeeded` event.
+    """Write one payment, unnumbered, with what its `payment_succeeded` event will say.
 
-    Returns the payment id, or None when this invoice or donation is already in the ledger (a
-    second event about the same money, e.g. payment_intent.succeeded after invoice.paid).
+    The numbering step writes the event, with the receipt number, once this transaction has
+    committed: no lock shared by the payments of a year is taken here. Returns the payment id,
+    or None when this invoice or donation is already in the ledger (a second event about the
+    same money, e.g. payment_intent.succeeded after invoice.paid).
     """
     payment_id = str(uuid.uuid4())
+    # The supporter's name, e-mail and locale are read when the event is written, not kept
+    # twice; the number is added then too.
+    pending = {
+        "payment_id": payment_id, "pledge_id": payment.pledge_id, "source": payment.source,
+        "first_of_pledge": first_of_pledge, "amount": payment.amount, "currency": "jpy",
+        "paid_at": payment.paid_at.isoformat(), "tier": payment.tier,
+        "designation": payment.designation, **_words_for(payment.tier, payment.designation),
+    }
+    if manage_url:
+        pending["manage_url"] = manage_url
+    if receipt_link is not None and payment.source in RECEIPTED_ONE_BY_ONE:
+        pending["receipt_url"] = receipt_link(payment_id)
     inserted = conn.execute(
         """
         INSERT INTO payments (id, supporter_id, pledge_id, donation_id, source, amount,
-                              receipt_number, stripe_invoice_id, stripe_payment_intent_id,
-                              paid_at, tier, designation, reference, recorded_by, anomaly)
+                              stripe_invoice_id, stripe_payment_intent_id, paid_at, tier,
+                              designation, reference, recorded_by, anomaly, pending_event)
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         ON CONFLICT DO NOTHING
         """,
         (payment_id, payment.supporter.id, payment.pledge_id, payment.donation_id,
-         payment.source, payment.amount, f"pending-{payment_id}", payment.stripe_invoice_id,
+         payment.source, payment.amount, payment.stripe_invoice_id,
          payment.stripe_payment_intent_id, payment.paid_at, payment.tier, payment.designation,
-         payment.reference, payment.recorded_by, payment.anomaly),
+         payment.reference, payment.recorded_by, payment.anomaly,
+         # The event keeps the request's correlation id, whichever worker's step writes it.
+         Jsonb({"data": pending, "correlation_id": outbox.correlation_id})),
     )
-    if inserted.rowcount == 0:
-        return None
-    # The number is taken only once the payment is known to be new, keeping numbers gapless.
-    receipt = number_payment(conn, payment_id, tokyo_date(payment.paid_at).year)
-    data = {
-        **payment.supporter.event_fields(), "payment_id": payment_id,
-        "pledge_id": payment.pledge_id, "source": payment.source,
-        "first_of_pledge": first_of_pledge, "amount": payment.amount, "currency": "jpy",
-        "receipt_number": receipt, "paid_at": payment.paid_at.isoformat(),
-        "tier": payment.tier, "designation": payment.designation,
-        **_words_for(payment.tier, payment.designation),
-    }
-    if manage_url:
-        data["manage_url"] = manage_url
-    if receipt_link is not None and payment.source in RECEIPTED_ONE_BY_ONE:
-        data["receipt_url"] = receipt_link(payment_id)
-    outbox.add(conn, "payment_succeeded", data)
-    return payment_id
+    return payment_id if inserted.rowcount else None
 
 
 def _words_for(tier_id: str | None, designation: str) -> dict[str, dict[str, str]]:
@@ -344,17 +320,17 @@ def record_donation_failure(conn: psycopg.Connection, outbox: OutboxWriter,
 
 
 def record_staff_payment(conn: psycopg.Connection, outbox: OutboxWriter, data: dict,
-                         recorded_by: str, receipt_link: ReceiptLink | None = None) -> dict:
+                         recorded_by: str, receipt_link: ReceiptLink | None = None) -> str:
+    """Enter a payment staff saw arrive; its id (numbered once the transaction commits)."""
     payer = find_or_add_supporter(conn, data["payer_name"], data["payer_email"], data["locale"],
                                   DonorDetails.of(data))
     # Noon in Tokyo of the day staff saw the money: that day in Tokyo whatever the reader.
     paid_at = tokyo_noon(data["paid_on"])
-    payment_id = enter_payment(conn, outbox, NewPayment(
+    return enter_payment(conn, outbox, NewPayment(
         supporter=payer, source=data["source"], amount=data["amount"], paid_at=paid_at,
         tier=data.get("tier"), designation=data["designation"], reference=data["reference"],
         recorded_by=recorded_by,
     ), receipt_link=receipt_link)
-    return payment_view(conn, payment_id)
 
 
 PAYMENT_COLUMNS = ("id, supporter_id, source, amount, refunded_amount, receipt_number, paid_at,"
@@ -386,12 +362,21 @@ def payment_for_update(conn: psycopg.Connection, payment_id: str) -> dict | None
                         (payment_id,)).fetchone()
 
 
-def payment_for_intent(conn: psycopg.Connection, payment_intent_id: str | None) -> dict | None:
+def payment_for_intent(conn: psycopg.Connection, outbox: OutboxWriter,
+                       payment_intent_id: str | None) -> dict | None:
+    """The payment of a PaymentIntent, numbered and locked, for a webhook about its money.
+
+    A payment still unnumbered (a crash left it between its transaction and the numbering
+    step) is numbered here first, its year's lock taken before its row's as the step does.
+    """
     if not payment_intent_id:
         return None
-    return conn.execute(
-        "SELECT * FROM payments WHERE stripe_payment_intent_id = %s FOR UPDATE",
-        (payment_intent_id,)).fetchone()
+    found = conn.execute("SELECT id FROM payments WHERE stripe_payment_intent_id = %s",
+                         (payment_intent_id,)).fetchone()
+    if found is None:
+        return None
+    numbering.number_payment(conn, outbox, str(found["id"]))
+    return payment_for_update(conn, str(found["id"]))
 
 
 def record_refund(conn: psycopg.Connection, outbox: OutboxWriter, payment: dict, amount: int, *,
@@ -419,7 +404,7 @@ def record_refund(conn: psycopg.Connection, outbox: OutboxWriter, payment: dict,
     outbox.add(conn, "payment_refunded", {
         **supporter(conn, payment["supporter_id"]).event_fields(),
         "payment_id": str(payment["id"]), "refund_id": refund_id, "source": payment["source"],
-        "receipt_number": payment["receipt_number"], "amount": amount,
+        "receipt_number": numbering.require_number(payment), "amount": amount,
         "payment_amount": payment["amount"], "refunded_total": total,
         "fully_refunded": total == payment["amount"], "currency": "jpy",
         "refunded_at": refunded_at.isoformat(),
@@ -431,7 +416,7 @@ def record_charge_refunds(conn: psycopg.Connection, outbox: OutboxWriter,
                           charge: dict[str, Any]) -> list[str]:
     """charge.refunded: enter every refund of the charge the ledger does not have yet (made in
     Stripe's dashboard, or a staff refund whose own bookkeeping was lost)."""
-    payment = payment_for_intent(conn, charge.get("payment_intent"))
+    payment = payment_for_intent(conn, outbox, charge.get("payment_intent"))
     if payment is None:
         return []
     recorded: list[str] = []
@@ -467,7 +452,7 @@ def flag_dispute(conn: psycopg.Connection, outbox: OutboxWriter,
     contested payment once, so a second dispute about it (or the same one sent again) updates
     the dispute's id and reason but raises no second alert.
     """
-    payment = payment_for_intent(conn, dispute.get("payment_intent"))
+    payment = payment_for_intent(conn, outbox, dispute.get("payment_intent"))
     if payment is None:
         return None
     disputed_at = _stamp(dispute.get("created"))
@@ -478,7 +463,7 @@ def flag_dispute(conn: psycopg.Connection, outbox: OutboxWriter,
     if payment["disputed_at"] is None:  # the row is locked: no concurrent first flag
         due_by = (dispute.get("evidence_details") or {}).get("due_by")
         outbox.add(conn, "payment_disputed", {
-            "payment_id": str(payment["id"]), "receipt_number": payment["receipt_number"],
+            "payment_id": str(payment["id"]), "receipt_number": numbering.require_number(payment),
             "source": payment["source"],
             "amount": int(dispute.get("amount") or payment["amount"]), "currency": "jpy",
             "dispute_id": dispute["id"],

@@ -42,6 +42,12 @@ def check_erasable(conn: psycopg.Connection, supporter_id: str) -> None:
     if pending:
         # Those events still need the address to reach the supporter (a receipt, say).
         raise StillInUse("messages to the supporter are still being sent; try again shortly")
+    unnumbered = conn.execute(
+        "SELECT count(*) AS n FROM payments WHERE supporter_id = %s AND receipt_number IS NULL",
+        (supporter_id,)).fetchone()["n"]
+    if unnumbered:
+        # Their thank-you is written with the receipt number, from the name and e-mail.
+        raise StillInUse("a payment's receipt number is still being given; try again shortly")
 
 
 def anonymise(conn: psycopg.Connection, outbox: OutboxWriter, supporter: dict) -> dict:

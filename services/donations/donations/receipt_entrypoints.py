@@ -1,10 +1,10 @@
 """The donations service's entrypoints for tax receipts, staff corrections and search.
 
 A mixin of DonationsService (it uses the service's `db`, `outbox`, `log`, `caller` and
-`_actor`; `api.receipts` declares what each entrypoint loads and who may call it). Receipts
-are issued after the payment's own transaction, by this service
-consuming its own `payment_succeeded`: numbering stays in the webhook's transaction, and the
-PDF (CPU work, rendered in an OS thread off the eventlet hub) never holds it up.
+`_actor`; `api.receipts` declares what each entrypoint loads and who may call it).
+Receipts are issued after the payment is numbered, by this service
+consuming its own `payment_succeeded` (written by the numbering step, numbering.py): the PDF
+(CPU work, rendered in an OS thread off the eventlet hub) never holds a payment up.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from nameko.extensions import DependencyProvider
 from servicekit import errors
 from servicekit.events import Envelope, consume_event
 
-from donations import corrections, ledger, receipt_pdf, receipts, search, yearend
+from donations import corrections, ledger, numbering, receipt_pdf, receipts, search, yearend
 from donations.links import LinkInvalid, ReceiptLinks, site_url
 
 ISSUED_BY_CONSUMER = "system:payment"
@@ -127,6 +127,7 @@ class ReceiptEntrypoints:
         except LinkInvalid as exc:
             raise errors.Forbidden(str(exc)) from None
         org = self.receipt_settings.org
+        self._number_receipts()
         with self.db.transaction() as conn:
             try:
                 if kind == "gift":
@@ -167,6 +168,7 @@ class ReceiptEntrypoints:
     def issue_receipt_for_payment(self, payment_id: str) -> dict:
         actor = self._actor()
         payment_id = uuid_or_404(payment_id, "payment")
+        self._number_receipts()
         with self.db.transaction() as conn:
             try:
                 receipt = receipts.issue_gift(conn, payment_id, self.receipt_settings.org,
@@ -180,6 +182,7 @@ class ReceiptEntrypoints:
         actor = self._actor()
         supporter_id = uuid_or_404(supporter_id, "supporter")
         year = tax_year(year)
+        self._number_receipts()
         with self.db.transaction() as conn:
             try:
                 receipt = receipts.issue_annual(conn, supporter_id, year,
@@ -236,11 +239,14 @@ class ReceiptEntrypoints:
     def void_staff_payment(self, payment_id: str, body: dict) -> dict:
         actor, reason = self._actor(), body["reason"]
         payment_id = uuid_or_404(payment_id, "payment")
+        self._number_receipts()  # the void's event names the receipt number
         with self.db.transaction() as conn:
             try:
                 voided = corrections.void_payment(conn, self.outbox, payment_id, reason, actor)
             except corrections.Refused as exc:
                 raise errors.Conflict(str(exc)) from None
+            except numbering.NotNumbered:
+                raise self._not_numbered() from None
             if voided is None:
                 raise errors.NotFound("no such payment")
             view = ledger.payment_view(conn, payment_id)
@@ -251,6 +257,7 @@ class ReceiptEntrypoints:
     @serves(api.SEARCH_SUPPORTERS)
     def search_supporters(self, query: dict) -> dict:
         q = query["q"]
+        self._number_receipts()
         with self.db.transaction() as conn:
             return {"results": search.find(conn, q)}
 
@@ -301,7 +308,7 @@ class ReceiptEntrypoints:
     def _not_issuable(exc: receipts.NotIssuable) -> Exception:
         if exc.reason in ("no_such_payment", "no_such_supporter", "withdrawn"):
             return errors.NotFound(str(exc))
-        if exc.reason == "not_configured":
+        if exc.reason in ("not_configured", "not_numbered"):
             return errors.Unavailable(str(exc))
         return errors.Conflict(str(exc), {"reason": exc.reason})
 

@@ -38,6 +38,9 @@ GIFT_SOURCES = ("card_one_time", "bank_transfer", "grant")
 ANNUAL_SOURCES = ("monthly",)
 
 Renderer = Callable[[dict[str, Any], str], bytes]
+# A receipt prints the payment's number, given moments after the payment (numbering.py):
+# callers number first, so this is only met when that step has just failed.
+NOT_NUMBERED = "a gift's receipt number is still being given; try again shortly"
 
 
 class NotIssuable(Exception):
@@ -188,6 +191,8 @@ def issue_gift(conn: psycopg.Connection, payment_id: str, org: Organisation, ren
     net = payment["amount"] - payment["refunded_amount"]
     if net <= 0:
         raise NotIssuable("refunded", "the gift was refunded in full")
+    if payment["receipt_number"] is None:
+        raise NotIssuable("not_numbered", NOT_NUMBERED)
     _check_configured(org)
     donor = donor_of(conn, str(payment["supporter_id"]))
     item = {"payment_id": str(payment["id"]), "receipt_number": payment["receipt_number"],
@@ -243,6 +248,8 @@ def issue_annual(conn: psycopg.Connection, supporter_id: str, year: int, org: Or
     items = annual_items(conn, supporter_id, year)
     if not items:
         raise NotIssuable("nothing_to_receipt", f"no monthly gift in {year}")
+    if any(item["receipt_number"] is None for item in items):
+        raise NotIssuable("not_numbered", NOT_NUMBERED)
     _check_configured(org)
     donor = donor_of(conn, supporter_id)
     return _store(conn, kind="annual", base_number=_annual_base(conn, supporter_id, year),

@@ -22,11 +22,13 @@ from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
 from servicekit.rpc import rpc
+from servicekit.timers import every
 from servicekit.tokyo import today_in_tokyo
 
 from donations import (
     corrections,
     ledger,
+    numbering,
     pledges,
     privacy,
     receipt_entrypoints,
@@ -170,6 +172,9 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         except BadSignature:
             raise errors.BadSignature("the Stripe signature does not match the body") from None
         applied = self._apply_stripe_event(event)
+        if applied:
+            # Committed; a year another step is numbering is left to it (numbering.py).
+            self._number_receipts(wait=False)
         return {"received": True, "duplicate": not applied}
 
     @serves(api.PLEDGE_SELF_SERVICE)
@@ -238,13 +243,19 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         with self.db.transaction() as conn:
             recorded = corrections.same_reference(conn, data["reference"])
             if recorded is not None:
+                number = recorded["receipt_number"] or "not numbered yet"
                 raise errors.Conflict(
                     f"reference {data['reference']!r} is already recorded as payment "
-                    f"{recorded['id']} (receipt {recorded['receipt_number']})",
+                    f"{recorded['id']} (receipt {number})",
                     {"payment_id": str(recorded["id"]),
                      "receipt_number": recorded["receipt_number"]})
-            payment = ledger.record_staff_payment(conn, self.outbox, data, actor,
-                                                  self._receipt_link())
+            payment_id = ledger.record_staff_payment(conn, self.outbox, data, actor,
+                                                     self._receipt_link())
+        # Committed: numbered now, so the answer carries the receipt number (null only if the
+        # step failed; the timer then gives it).
+        self._number_receipts()
+        with self.db.transaction() as conn:
+            payment = ledger.payment_view(conn, payment_id)
         self.log.info("staff payment recorded", payment_id=payment["id"],
                       source=payment["source"], amount=payment["amount"])
         return payment
@@ -256,12 +267,17 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
         actor = self._actor()
         data = body
         payment_id = _uuid_or_404(payment_id, "payment")
+        # The refund's event and e-mail name the receipt: numbered first, in its own
+        # transaction (the year's lock is never held while Stripe is asked).
+        self._number_receipts()
         # The payment stays locked while Stripe is asked, so two staff members cannot refund
         # the same money twice; the idempotency key makes a retried request one refund.
         with self.db.transaction() as conn:
             payment = ledger.payment_for_update(conn, payment_id)
             if payment is None:
                 raise errors.NotFound("no such payment")
+            if payment["receipt_number"] is None:
+                raise self._not_numbered()
             if payment["voided_at"] is not None:
                 raise errors.Conflict("the payment was voided; there is nothing to refund")
             left = payment["amount"] - payment["refunded_amount"]
@@ -298,6 +314,7 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
     def donation_report(self, query: dict) -> dict:
         """The report as JSON, or `{"csv": text}` when format is csv."""
         data = query
+        self._number_receipts()
         with self.db.transaction() as conn:
             if data["format"] == "csv":
                 return {"csv": reports.donation_csv(conn, data["from_"], data["to"])}
@@ -308,12 +325,14 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
     @serves(api.LIST_PAYMENTS)
     def list_payments(self, query: dict) -> dict:
         """Payments for staff, newest first, filtered and a page at a time."""
+        self._number_receipts()
         with self.db.transaction() as conn:
             return staff_views.list_payments(conn, query)
 
     @serves(api.STAFF_PAYMENT)
     def staff_payment(self, payment_id: str) -> dict:
         payment_id = _uuid_or_404(payment_id, "payment")
+        self._number_receipts()
         with self.db.transaction() as conn:
             found = staff_views.payment(conn, payment_id)
         if found is None:
@@ -324,6 +343,7 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
     def supporter_detail(self, supporter_id: str) -> dict:
         """A supporter with their pledges and payments (staff)."""
         supporter_id = _uuid_or_404(supporter_id, "supporter")
+        self._number_receipts()
         with self.db.transaction() as conn:
             found = staff_views.supporter_detail(conn, supporter_id)
         if found is None:
@@ -334,6 +354,7 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
     def annual_statement(self, supporter_id: str, year: int, query: dict) -> dict:
         supporter_id = _uuid_or_404(supporter_id, "supporter")
         year = receipt_entrypoints.tax_year(year)
+        self._number_receipts()
         with self.db.transaction() as conn:
             statement = reports.annual_statement(conn, supporter_id, year)
         if statement is None:
@@ -345,6 +366,8 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
     @serves(api.ANONYMISE_SUPPORTER)
     def anonymise_supporter(self, supporter_id: str) -> dict:
         supporter_id = _uuid_or_404(supporter_id, "supporter")
+        # Their payments' events are written (with the name and e-mail) before they go.
+        self._number_receipts()
         with self.db.transaction() as conn:
             supporter = privacy.supporter_for_erasure(conn, supporter_id)
             if supporter is None:
@@ -383,11 +406,36 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
                     applied.append(raw["id"])
             except (errors.Unavailable, BadSignature):
                 failed.append(raw["id"])
+        if applied:
+            self._number_receipts(wait=False)
         self.log.info("stripe reconciled", listed=len(listed), applied=len(applied),
                       failed=len(failed))
         return {"listed": len(listed), "applied": applied, "failed": failed}
 
+    @every("RECEIPT_NUMBERING_SWEEP_SECONDS", 30)
+    def number_left_behind(self) -> None:
+        """Number what a crash left between a payment's commit and its numbering step."""
+        self._number_receipts()
+
     # -- helpers -----------------------------------------------------------------------------
+
+    def _number_receipts(self, wait: bool = True) -> None:
+        """The numbering step (numbering.py): after a payment's own transaction committed, and
+        before staff read or change what carries numbers (waiting for a busy year, since they
+        need the numbers). A failure loses nothing: the payment is committed, and the timer
+        numbers it."""
+        try:
+            numbered = numbering.number_committed(self.db.transaction, self.outbox, wait=wait)
+        except Exception as exc:  # the timer tries again; the caller's work goes on
+            self.log.warning("receipt numbering failed", error=type(exc).__name__)
+            return
+        if numbered:
+            self.log.info("receipts numbered", count=len(numbered))
+
+    @staticmethod
+    def _not_numbered() -> errors.ServiceError:
+        return errors.Unavailable("the payment's receipt number is still being given;"
+                                  " try again shortly")
 
     def _apply_stripe_event(self, event) -> bool:
         """False when the event was already applied."""

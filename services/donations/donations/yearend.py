@@ -20,7 +20,7 @@ import psycopg
 from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import tokyo_day_bounds
 
-from donations import ledger, receipts
+from donations import ledger, numbering, receipts
 from donations.links import ReceiptLinks
 
 GIVING_SOURCES = receipts.GIFT_SOURCES + receipts.ANNUAL_SOURCES
@@ -115,6 +115,9 @@ def run(transaction: Callable[[], Any], outbox: OutboxWriter, year: int,
     transactions themselves stay one at a time, in order. Returns counts of this pass:
     notified now, and already notified before.
     """
+    # Receipts print their gifts' numbers: anything a crash left unnumbered is numbered
+    # before the first receipt is issued.
+    numbering.number_committed(transaction, outbox, wait=True)
     if supporters is None:
         with transaction() as conn:
             supporters = supporters_to_notify(conn, year)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from api.matching import PAIRING_RESPONSE_PAGE
 from contracts.locales import primary_language
 from servicekit.links import LinkInvalid, SignedLinks
 
@@ -36,7 +37,7 @@ def read_token(secret: str, now: Callable[[], datetime], token: str) -> tuple[st
 
 def response_urls(base_url: str, token: str, locale: str | None = None) -> dict[str, str]:
     """The offer's links; `locale` opens the page in the participant's language."""
-    base = base_url.rstrip("/")
+    page = base_url.rstrip("/") + PAIRING_RESPONSE_PAGE
     lang = f"&lang={primary_language(locale)}" if locale else ""
-    return {"accept_url": f"{base}/pairings/respond?token={token}&answer=accept{lang}",
-            "decline_url": f"{base}/pairings/respond?token={token}&answer=decline{lang}"}
+    return {"accept_url": f"{page}?token={token}&answer=accept{lang}",
+            "decline_url": f"{page}?token={token}&answer=decline{lang}"}

@@ -14,43 +14,32 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-# ISO 639-1 codes of the languages JII's residents and partners speak (largest resident groups
-# in Tokyo first). At most 64: a participant's languages at each level fit one uint64.
-LANGUAGES: tuple[str, ...] = (
-    "ja", "en", "zh", "ko", "vi", "ne", "tl", "pt", "es", "id", "th", "my", "si", "bn", "hi",
-    "ur", "mn", "fr", "de", "ru", "uk", "ar", "fa", "tr", "ms", "km", "lo", "it", "ta", "pa",
-    "uz", "ps", "am", "sw", "pl", "nl", "sv", "he", "te", "ml", "kk", "ky", "tg", "ka", "hy",
-    "ro", "cs", "el", "hu", "fi", "da", "no", "yo", "ha", "ig", "so", "dz", "ceb",
+from contracts.matching import (  # noqa: F401 - the vocabularies, re-exported
+    DAYS,
+    GENDERS,
+    INTERESTS,
+    LANGUAGES,
+    PARTS,
+    ROLES,
+    SLOTS,
 )
+from contracts.matching import LEVELS as LEVEL_NAMES
+from servicekit import errors
+
 LANGUAGE_INDEX = {code: i for i, code in enumerate(LANGUAGES)}
 
 # Ordered levels; a language is "workable" for a pairing from conversational up.
-LEVELS: dict[str, int] = {"basic": 1, "conversational": 2, "fluent": 3, "native": 4}
-MAX_LEVEL = 4
+LEVELS: dict[str, int] = {name: i + 1 for i, name in enumerate(LEVEL_NAMES)}
+MAX_LEVEL = len(LEVELS)
 WORKABLE_LEVEL = LEVELS["conversational"]
 
-INTERESTS: tuple[str, ...] = (
-    "cooking", "parks", "shopping", "festivals", "sports", "music", "crafts", "reading",
-    "hiking", "games", "travel", "languages", "gardening", "art", "tea-ceremony", "anime",
-    "photography", "cycling", "museums", "cafes", "movies", "dance", "volunteering", "religion",
-    "technology", "fashion", "fishing", "camping", "onsen", "baking", "swimming", "calligraphy",
-)
 INTEREST_INDEX = {name: i for i, name in enumerate(INTERESTS)}
-
-# A week in 21 slots: seven days × morning, afternoon, evening ("sat-morning").
-DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PARTS: tuple[str, ...] = ("morning", "afternoon", "evening")
-SLOTS: tuple[str, ...] = tuple(f"{day}-{part}" for day in DAYS for part in PARTS)
 SLOT_INDEX = {name: i for i, name in enumerate(SLOTS)}
-
-GENDERS: tuple[str, ...] = ("female", "male", "nonbinary")
 GENDER_CODE = {None: 0, **{name: i + 1 for i, name in enumerate(GENDERS)}}
 
 MAX_CHILD_AGE = 17  # children's ages are 0..17; one bit each
 # A partner who raised (or works with) a child of age a can advise on ages a±2.
 EXPERIENCE_SPREAD_YEARS = 2
-
-ROLES = ("resident", "partner", "volunteer")
 
 
 @dataclass(frozen=True)
@@ -75,6 +64,26 @@ def areas() -> dict[str, Area]:
                               float(row["lat"]), float(row["lon"]))
             for row in csv.DictReader(handle)
         }
+
+
+def known_area(code: str, what: str, hint: str = "") -> None:
+    """An area of the table, or `InvalidInput` naming `area` (the request schemas cannot
+    tell: the table is this service's)."""
+    if code not in areas():
+        raise errors.InvalidInput(f"the {what} is not valid", {"area": [
+            f"unknown area; use a municipality code such as 'shinjuku'{hint}"]})
+
+
+def normalised_application(application: dict) -> dict:
+    """An application as profiles keep it: languages by level number, and coordinates (the
+    area's centroid unless given; an area outside the table must give them)."""
+    data = dict(application)
+    if "coordinates" not in data:
+        known_area(data["area"], "application", " or give coordinates")
+        known = areas()[data["area"]]
+        data["coordinates"] = {"lat": known.lat, "lon": known.lon}
+    data["languages"] = {skill["code"]: LEVELS[skill["level"]] for skill in data["languages"]}
+    return data
 
 
 def area_name(code: str) -> dict[str, str]:

@@ -6,21 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import matching as api
+from api.serving import serves
 from nameko.dependency_providers import Config
-from servicekit import errors, health
+from servicekit import health
 from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
-from servicekit.rpc import rpc
 from servicekit.timers import every
 
-from matching import departures, listings, pairings, participants, reports, runs, schemas, spot
+from matching import departures, listings, pairings, participants, profiles, reports, runs, spot
 from matching.clock import Clock
 from matching.profiles import area_choices
 from matching.scoring import Settings
-
-ROLES = ("resident", "partner", "volunteer")
 
 
 class MatchingService(health.Ping):
@@ -36,61 +35,65 @@ class MatchingService(health.Ping):
 
     # -- participants ---------------------------------------------------------------------
 
-    @rpc
+    @serves(api.LIST_AREAS)
     def list_areas(self) -> dict:
         """The areas applications and Spot requests may name, for the public forms."""
         return {"areas": area_choices()}
 
-    @rpc
-    def apply(self, role: str, request: dict) -> dict:
-        if role not in ROLES:
-            raise errors.NotFound(f"no application for {role!r}")
-        data = schemas.load(schemas.Application(), request, "application")
+    @serves(api.APPLY_RESIDENT)
+    def apply_resident(self, body: dict) -> dict:
+        return self._apply("resident", body)
+
+    @serves(api.APPLY_PARTNER)
+    def apply_partner(self, body: dict) -> dict:
+        return self._apply("partner", body)
+
+    @serves(api.APPLY_VOLUNTEER)
+    def apply_volunteer(self, body: dict) -> dict:
+        return self._apply("volunteer", body)
+
+    def _apply(self, role: str, body: dict) -> dict:
+        data = profiles.normalised_application(body)
         with self.db.transaction() as conn:
             participant_id = participants.apply(conn, self.outbox, role, data, self.clock())
         self.log.info("application received", participant_id=participant_id, role=role)
         return {"id": participant_id, "role": role, "status": "applied"}
 
-    @rpc
-    def approve_participant(self, participant_id: str, request: dict | None = None) -> dict:
-        data = schemas.load(schemas.Approval(), request or {}, "approval")
+    @serves(api.APPROVE_PARTICIPANT)
+    def approve_participant(self, participant_id: str, body: dict) -> dict:
         with self.db.transaction() as conn:
             return participants.approve(conn, self.outbox, participant_id, self.clock(),
-                                        data.get("capacity"))
+                                        body.get("capacity"))
 
-    @rpc
-    def reject_participant(self, participant_id: str, request: dict) -> dict:
-        data = schemas.load(schemas.Rejection(), request, "rejection")
+    @serves(api.REJECT_PARTICIPANT)
+    def reject_participant(self, participant_id: str, body: dict) -> dict:
         with self.db.transaction() as conn:
-            result = departures.reject(conn, self.outbox, participant_id, data, self.clock())
+            result = departures.reject(conn, self.outbox, participant_id, body, self.clock())
         self.log.info("participant rejected", participant_id=result["id"],
-                      reason=data["reason"])
+                      reason=body["reason"])
         return result
 
-    @rpc
-    def withdraw_participant(self, participant_id: str, request: dict) -> dict:
-        data = schemas.load(schemas.Withdrawal(), request, "withdrawal")
+    @serves(api.WITHDRAW_PARTICIPANT)
+    def withdraw_participant(self, participant_id: str, body: dict) -> dict:
         with self.db.transaction() as conn:
-            result = departures.withdraw(conn, self.outbox, participant_id, data, self.clock())
+            result = departures.withdraw(conn, self.outbox, participant_id, body, self.clock())
         self.log.info("participant withdrawn", participant_id=result["id"],
-                      reason=data["reason"], cancelled=len(result["cancelled_pairings"]))
+                      reason=body["reason"], cancelled=len(result["cancelled_pairings"]))
         return result
 
-    @rpc
-    def list_participants(self, request: dict) -> dict:
-        query = schemas.load(schemas.ParticipantQuery(), request, "participant query")
+    @serves(api.LIST_PARTICIPANTS)
+    def list_participants(self, query: dict) -> dict:
         with self.db.transaction() as conn:
             return listings.participants(conn, query)
 
-    @rpc
+    @serves(api.GET_PARTICIPANT)
     def get_participant(self, participant_id: str) -> dict:
-        participant_id = schemas.identifier(participant_id, "participant_id")
         with self.db.transaction() as conn:
             return listings.participant(conn, participant_id, self.clock())
 
     # -- Family Friend pairings -----------------------------------------------------------
 
-    @rpc
+    @serves(api.RUN_MATCHING)
     def run_matching(self) -> dict:
         settings = Settings.from_config(self.config)
         with self.db.transaction() as conn:
@@ -101,56 +104,51 @@ class MatchingService(health.Ping):
                       **run["timings"])
         return run
 
-    @rpc
+    @serves(api.GET_MATCHING_RUN)
     def get_run(self, run_id: str) -> dict:
         with self.db.transaction() as conn:
             return runs.get(conn, run_id)
 
-    @rpc
-    def list_runs(self, request: dict) -> dict:
-        query = schemas.load(schemas.Page(), request, "run query")
+    @serves(api.LIST_MATCHING_RUNS)
+    def list_runs(self, query: dict) -> dict:
         with self.db.transaction() as conn:
             return runs.recent(conn, query)
 
-    @rpc
-    def list_pairings(self, request: dict) -> dict:
-        query = schemas.load(schemas.PairingQuery(), request, "pairing query")
+    @serves(api.LIST_PAIRINGS)
+    def list_pairings(self, query: dict) -> dict:
         with self.db.transaction() as conn:
             return listings.pairings(conn, query)
 
-    @rpc
+    @serves(api.GET_PAIRING)
     def get_pairing(self, pairing_id: str) -> dict:
         with self.db.transaction() as conn:
             return pairings.get(conn, pairing_id)
 
-    @rpc
+    @serves(api.APPROVE_PAIRING)
     def approve_pairing(self, pairing_id: str) -> dict:
         with self.db.transaction() as conn:
             return pairings.approve(conn, self.outbox, pairing_id, self.clock(),
                                     self._link_secret(), self.config["PUBLIC_SITE_URL"])
 
-    @rpc
-    def respond_to_pairing(self, request: dict) -> dict:
-        data = schemas.load(schemas.Response(), request, "response")
+    @serves(api.RESPOND_TO_PAIRING)
+    def respond_to_pairing(self, body: dict) -> dict:
         with self.db.transaction() as conn:
-            result = pairings.respond(conn, self.outbox, data["token"], data["answer"],
+            result = pairings.respond(conn, self.outbox, body["token"], body["answer"],
                                       self.clock(), self._link_secret(),
-                                      share_contact=data["share_contact"])
+                                      share_contact=body["share_contact"])
         return {"id": result["id"], "state": result["state"]}
 
-    @rpc
-    def log_checkin(self, pairing_id: str, request: dict) -> dict:
-        data = schemas.load(schemas.Checkin(), request, "check-in")
+    @serves(api.LOG_CHECKIN)
+    def log_checkin(self, pairing_id: str, body: dict) -> dict:
         with self.db.transaction() as conn:
-            return pairings.log_checkin(conn, self.outbox, pairing_id, data, self.clock(),
+            return pairings.log_checkin(conn, self.outbox, pairing_id, body, self.clock(),
                                         self.caller["subject"])
 
-    @rpc
-    def close_pairing(self, pairing_id: str, request: dict) -> dict:
-        data = schemas.load(schemas.Closing(), request, "closing")
+    @serves(api.CLOSE_PAIRING)
+    def close_pairing(self, pairing_id: str, body: dict) -> dict:
         with self.db.transaction() as conn:
-            return pairings.close_early(conn, self.outbox, pairing_id, data["reason"],
-                                        data.get("note"), self.clock())
+            return pairings.close_early(conn, self.outbox, pairing_id, body["reason"],
+                                        body.get("note"), self.clock())
 
     @every("MATCHING_TICK_SECONDS", 60)
     def advance_pairings(self) -> dict:
@@ -163,53 +161,48 @@ class MatchingService(health.Ping):
 
     # -- Spot Otonari-san -----------------------------------------------------------------
 
-    @rpc
-    def create_spot_request(self, request: dict) -> dict:
-        data = schemas.load(schemas.SpotRequest(), request, "spot request")
+    @serves(api.CREATE_SPOT_REQUEST)
+    def create_spot_request(self, body: dict) -> dict:
+        profiles.known_area(body["area"], "spot request")
         with self.db.transaction() as conn:
-            return spot.create(conn, self.outbox, data, self.clock())
+            return spot.create(conn, self.outbox, body, self.clock())
 
-    @rpc
-    def list_spot_requests(self, request: dict) -> dict:
-        query = schemas.load(schemas.SpotRequestQuery(), request, "spot request query")
+    @serves(api.LIST_SPOT_REQUESTS)
+    def list_spot_requests(self, query: dict) -> dict:
         with self.db.transaction() as conn:
             return listings.spot_requests(conn, query)
 
-    @rpc
+    @serves(api.SPOT_CANDIDATES)
     def spot_candidates(self, request_id: str) -> dict:
         with self.db.transaction() as conn:
             ranked = spot.candidates(conn, request_id, Settings.from_config(self.config),
                                      self.clock())
         return {"spot_request_id": request_id, "candidates": ranked}
 
-    @rpc
-    def accept_spot_request(self, request_id: str, request: dict) -> dict:
-        data = schemas.load(schemas.SpotAssignment(), request, "assignment")
+    @serves(api.ACCEPT_SPOT_REQUEST)
+    def accept_spot_request(self, request_id: str, body: dict) -> dict:
         with self.db.transaction() as conn:
-            return spot.accept(conn, self.outbox, request_id, str(data["volunteer_id"]),
+            return spot.accept(conn, self.outbox, request_id, body["volunteer_id"],
                                self.clock())
 
-    @rpc
-    def reassign_spot_request(self, request_id: str, request: dict) -> dict:
-        data = schemas.load(schemas.SpotReassignment(), request, "reassignment")
+    @serves(api.REASSIGN_SPOT_REQUEST)
+    def reassign_spot_request(self, request_id: str, body: dict) -> dict:
         with self.db.transaction() as conn:
-            result = spot.reassign(conn, self.outbox, request_id, data, self.clock(),
+            result = spot.reassign(conn, self.outbox, request_id, body, self.clock(),
                                    self.caller["subject"])
         self.log.info("spot request reassigned", spot_request_id=result["id"],
-                      volunteer_id=result["volunteer_id"], reason=data["reason"])
+                      volunteer_id=result["volunteer_id"], reason=body["reason"])
         return result
 
-    @rpc
-    def complete_spot_request(self, request_id: str, request: dict) -> dict:
-        data = schemas.load(schemas.SpotCompletion(), request, "completion")
+    @serves(api.COMPLETE_SPOT_REQUEST)
+    def complete_spot_request(self, request_id: str, body: dict) -> dict:
         with self.db.transaction() as conn:
-            return spot.complete(conn, self.outbox, request_id, data["hours"], self.clock())
+            return spot.complete(conn, self.outbox, request_id, body["hours"], self.clock())
 
-    @rpc
-    def cancel_spot_request(self, request_id: str, request: dict) -> dict:
-        data = schemas.load(schemas.SpotCancellation(), request, "cancellation")
+    @serves(api.CANCEL_SPOT_REQUEST)
+    def cancel_spot_request(self, request_id: str, body: dict) -> dict:
         with self.db.transaction() as conn:
-            return spot.cancel(conn, self.outbox, request_id, data["reason"], self.clock())
+            return spot.cancel(conn, self.outbox, request_id, body["reason"], self.clock())
 
     @every("MATCHING_TICK_SECONDS", 60)
     def remind_spot_requests(self) -> dict:
@@ -222,7 +215,7 @@ class MatchingService(health.Ping):
 
     # -- reports --------------------------------------------------------------------------
 
-    @rpc
+    @serves(api.MATCHING_REPORT)
     def report(self) -> dict[str, Any]:
         with self.db.transaction() as conn:
             return reports.summary(conn)

@@ -102,10 +102,10 @@ def applications(config) -> int:
 @pytest.mark.parametrize("role", ["resident", "partner", "volunteer"])
 def test_a_second_live_application_with_the_same_email_is_refused_without_details(
         matching, matching_config, role):
-    first = call(matching, "apply", role, partner_application("Sato Yuki"))
+    first = call(matching, f"apply_{role}", partner_application("Sato Yuki"))
     call(matching, "approve_participant", first["id"], {})
     with pytest.raises(errors.Conflict) as caught:
-        call(matching, "apply", role, partner_application(
+        call(matching, f"apply_{role}", partner_application(
             "Yuki Sato", email="SATO.Yuki@example.org"))
     assert "Sato" not in str(caught.value) and "approved" not in str(caught.value)
     assert caught.value.details == {}
@@ -115,10 +115,10 @@ def test_a_second_live_application_with_the_same_email_is_refused_without_detail
 
 def test_the_same_email_may_apply_in_another_role_or_again_after_leaving(matching,
                                                                          matching_config):
-    first = call(matching, "apply", "resident", application("Maya Gurung"))
-    call(matching, "apply", "volunteer", application("Maya Gurung"))
+    first = call(matching, "apply_resident", application("Maya Gurung"))
+    call(matching, "apply_volunteer", application("Maya Gurung"))
     call(matching, "withdraw_participant", first["id"], {"reason": "moved"})
-    again = call(matching, "apply", "resident", application("Maya Gurung"))
+    again = call(matching, "apply_resident", application("Maya Gurung"))
     call(matching, "reject_participant", again["id"], {"reason": "not_eligible"})
-    call(matching, "apply", "resident", application("Maya Gurung"))
+    call(matching, "apply_resident", application("Maya Gurung"))
     assert applications(matching_config) == 4

@@ -31,7 +31,7 @@ def status_of(config, participant_id: str) -> str:
 
 
 def test_a_rejected_applicant_is_announced_once_and_never_matched(matching, matching_config):
-    applicant = call(matching, "apply", "resident", application("Maya Gurung"))["id"]
+    applicant = call(matching, "apply_resident", application("Maya Gurung"))["id"]
     approved(matching, "partner", partner_application("Sato Yuki"))
 
     rejected = call(matching, "reject_participant", applicant,
@@ -134,7 +134,7 @@ def test_a_withdrawal_names_the_other_side_of_each_offer_but_not_of_a_proposal(
 
 
 def test_an_applicant_can_withdraw_before_screening(matching, matching_config):
-    applicant = call(matching, "apply", "partner", partner_application("Sato Yuki"))["id"]
+    applicant = call(matching, "apply_partner", partner_application("Sato Yuki"))["id"]
     withdrawn = call(matching, "withdraw_participant", applicant, {"reason": "own_request"})
     assert (withdrawn["status"], withdrawn["cancelled_pairings"]) == ("withdrawn", [])
     [event] = of_type(matching_config, "participant_withdrawn")
@@ -206,7 +206,7 @@ def test_two_withdrawals_at_once_change_it_once_and_emit_one_event(matching, mat
 ])
 def test_bad_reasons_are_invalid_input_naming_the_field(matching, matching_config, method,
                                                         body, field):
-    applicant = call(matching, "apply", "resident", application("Maya Gurung"))["id"]
+    applicant = call(matching, "apply_resident", application("Maya Gurung"))["id"]
     with pytest.raises(errors.InvalidInput) as caught:
         call(matching, method, applicant, body)
     assert field in caught.value.details
@@ -214,7 +214,7 @@ def test_bad_reasons_are_invalid_input_naming_the_field(matching, matching_confi
 
 
 def test_other_with_a_note_is_accepted(matching):
-    applicant = call(matching, "apply", "resident", application("Maya Gurung"))["id"]
+    applicant = call(matching, "apply_resident", application("Maya Gurung"))["id"]
     rejected = call(matching, "reject_participant", applicant,
                     {"reason": "other", "note": "lives outside the Tokyo area"})
     assert rejected["status_note"] == "lives outside the Tokyo area"
@@ -230,7 +230,7 @@ def test_an_unknown_participant_is_not_found(matching, participant_id):
 
 
 def test_what_is_logged_of_a_departure_names_no_one(matching, caplog):
-    applicant = call(matching, "apply", "resident", application("Maya Gurung"))["id"]
+    applicant = call(matching, "apply_resident", application("Maya Gurung"))["id"]
     caplog.clear()
     call(matching, "reject_participant", applicant,
          {"reason": "other", "note": "Maya said she found help elsewhere"})

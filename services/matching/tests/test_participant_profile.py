@@ -107,7 +107,7 @@ def test_a_volunteer_in_full_with_spot_requests_and_hours_of_the_last_30_days(
 
 
 def test_a_departure_shows_its_reason_note_and_date(matching, clock):
-    applicant = call(matching, "apply", "partner", partner_application("Dup Licate"))["id"]
+    applicant = call(matching, "apply_partner", partner_application("Dup Licate"))["id"]
     clock.advance(hours=2)
     call(matching, "reject_participant", applicant,
          {"reason": "other", "note": "applied twice with two addresses"})

@@ -113,7 +113,7 @@ def test_a_request_not_yet_reminded_is_reminded_once_with_the_new_volunteer(
 @pytest.fixture
 def others(matching):
     """Participants who may not take the request, each for one reason."""
-    applicant = call(matching, "apply", "volunteer", volunteer("Not Yet Approved"))["id"]
+    applicant = call(matching, "apply_volunteer", volunteer("Not Yet Approved"))["id"]
     withdrawn = approved(matching, "volunteer", volunteer("Gone Away"))
     call(matching, "withdraw_participant", withdrawn, {"reason": "moved"})
     return {

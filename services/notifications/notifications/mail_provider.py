@@ -24,7 +24,14 @@ class MailerProvider(DependencyProvider):
             timeout=float(config.get("SMTP_TIMEOUT_SECONDS", 30)),
             from_addr=str(config.get("MAIL_FROM", "info@j-ii.org")),
             from_name=str(config.get("MAIL_FROM_NAME", "Japan Intercultural Intelligence")),
-        ))
+            # A connection kept per worker: an event's mail then needs no handshake of its own.
+        ), keep=int(config.get("max_workers", 10)))
+
+    def stop(self) -> None:
+        self.mailer.close()
+
+    def kill(self) -> None:
+        self.mailer.close()
 
     def get_dependency(self, worker_ctx) -> Mailer:
         return self.mailer

@@ -214,6 +214,9 @@ def _environment(locale: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates are package files, fixed while the process runs: no stat per message to
+        # see whether one changed.
+        auto_reload=False,
     )
     env.filters["yen"] = _strict(lambda amount: format_yen(amount, locale))
     env.filters["date"] = _strict(lambda value: format_date(value, locale))
@@ -237,6 +240,18 @@ def known_kinds() -> list[str]:
     return sorted(
         p.name for p in TEMPLATE_DIR.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))
     )
+
+
+@functools.cache
+def _rendered_locale(kind: str, language: str) -> str:
+    """The locale `kind` is rendered in for a reader of `language`; the answer is fixed by the
+    package's files, so it is worked out once (each check is a directory scan and stats)."""
+    if kind not in known_kinds():
+        raise UnknownMessageKind(kind)
+    for candidate in _candidate_locales(language):
+        if _has_locale(kind, candidate):
+            return candidate
+    raise UnknownMessageKind(f"{kind}: no templates for any of {_candidate_locales(language)}")
 
 
 def missing_templates() -> list[str]:
@@ -277,13 +292,9 @@ def render(kind: str, locale: str | None, context: Mapping[str, Any]) -> Rendere
     Fallback order: the requested language, then English, then Japanese. A variable the templates
     use but ``context`` lacks raises ``jinja2.UndefinedError``.
     """
-    if kind not in known_kinds():
-        raise UnknownMessageKind(kind)
-    for candidate in _candidate_locales(locale):
-        if _has_locale(kind, candidate):
-            break
-    else:
-        raise UnknownMessageKind(f"{kind}: no templates for any of {_candidate_locales(locale)}")
+    language = primary_language(locale or "")
+    # Any unsupported language falls back alike; one cache entry for all of them.
+    candidate = _rendered_locale(kind, language if language in SUPPORTED_LOCALES else "")
     env = _environment(candidate)
     ctx = dict(context)
     subject = env.get_template(_template_name(kind, candidate, "subject")).render(ctx)

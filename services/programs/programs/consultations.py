@@ -14,17 +14,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
+from contracts.programs import CONSULTATION_TRANSITIONS as TRANSITIONS
 from servicekit.errors import Conflict, NotFound
 from servicekit.events.outbox import OutboxWriter
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "intake": frozenset({"assigned", "closed"}),
-    "assigned": frozenset({"assigned", "in_progress", "closed"}),
-    "in_progress": frozenset({"assigned", "resolved", "referred", "closed"}),
-    "resolved": frozenset(),
-    "referred": frozenset(),
-    "closed": frozenset(),
-}
 ENDED = ("resolved", "referred", "closed")
 
 

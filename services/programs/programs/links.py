@@ -2,8 +2,9 @@
 withdraw that one enrolment, and nothing else. No account and no password, as on the public
 site; signed (HMAC) with itsdangerous like donations' pledge links and matching's offers.
 
-A link points at the gateway's `/api/class-enrollments/withdraw/<token>`; the site renders the
-page from what GET answers there and POSTs to the same URL to withdraw.
+A link points at the gateway's route `api.programs.WITHDRAWAL_LINK` (the gateway owns the
+path); the site renders the page from what GET answers there and POSTs to the same URL to
+withdraw.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from api.programs import withdrawal_link
 from servicekit.links import LinkInvalid, SignedLinks
 
 __all__ = ["EnrollmentLinks", "LinkInvalid", "WithdrawUrl", "no_link"]
@@ -20,7 +22,6 @@ SALT = "jii.programs.enrollment-withdrawal"
 # A class runs for a school term or two; a year covers the longest without leaving a link that
 # works forever in an old mailbox.
 MAX_AGE_DAYS = 365
-PATH = "/api/class-enrollments/withdraw/"
 
 # Makes the withdrawal link of an enrolment, or None when links are not configured.
 WithdrawUrl = Callable[[str], str | None]
@@ -46,7 +47,7 @@ class EnrollmentLinks:
         return self._signed.dumps({"enrollment": enrollment_id})
 
     def withdraw_url(self, enrollment_id: str) -> str:
-        return f"{self._base_url}{PATH}{self.token(enrollment_id)}"
+        return self._base_url + withdrawal_link(self.token(enrollment_id))
 
     def enrollment_of(self, token: str) -> str:
         """The enrolment id of a genuine, unexpired link; LinkInvalid otherwise."""

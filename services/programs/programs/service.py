@@ -1,10 +1,10 @@
 """The programs service's entrypoints: the catalog, Hanamaru classes, consultations and the
 impact ledger.
 
-Entrypoints stay thin: they validate (`schemas`), check the caller's role, open the one
-transaction of the unit of work and hand it to the domain modules beside this one. Roles are
-checked here as well as in the gateway, so that no other RPC caller reaches staff operations
-or case notes by accident.
+Entrypoints stay thin: each serves an operation declared in `api.programs`, whose schemas
+load the request and whose roles are checked here (`serves`) as well as in the gateway, so that
+no other RPC caller reaches staff operations or case notes by accident. They open the one
+transaction of the unit of work and hand it to the domain modules beside this one.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from datetime import date
 from typing import Any
 
 import psycopg
+from api import programs as api
+from api.serving import serves
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from servicekit import errors, health
@@ -27,29 +29,7 @@ from servicekit.timers import every
 
 from programs import catalog, classes, consultation_search, consultations, impact
 from programs.links import EnrollmentLinks, LinkInvalid, WithdrawUrl, no_link
-from programs.schemas import (
-    AssignRequest,
-    AttendanceRequest,
-    CapacityRequest,
-    CaseNoteRequest,
-    ClassRequest,
-    ClassUpdateRequest,
-    ConsultationQuery,
-    ConsultationRequest,
-    EnrollmentRequest,
-    ExpertRequest,
-    FollowUpRequest,
-    ImpactQuery,
-    SessionCancelRequest,
-    StatusRequest,
-    WithdrawRequest,
-    load,
-)
 
-CLASS_ROLES = ("admin", "staff")
-CASE_ROLES = ("admin", "staff", "consultant")
-# Case notes are confidential: staff who run the office do not read them.
-NOTE_ROLES = ("admin", "consultant")
 DEFAULT_IMPACT_INTERVAL_SECONDS = 3600.0
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 INVALID_LINK = "this link is not valid"
@@ -84,92 +64,81 @@ class ProgramsService(health.Ping):
 
     # -- catalog -----------------------------------------------------------------------------
 
-    @rpc
-    def program_catalog(self, lang: str | None = None) -> dict:
-        if lang is not None and not isinstance(lang, str):
-            raise errors.InvalidInput("lang must be a language tag", {"lang": ["not valid"]})
-        return catalog.catalog(lang)
+    @serves(api.LIST_PROGRAMS)
+    def program_catalog(self, query: dict[str, Any]) -> dict[str, Any]:
+        return catalog.catalog(query.get("lang"))
 
     # -- Hanamaru classes --------------------------------------------------------------------
 
-    @rpc
-    def list_classes(self) -> list[dict]:
+    @serves(api.LIST_CLASSES)
+    def list_classes(self) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            return classes.open_classes(conn)
+            return {"classes": classes.open_classes(conn)}
 
-    @rpc
-    def create_class(self, request: dict) -> dict:
-        actor = self._require(CLASS_ROLES)
-        data = load(ClassRequest(), request, "the class is not valid")
+    @serves(api.CREATE_CLASS)
+    def create_class(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            created = classes.create_class(conn, data, actor)
+            created = classes.create_class(conn, body, self._actor())
         self.log.info("class created", class_id=created["id"], capacity=created["capacity"])
         return created
 
-    @rpc
-    def enroll_child(self, class_id: str, request: dict) -> dict:
-        data = load(EnrollmentRequest(), request, "the enrolment is not valid")
+    @serves(api.ENROLL_CHILD)
+    def enroll_child(self, class_id: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            result = classes.enroll(conn, self.outbox, _uuid_or_404(class_id, "class"), data,
+            result = classes.enroll(conn, self.outbox, _uuid_or_404(class_id, "class"), body,
                                     self._withdraw_url())
         self.log.info("child enrolled", class_id=result["class_id"], enrollment_id=result["id"],
                       status=result["status"])
         return result
 
-    @rpc
-    def class_roster(self, class_id: str) -> dict:
-        self._require(CLASS_ROLES)
+    @serves(api.CLASS_ROSTER)
+    def class_roster(self, class_id: str) -> dict[str, Any]:
         with self.db.transaction() as conn:
             return classes.roster(conn, _uuid_or_404(class_id, "class"))
 
-    @rpc
-    def withdraw_enrollment(self, class_id: str, enrollment_id: str, request: dict) -> dict:
-        self._require(CLASS_ROLES)
-        data = load(WithdrawRequest(), request, "the withdrawal is not valid")
+    @serves(api.WITHDRAW_ENROLLMENT)
+    def withdraw_enrollment(self, class_id: str, enrollment_id: str,
+                            body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
             result = classes.withdraw(conn, self.outbox, _uuid_or_404(class_id, "class"),
-                                      _uuid_or_404(enrollment_id, "enrollment"), data["reason"],
+                                      _uuid_or_404(enrollment_id, "enrollment"), body["reason"],
                                       self._withdraw_url())
         self.log.info("enrolment withdrawn", enrollment_id=result["id"],
                       promoted=result["promoted"])
         return result
 
-    @rpc
-    def change_class_capacity(self, class_id: str, request: dict) -> dict:
-        self._require(CLASS_ROLES)
-        data = load(CapacityRequest(), request, "the capacity is not valid")
+    @serves(api.CHANGE_CLASS_CAPACITY)
+    def change_class_capacity(self, class_id: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
             result = classes.change_capacity(conn, self.outbox, _uuid_or_404(class_id, "class"),
-                                             data["capacity"], self._withdraw_url())
+                                             body["capacity"], self._withdraw_url())
         self.log.info("class capacity changed", class_id=result["id"],
                       capacity=result["capacity"], promoted=len(result["promoted"]))
         return result
 
-    @rpc
-    def update_class(self, class_id: str, request: dict) -> dict:
-        self._require(CLASS_ROLES)
-        data = load(ClassUpdateRequest(), request, "the class change is not valid")
+    @serves(api.UPDATE_CLASS)
+    def update_class(self, class_id: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
             result = classes.update_class(conn, self.outbox, _uuid_or_404(class_id, "class"),
-                                          data, self._withdraw_url())
-        self.log.info("class updated", class_id=result["id"], fields=sorted(data),
+                                          body, self._withdraw_url())
+        self.log.info("class updated", class_id=result["id"], fields=sorted(body),
                       promoted=len(result["promoted"]))
         return result
 
-    @rpc
-    def cancel_session(self, class_id: str, session_id: str, request: dict) -> dict:
-        actor = self._require(CLASS_ROLES)
-        data = load(SessionCancelRequest(), request, "the cancellation is not valid")
+    @serves(api.CANCEL_SESSION)
+    def cancel_session(self, class_id: str, session_id: str,
+                       body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
             result = classes.cancel_session(
                 conn, self.outbox, _uuid_or_404(class_id, "class"),
-                _uuid_or_404(session_id, "session"), data, actor, self.clock())
+                _uuid_or_404(session_id, "session"), body, self._actor(), self.clock())
         self.log.info("class session cancelled", session_id=result["id"],
                       reason=result["cancel_reason"], families=result["families_told"])
         return result
 
     # The guardian's self-service link: whoever holds it may see and withdraw that one
-    # enrolment. No role: the signature is the authority.
+    # enrolment. No role: the signature is the authority. Hand-written at the gateway (it
+    # answers pages to browsers), so plain RPCs here.
 
     @rpc
     def enrollment_by_link(self, token: str) -> dict:
@@ -188,14 +157,13 @@ class ProgramsService(health.Ping):
                       promoted=result["promoted"])
         return view
 
-    @rpc
-    def record_attendance(self, class_id: str, session_id: str, request: dict) -> dict:
-        self._require(CLASS_ROLES)
-        data = load(AttendanceRequest(), request, "the attendance is not valid")
+    @serves(api.RECORD_ATTENDANCE)
+    def record_attendance(self, class_id: str, session_id: str,
+                          body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
             result = classes.record_attendance(
                 conn, self.outbox, _uuid_or_404(class_id, "class"),
-                _uuid_or_404(session_id, "session"), [str(p) for p in data["present"]],
+                _uuid_or_404(session_id, "session"), [str(p) for p in body["present"]],
                 self.clock())
         self.log.info("attendance recorded", session_id=result["session_id"],
                       attended=result["attended"], revision=result["revision"])
@@ -203,114 +171,95 @@ class ProgramsService(health.Ping):
 
     # -- consultations -----------------------------------------------------------------------
 
-    @rpc
-    def open_consultation(self, request: dict) -> dict:
-        data = load(ConsultationRequest(), request, "the consultation request is not valid")
+    @serves(api.OPEN_CONSULTATION)
+    def open_consultation(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            result = consultations.open_case(conn, self.outbox, data)
-        self.log.info("consultation opened", consultation_id=result["id"], topic=data["topic"])
+            result = consultations.open_case(conn, self.outbox, body)
+        self.log.info("consultation opened", consultation_id=result["id"], topic=body["topic"])
         return result
 
-    @rpc
-    def add_expert(self, request: dict) -> dict:
-        self._require(("admin",))
-        data = load(ExpertRequest(), request, "the expert is not valid")
+    @serves(api.ADD_EXPERT)
+    def add_expert(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            return consultations.add_expert(conn, data)
+            return consultations.add_expert(conn, body)
 
-    @rpc
-    def list_experts(self) -> list[dict]:
-        self._require(CASE_ROLES)
+    @serves(api.LIST_EXPERTS)
+    def list_experts(self) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            return consultations.experts(conn)
+            return {"experts": consultations.experts(conn)}
 
-    @rpc
-    def search_consultations(self, query: dict | None = None) -> dict:
-        self._require(CASE_ROLES)
-        data = load(ConsultationQuery(), query or {}, "the search is not valid")
+    @serves(api.SEARCH_CONSULTATIONS)
+    def search_consultations(self, query: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            return consultation_search.search(conn, data, data["limit"], data["after"])
+            return consultation_search.search(conn, query, query["limit"], query.get("after"))
 
-    @rpc
-    def consultation(self, consultation_id: str) -> dict:
-        self._require(CASE_ROLES)
+    @serves(api.CONSULTATION)
+    def consultation(self, consultation_id: str) -> dict[str, Any]:
         with self.db.transaction() as conn:
             return consultations.view(conn, _uuid_or_404(consultation_id, "consultation"))
 
-    @rpc
-    def assign_consultation(self, consultation_id: str, request: dict) -> dict:
-        actor = self._require(CASE_ROLES)
-        data = load(AssignRequest(), request, "the assignment is not valid")
+    @serves(api.ASSIGN_CONSULTATION)
+    def assign_consultation(self, consultation_id: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
             result = consultations.assign(
                 conn, self.outbox, _uuid_or_404(consultation_id, "consultation"),
-                data["expert_id"], actor)
+                body["expert_id"], self._actor())
         self.log.info("consultation assigned", consultation_id=result["id"],
                       expert_id=result["expert"]["id"])
         return result
 
-    @rpc
-    def change_consultation_status(self, consultation_id: str, request: dict) -> dict:
-        actor = self._require(CASE_ROLES)
-        data = load(StatusRequest(), request, "the status change is not valid")
+    @serves(api.CHANGE_CONSULTATION_STATUS)
+    def change_consultation_status(self, consultation_id: str,
+                                   body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
             result = consultations.change_status(
                 conn, self.outbox, _uuid_or_404(consultation_id, "consultation"),
-                data["status"], data["note"], actor)
+                body["status"], body["note"], self._actor())
         self.log.info("consultation status changed", consultation_id=result["id"],
                       status=result["status"])
         return result
 
-    @rpc
-    def add_follow_up(self, consultation_id: str, request: dict) -> dict:
-        actor = self._require(CASE_ROLES)
-        data = load(FollowUpRequest(), request, "the follow-up is not valid")
+    @serves(api.ADD_FOLLOW_UP)
+    def add_follow_up(self, consultation_id: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
             return consultations.add_follow_up(
-                conn, _uuid_or_404(consultation_id, "consultation"), data["due_on"],
-                data["what"], actor)
+                conn, _uuid_or_404(consultation_id, "consultation"), body["due_on"],
+                body["what"], self._actor())
 
-    @rpc
-    def complete_follow_up(self, consultation_id: str, follow_up_id: str) -> dict:
-        self._require(CASE_ROLES)
+    @serves(api.COMPLETE_FOLLOW_UP)
+    def complete_follow_up(self, consultation_id: str, follow_up_id: str) -> dict[str, Any]:
         with self.db.transaction() as conn:
             return consultations.complete_follow_up(
                 conn, _uuid_or_404(consultation_id, "consultation"),
                 _uuid_or_404(follow_up_id, "follow-up"))
 
-    @rpc
-    def due_follow_ups(self, until: str | None = None) -> list[dict]:
-        self._require(CASE_ROLES)
-        try:
-            day = date.fromisoformat(until) if until else date.today()
-        except (TypeError, ValueError):
-            raise errors.InvalidInput("until must be a date", {"until": ["not a date"]}) from None
+    @serves(api.DUE_FOLLOW_UPS)
+    def due_follow_ups(self, query: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            return consultations.due_follow_ups(conn, day)
+            return {"follow_ups": consultations.due_follow_ups(
+                conn, query.get("until") or date.today())}
 
-    @rpc
-    def add_case_note(self, consultation_id: str, request: dict) -> dict:
-        actor = self._require(NOTE_ROLES)
-        data = load(CaseNoteRequest(), request, "the note is not valid")
+    @serves(api.ADD_CASE_NOTE)
+    def add_case_note(self, consultation_id: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
             note = consultations.add_note(
-                conn, _uuid_or_404(consultation_id, "consultation"), data["body"], actor)
+                conn, _uuid_or_404(consultation_id, "consultation"), body["body"],
+                self._actor())
         self.log.info("case note added", consultation_id=note["consultation_id"])
         return note
 
-    @rpc
-    def case_notes(self, consultation_id: str) -> list[dict]:
-        self._require(NOTE_ROLES)
+    @serves(api.CASE_NOTES)
+    def case_notes(self, consultation_id: str) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            return consultations.notes(conn, _uuid_or_404(consultation_id, "consultation"))
+            return {"notes": consultations.notes(
+                conn, _uuid_or_404(consultation_id, "consultation"))}
 
     # -- impact ledger -----------------------------------------------------------------------
 
-    @rpc
-    def impact_figures(self, query: dict | None = None) -> dict:
-        data = load(ImpactQuery(), query or {}, "the impact query is not valid")
+    @serves(api.IMPACT)
+    def impact_figures(self, query: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
-            return impact.figures(conn, data["from_"], data["to"])
+            return impact.figures(conn, query.get("from_"), query.get("to"))
 
     @every("IMPACT_TICK_SECONDS", 5.0)
     def publish_impact(self) -> None:
@@ -382,9 +331,8 @@ class ProgramsService(health.Ping):
             raise errors.BadSignature(str(exc)) from None
         return _uuid_or_404(enrollment_id, "enrollment")
 
-    def _require(self, roles: tuple[str, ...]) -> str:
-        if self.caller["role"] not in roles:
-            raise errors.Forbidden(f"this needs the role {' or '.join(roles)}")
+    def _actor(self) -> str:
+        """Who did it, as the records name them; the role was checked by `serves`."""
         return f"{self.caller['role']}:{self.caller['subject']}"
 
 

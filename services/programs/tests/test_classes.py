@@ -146,14 +146,14 @@ def test_a_full_waitlist_refuses_more_sign_ups(call, db):
     with pytest.raises(errors.Conflict, match="waitlist"):
         call("enroll_child", cls["id"], child(3))
     assert counts(db) == before
-    [listed] = call("list_classes")
+    [listed] = call("list_classes")["classes"]
     assert listed["waitlist_open"] is False and listed["seats_left"] == 0
 
 
 def test_the_public_list_shows_seats_but_not_tutors(call):
     cls = call("create_class", class_request(capacity=3, sessions=2), role="staff")
     call("enroll_child", cls["id"], child(1))
-    [listed] = call("list_classes")
+    [listed] = call("list_classes")["classes"]
     assert listed["seats_left"] == 2 and listed["waitlist_length"] == 0
     assert len(listed["sessions"]) == 2 and "tutors" not in listed
 

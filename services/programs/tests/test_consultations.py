@@ -96,10 +96,10 @@ def test_follow_ups_are_listed_when_due_and_until_done(call, experts):
                  role="staff")
     call("add_follow_up", case["id"], {"due_on": "2026-03-01", "what": "check the answer"},
          role="consultant")
-    due = call("due_follow_ups", "2026-02-01", role="staff")
+    due = call("due_follow_ups", {"until": "2026-02-01"}, role="staff")["follow_ups"]
     assert [f["what"] for f in due] == ["call back"]
     call("complete_follow_up", case["id"], early["id"], role="staff")
-    assert call("due_follow_ups", "2026-02-01", role="staff") == []
+    assert call("due_follow_ups", {"until": "2026-02-01"}, role="staff") == {"follow_ups": []}
     assert [f["done"] for f in call("consultation", case["id"], role="staff")["follow_ups"]] \
         == [True, False]
 
@@ -108,7 +108,7 @@ def test_follow_ups_are_listed_when_due_and_until_done(call, experts):
 def test_consultants_and_admins_write_and_read_case_notes(call, role):
     case = call("open_consultation", consultation())
     call("add_case_note", case["id"], {"body": "Employer will send the papers."}, role=role)
-    [note] = call("case_notes", case["id"], role=role)
+    [note] = call("case_notes", case["id"], role=role)["notes"]
     assert note["body"] == "Employer will send the papers."
     assert note["author"].startswith(f"{role}:")
 

@@ -2,7 +2,7 @@
 
 `python -m servicekit.devtools.smtp_sink --host 127.0.0.1 --port 1025 --maildir var/mail
 [--fail-first N --fail-code 451] [--always-fail-code 550] [--fail-stage rcpt|data]
-[--tls-cert FILE --tls-key FILE] [--auth USER:PASSWORD]`
+[--tls-cert FILE --tls-key FILE] [--auth USER:PASSWORD] [--idle-timeout SECONDS]`
 
 Each message is written as the raw bytes received (after SMTP dot-unstuffing) to
 `<maildir>/<UTC time>-<pid>-<counter>.eml`, and one line per message goes to stdout, without any
@@ -10,11 +10,12 @@ address in it. Failure simulation answers RCPT TO (or DATA, with `--fail-stage d
 code: `--fail-first N` for the first N messages of this process, `--always-fail-code` for every one.
 With `--tls-cert/--tls-key` it offers STARTTLS and refuses mail before it; with `--auth` it
 refuses mail from a client that has not logged in with that user and password (over TLS only,
-when TLS is on). The file name also numbers the SMTP connection the message came on
-(`...-c<n>.eml`), so a test can see whether a client reused its connection. With
-`--maildir-file FILE` the maildir is the directory named in FILE, read for each message: one
-sink can serve test after test, each with a maildir of its own (connections are numbered
-afresh in each).
+when TLS is on). With `--idle-timeout` it closes a connection that sent no command for that
+long, without a word, as a relay does with an idle client (default 300 s). The file name also
+numbers the SMTP connection the message came on (`...-c<n>.eml`), so a test can see whether a
+client reused its connection. With `--maildir-file FILE` the maildir is the directory named
+in FILE, read for each message: one sink can serve test after test, each with a maildir of its
+own (connections are numbered afresh in each).
 It binds to loopback only. It runs as its own process (asyncio) because the services run under
 eventlet.
 """
@@ -157,14 +158,14 @@ def _security(tls_cert: str | None, tls_key: str | None, auth: str | None) -> di
 
 
 async def _serve(host: str, port: int, handler: SinkHandler,
-                 security: dict[str, Any] | None = None) -> None:
+                 security: dict[str, Any] | None = None, idle_timeout: float = 300) -> None:
     from aiosmtpd.smtp import SMTP
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         # hostname given so aiosmtpd does not look up the FQDN on every connection.
         lambda: SMTP(handler, hostname="localhost", ident=IDENT, enable_SMTPUTF8=True,
-                     **(security or {})),
+                     timeout=idle_timeout, **(security or {})),
         host=host,
         port=port,
     )
@@ -190,6 +191,7 @@ def serve(
     tls_key: str | None = None,
     auth: str | None = None,
     maildir_file: str | os.PathLike[str] | None = None,
+    idle_timeout: float = 300,
 ) -> None:
     """Serve in this process until SIGINT/SIGTERM."""
     _check_loopback(host)
@@ -203,7 +205,7 @@ def serve(
         fail_stage=fail_stage,
         maildir_file=Path(maildir_file) if maildir_file else None,
     )
-    asyncio.run(_serve(host, port, handler, _security(tls_cert, tls_key, auth)))
+    asyncio.run(_serve(host, port, handler, _security(tls_cert, tls_key, auth), idle_timeout))
 
 
 def _smtp_code(value: str) -> int:
@@ -226,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tls-key", default=None, metavar="FILE")
     parser.add_argument("--auth", default=None, metavar="USER:PASSWORD")
     parser.add_argument("--maildir-file", default=None, metavar="FILE")
+    parser.add_argument("--idle-timeout", type=float, default=300, metavar="SECONDS")
     args = parser.parse_args(argv)
     serve(
         args.host,
@@ -239,6 +242,7 @@ def main(argv: list[str] | None = None) -> None:
         tls_key=args.tls_key,
         auth=args.auth,
         maildir_file=args.maildir_file,
+        idle_timeout=args.idle_timeout,
     )
 
 
@@ -263,6 +267,7 @@ def start_smtp_sink(
     tls_key: str | None = None,
     auth: str | None = None,
     maildir_file: str | os.PathLike[str] | None = None,
+    idle_timeout: float | None = None,
     log: IO[bytes] | int | None = None,
     timeout: float = 15.0,
 ) -> subprocess.Popen[bytes]:
@@ -286,6 +291,8 @@ def start_smtp_sink(
         cmd += ["--auth", auth]
     if maildir_file:
         cmd += ["--maildir-file", os.fspath(maildir_file)]
+    if idle_timeout is not None:
+        cmd += ["--idle-timeout", str(idle_timeout)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     deadline = time.monotonic() + timeout
     while True:
