@@ -8,7 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from contracts.locales import LOCALES
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+from servicekit.paging import DEFAULT_LIMIT, BadCursor, decode_cursor
 
 # re.match anchors at the start: leading spaces are allowed, an all-blank value is not.
 NOT_BLANK = validate.Regexp(r"\s*\S", error="Must not be blank.")
@@ -25,6 +26,7 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 # servicekit.paging's cursors: base64url without padding
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 MAX_PAGE = 200
+MAX_CURSOR = 200
 
 
 # The calendar the platform keeps: dates and months outside it are refused with the field named
@@ -115,15 +117,37 @@ def uuid_text(metadata: dict[str, Any] | None = None, **kwargs: Any) -> fields.S
                          metadata={"format": "uuid", **(metadata or {})}, **kwargs)
 
 
-class PageQuery(Query):
-    """A staff list's page: how many rows (1 to 200), after the previous page's `next`
-    cursor. Only the cursor's shape is checked here; a list that decodes its cursors checks
-    it in full (`servicekit.paging`)."""
+class Cursor(fields.String):
+    """A staff list's `next` cursor (`servicekit.paging`): opaque to clients, checked on the way
+    in and loaded as the key it names, so a forged one is a 400 naming `after`."""
 
-    limit = fields.Integer(validate=validate.Range(1, MAX_PAGE))
-    after = fields.String(validate=[validate.Length(min=1, max=200), validate.Regexp(
-        CURSOR_PATTERN, error="Not a valid cursor.")], metadata={
-        "description": "The `next` cursor of the previous page."})
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": CURSOR_PATTERN, "minLength": 1, "maxLength": MAX_CURSOR,
+                    "description": "The `next` cursor of the previous page.",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        cursor = super()._deserialize(value, attr, data, **kwargs)
+        if not 1 <= len(cursor) <= MAX_CURSOR or not re.match(CURSOR_PATTERN, cursor):
+            raise ValidationError("Not a valid cursor.")
+        try:
+            return decode_cursor(cursor)
+        except BadCursor as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class PageQuery(Query):
+    """A staff list's page: how many rows (50 unless asked, at most 200), after the previous
+    page's `next` cursor (loaded as the key it names, None for the first page)."""
+
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_PAGE))
+    after = Cursor()
+
+    @post_load
+    def _first_page(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data.setdefault("after", None)
+        return data
 
 
 class Localised(Schema):

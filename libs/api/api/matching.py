@@ -41,11 +41,9 @@ from marshmallow import (
     validates,
     validates_schema,
 )
-from servicekit.paging import DEFAULT_LIMIT, BadCursor, decode_cursor
 
 from api.doc import not_found
 from api.fields import (
-    MAX_PAGE,
     Localised,
     PageQuery,
     Strict,
@@ -286,22 +284,7 @@ CREATE_SPOT_REQUEST = Operation(
 # Names and e-mail addresses: personal data for staff eyes, answered, never logged.
 
 class ListQuery(PageQuery):
-    """Matching's staff lists: 50 rows unless asked, after a cursor this service made (loaded
-    as the key it names)."""
-
-    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_PAGE))
-
-    @validates("after")
-    def _cursor(self, value: str, **_: Any) -> None:
-        try:
-            decode_cursor(value)
-        except BadCursor as exc:
-            raise ValidationError(str(exc)) from None
-
-    @post_load
-    def _decode(self, data: dict, **_: Any) -> dict:
-        data["after"] = decode_cursor(data["after"]) if data.get("after") else None
-        return data
+    """Matching's staff lists: a page after a cursor this service made."""
 
 
 class ParticipantQuery(ListQuery):

@@ -9,7 +9,6 @@ path is declared here (`WITHDRAWAL_LINK`) for that route and for the links progr
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from contracts.locales import Locale, primary_language
@@ -34,9 +33,9 @@ from servicekit import paging
 
 from api.doc import conflict, not_found, problem
 from api.fields import (
-    CURSOR_PATTERN,
     LANGUAGE_TAG,
     MONTH_PATTERN,
+    Cursor,
     Day,
     Query,
     Strict,
@@ -52,7 +51,6 @@ CASE_ROLES = ("admin", "staff", "consultant")
 # Case notes are confidential: staff who run the office do not read them.
 NOTE_ROLES = ("admin", "consultant")
 ADMIN = ("admin",)
-CURSOR = re.compile(CURSOR_PATTERN)
 CAPACITY = validate.Range(min=1, max=500)
 LOCALE_DESCRIPTION = "ja, en or ne, optionally with a region (e.g. ne-NP)."
 
@@ -528,16 +526,6 @@ class FollowUpQuery(Query):
     until = Day(metadata={"description": "The last day due (default today)."})
 
 
-def _cursor(value: str) -> None:
-    """One of servicekit.paging's cursors (opaque to clients, but checked on the way in)."""
-    if not CURSOR.match(value):
-        raise ValidationError("Not a valid cursor.")
-    try:
-        paging.decode_cursor(value)
-    except paging.BadCursor as exc:
-        raise ValidationError(str(exc)) from None
-
-
 class ConsultationQuery(Query):
     """Staff search filters, every one given must match. A misspelt filter is an error:
     ignoring it would list every case."""
@@ -555,9 +543,7 @@ class ConsultationQuery(Query):
     opened_to = Day(metadata={"description": "Last day (Tokyo), inclusive."})
     limit = fields.Integer(load_default=paging.DEFAULT_LIMIT,
                            validate=validate.Range(min=1, max=100))
-    after = fields.String(validate=[validate.Length(min=1, max=200), _cursor],
-                          metadata={"pattern": CURSOR_PATTERN,
-                                    "description": "The `next` cursor of the previous page."})
+    after = Cursor()
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
@@ -567,8 +553,6 @@ class ConsultationQuery(Query):
     def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         if "language" in data:
             data["language"] = primary_language(data["language"])  # stored as the primary subtag
-        if "after" in data:
-            data["after"] = paging.decode_cursor(data["after"])
         return data
 
 

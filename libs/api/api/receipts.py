@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
-from servicekit.paging import BadCursor, decode_cursor
+from marshmallow import Schema, fields, post_load, validate
 
 from api.doc import about_blank, not_found, problem_response
 from api.donations import STAFF, DonorFields, Payment, PostalAddress
-from api.fields import CURSOR_PATTERN, Query, Strict
+from api.fields import PageQuery, Query, Strict
 from api.operation import Operation
 
 RECEIPT_KINDS = ("gift", "annual")
 RECEIPT_STATUSES = ("issued", "voided")
 RECEIPT_LANGUAGES = ("ja", "en")
-MAX_PAGE = 200
 FIRST_TAX_YEAR, LAST_TAX_YEAR = 2000, 2100
 NO_CONTROL_CHARACTERS = validate.Regexp(r"^[^\x00-\x1f\x7f]+$",
                                         error="Must not hold control characters.")
@@ -56,7 +54,7 @@ class PdfQuery(Query):
         "description": "en for the English translation; otherwise the Japanese original."})
 
 
-class ReceiptQuery(Query):
+class ReceiptQuery(PageQuery):
     """A page of receipts (keyset: `after` is the previous page's `next`), filtered."""
 
     year = fields.Integer(validate=validate.Range(min=FIRST_TAX_YEAR, max=LAST_TAX_YEAR),
@@ -69,26 +67,10 @@ class ReceiptQuery(Query):
     number = fields.String(validate=[validate.Length(min=1, max=40), NO_CONTROL_CHARACTERS],
                            metadata={"description": "Part of a receipt number, e.g. 000123 or "
                                                     "R2026-000123-2."})
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE))
-    after = fields.String(load_default=None, validate=[
-        validate.Length(min=1, max=200),
-        validate.Regexp(CURSOR_PATTERN, error="Not a valid cursor.")],
-        metadata={"description": "The `next` cursor of the previous page."})
-
-    @validates("after")
-    def _cursor(self, value: str | None, **_: Any) -> None:
-        if value is not None:
-            try:
-                decode_cursor(value)
-            except BadCursor as exc:
-                raise ValidationError(str(exc)) from None
-
     @post_load
     def _loaded(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         if data.get("supporter_id") is not None:
             data["supporter_id"] = str(data["supporter_id"])
-        if data["after"] is not None:
-            data["after"] = decode_cursor(data["after"])
         return data
 
 

@@ -17,10 +17,8 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
 
 DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 
 class BadCursor(ValueError):
@@ -71,28 +69,3 @@ def fetch(conn: psycopg.Connection, columns: str, source: str, key: str, row_id:
     cursor = (encode_cursor(page[-1]["page_key"], page[-1]["page_id"])
               if len(rows) > limit else None)
     return page, cursor
-
-
-class Page(Schema):
-    """A staff list's page: how many rows, and the previous page's `next` cursor."""
-
-    class Meta:
-        unknown = RAISE  # a misspelt filter would otherwise list everything
-
-    limit = fields.Integer(strict=True, load_default=DEFAULT_LIMIT,
-                           validate=validate.Range(1, MAX_LIMIT))
-    after = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-
-    @validates("after")
-    def _cursor(self, value: str | None, **_: Any) -> None:
-        if value is not None:
-            try:
-                decode_cursor(value)
-            except BadCursor as exc:
-                raise ValidationError(str(exc)) from None
-
-    @post_load
-    def _decode(self, data: dict, **_: Any) -> dict:
-        if data["after"] is not None:
-            data["after"] = decode_cursor(data["after"])
-        return data
