@@ -49,19 +49,6 @@ class DonationRoutes:
         return json_response(api.Statement().dump(statement))
 
 
-def _problem(status: int, slug: str, title: str, detail: str) -> dict[str, Any]:
-    return problem_response(detail, {"type": f"/problems/{slug}", "title": title,
-                                     "status": status, "detail": detail})
-
-
-UNAUTHORIZED = _problem(401, "unauthorized", "Unauthorized",
-                        "staff routes need an Authorization: Bearer token")
-FORBIDDEN = _problem(403, "forbidden", "Forbidden", "this needs the role admin or staff")
-STAFF_AUTH = [{"bearerAuth": []}]
-STAFF_ERRORS = {"401": UNAUTHORIZED, "403": FORBIDDEN, "500": "InternalError",
-                "503": "ServiceUnavailable"}
-
-
 def _csv_or_json(description: str, schema: type) -> dict[str, Any]:
     return {"description": description, "headers": {"X-Request-ID": "RequestId"},
             "content": {"application/json": {"schema": schema},

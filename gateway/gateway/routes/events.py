@@ -6,12 +6,11 @@ import time
 from typing import Any
 
 import eventlet
-from api.doc import ok
+from api.doc import SERVER_ERRORS, STAFF_AUTH, UNAUTHORIZED, forbidden, ok
 from marshmallow import RAISE, Schema, fields, validate
 from werkzeug.wrappers import Request, Response
 
 from gateway import feed
-from gateway.routes.donations import STAFF_AUTH, STAFF_ERRORS
 from gateway.web import http, json_response
 
 ROLES = ("admin", "staff")
@@ -110,7 +109,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "data": {"amount": 3000, "currency": "jpy"}}],
                 "next": 41}),
             "400": "InvalidQuery",
-            **STAFF_ERRORS,
+            "401": UNAUTHORIZED, "403": forbidden(ROLES), **SERVER_ERRORS,
         },
     },
 }

@@ -17,7 +17,16 @@ import uuid
 from typing import Any
 
 import psycopg
-from api.doc import ok, problem_response
+from api.doc import (
+    JSON_BODY_ERRORS,
+    SERVER_ERRORS,
+    STAFF_AUTH,
+    UNAUTHORIZED,
+    conflict,
+    forbidden,
+    not_found,
+    ok,
+)
 from marshmallow import RAISE, Schema, fields, validate
 from servicekit.errors import Conflict, InvalidInput, NotFound
 from werkzeug.wrappers import Request, Response
@@ -169,22 +178,10 @@ class StaffAccountRoutes:
         return json_response(StaffAccount().dump(account))
 
 
-def _problem(status: int, slug: str, title: str, detail: str) -> dict[str, Any]:
-    return problem_response(detail, {"type": f"/problems/{slug}", "title": title,
-                                     "status": status, "detail": detail})
-
-
-AUTH = [{"bearerAuth": []}]
 ACCOUNT = {"in": "path", "name": "account_id", "required": True,
            "schema": {"type": "string", "format": "uuid"}}
-ERRORS = {
-    "401": _problem(401, "unauthorized", "Unauthorized",
-                    "staff routes need an Authorization: Bearer token"),
-    "403": _problem(403, "forbidden", "Forbidden", "this needs the role admin"),
-    "500": "InternalError", "503": "ServiceUnavailable",
-}
-BODY_ERRORS = {"400": "InvalidInput", "413": "PayloadTooLarge", "415": "UnsupportedMediaType"}
-NO_ACCOUNT = _problem(404, "not-found", "Not found", "no such staff account")
+ERRORS = {"401": UNAUTHORIZED, "403": forbidden((ADMIN,)), **SERVER_ERRORS}
+NO_ACCOUNT = not_found("staff account")
 
 
 def _body(schema: type, example: dict[str, Any], required: bool = True) -> dict[str, Any]:
@@ -198,54 +195,51 @@ COMPONENTS = {"StaffAccount": StaffAccount, "StaffAccounts": StaffAccounts,
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/staff/accounts", "get"): {
-        "operationId": "listStaffAccounts", "tags": ["staff"], "security": AUTH,
+        "operationId": "listStaffAccounts", "tags": ["staff"], "security": STAFF_AUTH,
         "summary": "Every staff account with its role and state (admins only)",
         "responses": {"200": ok("The accounts, by e-mail.", StaffAccounts),
                       "400": "InvalidQuery", **ERRORS},
     },
     ("/api/staff/accounts", "post"): {
-        "operationId": "addStaffAccount", "tags": ["staff"], "security": AUTH,
+        "operationId": "addStaffAccount", "tags": ["staff"], "security": STAFF_AUTH,
         "summary": "Add a staff account, with a given or a temporary password (admins only)",
         "requestBody": _body(AccountRequest, {"email": "aiko@j-ii.org", "role": "staff"}),
         "responses": {
             "201": ok("Added; the temporary password is in the answer when none was given.",
                       AccountChanged),
-            **BODY_ERRORS, "409": _problem(409, "conflict", "Conflict",
-                                           "an account with that e-mail already exists"),
+            **JSON_BODY_ERRORS, "409": conflict("an account with that e-mail already exists"),
             **ERRORS},
     },
     ("/api/staff/accounts/{account_id}/disable", "post"): {
-        "operationId": "disableStaffAccount", "tags": ["staff"], "security": AUTH,
+        "operationId": "disableStaffAccount", "tags": ["staff"], "security": STAFF_AUTH,
         "summary": "Disable an account and end its sessions (admins only, not their own)",
         "parameters": [ACCOUNT],
         "responses": {"200": ok("Disabled.", StaffAccount), "404": NO_ACCOUNT,
-                      "409": _problem(409, "conflict", "Conflict",
-                                      "admins cannot disable their own account"), **ERRORS},
+                      "409": conflict("admins cannot disable their own account"), **ERRORS},
     },
     ("/api/staff/accounts/{account_id}/enable", "post"): {
-        "operationId": "enableStaffAccount", "tags": ["staff"], "security": AUTH,
+        "operationId": "enableStaffAccount", "tags": ["staff"], "security": STAFF_AUTH,
         "summary": "Enable a disabled account again (admins only)",
         "parameters": [ACCOUNT],
         "responses": {"200": ok("Enabled.", StaffAccount), "404": NO_ACCOUNT, **ERRORS},
     },
     ("/api/staff/accounts/{account_id}/password", "post"): {
-        "operationId": "resetStaffPassword", "tags": ["staff"], "security": AUTH,
+        "operationId": "resetStaffPassword", "tags": ["staff"], "security": STAFF_AUTH,
         "summary": "Set a password, or make a temporary one; lifts a lock-out and ends the "
                    "account's sessions (admins only)",
         "parameters": [ACCOUNT],
         "requestBody": _body(PasswordRequest, {}, required=False),
         "responses": {"200": ok("Reset; the temporary password is in the answer when none "
                                 "was given.", AccountChanged),
-                      **BODY_ERRORS, "404": NO_ACCOUNT, **ERRORS},
+                      **JSON_BODY_ERRORS, "404": NO_ACCOUNT, **ERRORS},
     },
     ("/api/staff/accounts/{account_id}/role", "put"): {
-        "operationId": "changeStaffRole", "tags": ["staff"], "security": AUTH,
+        "operationId": "changeStaffRole", "tags": ["staff"], "security": STAFF_AUTH,
         "summary": "Change an account's role, in force from its next refresh (admins only, "
                    "not demoting themselves)",
         "parameters": [ACCOUNT],
         "requestBody": _body(RoleRequest, {"role": "consultant"}),
-        "responses": {"200": ok("Changed.", StaffAccount), **BODY_ERRORS, "404": NO_ACCOUNT,
-                      "409": _problem(409, "conflict", "Conflict",
-                                      "admins cannot demote their own account"), **ERRORS},
+        "responses": {"200": ok("Changed.", StaffAccount), **JSON_BODY_ERRORS, "404": NO_ACCOUNT,
+                      "409": conflict("admins cannot demote their own account"), **ERRORS},
     },
 }
