@@ -52,7 +52,7 @@ def _entrypoint(operation: Operation, name: str) -> Callable:
         if operation.body is not None:
             # an optional body left out is sent as the empty document it stands for
             arguments["body"] = ({} if operation.body_optional and not has_body(request)
-                                 else read_document(request, operation.body()))
+                                 else read_document(request, operation.body_schema))
         if operation.query is not None:
             # checked by `http` already; sent as given, for the service to load the same way
             arguments["query"] = request.args.to_dict()
@@ -74,7 +74,7 @@ def has_body(request: Request) -> bool:
 def respond(request: Request, operation: Operation, answer: Any) -> Response:
     if operation.response is None:
         return Response(status=operation.status)
-    body = operation.response().dump(answer)
+    body = operation.response_schema.dump(answer)
     if operation.cache:
         return public_json(request, body, **({"max_age": 0}
                                               if operation.cache == "revalidate" else {}))

@@ -205,13 +205,15 @@ def http(method: str, url: str, page: Callable[[errors.Problem, str], Response] 
 
     allowed = query or (LinkQuery if page is not None else NoQuery)
 
+    query_schema = allowed()  # made once per route, not per request
+
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def entrypoint(self, request: Request, *args: Any, **path_values: Any) -> Any:
             try:
                 if roles is not None:
                     self.staff.require(request, *roles)
-                loaded = {} if allowed is DocumentQuery else read_query(request, allowed())
+                loaded = {} if allowed is DocumentQuery else read_query(request, query_schema)
                 if query is not None and allowed is not DocumentQuery:
                     path_values["query"] = loaded
                 return fn(self, request, *args, **path_values)

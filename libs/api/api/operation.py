@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
@@ -75,6 +76,20 @@ class Operation:
             raise ValueError(f"{self.id}: checked_ids must name UUID path values")
         if self.body_optional and self.body is None:
             raise ValueError(f"{self.id}: body_optional needs a body")
+
+    # One schema instance each, made on first use: marshmallow's load and dump keep no state,
+    # so every request shares it rather than building the schema again.
+    @cached_property
+    def body_schema(self) -> Schema | None:
+        return self.body() if self.body is not None else None
+
+    @cached_property
+    def query_schema(self) -> Schema | None:
+        return self.query() if self.query is not None else None
+
+    @cached_property
+    def response_schema(self) -> Schema | None:
+        return self.response() if self.response is not None else None
 
     @property
     def service(self) -> str:

@@ -80,13 +80,13 @@ def check_ids(operation: Operation, values: dict[str, Any]) -> None:
 def load_body(operation: Operation, body: Any) -> dict[str, Any]:
     if body is None and operation.body_optional:
         body = {}
-    return errors.load_request(operation.body(), body, INVALID_BODY)
+    return errors.load_request(operation.body_schema, body, INVALID_BODY)
 
 
 def load_query(operation: Operation, query: Any) -> dict[str, Any]:
     if not isinstance(query, dict):
         raise errors.InvalidInput(INVALID_QUERY, {})
     try:
-        return operation.query().load(query)
+        return operation.query_schema.load(query)
     except ValidationError as exc:
         raise errors.InvalidInput(INVALID_QUERY, exc.messages) from None
