@@ -11,14 +11,15 @@ AREAS = (notifications, programs, matching, donations, receipts)
 
 def _all() -> tuple[Operation, ...]:
     declared = tuple(operation for area in AREAS for operation in operations_of(area))
-    for key in ("id", "route"):
-        seen: set = set()
-        for operation in declared:
-            value = operation.id if key == "id" else (operation.method, operation.path)
-            if value in seen:
-                raise ValueError(f"{value} is declared twice")
-            seen.add(value)
+    _once("operation id", [operation.id for operation in declared])
+    _once("route", [(operation.method, operation.path) for operation in declared])
     return declared
+
+
+def _once(what: str, values: list) -> None:
+    twice = sorted({str(value) for value in values if values.count(value) > 1})
+    if twice:
+        raise ValueError(f"{what} declared twice: {twice}")
 
 
 OPERATIONS: tuple[Operation, ...] = _all()
