@@ -26,13 +26,14 @@ class Untouchable:
         pytest.fail(f"the gateway called {name} for a caller without the role")
 
 
-def request_for(operation, role: str | None) -> Request:
+def request_for(operation, role: str | None, body: object = None) -> Request:
     headers = {} if role is None else {
         "Authorization": f"Bearer {issue_token(SECRET, 'role-test', role)}"}
     environ = EnvironBuilder(
         method=operation.method, headers=headers,
         path=operation.url(**{name: SOME_ID for name in operation.path_names}),
-        json={} if operation.body is not None else None).get_environ()
+        json=body if body is not None else ({} if operation.body is not None else None),
+    ).get_environ()
     environ[REQUEST_ID_ENVIRON_KEY] = "role-test"
     request = Request(environ)
     return request
