@@ -137,6 +137,12 @@ class Cursor(fields.String):
             raise ValidationError(str(exc)) from None
 
 
+def next_cursor(description: str = "Pass as `after` for the next page; null on the last "
+                                   "page.") -> fields.String:
+    """A page's `next`: the cursor a client sends back as `after`, null on the last page."""
+    return fields.String(required=True, allow_none=True, metadata={"description": description})
+
+
 class PageQuery(Query):
     """A staff list's page: how many rows (50 unless asked, at most 200), after the previous
     page's `next` cursor (loaded as the key it names, None for the first page)."""

@@ -48,6 +48,7 @@ from api.fields import (
     PageQuery,
     Strict,
     in_calendar,
+    next_cursor,
     ordered,
     text,
     uuid_text,
@@ -347,15 +348,10 @@ class ParticipantSummary(Schema):
     status_note = fields.String(allow_none=True)
 
 
-def _next(description: str = "Pass as `after` for the next page; null on the last "
-                             "page.") -> fields.String:
-    return fields.String(required=True, allow_none=True, metadata={"description": description})
-
-
 class ParticipantPage(Schema):
     participants = fields.List(fields.Nested(ParticipantSummary), required=True)
-    next = _next("Pass as `after` (with the same filters) for the next page; null on the last "
-                 "page.")
+    next = next_cursor("Pass as `after` (with the same filters) for the next page; null on "
+                       "the last page.")
 
 
 class PairingSummary(Schema):
@@ -381,7 +377,7 @@ class PairingSummary(Schema):
 
 class PairingPage(Schema):
     pairings = fields.List(fields.Nested(PairingSummary), required=True)
-    next = _next()
+    next = next_cursor()
 
 
 class SpotRequestSummary(Schema):
@@ -401,7 +397,7 @@ class SpotRequestSummary(Schema):
 
 class SpotRequestPage(Schema):
     spot_requests = fields.List(fields.Nested(SpotRequestSummary), required=True)
-    next = _next()
+    next = next_cursor()
 
 
 class MatchingRunSummary(Schema):
@@ -415,7 +411,7 @@ class MatchingRunSummary(Schema):
 
 class MatchingRunPage(Schema):
     runs = fields.List(fields.Nested(MatchingRunSummary), required=True)
-    next = _next()
+    next = next_cursor()
 
 
 LIST_PARTICIPANTS = Operation(

@@ -41,6 +41,7 @@ from api.fields import (
     Strict,
     aware_in_calendar,
     iso_month,
+    next_cursor,
     ordered,
     text,
 )
@@ -578,9 +579,8 @@ class ConsultationSummary(Schema):
 
 class ConsultationPage(Schema):
     consultations = fields.List(fields.Nested(ConsultationSummary), required=True)
-    next = fields.String(required=True, allow_none=True, metadata={
-        "description": "Pass as `after` (with the same filters) for the next page; null on the "
-                       "last page."})
+    next = next_cursor("Pass as `after` (with the same filters) for the next page; null on "
+                       "the last page.")
 
 
 class ConsultationResident(Schema):

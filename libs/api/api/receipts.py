@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, post_load, validate
 
 from api.doc import about_blank, not_found, problem_response
 from api.donations import STAFF, DonorFields, Payment, PostalAddress
-from api.fields import PageQuery, Query, Strict
+from api.fields import PageQuery, Query, Strict, next_cursor
 from api.operation import Operation
 
 RECEIPT_KINDS = ("gift", "annual")
@@ -113,8 +113,7 @@ class ReceiptListed(Receipt):
 
 class ReceiptPage(Schema):
     receipts = fields.List(fields.Nested(ReceiptListed), required=True)
-    next = fields.String(required=True, allow_none=True, metadata={
-        "description": "Pass as `after` for the next page; null on the last page."})
+    next = next_cursor()
 
 
 class ReceiptDocument(Schema):
