@@ -463,6 +463,12 @@ def test_service_starts_and_answers_with_compose_environment(name, broker_like_c
             # Within the grace its deployment gives it (terminationGracePeriodSeconds: 60; a
             # busy test machine took over 20 s to finish a watcher's call to the broker).
             process.wait(60)
+        except subprocess.TimeoutExpired:
+            # Say what the service was doing when it would not stop, not only that it did not.
+            log.flush()
+            tail = (tmp_path / f"{name}.log").read_text(errors="replace")[-4000:]
+            raise AssertionError(f"{name} did not stop within 60 s of SIGTERM; its log "
+                                 f"ends:\n{tail}") from None
         finally:
             if process.poll() is None:
                 process.kill()
