@@ -18,6 +18,15 @@ class StillInUse(Exception):
 
 
 def supporter_for_erasure(conn: psycopg.Connection, supporter_id: str) -> dict | None:
+    """The supporter, locked for erasure on `conn`'s transaction (None if there is none).
+
+    Their payments are locked first, and without claiming their keys: issuing a receipt locks
+    a payment and then checks the supporter's key, and an annual receipt locks the supporter
+    and then checks its payments' keys. Taking the supporter first would deadlock with the one,
+    claiming the payments' keys with the other.
+    """
+    conn.execute("SELECT id FROM payments WHERE supporter_id = %s ORDER BY id"
+                 " FOR NO KEY UPDATE", (supporter_id,))
     return conn.execute("SELECT * FROM supporters WHERE id = %s FOR UPDATE",
                         (supporter_id,)).fetchone()
 

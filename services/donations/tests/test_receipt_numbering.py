@@ -484,6 +484,57 @@ def test_erasing_a_supporter_with_an_unnumbered_payment_writes_its_thank_you_fir
     assert query(db, "SELECT name FROM supporters")[0]["name"] is None
 
 
+@pytest.mark.parametrize("kind", ["gift", "annual"])
+def test_an_erasure_meeting_a_receipt_being_issued_waits_for_it_instead_of_deadlocking(
+    donations_config, kind
+):
+    """A gift receipt's issue locks the payment, then stores the receipt, whose key checks the
+    supporter; an annual receipt's locks the supporter, then stores items whose keys check the
+    payments. The erasure clears both the supporter and the payments: it must wait its turn
+    behind either, not hold what they need next."""
+    from donations import privacy, receipts
+
+    db = donations_config["DATABASE_URL"]
+    year = year_now() - 1 if kind == "annual" else year_now()
+    supporter_id, payment_id = left_unnumbered(
+        db, **({"source": "monthly", "amount": 3000,
+                "paid_at": datetime(year, 6, 10, 3, tzinfo=UTC)} if kind == "annual" else {}))
+    with connect(db) as conn:
+        numbering.number_pending(conn, OutboxWriter("donations", None))
+        conn.execute("UPDATE outbox SET published_at = now()")  # the relay has sent them
+    org = receipts.Organisation(ORG["RECEIPT_ORG_NAME"], ORG["RECEIPT_ORG_ADDRESS"],
+                                ORG["RECEIPT_CERTIFICATION_NUMBER"],
+                                ORG["RECEIPT_CERTIFICATION_DATE"])
+
+    def erase() -> None:
+        with connect(db) as conn:
+            privacy.anonymise(conn, OutboxWriter("donations", None),
+                              privacy.supporter_for_erasure(conn, supporter_id))
+
+    def pdf(*_) -> bytes:
+        return b"%PDF-"
+
+    with connect(db) as issuing:
+        # The issue's first statement, taken here so that the erasure starts before the rest.
+        if kind == "gift":
+            issuing.execute("SELECT id FROM payments WHERE id = %s FOR UPDATE", (payment_id,))
+        else:
+            issuing.execute("SELECT id FROM supporters WHERE id = %s FOR UPDATE",
+                            (supporter_id,))
+        erasing = eventlet.spawn(erase)
+        wait_until(lambda: query(db, "SELECT 1 FROM pg_stat_activity WHERE datname ="
+                                 " current_database() AND wait_event_type = 'Lock'"),
+                   message="the erasure waiting for the issue")
+        if kind == "gift":
+            receipt = receipts.issue_gift(issuing, payment_id, org, pdf, "staff:x")
+        else:
+            receipt = receipts.issue_annual(issuing, supporter_id, year, org, pdf, "staff:x")
+    erasing.wait()
+    assert receipt["amount"] == (50000 if kind == "gift" else 3000)
+    assert query(db, "SELECT name FROM supporters")[0]["name"] is None
+    assert query(db, "SELECT reference FROM payments")[0]["reference"] is None
+
+
 def test_a_payment_still_unnumbered_cannot_be_erased_nor_refunded_until_it_is(
     donations_config
 ):
