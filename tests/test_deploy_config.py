@@ -429,6 +429,9 @@ def broker_like_compose(rabbit_config, rabbit_manager):
 
 
 @pytest.mark.slow
+# Compose's users are the broker's, by name, for every test: the first to need them adds them
+# and removes them after. One at a time, or a service loses its login to another test's end.
+@pytest.mark.xdist_group("compose-broker-users")
 @pytest.mark.parametrize("name", BACKENDS)
 def test_service_starts_and_answers_with_compose_environment(name, broker_like_compose,
                                                              make_database, tmp_path):
@@ -446,15 +449,19 @@ def test_service_starts_and_answers_with_compose_environment(name, broker_like_c
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         answer = None
-        deadline = time.monotonic() + 30
+        # Twice the start period compose gives a service (30 s): a busy machine imports slowly.
+        deadline = time.monotonic() + 60
         with ClusterRpcProxy(broker_like_compose, timeout=2) as rpc:
             while answer is None:
                 assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
                 try:
                     answer = getattr(rpc, name).ping()
-                except Exception:  # its queue is not there yet, or it is still starting
+                except Exception as exc:  # its queue is not there yet, or it is still starting
                     if time.monotonic() > deadline:
-                        raise
+                        log.flush()
+                        tail = (tmp_path / f"{name}.log").read_text(errors="replace")[-4000:]
+                        raise AssertionError(f"{name} did not answer within 60 s ({exc!r}); "
+                                             f"its log ends:\n{tail}") from None
                     time.sleep(0.3)
         assert answer == {"service": name, "ok": True}
     finally:
