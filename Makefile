@@ -11,9 +11,10 @@ UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 LOCKED := $(if $(wildcard uv.lock),--locked,)
 # What the set-up leaves for the tests when the peers run under compose (their passwords).
 PEERS_ENV := var/peers.env
-# Test processes (pytest-xdist workers): one per CPU unless set. The set-up reads it too, to make
+# Test processes (pytest-xdist workers): two per CPU unless set, since a test spends much of its
+# time waiting on the broker, the database or a service. The set-up reads it too, to make
 # PostgreSQL allow enough connections for them.
-JII_TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+JII_TEST_WORKERS ?= $(shell echo $$(( 2 * $$(nproc 2>/dev/null || echo 1) )))
 export JII_TEST_WORKERS
 
 .PHONY: run test setup lint openapi smoke ensure-uv
@@ -24,7 +25,7 @@ run: ensure-uv
 	$(UV) run --no-sync jii dev run
 
 ## test: the whole suite, against the real RabbitMQ and PostgreSQL on this machine, in
-## JII_TEST_WORKERS processes (the browser tests in one of them, the slow ones in one)
+## JII_TEST_WORKERS processes (the slow tests and the browser tests first)
 test: setup
 	set -a && source $(PEERS_ENV) && set +a && \
 	  $(UV) run --no-sync pytest -n $(JII_TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

@@ -83,7 +83,7 @@ def run_operation(operation, mode: GenerationMode, url: str, headers: dict,
     return failures
 
 
-@pytest.mark.slow  # minutes: under xdist it keeps to the slow tests' worker
+@pytest.mark.slow  # minutes: under xdist it is sent out first
 def test_every_operation_answers_as_documented(platform):
     url = platform["url"]
     document = requests.get(f"{url}/api/openapi.json", timeout=10).json()

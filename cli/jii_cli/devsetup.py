@@ -10,7 +10,7 @@ The one set-up that `make run` (through `jii dev run`), `make test` and `.ci/run
 2. enables RabbitMQ's management plugin (Nameko's test fixtures make a vhost per test
    through its HTTP API) and waits until the API answers;
 3. makes PostgreSQL allow the connections the parallel tests need (`connections_needed`: per
-   test worker, one per CPU or JII_TEST_WORKERS): a local cluster that allows fewer gets
+   test worker, two per CPU or JII_TEST_WORKERS): a local cluster that allows fewer gets
    `ALTER SYSTEM SET max_connections` and a restart, one that allows enough is left alone;
 4. installs the Debian packages listed in deploy/system-packages.txt that are missing
    (`dpkg-query` first, so a ready machine costs a few milliseconds; `apt-get update` once,
@@ -258,18 +258,18 @@ def start_postgres(machine: Machine, server: tuple[str, int]) -> str | None:
     return None
 
 
-# Each test worker (`make test` runs one per CPU) may run a whole platform at once: five
+# Each test worker (`make test` runs two per CPU) may run a whole platform at once: five
 # services with their connection pools, outbox relays and the test's own queries.
 CONNECTIONS_PER_WORKER = 60
 CONNECTIONS_SPARE = 40  # psql, the jii command, a second person's run
 
 
 def test_workers(environ: dict[str, str]) -> int:
-    """How many test processes `make test` runs: JII_TEST_WORKERS, else one per CPU."""
+    """How many test processes `make test` runs: JII_TEST_WORKERS, else two per CPU."""
     configured = environ.get("JII_TEST_WORKERS", "").strip()
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
-    return os.cpu_count() or 1
+    return 2 * (os.cpu_count() or 1)
 
 
 def connections_needed(workers: int) -> int:

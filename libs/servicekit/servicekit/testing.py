@@ -36,14 +36,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.tx = [worker if spec == "popen" else spec for spec in specs]
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`--dist loadgroup`), the slow tests (brokers and servers of their own
-    stopped and restarted, processes killed) run one after another in one worker: they are
-    correct side by side, but their timings are kinder on a small machine that way."""
-    for item in items:
-        if item.get_closest_marker("slow") and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group("slow"))
+    """The longest tests go first: the slow ones (brokers and servers of their own stopped and
+    restarted, processes killed), then each group that must keep to one worker (the browser
+    tests). Under pytest-xdist they then start while the rest spreads over the other workers,
+    instead of ending the run with one long test after all the short ones."""
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.get_closest_marker("xdist_group") else 2
+
+    items.sort(key=rank)
 
 
 def free_port() -> int:
