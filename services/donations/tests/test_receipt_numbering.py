@@ -131,6 +131,9 @@ def invoice_paid(subscription: str) -> tuple[str, str]:
 def other_backends_waiting(conn, statement: str = "pg_advisory_xact_lock") -> int:
     """Sessions of this database waiting for a lock in `statement` (a numbering step held up
     at its year's lock, or further on)."""
+    # `conn` may be in a transaction (holding a lock), and PostgreSQL keeps the first view of
+    # pg_stat_activity a transaction takes: without this, a poll would never see a newcomer.
+    conn.execute("SELECT pg_stat_clear_snapshot()")
     return conn.execute(
         "SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
         " WHERE NOT l.granted AND a.pid <> pg_backend_pid()"
