@@ -3,11 +3,21 @@
 Each carries what an HTTP problem document needs (a stable code, a human message and, for
 invalid input, field errors); the gateway maps the classes to statuses in one place.
 Constructor arguments must stay JSON-serialisable: Nameko sends `exc.args` over the wire.
+
+Domain code raises `servicekit.domain` errors instead; `answering_domain_errors` turns them into
+these at the RPC entrypoint, the one place that happens.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
 from nameko.exceptions import deserialize_to_instance
+
+from servicekit import domain
 
 
 class ServiceError(Exception):
@@ -79,6 +89,37 @@ class Unavailable(ServiceError):
     worth retrying later."""
 
     code = "unavailable"
+
+
+# each kind of domain error and the error its caller receives, message and details unchanged
+_FROM_DOMAIN: dict[type[domain.DomainError], type[ServiceError]] = {
+    domain.NotFound: NotFound,
+    domain.Conflict: Conflict,
+    domain.Invalid: InvalidInput,
+}
+
+
+def from_domain(exc: domain.DomainError) -> ServiceError:
+    """The servicekit error a caller receives for a domain error (the nearest kind it is of)."""
+    for kind in type(exc).__mro__:
+        if kind in _FROM_DOMAIN:
+            return _FROM_DOMAIN[kind](exc.message, exc.details)
+    raise TypeError(f"no servicekit error stands for {type(exc).__name__}")
+
+
+def answering_domain_errors(fn: Callable) -> Callable:
+    """`fn` raising the servicekit error for each domain error it raises; its signature kept,
+    since Nameko checks a call's arguments against it before spending a worker."""
+
+    @functools.wraps(fn)
+    def answering(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except domain.DomainError as exc:
+            raise from_domain(exc) from exc
+
+    answering.__signature__ = inspect.signature(fn)
+    return answering
 
 
 def is_outage(exc: BaseException) -> bool:

@@ -9,7 +9,9 @@ delivers it again, and the entrypoints are idempotent or guarded by the caller's
 
 A dependency outage inside the method (database unreachable, connection dropped mid-query,
 broker refusing a publish) is answered as `errors.Unavailable`, which the gateway turns into a
-503 problem that clients and Stripe retry, never a 500.
+503 problem that clients and Stripe retry, never a 500. A `servicekit.domain` error the method
+raises is answered as its `servicekit.errors` class (`errors.answering_domain_errors`), so the
+domain modules need not know the wire.
 
 Every service uses this `rpc` (never `nameko.rpc.rpc`): a service mixing the two would have
 two consumers on one queue, each refusing the other's methods.
@@ -17,6 +19,7 @@ two consumers on one queue, each refusing the other's methods.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 
 import structlog
@@ -30,7 +33,7 @@ from nameko.constants import (
 )
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
-from servicekit.errors import is_outage, outage_as_unavailable
+from servicekit.errors import answering_domain_errors, is_outage, outage_as_unavailable
 
 log = structlog.get_logger("servicekit.rpc")
 
@@ -87,6 +90,17 @@ class ResilientRpcConsumer(RpcConsumer):
 
 class ResilientRpc(Rpc):
     rpc_consumer = ResilientRpcConsumer()
+
+    @classmethod
+    def decorator(cls, *args, **kwargs):
+        """Nameko's `@rpc` and `@rpc(...)`, registering the method wrapped so that its domain
+        errors reach the caller as servicekit errors (also when a test calls it directly
+        through `entrypoint_hook`, which bypasses the consumer)."""
+        register = super().decorator
+        if len(args) == 1 and not kwargs and isinstance(args[0], types.FunctionType):
+            return register(answering_domain_errors(args[0]))
+        registering = register(*args, **kwargs)
+        return lambda fn: registering(answering_domain_errors(fn))
 
 
 rpc = ResilientRpc.decorator

@@ -14,14 +14,15 @@ from typing import Any
 
 import psycopg
 from contracts.donations import STAFF_SOURCES
+from servicekit import domain
 from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import tokyo_day_bounds
 
 from donations import numbering, receipts
 
 
-class Refused(Exception):
-    """The correction cannot be made; the message says why."""
+class Refused(domain.Conflict):
+    """The correction cannot be made; the message says why (a 409 to the caller)."""
 
 
 def _reference_key(reference: str) -> str:

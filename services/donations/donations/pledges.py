@@ -29,7 +29,11 @@ ALLOWED = {
 
 
 class TransitionRefused(Exception):
-    """The pledge cannot go there from where it is (e.g. pausing a canceled pledge)."""
+    """The pledge cannot go there from where it is (e.g. pausing a canceled pledge).
+
+    Not a `servicekit.domain.Conflict`: the staff and self-service entrypoints map it to a 409,
+    but it can also escape from a Stripe webhook (a paused subscription for a past-due pledge),
+    where it is answered as a 500 today and a generic 409 would change that answer."""
 
 
 def load(conn: psycopg.Connection, *, pledge_id: str | None = None,

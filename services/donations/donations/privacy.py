@@ -7,14 +7,15 @@ import hashlib
 from datetime import UTC, datetime
 
 import psycopg
+from servicekit import domain
 from servicekit.events.outbox import OutboxWriter
 
 ERASED_NAME = "(erased)"
 ERASED_EMAIL = "erased@invalid.invalid"
 
 
-class StillInUse(Exception):
-    """The supporter cannot be erased yet; the message says why."""
+class StillInUse(domain.Conflict):
+    """The supporter cannot be erased yet; the message says why (a 409 to the caller)."""
 
 
 def supporter_for_erasure(conn: psycopg.Connection, supporter_id: str) -> dict | None:

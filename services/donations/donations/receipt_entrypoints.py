@@ -243,8 +243,6 @@ class ReceiptEntrypoints:
         with self.db.transaction() as conn:
             try:
                 voided = corrections.void_payment(conn, self.outbox, payment_id, reason, actor)
-            except corrections.Refused as exc:
-                raise errors.Conflict(str(exc)) from None
             except numbering.NotNumbered:
                 raise self._not_numbered() from None
             if voided is None:

@@ -1,9 +1,11 @@
 """The donations service's entrypoints: thin, turning each call into ledger operations.
 
 Domain rules live beside this module (`ledger`, `pledges`, `webhooks`, `reports`, `privacy`);
-here the one transaction per unit of work is opened, Stripe is called, and domain exceptions
-become the servicekit errors the gateway maps to HTTP. Requests are loaded, and roles checked,
-through the operations declared in `api.donations` (`@serves`).
+here the one transaction per unit of work is opened, Stripe is called, and the domain's own
+exceptions become the servicekit errors the gateway maps to HTTP (those that are
+`servicekit.domain` errors, such as `privacy.StillInUse`, by the RPC entrypoint itself).
+Requests are loaded, and roles checked, through the operations declared in `api.donations`
+(`@serves`).
 """
 
 from __future__ import annotations
@@ -382,8 +384,6 @@ class DonationsService(receipt_entrypoints.ReceiptEntrypoints, health.Ping):
                     # failure leaves everything as it was.
                     self.stripe.client.delete_customer(customer)
                 privacy.anonymise(conn, self.outbox, supporter)
-            except privacy.StillInUse as exc:
-                raise errors.Conflict(str(exc)) from None
             except StripeFailure:
                 raise errors.Unavailable("the payment provider did not answer; try again") \
                     from None

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from servicekit import errors
+from servicekit import domain
 from servicekit.events.outbox import OutboxWriter
 
 from matching import participants
@@ -39,7 +39,7 @@ def reject(conn: psycopg.Connection, outbox: OutboxWriter, participant_id: str, 
         return view(row, [])
     if row["status"] != "applied":
         hint = "; withdraw them instead" if row["status"] == "approved" else ""
-        raise errors.Conflict(f"the participant is {row['status']}{hint}",
+        raise domain.Conflict(f"the participant is {row['status']}{hint}",
                               {"status": row["status"]})
     cancelled = _release(conn, row, held, "rejected", now)
     row = conn.execute(
@@ -60,7 +60,7 @@ def withdraw(conn: psycopg.Connection, outbox: OutboxWriter, participant_id: str
     if row["status"] == "withdrawn":
         return view(row, [])
     if row["status"] not in ("applied", "approved"):
-        raise errors.Conflict(f"the participant is {row['status']}", {"status": row["status"]})
+        raise domain.Conflict(f"the participant is {row['status']}", {"status": row["status"]})
     cancelled = _release(conn, row, held, "withdrawn", now)
     offers = _offers(conn, str(row["id"]), held)
     previous = row["status"]
@@ -130,14 +130,14 @@ def _release(conn: psycopg.Connection, row: dict[str, Any], held: list[dict[str,
     running = [h for h in held if h["state"] in RUNNING_STATES]
     if running:
         first = running[0]
-        raise errors.Conflict(
+        raise domain.Conflict(
             f"pairing {first['id']} is {first['state']}: close it early first",
             {"pairings": [str(h["id"]) for h in running]})
     assigned = conn.execute(
         """SELECT id FROM spot_requests WHERE volunteer_id = %s AND status = 'assigned'
            ORDER BY starts_at""", (row["id"],)).fetchall()
     if assigned:
-        raise errors.Conflict(
+        raise domain.Conflict(
             f"spot request {assigned[0]['id']} is assigned to this volunteer: complete or "
             "cancel it first", {"spot_requests": [str(a["id"]) for a in assigned]})
     cancelled = [str(h["id"]) for h in held]

@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from servicekit import errors
+from servicekit import domain
 from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import tokyo_date
 
@@ -91,11 +91,11 @@ def _pairing(conn: psycopg.Connection, pairing_id: str) -> dict[str, Any]:
     try:
         uuid.UUID(str(pairing_id))
     except ValueError:
-        raise errors.NotFound("no such pairing") from None
+        raise domain.NotFound("no such pairing") from None
     row = conn.execute("SELECT * FROM pairings WHERE id = %s FOR UPDATE",
                        (pairing_id,)).fetchone()
     if row is None:
-        raise errors.NotFound("no such pairing")
+        raise domain.NotFound("no such pairing")
     row["resident"] = participants.get(conn, row["resident_id"])
     row["partner"] = participants.get(conn, row["partner_id"])
     return row
@@ -108,7 +108,7 @@ def _sides(row: dict[str, Any]) -> dict[str, Any]:
 
 def _require(row: dict[str, Any], *states: str) -> None:
     if row["state"] not in states:
-        raise errors.Conflict(f"the pairing is {row['state']}",
+        raise domain.Conflict(f"the pairing is {row['state']}",
                               {"state": row["state"], "expected": list(states)})
 
 
@@ -132,7 +132,7 @@ def approve(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str, now
              for side in ("resident", "partner")]
     if any(side["status"] != "approved" for side in sides):
         # withdrawing cancels the proposal too; this holds whatever the order of events
-        raise errors.Conflict("the resident or the partner is no longer taking part")
+        raise domain.Conflict("the resident or the partner is no longer taking part")
     held = conn.execute(
         """SELECT count(*) FILTER (WHERE resident_id = %s) AS resident,
                   count(*) FILTER (WHERE partner_id = %s) AS partner
@@ -140,7 +140,7 @@ def approve(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str, now
         (row["resident_id"], row["partner_id"], list(participants.HOLDING_STATES)),
     ).fetchone()
     if held["resident"] or held["partner"] >= row["partner"]["capacity"]:
-        raise errors.Conflict("the resident or the partner is no longer free")
+        raise domain.Conflict("the resident or the partner is no longer free")
     expires = now + OFFER_LIFETIME
     conn.execute(
         """UPDATE pairings SET state = 'offered', offered_at = %s, offer_expires_at = %s,
@@ -159,27 +159,22 @@ def approve(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str, now
     return view(row)
 
 
-def respond(conn: psycopg.Connection, outbox: OutboxWriter, token: str, answer: str,
-            now: datetime, secret: str, share_contact: bool = False) -> dict[str, Any]:
-    """One side accepts or declines through their link; both accepting starts the pairing.
+def respond(conn: psycopg.Connection, outbox: OutboxWriter, pairing_id: str, side: str,
+            answer: str, now: datetime, share_contact: bool = False) -> dict[str, Any]:
+    """One side accepts or declines through their link (read by the entrypoint: `pairing_id`
+    and `side` are what it names); both accepting starts the pairing.
 
     With an acceptance a side may agree to share their name and e-mail address with the
     other (`share_contact`; an acceptance clicked again before the start replaces it);
     `pairing_started` says what each agreed to, and no one's address goes further without it.
     """
-    try:
-        pairing_id, side = links.read_token(secret, lambda: now, token)
-    except links.LinkInvalid as exc:
-        if exc.expired:
-            raise errors.Conflict(str(exc), {"expired": True}) from None
-        raise errors.BadSignature(str(exc)) from None
     row = _pairing(conn, pairing_id)
     column = f"{side}_answer"
     if row[column] == answer and row["state"] != "offered":
         return view(row)  # the same click twice
     _require(row, "offered")
     if row["offer_expires_at"] <= now:
-        raise errors.Conflict("this offer has expired", {"expired": True})
+        raise domain.Conflict("this offer has expired", {"expired": True})
     row[column] = answer
     if answer == "decline":
         conn.execute(
@@ -244,11 +239,11 @@ def _check_met_on(met_on: date | None, started_at: datetime, now: datetime) -> N
         return
     today = tokyo_date(now)
     if met_on > today:
-        raise errors.InvalidInput("the meeting is in the future", {
+        raise domain.Invalid("the meeting is in the future", {
             "met_on": [f"Must not be after today ({today}, Tokyo)."]})
     began = tokyo_date(started_at)
     if met_on < began:
-        raise errors.InvalidInput("the meeting is before the pairing began", {
+        raise domain.Invalid("the meeting is before the pairing began", {
             "met_on": [f"Must not be before the pairing began ({began})."]})
 
 

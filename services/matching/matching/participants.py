@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from servicekit import errors
+from servicekit import domain
 from servicekit.events.outbox import OutboxWriter
 
 from matching.profiles import Profile
@@ -45,7 +45,7 @@ def _refuse_second_application(conn: psycopg.Connection, role: str, email: str) 
     if conn.execute(
             "SELECT 1 FROM participants WHERE role = %s AND lower(email) = lower(%s)"
             " AND status IN ('applied', 'approved')", (role, email)).fetchone():
-        raise errors.Conflict(ALREADY_APPLIED)
+        raise domain.Conflict(ALREADY_APPLIED)
 
 
 def apply(conn: psycopg.Connection, outbox: OutboxWriter, role: str, data: dict,
@@ -77,13 +77,13 @@ def get(conn: psycopg.Connection, participant_id: str, lock: bool = False) -> di
     try:
         uuid.UUID(str(participant_id))
     except ValueError:
-        raise errors.NotFound("no such participant") from None
+        raise domain.NotFound("no such participant") from None
     row = conn.execute(
         "SELECT * FROM participants WHERE id = %s" + (" FOR UPDATE" if lock else ""),
         (participant_id,),
     ).fetchone()
     if row is None:
-        raise errors.NotFound("no such participant")
+        raise domain.NotFound("no such participant")
     return row
 
 
@@ -96,7 +96,7 @@ def approve(conn: psycopg.Connection, outbox: OutboxWriter, participant_id: str,
         return {"id": str(row["id"]), "status": "approved", "cleared": row["cleared"]}
     if row["status"] != "applied":
         # rejected and withdrawn are final: someone coming back applies again
-        raise errors.Conflict(f"the participant is {row['status']}",
+        raise domain.Conflict(f"the participant is {row['status']}",
                               {"status": row["status"]})
     cleared = row["role"] in ("partner", "volunteer")
     conn.execute(

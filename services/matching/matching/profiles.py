@@ -3,7 +3,7 @@
 Languages, interests and availability slots come from fixed lists so that each can be packed
 into a bit mask: the scorer then compares whole batches with integer AND/OR and a popcount
 instead of Python set operations per pair. Anything outside a list is refused at the door
-(`InvalidInput`), never silently ignored, because a misspelt language would quietly make a
+(`domain.Invalid`, a 400), never silently ignored, because a misspelt language would quietly make a
 family unmatchable.
 """
 
@@ -24,7 +24,7 @@ from contracts.matching import (  # noqa: F401 - the vocabularies, re-exported
     SLOTS,
 )
 from contracts.matching import LEVELS as LEVEL_NAMES
-from servicekit import errors
+from servicekit import domain
 
 LANGUAGE_INDEX = {code: i for i, code in enumerate(LANGUAGES)}
 
@@ -67,10 +67,10 @@ def areas() -> dict[str, Area]:
 
 
 def known_area(code: str, what: str, hint: str = "") -> None:
-    """An area of the table, or `InvalidInput` naming `area` (the request schemas cannot
+    """An area of the table, or `domain.Invalid` naming `area` (the request schemas cannot
     tell: the table is this service's)."""
     if code not in areas():
-        raise errors.InvalidInput(f"the {what} is not valid", {"area": [
+        raise domain.Invalid(f"the {what} is not valid", {"area": [
             f"unknown area; use a municipality code such as 'shinjuku'{hint}"]})
 
 

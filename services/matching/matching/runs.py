@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import psycopg
-from servicekit import errors, paging
+from servicekit import domain, paging
 
 from matching.participants import iso
 
@@ -27,10 +27,10 @@ def get(conn: psycopg.Connection, run_id: str) -> dict[str, Any]:
     try:
         uuid.UUID(str(run_id))
     except ValueError:
-        raise errors.NotFound("no such matching run") from None
+        raise domain.NotFound("no such matching run") from None
     run = conn.execute("SELECT * FROM matching_runs WHERE id = %s", (run_id,)).fetchone()
     if run is None:
-        raise errors.NotFound("no such matching run")
+        raise domain.NotFound("no such matching run")
     proposals = conn.execute(
         """SELECT id, state, resident_id, partner_id, score, breakdown, alternatives
            FROM pairings WHERE run_id = %s ORDER BY score DESC, id""", (run_id,)).fetchall()

@@ -4,19 +4,30 @@ events. The staff lists return personal data: it is never logged here."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from api import matching as api
 from api.serving import serves
 from nameko.dependency_providers import Config
-from servicekit import health
+from servicekit import errors, health
 from servicekit.caller import Caller
 from servicekit.db import Database
 from servicekit.events import Outbox, OutboxRelay
 from servicekit.logging import LogContext
 from servicekit.timers import every
 
-from matching import departures, listings, pairings, participants, profiles, reports, runs, spot
+from matching import (
+    departures,
+    links,
+    listings,
+    pairings,
+    participants,
+    profiles,
+    reports,
+    runs,
+    spot,
+)
 from matching.clock import Clock
 from matching.profiles import area_choices
 from matching.scoring import Settings
@@ -132,9 +143,10 @@ class MatchingService(health.Ping):
 
     @serves(api.RESPOND_TO_PAIRING)
     def respond_to_pairing(self, body: dict) -> dict:
+        now = self.clock()
+        pairing_id, side = self._offer_of(body["token"], now)
         with self.db.transaction() as conn:
-            result = pairings.respond(conn, self.outbox, body["token"], body["answer"],
-                                      self.clock(), self._link_secret(),
+            result = pairings.respond(conn, self.outbox, pairing_id, side, body["answer"], now,
                                       share_contact=body["share_contact"])
         return {"id": result["id"], "state": result["state"]}
 
@@ -219,6 +231,16 @@ class MatchingService(health.Ping):
     def report(self) -> dict[str, Any]:
         with self.db.transaction() as conn:
             return reports.summary(conn)
+
+    def _offer_of(self, token: str, now: datetime) -> tuple[str, str]:
+        """(pairing id, side) an offer's link names. An expired one is a conflict (the page
+        says the offer has lapsed), any other a bad signature."""
+        try:
+            return links.read_token(self._link_secret(), lambda: now, token)
+        except links.LinkInvalid as exc:
+            if exc.expired:
+                raise errors.Conflict(str(exc), {"expired": True}) from None
+            raise errors.BadSignature(str(exc)) from None
 
     def _link_secret(self) -> str:
         secret = str(self.config.get("PAIRING_LINK_SECRET") or "")

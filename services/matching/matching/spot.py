@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from servicekit import errors
+from servicekit import domain
 from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import TOKYO, tokyo_date, tokyo_day_bounds
 
@@ -58,11 +58,11 @@ def _row(conn: psycopg.Connection, request_id: str, lock: bool = True) -> dict[s
     try:
         uuid.UUID(str(request_id))
     except ValueError:
-        raise errors.NotFound("no such spot request") from None
+        raise domain.NotFound("no such spot request") from None
     row = conn.execute("SELECT * FROM spot_requests WHERE id = %s"
                        + (" FOR UPDATE" if lock else ""), (request_id,)).fetchone()
     if row is None:
-        raise errors.NotFound("no such spot request")
+        raise domain.NotFound("no such spot request")
     return row
 
 
@@ -87,11 +87,11 @@ def check_starts_at(starts_at: datetime, now: datetime) -> None:
     """A request is for a moment still ahead and at most `BOOKING_MONTHS` away (400 naming
     `starts_at` otherwise): help in the past cannot be given, only counted by mistake."""
     if starts_at <= now:
-        raise errors.InvalidInput("the spot request is for a time that has passed", {
+        raise domain.Invalid("the spot request is for a time that has passed", {
             "starts_at": ["Must be in the future."]})
     latest = add_months(now, BOOKING_MONTHS)
     if starts_at > latest:
-        raise errors.InvalidInput("the spot request is too far ahead", {"starts_at": [
+        raise domain.Invalid("the spot request is too far ahead", {"starts_at": [
             f"Must be at most {BOOKING_MONTHS} months ahead (until {tokyo_date(latest)})."]})
 
 
@@ -132,7 +132,7 @@ def _taker(conn: psycopg.Connection, volunteer_id: str, now: datetime) -> dict[s
     participants.get(conn, volunteer_id)
     found = _takers(conn, now, volunteer_id)
     if not found:
-        raise errors.Conflict("only a cleared volunteer can take a spot request")
+        raise domain.Conflict("only a cleared volunteer can take a spot request")
     return found[0]
 
 
@@ -182,7 +182,7 @@ def accept(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, volu
     """A volunteer takes the request (staff record it on their word)."""
     row = _row(conn, request_id)
     if row["status"] != "open":
-        raise errors.Conflict(f"the spot request is {row['status']}")
+        raise domain.Conflict(f"the spot request is {row['status']}")
     volunteer = _taker(conn, volunteer_id, now)
     row = conn.execute(
         """UPDATE spot_requests SET status = 'assigned', volunteer_id = %s, assigned_at = %s
@@ -216,7 +216,7 @@ def reassign(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, da
     try:
         return _hand_over(conn, outbox, request_id, data, now, by)
     except psycopg.errors.SerializationFailure:
-        raise errors.Conflict("the spot request or the volunteer changed meanwhile: look "
+        raise domain.Conflict("the spot request or the volunteer changed meanwhile: look "
                               "again") from None
 
 
@@ -226,21 +226,21 @@ def _hand_over(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, 
     row = _row(conn, request_id)
     if row["status"] != "assigned":
         hint = ": accept it instead" if row["status"] == "open" else ""
-        raise errors.Conflict(f"the spot request is {row['status']}{hint}",
+        raise domain.Conflict(f"the spot request is {row['status']}{hint}",
                               {"status": row["status"]})
     if row["starts_at"] <= now:
-        raise errors.Conflict("the spot request has already started",
+        raise domain.Conflict("the spot request has already started",
                               {"starts_at": iso(row["starts_at"])})
     if data.get("replacing") and str(row["volunteer_id"]) != data["replacing"]:
         # Two staff acting on the same page one after the other: the later must not undo
         # the earlier's choice unseen.
-        raise errors.Conflict("the spot request was handed to another volunteer meanwhile: "
+        raise domain.Conflict("the spot request was handed to another volunteer meanwhile: "
                               "look again")
     if str(row["volunteer_id"]) == volunteer_id:
-        raise errors.Conflict("this volunteer is already assigned to the spot request")
+        raise domain.Conflict("this volunteer is already assigned to the spot request")
     volunteer = _taker(conn, volunteer_id, now)
     if no_workable_language(*_sides(row, [volunteer], now))[0, 0]:
-        raise errors.Conflict("the volunteer speaks none of the request's languages from "
+        raise domain.Conflict("the volunteer speaks none of the request's languages from "
                               "conversational up", {"languages": list(row["languages"])})
     former = participants.get(conn, row["volunteer_id"])
     row = conn.execute(
@@ -267,7 +267,7 @@ def complete(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, ho
              now: datetime) -> dict[str, Any]:
     row = _row(conn, request_id)
     if row["status"] != "assigned":
-        raise errors.Conflict(f"the spot request is {row['status']}")
+        raise domain.Conflict(f"the spot request is {row['status']}")
     _check_hours(row["starts_at"], hours, now)
     row = conn.execute(
         """UPDATE spot_requests SET status = 'completed', hours = %s, finished_at = %s
@@ -282,12 +282,12 @@ def _check_hours(starts_at: datetime, hours: float, now: datetime) -> None:
     """Hours are logged for help given: not before the visit began, and no more of them than
     have passed since (400 naming `hours`), or the impact figures count help not yet given."""
     if now < starts_at:
-        raise errors.InvalidInput("the visit has not taken place yet", {"hours": [
+        raise domain.Invalid("the visit has not taken place yet", {"hours": [
             f"The visit starts at {starts_at.astimezone(TOKYO):%Y-%m-%d %H:%M} (Tokyo); "
             "log its hours once it has taken place."]})
     elapsed = (now - starts_at).total_seconds() / 3600
     if hours > elapsed:
-        raise errors.InvalidInput("more hours than have passed since the visit began", {
+        raise domain.Invalid("more hours than have passed since the visit began", {
             "hours": [f"Only {elapsed:.2f} hours have passed since the visit began."]})
 
 
@@ -295,7 +295,7 @@ def cancel(conn: psycopg.Connection, outbox: OutboxWriter, request_id: str, reas
            now: datetime) -> dict[str, Any]:
     row = _row(conn, request_id)
     if row["status"] not in ("open", "assigned"):
-        raise errors.Conflict(f"the spot request is {row['status']}")
+        raise domain.Conflict(f"the spot request is {row['status']}")
     row = conn.execute(
         """UPDATE spot_requests SET status = 'cancelled', cancel_reason = %s, finished_at = %s
            WHERE id = %s RETURNING *""", (reason, now, request_id)).fetchone()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from matching.profiles import areas
+from matching.profiles import areas, known_area
 from matching.scoring import Settings, breakdown, score_grid, side_of
 from matching_factories import SETTINGS, only, partner, resident
+from servicekit import domain
 
 
 def grid(residents, partners, settings=SETTINGS, blocked=()):
@@ -162,6 +163,14 @@ def test_the_area_table_has_tokyos_62_municipalities_with_coordinates_in_tokyo()
     assert len(tokyo) == 62
     assert sum(a.kind == "ward" for a in tokyo) == 23
     assert all(24 < a.lat < 36 and 136 < a.lon < 143 for a in tokyo)
+
+
+def test_an_area_outside_the_table_is_a_domain_error_naming_the_area():
+    known_area("shinjuku", "spot request")
+    with pytest.raises(domain.Invalid) as refused:
+        known_area("atlantis", "spot request")
+    assert refused.value.message == "the spot request is not valid"
+    assert list(refused.value.details) == ["area"]
 
 
 def test_scoring_in_row_blocks_gives_the_same_matrices_as_one_piece():

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from servicekit.errors import Conflict, InvalidInput, NotFound
+from servicekit.domain import Conflict, Invalid, NotFound
 from servicekit.events.outbox import OutboxWriter
 from servicekit.tokyo import tokyo_date
 
@@ -413,7 +413,7 @@ def record_attendance(conn: psycopg.Connection, outbox: OutboxWriter, class_id: 
         raise Conflict("the session was cancelled: there is no attendance to record")
     day, today = tokyo_date(session["starts_at"]), tokyo_date(now)
     if day > today:
-        raise InvalidInput("the session has not been held yet", {"session": [
+        raise Invalid("the session has not been held yet", {"session": [
             f"The session is on {day} (Tokyo); attendance can be recorded from that day."]})
     enrolled = {str(row["id"]) for row in conn.execute(
         "SELECT id FROM enrollments WHERE class_id = %s AND status = 'confirmed'", (class_id,),
@@ -421,8 +421,8 @@ def record_attendance(conn: psycopg.Connection, outbox: OutboxWriter, class_id: 
     present_ids = {str(item) for item in present}
     strangers = sorted(present_ids - enrolled)
     if strangers:
-        raise InvalidInput("only children with a seat in this class can attend",
-                           {"present": [f"not enrolled in this class: {', '.join(strangers)}"]})
+        raise Invalid("only children with a seat in this class can attend",
+                      {"present": [f"not enrolled in this class: {', '.join(strangers)}"]})
     conn.execute("DELETE FROM attendance WHERE session_id = %s", (session_id,))
     for enrollment_id in sorted(enrolled):
         conn.execute(

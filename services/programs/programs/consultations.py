@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 from contracts.programs import CONSULTATION_TRANSITIONS as TRANSITIONS
-from servicekit.errors import Conflict, NotFound
+from servicekit.domain import Conflict, NotFound
 from servicekit.events.outbox import OutboxWriter
 
 ENDED = ("resolved", "referred", "closed")
