@@ -12,6 +12,7 @@ import psycopg
 from servicekit.events.inbox import first_time
 
 from notifications.mailer import (
+    DeliveryOutcomeUnknown,
     Mailer,
     MailSession,
     PermanentDeliveryError,
@@ -96,10 +97,11 @@ def send_once(db: Any, mailer: Mailer | MailSession, *, event_id: str, message: 
     """Render and send one message unless the log shows it was already settled.
 
     Returns the status recorded: sent, failed (permanent SMTP failure; the address is then
-    suppressed for bulk mail), suppressed, unknown (an earlier attempt was cut short: not
-    sent again), or duplicate (nothing done). A temporary failure is logged as deferred
-    (attempt count and last error) and then raised, so the event is retried later; only a
-    deferred row is ever tried again, and its retry settles that same row.
+    suppressed for bulk mail), suppressed, unknown (an earlier attempt was cut short, or the
+    relay's reply to this whole message was lost: not sent again), or duplicate (nothing
+    done). A temporary failure is logged as deferred (attempt count and last error) and then
+    raised, so the event is retried later; only a deferred row is ever tried again, and its
+    retry settles that same row.
 
     The attempt is committed ('sending') before the relay is contacted and its outcome after,
     each write retried on a fresh connection, so neither a crash nor a database blip between
@@ -139,6 +141,11 @@ def send_once(db: Any, mailer: Mailer | MailSession, *, event_id: str, message: 
     mark = inbox if inbox is not None and inbox.mark else None
     try:
         mailer.send(email)
+    except DeliveryOutcomeUnknown as exc:
+        # The relay may have it: never sent again automatically, as for an attempt cut short
+        # (and, like it, the event's inbox row is written apart: `deliver_all`).
+        _settle(db, row, "unknown", str(exc)[:500], timing)
+        return "unknown"
     except PermanentDeliveryError as exc:
         _settle(db, row, "failed", str(exc)[:500], timing, suppress=True, mark=mark)
         return "failed"

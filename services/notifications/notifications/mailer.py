@@ -117,6 +117,12 @@ class PermanentDeliveryError(DeliveryError):
     """Retrying the same message will not help (5xx reply, unusable recipient address)."""
 
 
+class DeliveryOutcomeUnknown(DeliveryError):
+    """The whole message reached the relay but its verdict did not come back (the connection
+    was lost while waiting for the reply to DATA): it may have been accepted, so sending it
+    again could deliver a second copy."""
+
+
 def delivery_key(event_id: str, kind: str, recipient: str) -> str:
     """The identity of one delivery: the same event, kind and recipient always give the same key."""
     return f"{event_id}:{kind}:{recipient.strip().lower()}"
@@ -333,7 +339,8 @@ class Mailer:
 
     def send(self, message: EmailMessage) -> str:
         """Deliver ``message``; return its Message-ID once the relay has accepted it.
-        Raises ``TemporaryDeliveryError`` or ``PermanentDeliveryError``."""
+        Raises ``TemporaryDeliveryError``, ``PermanentDeliveryError`` or
+        ``DeliveryOutcomeUnknown`` (see `MailSession.send`)."""
         with self.session() as session:
             return session.send(message)
 
@@ -388,14 +395,32 @@ KEEP_IDLE_SECONDS = 60.0
 
 
 class _RelayConnection(smtplib.SMTP):
-    """An SMTP connection that notes when a message reaches the DATA command: a failure
-    before it means the relay cannot have taken that message."""
+    """An SMTP connection that notes when a message reaches the DATA command (a failure
+    before it means the relay cannot have taken that message) and when the whole message has
+    gone and only the relay's verdict is awaited (a failure then leaves the outcome unknown)."""
 
     data_started = False
+    awaiting_verdict = False
+    _replies_in_data = -1  # outside DATA
 
     def data(self, msg: bytes | str) -> tuple[int, bytes]:
         self.data_started = True
-        return super().data(msg)
+        self._replies_in_data = 0
+        try:
+            return super().data(msg)
+        finally:
+            self._replies_in_data = -1  # outside DATA again
+
+    def getreply(self) -> tuple[int, bytes]:
+        # Within DATA the first reply is the go-ahead (354); the second is read once the
+        # message and its final dot were sent: the verdict.
+        if self._replies_in_data == 1:
+            self.awaiting_verdict = True
+        reply = super().getreply()
+        self.awaiting_verdict = False
+        if self._replies_in_data >= 0:
+            self._replies_in_data += 1
+        return reply
 
 
 def _quit(smtp: smtplib.SMTP) -> None:
@@ -466,11 +491,12 @@ class MailSession:
     def send(self, message: EmailMessage) -> str:
         """Deliver ``message``; return its Message-ID once the relay has accepted it.
 
-        Raises ``TemporaryDeliveryError`` or ``PermanentDeliveryError``.
+        Raises ``TemporaryDeliveryError`` or ``PermanentDeliveryError``, or
+        ``DeliveryOutcomeUnknown`` when the relay's verdict on the whole message was lost.
         """
         smtp = self._ready()
         if isinstance(smtp, _RelayConnection):
-            smtp.data_started = False
+            smtp.data_started = smtp.awaiting_verdict = False
         try:
             _transmit(smtp, message)
         except (smtplib.SMTPException, OSError) as exc:
@@ -478,6 +504,10 @@ class MailSession:
                 self._drop()  # a refused address leaves the session usable (smtplib sent RSET)
             elif smtp.sock is None:
                 self._smtp = None  # a 421 refusal: smtplib closed it
+            if isinstance(smtp, _RelayConnection) and smtp.awaiting_verdict:
+                raise DeliveryOutcomeUnknown(
+                    "connection lost while waiting for the relay's reply to the message"
+                    f" ({type(exc).__name__}): it may have been accepted") from None
             if self._used and _closed_before_data(smtp, exc):
                 self._drop()
                 return self.send(message)  # on a new connection, so at most once more
