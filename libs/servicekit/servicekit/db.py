@@ -20,6 +20,7 @@ from typing import TypeVar  # noqa: E402
 
 import psycopg  # noqa: E402
 import psycopg.waiting  # noqa: E402
+from eventlet.patcher import original  # noqa: E402
 from nameko.extensions import DependencyProvider  # noqa: E402
 from psycopg.pq import TransactionStatus  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
@@ -112,6 +113,28 @@ class Session:
 
 T = TypeVar("T")
 
+# The unpatched select: a zero-timeout poll must not hand the worker to the eventlet hub.
+_select = original("select").select
+
+
+def check_idle_connection(conn: psycopg.Connection) -> None:
+    """The pool's check before handing out a connection, without a round trip when the
+    connection shows no sign of trouble; raises when it is unusable.
+
+    A connection the server ended (a restart, pg_terminate_backend, an idle timeout) has its
+    goodbye or end-of-file waiting on the socket; a healthy idle one has nothing to read. So
+    the socket is polled, and only a readable one (or one already known broken) gets the
+    pool's full check, an empty query: that check cost every transaction one exchange with
+    the server. A connection whose network silently vanished is not caught here, as the full
+    check would only catch it after its timeout: the statement fails as an outage instead.
+    """
+    if conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
+        ConnectionPool.check_connection(conn)  # raises for a closed or broken one
+        return
+    readable, _, _ = _select([conn.fileno()], [], [], 0)
+    if readable:
+        ConnectionPool.check_connection(conn)
+
 
 def _abandon(conn: psycopg.Connection) -> None:
     """After a failed batched transaction: roll back and hand the connection back plain, or,
@@ -146,7 +169,7 @@ class Database(DependencyProvider):
             max_idle=60,
             # After a database restart every pooled connection is dead; checking one before
             # handing it out replaces it instead of failing the request that drew it.
-            check=ConnectionPool.check_connection,
+            check=check_idle_connection,
             # While the database is away a request fails (a 503) within this long instead of
             # holding its worker past the caller's own timeout.
             timeout=float(config.get("DB_POOL_TIMEOUT_SECONDS", 5)),

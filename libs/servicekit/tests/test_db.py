@@ -1,10 +1,11 @@
+import select
 import time
 
 import eventlet
 import psycopg.waiting
 import pytest
 from nameko.testing.services import entrypoint_hook
-from servicekit.db import Database, assert_cooperative
+from servicekit.db import Database, assert_cooperative, check_idle_connection, connect
 from servicekit.rpc import rpc
 
 KIT_ONLY = __file__.rsplit("/", 1)[0] + "/migrations"
@@ -192,3 +193,44 @@ def test_a_batch_larger_than_the_socket_buffers_is_sent_and_answered_whole(
         answers = [cursor.fetchone() for cursor in cursors]
     assert [row["i"] for row in answers] == list(range(40))
     assert all(row["padding"] == padding for row in answers)
+
+
+def _last_query(url: str, pid: int) -> str:
+    with connect(url) as watcher:
+        return watcher.execute("SELECT query FROM pg_stat_activity WHERE pid = %s",
+                               (pid,)).fetchone()["query"]
+
+
+def _ended_by_the_server(url: str, conn) -> None:
+    """The server ends `conn`'s backend; returns once its goodbye has reached the socket."""
+    with connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+    readable, _, _ = select.select([conn.fileno()], [], [], 10)
+    assert readable, "the server's goodbye never arrived"
+
+
+def test_a_healthy_idle_connection_passes_the_pool_check_without_a_statement(make_database):
+    url = make_database("slow", KIT_ONLY)
+    with connect(url, autocommit=True) as conn:
+        conn.execute("SELECT 'the last statement sent'")
+        check_idle_connection(conn)
+        assert _last_query(url, conn.info.backend_pid) == "SELECT 'the last statement sent'"
+
+
+def test_a_connection_the_server_ended_fails_the_pool_check(make_database):
+    url = make_database("slow", KIT_ONLY)
+    with connect(url) as conn:
+        _ended_by_the_server(url, conn)
+        with pytest.raises(psycopg.OperationalError):
+            check_idle_connection(conn)
+
+
+def test_the_pool_replaces_a_connection_the_server_ended_instead_of_failing_with_it(
+    container_factory, service_config, make_database
+):
+    session = _session(container_factory, service_config, make_database)
+    with session.transaction() as conn:
+        first = conn.info.backend_pid
+    _ended_by_the_server(session._pool.conninfo, conn)
+    with session.transaction() as conn:
+        assert conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"] != first

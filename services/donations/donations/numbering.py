@@ -86,6 +86,11 @@ def number_year(conn: psycopg.Connection, outbox: OutboxWriter, year: int, *,
     """
     if not lock_year(conn, year, wait=wait):
         return None
+    return _number_locked(conn, outbox, year)
+
+
+def _number_locked(conn: psycopg.Connection, outbox: OutboxWriter, year: int) -> list[str]:
+    """`number_year` once the year's lock is held."""
     rows = sorted(conn.execute(_NUMBER, {"year": year}).fetchall(), key=lambda r: r["number"])
     for row in rows:
         if row["email"] is None:
@@ -100,6 +105,18 @@ def number_year(conn: psycopg.Connection, outbox: OutboxWriter, year: int, *,
             "email": row["email"], "locale": row["locale"], **pending["data"],
             "receipt_number": row["receipt_number"]})
     return [str(row["id"]) for row in rows]
+
+
+# The years with unnumbered payments, each locked if free, in one statement (no waiting:
+# order does not matter, as nothing waits). The read's snapshot predates the locks, as
+# `pending_years` before `lock_year` does; `_NUMBER`, a statement of its own, reads after them.
+_PENDING_TAKEN = """
+SELECT receipt_year,
+       pg_try_advisory_xact_lock(hashtextextended('receipt-numbering:' || receipt_year, 0))
+           AS taken
+  FROM (SELECT DISTINCT receipt_year FROM payments WHERE receipt_number IS NULL) pending
+ ORDER BY receipt_year
+"""
 
 
 def pending_years(conn: psycopg.Connection) -> list[int]:
@@ -120,6 +137,12 @@ def _number_pending(conn: psycopg.Connection, outbox: OutboxWriter,
     ascending years, so two steps spanning New Year cannot deadlock)."""
     numbered: list[str] = []
     held = False
+    if not wait:
+        for row in conn.execute(_PENDING_TAKEN).fetchall():
+            if row["taken"]:
+                numbered += _number_locked(conn, outbox, row["receipt_year"])
+                held = True
+        return numbered, held
     for year in pending_years(conn):
         ids = number_year(conn, outbox, year, wait=wait)
         if ids is not None:

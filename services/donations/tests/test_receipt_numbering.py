@@ -307,6 +307,26 @@ def test_payments_of_two_tokyo_years_are_numbered_each_in_its_own_year(donations
                                                                       number(2026, 1))
 
 
+def test_a_step_that_does_not_wait_numbers_the_free_year_and_leaves_the_held_one(
+    donations_config
+):
+    db = donations_config["DATABASE_URL"]
+    outbox = OutboxWriter("donations", None)
+    with connect(db) as conn:
+        supporter = add_supporter(conn)
+        new_year = enter(conn, supporter, paid_at=datetime(2025, 12, 31, 20, tzinfo=UTC))
+        old_year = enter(conn, supporter, paid_at=datetime(2025, 12, 31, 10, tzinfo=UTC))
+    with connect(db) as holder:
+        numbering.lock_year(holder, 2026)  # another step holds the new year
+        assert numbering.number_committed(transactions(db), outbox, wait=False) == [old_year]
+        assert (receipt_of(db, old_year), receipt_of(db, new_year)) == (number(2025, 1), None)
+        holder.rollback()
+    # Its holder's next pass (here, the next step's) finds the year free.
+    assert numbering.number_committed(transactions(db), outbox, wait=False) == [new_year]
+    assert receipt_of(db, new_year) == number(2026, 1)
+    assert [e["payment_id"] for e in events(db, "payment_succeeded")] == [old_year, new_year]
+
+
 def test_concurrent_webhooks_into_two_service_instances_give_unique_gapless_numbers(
     container_factory, donations_config
 ):

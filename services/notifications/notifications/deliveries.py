@@ -12,14 +12,17 @@ import psycopg
 from servicekit.events.inbox import first_time
 
 from notifications.mailer import (
+    DeliveryOutcomeUnknown,
     Mailer,
     MailSession,
     PermanentDeliveryError,
+    SmtpSettings,
     TemporaryDeliveryError,
     delivery_key,
+    make_message_id,
 )
 from notifications.partners import erased_delivery_key
-from notifications.render import render
+from notifications.render import UnknownMessageKind, render, rendered_locale
 
 # Bulk mail (newsletters) honours bounces and opt-outs. Everything else is mail a person needs
 # whatever their bounce history (receipts, pairing offers, card problems) and is never
@@ -94,10 +97,11 @@ def send_once(db: Any, mailer: Mailer | MailSession, *, event_id: str, message: 
     """Render and send one message unless the log shows it was already settled.
 
     Returns the status recorded: sent, failed (permanent SMTP failure; the address is then
-    suppressed for bulk mail), suppressed, unknown (an earlier attempt was cut short: not
-    sent again), or duplicate (nothing done). A temporary failure is logged as deferred
-    (attempt count and last error) and then raised, so the event is retried later; only a
-    deferred row is ever tried again, and its retry settles that same row.
+    suppressed for bulk mail), suppressed, unknown (an earlier attempt was cut short, or the
+    relay's reply to this whole message was lost: not sent again), or duplicate (nothing
+    done). A temporary failure is logged as deferred (attempt count and last error) and then
+    raised, so the event is retried later; only a deferred row is ever tried again, and its
+    retry settles that same row.
 
     The attempt is committed ('sending') before the relay is contacted and its outcome after,
     each write retried on a fresh connection, so neither a crash nor a database blip between
@@ -122,14 +126,26 @@ def send_once(db: Any, mailer: Mailer | MailSession, *, event_id: str, message: 
                 extra_headers=message.headers))
             row.update(locale=rendered.locale, message_id=built[0]["Message-ID"])
 
-    claimed = db.retrying(lambda conn: _claim(conn, row, message, timing, build, inbox),
-                          within=timing.outcome_write_seconds, batched=True)
-    if claimed != "claimed":
-        return claimed
+    if _claimed_fresh(db, mailer, row, message, timing, inbox):
+        try:
+            build()
+        except Exception:
+            _unclaim(db, row, timing)  # as `_claim` would have rolled back with the failure
+            raise
+    else:
+        claimed = db.retrying(lambda conn: _claim(conn, row, message, timing, build, inbox),
+                              within=timing.outcome_write_seconds, batched=True)
+        if claimed != "claimed":
+            return claimed
     email = built[0]
     mark = inbox if inbox is not None and inbox.mark else None
     try:
         mailer.send(email)
+    except DeliveryOutcomeUnknown as exc:
+        # The relay may have it: never sent again automatically, as for an attempt cut short
+        # (and, like it, the event's inbox row is written apart: `deliver_all`).
+        _settle(db, row, "unknown", str(exc)[:500], timing)
+        return "unknown"
     except PermanentDeliveryError as exc:
         _settle(db, row, "failed", str(exc)[:500], timing, suppress=True, mark=mark)
         return "failed"
@@ -184,6 +200,71 @@ def _claim(conn: psycopg.Connection, row: dict[str, Any], message: Outgoing,
         return "suppressed"
     _log(conn, row, "sending", None)
     return "claimed"
+
+
+def _claimed_fresh(db: Any, mailer: Mailer | MailSession | Any, row: dict[str, Any],
+                   message: Outgoing, timing: DeliveryTiming, inbox: InboxStep | None) -> bool:
+    """The usual claim, a message never logged before, in one exchange with the server: True
+    when this attempt is now committed as 'sending' (the message is built after it).
+
+    `_claim` reads the log and then decides, two exchanges; here the decision for the usual
+    case rides in the INSERT's condition, queued behind the same lock and locking read, and
+    its result is read after COMMIT. The row's locale and Message-ID are worked out as the
+    build will, without building. Anything else (a row under either key, the event already
+    handled, bulk mail that may be suppressed, a kind without templates, a mailer that is not
+    ours) writes nothing and is left to `_claim`, which locks and reads in its own transaction.
+    """
+    settings = _settings_of(mailer)
+    if settings is None or not is_transactional(message.kind):
+        return False
+    try:
+        locale = rendered_locale(message.kind, message.locale)
+    except UnknownMessageKind:
+        return False  # `_claim` fails the same way the build does
+    check = inbox is not None and inbox.check
+    params = {**row, "locale": locale, "handler": inbox.handler if check else None,
+              "message_id": make_message_id(row["key"], settings.message_id_domain)}
+
+    def claim(conn: psycopg.Connection) -> psycopg.Cursor:
+        # The lock first, in a statement of its own, so the next statements' snapshots are
+        # taken after it; the locking read waits for an erasure renaming the row meanwhile.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (row["key"],))
+        conn.execute("SELECT 1 FROM deliveries WHERE delivery_key IN (%s, %s) FOR UPDATE",
+                     (row["key"], row["erased_key"]))
+        return conn.execute(_CLAIM_FRESH + (_NOT_HANDLED if check else "") + _UNLESS_LOGGED,
+                            params)
+
+    inserted = db.retrying(claim, within=timing.outcome_write_seconds, batched=True)
+    return inserted.rowcount == 1
+
+
+def _settings_of(mailer: Any) -> SmtpSettings | None:
+    # isinstance, not attribute lookups: a test's stand-in may refuse any use of the mailer.
+    if isinstance(mailer, MailSession):
+        return mailer.mailer.settings
+    return mailer.settings if isinstance(mailer, Mailer) else None
+
+
+def _unclaim(db: Any, row: dict[str, Any], timing: DeliveryTiming) -> None:
+    """Withdraw this attempt's claim: the message could not be built, nothing was sent."""
+    db.retrying(lambda conn: conn.execute(
+        "DELETE FROM deliveries WHERE delivery_key = %s AND attempt_id = %s"
+        " AND status = 'sending'", (row["key"], row["attempt_id"])),
+        within=timing.outcome_write_seconds, batched=True)
+
+
+_CLAIM_FRESH = """
+INSERT INTO deliveries (delivery_key, event_id, kind, recipient, locale, message_id, status,
+                        attempts, last_attempt_at, attempt_id)
+SELECT %(key)s, %(event_id)s, %(kind)s, %(recipient)s, %(locale)s, %(message_id)s, 'sending',
+       1, now(), %(attempt_id)s
+ WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE delivery_key IN (%(key)s, %(erased_key)s))
+"""
+_NOT_HANDLED = """
+   AND NOT EXISTS (SELECT 1 FROM inbox WHERE handler = %(handler)s AND event_id = %(event_id)s)
+"""
+# The lock and the condition already exclude it; this keeps a surprise from being an error.
+_UNLESS_LOGGED = " ON CONFLICT (delivery_key) DO NOTHING"
 
 
 def _settle(db: Any, row: dict[str, Any], status: str, error: str | None,

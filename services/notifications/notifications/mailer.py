@@ -7,8 +7,10 @@ so they are safe to log.
 
 from __future__ import annotations
 
+import email.contentmanager
 import email.errors
 import email.policy
+import functools
 import hashlib
 import re
 import secrets
@@ -48,12 +50,35 @@ class _HeaderClasses(HeaderRegistry):
         return built
 
 
+class _Policy(email.policy.EmailPolicy):
+    """The SMTP policy, remembering the header objects it parses from stored values: the
+    generator reads a message's Content-Type headers several times while writing it, and
+    parts' headers are the same for every message. Header objects are never changed once
+    made, so sharing one is safe."""
+
+    def header_fetch_parse(self, name: str, value: Any) -> Any:
+        if hasattr(value, "name") or name.lower() not in _REMEMBERED:
+            return super().header_fetch_parse(name, value)
+        return _parsed(self.header_factory, name, value)
+
+
+# Structural headers and our own (the sender): no recipient or subject (personal data) is kept.
+_REMEMBERED = frozenset({"from", "content-type", "content-transfer-encoding", "mime-version",
+                         "message-id"})
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(factory: Any, name: str, value: str) -> Any:
+    # As EmailPolicy.header_fetch_parse: a folded value is unfolded before parsing.
+    return factory(name, value.replace("\r", "").replace("\n", ""))
+
+
 # 7bit transfer encoding (quoted-printable/base64 bodies, RFC 2047 headers) is accepted by every
 # relay, whether or not it announces 8BITMIME or SMTPUTF8. No "From " mangling: that is mbox
 # quoting, and on the wire it shows as ">From" in the text. refold_source="none" keeps a header
 # stored with `set_raw` exactly as given (the folded Subject, a long List-Unsubscribe URL).
-MESSAGE_POLICY = email.policy.SMTP.clone(cte_type="7bit", mangle_from_=False,
-                                         refold_source="none", header_factory=_HeaderClasses())
+MESSAGE_POLICY = _Policy(linesep="\r\n", cte_type="7bit", mangle_from_=False,
+                         refold_source="none", header_factory=_HeaderClasses())
 
 # Headers whose value a mail client parses as a URL list (RFC 2369, RFC 8058): they must stay
 # plain ASCII on one line, which the header folder would otherwise turn into an encoded-word.
@@ -90,6 +115,12 @@ class TemporaryDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Retrying the same message will not help (5xx reply, unusable recipient address)."""
+
+
+class DeliveryOutcomeUnknown(DeliveryError):
+    """The whole message reached the relay but its verdict did not come back (the connection
+    was lost while waiting for the reply to DATA): it may have been accepted, so sending it
+    again could deliver a second copy."""
 
 
 def delivery_key(event_id: str, kind: str, recipient: str) -> str:
@@ -129,34 +160,63 @@ def build_message(
     except (ValueError, IndexError, TypeError, email.errors.MessageError):
         # "from None": the parser's message may quote the address, and tracebacks get logged.
         raise PermanentDeliveryError("recipient address is not a valid addr-spec") from None
+    # Headers whose folded form is known are stored as it (`set_raw`): parsing each into a
+    # header object and folding it again on the way out was most of a message's build time.
     _set_text_header(msg, "Subject", rendered.subject)
-    msg["From"] = Address(display_name=settings.from_name, addr_spec=settings.from_addr)
+    msg.set_raw("From", _folded("From", settings.from_name, settings.from_addr))
     msg["To"] = recipient
     if settings.reply_to:
         msg["Reply-To"] = settings.reply_to
-    msg["Date"] = format_datetime(date or datetime.now(UTC))
-    msg["Message-ID"] = make_message_id(delivery_key, settings.message_id_domain)
+    msg.set_raw("Date", format_datetime(date or datetime.now(UTC)))
+    msg.set_raw("Message-ID", make_message_id(delivery_key, settings.message_id_domain))
     # RFC 3834: tells auto-responders (vacation replies) not to answer.
-    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_raw("Auto-Submitted", "auto-generated")
     for name, value in (extra_headers or {}).items():
         if name.lower() in _URL_HEADERS:
             _set_url_header(msg, name, value)
         else:
             msg[name] = value
-    msg.set_content(rendered.text, subtype="plain", charset="utf-8")
-    msg.make_alternative(boundary=_boundary(rendered.text, rendered.html))
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
-    # After the body: set_content() drops any Content-* header already present.
-    msg["Content-Language"] = rendered.locale
+    # What set_content, make_alternative and add_alternative write, without their parsing.
+    boundary = _boundary(rendered.text, rendered.html)
+    msg.set_raw("MIME-Version", "1.0")
+    msg.set_raw("Content-Type", f'multipart/alternative;{MESSAGE_POLICY.linesep}'
+                                f' boundary="{boundary}"')
+    msg.set_payload([_text_part("plain", rendered.text),
+                     _text_part("html", rendered.html, mime_version=True)])
+    msg.set_raw("Content-Language", rendered.locale)
     return msg
 
 
-def _boundary(*bodies: str) -> str | None:
-    # Without one, the generator picks a random boundary and compiles a regular expression to
-    # look for it in the parts, for every message. "=_" appears in no quoted-printable or
-    # base64 text, only in a 7bit part written as is: checked here, else the generator picks.
-    boundary = f"=_{secrets.token_hex(16)}"
-    return None if any(boundary in body for body in bodies) else boundary
+@functools.cache
+def _folded(name: str, display_name: str, addr_spec: str) -> str:
+    """An address header's value as the header registry folds it (the sender's, the same for
+    every message: worked out once)."""
+    header = MESSAGE_POLICY.header_factory(
+        name, Address(display_name=display_name, addr_spec=addr_spec))
+    return header.fold(policy=MESSAGE_POLICY)[len(name) + 2:].rstrip("\r\n")
+
+
+def _text_part(subtype: str, text: str, mime_version: bool = False) -> EmailMessage:
+    """A UTF-8 text part as `set_content` makes it: the same transfer encoding (whichever of
+    quoted-printable and base64 is shorter), the same headers in the same order."""
+    part = EmailMessage(policy=MESSAGE_POLICY)
+    cte, payload = email.contentmanager._encode_text(text, "utf-8", None, MESSAGE_POLICY)
+    part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
+    part.set_raw("Content-Transfer-Encoding", cte)
+    if mime_version:  # add_alternative's part is an EmailMessage of its own, which adds it
+        part.set_raw("MIME-Version", "1.0")
+    part.set_payload(payload)
+    return part
+
+
+def _boundary(*bodies: str) -> str:
+    # Chosen here, not by the generator, which would compile a regular expression to look for
+    # its random boundary in the parts, for every message. "=_" appears in no quoted-printable
+    # or base64 text, only in a 7bit part written as is: checked here, and drawn again.
+    while True:
+        boundary = f"=_{secrets.token_hex(16)}"
+        if not any(boundary in body for body in bodies):
+            return boundary
 
 
 def _set_text_header(msg: EmailMessage, name: str, value: str) -> None:
@@ -279,7 +339,8 @@ class Mailer:
 
     def send(self, message: EmailMessage) -> str:
         """Deliver ``message``; return its Message-ID once the relay has accepted it.
-        Raises ``TemporaryDeliveryError`` or ``PermanentDeliveryError``."""
+        Raises ``TemporaryDeliveryError``, ``PermanentDeliveryError`` or
+        ``DeliveryOutcomeUnknown`` (see `MailSession.send`)."""
         with self.session() as session:
             return session.send(message)
 
@@ -334,14 +395,32 @@ KEEP_IDLE_SECONDS = 60.0
 
 
 class _RelayConnection(smtplib.SMTP):
-    """An SMTP connection that notes when a message reaches the DATA command: a failure
-    before it means the relay cannot have taken that message."""
+    """An SMTP connection that notes when a message reaches the DATA command (a failure
+    before it means the relay cannot have taken that message) and when the whole message has
+    gone and only the relay's verdict is awaited (a failure then leaves the outcome unknown)."""
 
     data_started = False
+    awaiting_verdict = False
+    _replies_in_data = -1  # outside DATA
 
     def data(self, msg: bytes | str) -> tuple[int, bytes]:
         self.data_started = True
-        return super().data(msg)
+        self._replies_in_data = 0
+        try:
+            return super().data(msg)
+        finally:
+            self._replies_in_data = -1  # outside DATA again
+
+    def getreply(self) -> tuple[int, bytes]:
+        # Within DATA the first reply is the go-ahead (354); the second is read once the
+        # message and its final dot were sent: the verdict.
+        if self._replies_in_data == 1:
+            self.awaiting_verdict = True
+        reply = super().getreply()
+        self.awaiting_verdict = False
+        if self._replies_in_data >= 0:
+            self._replies_in_data += 1
+        return reply
 
 
 def _quit(smtp: smtplib.SMTP) -> None:
@@ -412,11 +491,12 @@ class MailSession:
     def send(self, message: EmailMessage) -> str:
         """Deliver ``message``; return its Message-ID once the relay has accepted it.
 
-        Raises ``TemporaryDeliveryError`` or ``PermanentDeliveryError``.
+        Raises ``TemporaryDeliveryError`` or ``PermanentDeliveryError``, or
+        ``DeliveryOutcomeUnknown`` when the relay's verdict on the whole message was lost.
         """
         smtp = self._ready()
         if isinstance(smtp, _RelayConnection):
-            smtp.data_started = False
+            smtp.data_started = smtp.awaiting_verdict = False
         try:
             _transmit(smtp, message)
         except (smtplib.SMTPException, OSError) as exc:
@@ -424,6 +504,10 @@ class MailSession:
                 self._drop()  # a refused address leaves the session usable (smtplib sent RSET)
             elif smtp.sock is None:
                 self._smtp = None  # a 421 refusal: smtplib closed it
+            if isinstance(smtp, _RelayConnection) and smtp.awaiting_verdict:
+                raise DeliveryOutcomeUnknown(
+                    "connection lost while waiting for the relay's reply to the message"
+                    f" ({type(exc).__name__}): it may have been accepted") from None
             if self._used and _closed_before_data(smtp, exc):
                 self._drop()
                 return self.send(message)  # on a new connection, so at most once more

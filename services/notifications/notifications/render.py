@@ -286,15 +286,21 @@ def required_context(kind: str, locale: str | None = None) -> set[str]:
     return names
 
 
+def rendered_locale(kind: str, locale: str | None) -> str:
+    """The locale `render` renders `kind` in for a reader of `locale`, without rendering.
+    Raises `UnknownMessageKind` as `render` does."""
+    language = primary_language(locale or "")
+    # Any unsupported language falls back alike; one cache entry for all of them.
+    return _rendered_locale(kind, language if language in SUPPORTED_LOCALES else "")
+
+
 def render(kind: str, locale: str | None, context: Mapping[str, Any]) -> RenderedMessage:
     """Render subject, plain text and HTML for ``kind`` in the best available locale.
 
     Fallback order: the requested language, then English, then Japanese. A variable the templates
     use but ``context`` lacks raises ``jinja2.UndefinedError``.
     """
-    language = primary_language(locale or "")
-    # Any unsupported language falls back alike; one cache entry for all of them.
-    candidate = _rendered_locale(kind, language if language in SUPPORTED_LOCALES else "")
+    candidate = rendered_locale(kind, locale)
     env = _environment(candidate)
     ctx = dict(context)
     subject = env.get_template(_template_name(kind, candidate, "subject")).render(ctx)

@@ -6,13 +6,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from notification_examples import EXAMPLES
 from notifications import messages
-from notifications.deliveries import DeliveryTiming, deliver_all
-from notifications.mailer import Mailer, SmtpSettings, TemporaryDeliveryError
+from notifications.deliveries import DeliveryTiming, deliver_all, send_once
+from notifications.mailer import (
+    Mailer,
+    PermanentDeliveryError,
+    SmtpSettings,
+    TemporaryDeliveryError,
+)
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from servicekit.db import Session
@@ -130,3 +136,29 @@ def test_an_attempt_cut_short_is_not_sent_blindly_again_but_settled_as_unknown(
     assert len(smtp_sink.messages()) == 1
     [row] = query(url, "SELECT status, error FROM deliveries")
     assert row["status"] == "unknown" and "may or may not" in row["error"]
+
+
+def test_a_message_that_cannot_be_built_leaves_no_claim_in_the_log(database, smtp_sink):
+    # The usual claim is written before the message is built (notifications.deliveries):
+    # a build that fails withdraws it, so the log reads as if nothing was tried.
+    url, db = database
+    mailer = Mailer(SmtpSettings(port=smtp_sink.port, timeout=5))
+    [thanks] = _thanks()
+    unusable = replace(thanks, to_addr="not an address")
+    with pytest.raises(PermanentDeliveryError):
+        send_once(db, mailer, event_id=EVENT_ID, message=unusable)
+    assert query(url, "SELECT status FROM deliveries") == []
+    assert smtp_sink.messages() == []
+
+
+def test_the_usual_claim_logs_the_locale_and_message_id_the_sent_message_carries(
+        database, smtp_sink):
+    url, db = database
+    mailer = Mailer(SmtpSettings(port=smtp_sink.port, timeout=5, message_id_domain="jii.test"))
+    [thanks] = _thanks()
+    assert send_once(db, mailer, event_id=EVENT_ID, message=replace(thanks, locale="ne-NP")
+                     ) == "sent"
+    [row] = query(url, "SELECT status, locale, message_id FROM deliveries")
+    [sent] = smtp_sink.messages()
+    assert (row["status"], row["locale"]) == ("sent", "ne")
+    assert row["message_id"] == sent["Message-ID"] and sent["Content-Language"] == "ne"

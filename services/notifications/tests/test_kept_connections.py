@@ -13,6 +13,7 @@ from notification_examples import EXAMPLES
 from notifications import messages
 from notifications.deliveries import deliver_all
 from notifications.mailer import (
+    DeliveryOutcomeUnknown,
     Mailer,
     MailSession,
     SmtpSettings,
@@ -155,6 +156,33 @@ def test_events_through_a_relay_that_hangs_up_between_them_are_each_logged_sent_
     assert [(row["status"], row["attempts"]) for row in rows] == [("sent", 1)] * 4
     assert sorted(_message_ids(sink)) == sorted(row["message_id"] for row in rows)
     assert sink.connections() == [1, 1, 2, 2]
+
+
+def test_a_connection_lost_while_awaiting_the_verdict_on_a_message_is_an_unknown_outcome(
+        sink_factory) -> None:
+    # The sink keeps the message, then drops the connection instead of answering DATA.
+    sink = sink_factory(fail_first=1, fail_stage="after-data")
+    mailer = Mailer(_settings(sink.port))
+    with mailer.session() as session, pytest.raises(DeliveryOutcomeUnknown):
+        session.send(_message(mailer.settings, "verdict lost"))
+    assert len(sink.messages()) == 1  # the relay has it: a resend would be a second copy
+
+
+def test_a_message_whose_verdict_was_lost_is_logged_unknown_and_never_sent_again(
+        database, sink_factory) -> None:
+    url, db = database
+    sink = sink_factory(fail_first=1, fail_stage="after-data")
+    mailer = Mailer(_settings(sink.port), keep=1)
+    event_id = "5e000000-0000-4000-8000-0000000000aa"
+    handler = "notifications.donations.payment_succeeded"
+    statuses = deliver_all(db, mailer, event_id, _thanks("s@example.com"), handler=handler)
+    assert list(statuses.values()) == ["unknown"]  # not raised: nothing for a retry to do
+    assert deliver_all(db, mailer, event_id, _thanks("s@example.com"), handler=handler) is None
+    mailer.close()
+    [row] = query(url, "SELECT status, attempts, error FROM deliveries")
+    assert (row["status"], row["attempts"]) == ("unknown", 1)
+    assert "s@example.com" not in row["error"]
+    assert len(sink.messages()) == 1
 
 
 def test_the_service_mails_events_on_one_kept_connection(

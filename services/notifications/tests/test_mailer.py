@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import gc
 import smtplib
 import socket
@@ -387,3 +388,63 @@ def test_list_unsubscribe_arrives_as_a_plain_one_click_link_a_mail_client_can_us
     assert value == f"<{url}>"
     assert unfolded["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert max(len(line) for line in head.split("\r\n")) <= 998
+
+
+def _the_slow_way(rendered: RenderedMessage, *, to_addr: str, to_name: str, key: str,
+                  settings: SmtpSettings, date: datetime, headers: dict[str, str]) -> bytes:
+    """The message as the standard library's own steps build it (header objects,
+    set_content, make_alternative, add_alternative): what `build_message` writes directly."""
+    from email.header import Header
+    from email.headerregistry import Address
+
+    msg = EmailMessage(policy=email.policy.SMTP.clone(cte_type="7bit", mangle_from_=False,
+                                                      refold_source="none"))
+    subject = " ".join(rendered.subject.split())
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode(
+            linesep="\r\n"))
+    msg["From"] = Address(display_name=settings.from_name, addr_spec=settings.from_addr)
+    msg["To"] = Address(display_name=to_name, addr_spec=to_addr)
+    if settings.reply_to:
+        msg["Reply-To"] = settings.reply_to
+    msg["Date"] = email.utils.format_datetime(date)
+    msg["Message-ID"] = make_message_id(key, settings.message_id_domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    for name, value in headers.items():
+        if name.lower().startswith("list-unsubscribe"):
+            msg.set_raw(name, value)
+        else:
+            msg[name] = value
+    msg.set_content(rendered.text, subtype="plain", charset="utf-8")
+    msg.make_alternative(boundary="=_" + "ab" * 16)
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    msg["Content-Language"] = rendered.locale
+    return msg.as_bytes()
+
+
+@pytest.mark.parametrize("locale", ["ja", "ne", "en"])
+@pytest.mark.parametrize("extra", [{}, {
+    "List-Unsubscribe": "<https://example.org/u?t=abc>",
+    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click", "X-Campaign": "impact 2026"}])
+def test_a_message_is_byte_for_byte_what_the_standard_librarys_steps_make(
+        locale: str, extra: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import notifications.mailer as mailer
+
+    monkeypatch.setattr(mailer.secrets, "token_hex", lambda n: "ab" * n)
+    rendered = render("donation_thanks", locale, {
+        "name": "Hanako", "amount": 10000, "receipt_number": "R2026-000124",
+        "paid_at": "2026-03-31T16:30:00+00:00", "manage_url": None,
+        "source": "card_one_time", "tier_impact": None, "designation_name": None,
+        "receipt_url": None})
+    settings = SmtpSettings(from_name=CASES.get(locale, {}).get("from_name", "JII"),
+                            reply_to="reply@j-ii.org" if extra else None)
+    to_name = CASES.get(locale, {}).get("to_name", "Ann O'Brien, PhD")
+    date = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    key = delivery_key(EVENT_ID, "donation_thanks", TO_ADDR)
+    built = build_message(rendered, to_addr=TO_ADDR, to_name=to_name, delivery_key=key,
+                          settings=settings, date=date, extra_headers=extra)
+    assert mailer.to_wire(built) == _the_slow_way(
+        rendered, to_addr=TO_ADDR, to_name=to_name, key=key, settings=settings, date=date,
+        headers=extra)

@@ -1,13 +1,15 @@
 """A local SMTP server that keeps every accepted message as an .eml file, for tests and dev runs.
 
 `python -m servicekit.devtools.smtp_sink --host 127.0.0.1 --port 1025 --maildir var/mail
-[--fail-first N --fail-code 451] [--always-fail-code 550] [--fail-stage rcpt|data]
+[--fail-first N --fail-code 451] [--always-fail-code 550] [--fail-stage rcpt|data|after-data]
 [--tls-cert FILE --tls-key FILE] [--auth USER:PASSWORD] [--idle-timeout SECONDS]`
 
 Each message is written as the raw bytes received (after SMTP dot-unstuffing) to
 `<maildir>/<UTC time>-<pid>-<counter>.eml`, and one line per message goes to stdout, without any
 address in it. Failure simulation answers RCPT TO (or DATA, with `--fail-stage data`) with the given
 code: `--fail-first N` for the first N messages of this process, `--always-fail-code` for every one.
+With `--fail-stage after-data` the message is kept and the connection dropped instead of the
+reply to DATA, as when a connection is lost while the relay's verdict is on its way.
 With `--tls-cert/--tls-key` it offers STARTTLS and refuses mail before it; with `--auth` it
 refuses mail from a client that has not logged in with that user and password (over TLS only,
 when TLS is on). With `--idle-timeout` it closes a connection that sent no command for that
@@ -92,7 +94,10 @@ class SinkHandler:
             code = self.fail_code
         else:
             return None
-        self._say(f"rejected {stage.upper()} with {code} (simulated)")
+        if stage == "after-data":
+            self._say("hanging up instead of answering DATA (simulated)")
+        else:
+            self._say(f"rejected {stage.upper()} with {code} (simulated)")
         return _reply(code)
 
     def _say(self, line: str) -> None:
@@ -111,6 +116,9 @@ class SinkHandler:
         failure = self._simulated_failure("data")
         if failure:
             return failure
+        # "after-data": the message is kept, then the connection dropped before the reply, so
+        # the client cannot tell whether the relay has it.
+        hang_up = self._simulated_failure("after-data") is not None
         self.received += 1
         self._follow_maildir_file()
         if getattr(session, "jii_connection", None) is None:  # its first message
@@ -128,6 +136,8 @@ class SinkHandler:
             f"message {self.received} accepted: {len(raw)} bytes, "
             f"{len(envelope.rcpt_tos)} recipient(s) -> {name}"
         )
+        if hang_up:
+            server.transport.close()
         return "250 Message accepted for delivery"
 
 
@@ -223,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fail-first", type=int, default=0, metavar="N")
     parser.add_argument("--fail-code", type=_smtp_code, default=451)
     parser.add_argument("--always-fail-code", type=_smtp_code, default=None)
-    parser.add_argument("--fail-stage", choices=("rcpt", "data"), default="rcpt")
+    parser.add_argument("--fail-stage", choices=("rcpt", "data", "after-data"),
+                        default="rcpt")
     parser.add_argument("--tls-cert", default=None, metavar="FILE")
     parser.add_argument("--tls-key", default=None, metavar="FILE")
     parser.add_argument("--auth", default=None, metavar="USER:PASSWORD")
