@@ -113,8 +113,15 @@ class Session:
 
 T = TypeVar("T")
 
-# The unpatched select: a zero-timeout poll must not hand the worker to the eventlet hub.
-_select = original("select").select
+# The unpatched poll: a zero-timeout look must not hand the worker to the eventlet hub (and,
+# unlike select, it takes descriptors above 1023, which a busy process reaches).
+_select_module = original("select")
+
+
+def _readable(fd: int) -> bool:
+    poller = _select_module.poll()
+    poller.register(fd, _select_module.POLLIN)
+    return bool(poller.poll(0))
 
 
 def check_idle_connection(conn: psycopg.Connection) -> None:
@@ -131,8 +138,7 @@ def check_idle_connection(conn: psycopg.Connection) -> None:
     if conn.closed or conn.info.transaction_status != TransactionStatus.IDLE:
         ConnectionPool.check_connection(conn)  # raises for a closed or broken one
         return
-    readable, _, _ = _select([conn.fileno()], [], [], 0)
-    if readable:
+    if _readable(conn.fileno()):
         ConnectionPool.check_connection(conn)
 
 
