@@ -390,14 +390,18 @@ LOCAL_HOSTS = {"rabbitmq", "postgres", "localstripe", "mailpit", "gateway"}
 HOST = re.compile(r"(?<=[@/])(" + "|".join(LOCAL_HOSTS) + r")(?=[:/]|$)")
 
 
-def localised(env: dict[str, str], vhost: str, database_url: str) -> dict[str, str]:
+def localised(env: dict[str, str], vhost: str, database_url: str,
+              users: dict[str, str]) -> dict[str, str]:
     """Compose's environment with its host names pointed at this machine (the ports are the
-    same), the broker vhost swapped for the test's own and the database for a fresh one."""
+    same), the broker vhost swapped for the test's own, each broker user for the test's copy
+    (`users`), and the database for a fresh one."""
     out = {}
     for key, value in env.items():
         value = "127.0.0.1" if value in LOCAL_HOSTS else HOST.sub("127.0.0.1", value)
         if key == "AMQP_URI":
-            value = urlunsplit(urlsplit(value)._replace(path=f"/{vhost}"))
+            uri = urlsplit(value)
+            netloc = uri.netloc.replace(f"{uri.username}:", f"{users[uri.username]}:", 1)
+            value = urlunsplit(uri._replace(netloc=netloc, path=f"/{vhost}"))
         if key.endswith("_DATABASE_URL"):
             value = database_url
         out[key] = value
@@ -406,39 +410,40 @@ def localised(env: dict[str, str], vhost: str, database_url: str) -> dict[str, s
 
 @pytest.fixture
 def broker_like_compose(rabbit_config, rabbit_manager):
-    """The test's vhost with compose's users, permissions and policies on the local broker."""
+    """The test's vhost with compose's users, permissions and policies on the local broker.
+
+    Each user is added under a name of the test's own, with compose's password, tags and
+    permissions (`users` maps compose's names to them): users are the broker's, not a vhost's,
+    and a shared name removed by one test would log out another's service."""
     vhost = rabbit_config["vhost"]
     local = definitions("definitions.compose.json")
-    created = []
-    existing = {user["name"] for user in rabbit_manager._get("users")}
-    for user in local["users"]:
-        if user["name"] not in existing:
-            rabbit_manager._put("users", user["name"], json={
+    users = {user["name"]: f"{user['name']}-{vhost}" for user in local["users"]}
+    try:
+        for user in local["users"]:
+            rabbit_manager._put("users", users[user["name"]], json={
                 "password_hash": user["password_hash"], "tags": ",".join(user["tags"]),
                 "hashing_algorithm": user["hashing_algorithm"]})
-            created.append(user["name"])
-    for entry in local["permissions"]:
-        rabbit_manager.set_vhost_permissions(vhost, entry["user"], entry["configure"],
-                                             entry["read"], entry["write"])
-    for policy in local["policies"]:
-        body = {k: policy[k] for k in ("pattern", "definition", "priority", "apply-to")}
-        rabbit_manager._put("policies", vhost, policy["name"], json=body)
-    yield rabbit_config
-    for name in created:
-        rabbit_manager._delete("users", name)
+        for entry in local["permissions"]:
+            rabbit_manager.set_vhost_permissions(vhost, users[entry["user"]], entry["configure"],
+                                                 entry["read"], entry["write"])
+        for policy in local["policies"]:
+            body = {k: policy[k] for k in ("pattern", "definition", "priority", "apply-to")}
+            rabbit_manager._put("policies", vhost, policy["name"], json=body)
+        yield {**rabbit_config, "users": users}
+    finally:
+        for name in users.values():
+            rabbit_manager._delete("users", name)
 
 
 @pytest.mark.slow
-# Compose's users are the broker's, by name, for every test: the first to need them adds them
-# and removes them after. One at a time, or a service loses its login to another test's end.
-@pytest.mark.xdist_group("compose-broker-users")
 @pytest.mark.parametrize("name", BACKENDS)
 def test_service_starts_and_answers_with_compose_environment(name, broker_like_compose,
                                                              make_database, tmp_path):
     from nameko.standalone.rpc import ClusterRpcProxy
 
     database = make_database(name, service_dir(name) / "migrations")
-    env = localised(compose_env(name), broker_like_compose["vhost"], database)
+    env = localised(compose_env(name), broker_like_compose["vhost"], database,
+                    broker_like_compose["users"])
     # Only what a container also has: a PATH, and nothing else from this shell.
     process_env = {"PATH": os.environ["PATH"], "PSYCOPG_WAIT_FUNC": "wait_selector",
                    "PYTHONUNBUFFERED": "1", **env}
