@@ -26,13 +26,16 @@ run: ensure-uv
 
 ## test: the whole suite, against the real RabbitMQ and PostgreSQL on this machine, in
 ## JII_TEST_WORKERS processes (the slow tests and the browser tests first)
+# Compiled modules are kept (the set-up compiles the dependencies once, PYTHONDONTWRITEBYTECODE
+# is lifted for the run): every test process and every service a test starts would otherwise
+# compile what it imports, and pytest rewrite every test module, from source each time.
 test: setup
 	set -a && source $(PEERS_ENV) && set +a && \
-	  $(UV) run --no-sync pytest -n $(JII_TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	  PYTHONDONTWRITEBYTECODE= $(UV) run --no-sync pytest -n $(JII_TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## setup: make this machine ready for the tests (what `make test` and .ci/run run first)
 setup: ensure-uv
-	$(UV) sync $(LOCKED)
+	$(UV) sync $(LOCKED) --compile-bytecode
 	$(UV) run --no-sync python -m jii_cli.devsetup
 
 ## lint: ruff over the whole repository
