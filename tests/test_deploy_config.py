@@ -454,7 +454,8 @@ def test_service_starts_and_answers_with_compose_environment(name, broker_like_c
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         answer = None
-        # Twice the start period compose gives a service (30 s): a busy machine imports slowly.
+        # Twice the start period compose gives the services (`x-service-health`, 30 s): a busy
+        # machine imports slowly.
         deadline = time.monotonic() + 60
         with ClusterRpcProxy(broker_like_compose, timeout=2) as rpc:
             while answer is None:

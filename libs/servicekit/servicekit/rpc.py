@@ -33,8 +33,8 @@ from nameko.constants import (
 )
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
+import servicekit.stopping  # noqa: F401 - mends Nameko's stop while consumers start
 from servicekit.errors import answering_domain_errors, is_outage, outage_as_unavailable
-from servicekit.stopping import QueueConsumer  # noqa: F401 - its stop while starting, fixed
 
 log = structlog.get_logger("servicekit.rpc")
 

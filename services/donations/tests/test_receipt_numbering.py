@@ -293,14 +293,21 @@ def test_a_payment_of_a_supporter_erased_meanwhile_is_numbered_without_a_thank_y
     assert list(thanks(db)) == [kept]
 
 
-def test_payments_of_two_tokyo_years_are_numbered_each_in_its_own_year(donations_config):
-    db = donations_config["DATABASE_URL"]
-    outbox = OutboxWriter("donations", None)
+def either_side_of_new_year(db: str) -> tuple[str, str]:
+    """Two payments committed unnumbered, the first in Tokyo's 2026 and the second in its 2025
+    (entered in that order): the ids of the 2025 one and the 2026 one."""
     with connect(db) as conn:
         supporter = add_supporter(conn)
         # 20:00 UTC on 31 December is already New Year's Day in Tokyo
         new_year = enter(conn, supporter, paid_at=datetime(2025, 12, 31, 20, tzinfo=UTC))
         old_year = enter(conn, supporter, paid_at=datetime(2025, 12, 31, 10, tzinfo=UTC))
+    return old_year, new_year
+
+
+def test_payments_of_two_tokyo_years_are_numbered_each_in_its_own_year(donations_config):
+    db = donations_config["DATABASE_URL"]
+    outbox = OutboxWriter("donations", None)
+    old_year, new_year = either_side_of_new_year(db)
     with connect(db) as conn:
         numbering.number_pending(conn, outbox)
     assert (receipt_of(db, old_year), receipt_of(db, new_year)) == (number(2025, 1),
@@ -312,10 +319,7 @@ def test_a_step_that_does_not_wait_numbers_the_free_year_and_leaves_the_held_one
 ):
     db = donations_config["DATABASE_URL"]
     outbox = OutboxWriter("donations", None)
-    with connect(db) as conn:
-        supporter = add_supporter(conn)
-        new_year = enter(conn, supporter, paid_at=datetime(2025, 12, 31, 20, tzinfo=UTC))
-        old_year = enter(conn, supporter, paid_at=datetime(2025, 12, 31, 10, tzinfo=UTC))
+    old_year, new_year = either_side_of_new_year(db)
     with connect(db) as holder:
         numbering.lock_year(holder, 2026)  # another step holds the new year
         assert numbering.number_committed(transactions(db), outbox, wait=False) == [old_year]
