@@ -9,8 +9,10 @@ The one set-up that `make run` (through `jii dev run`), `make test` and `.ci/run
    compose file;
 2. enables RabbitMQ's management plugin (Nameko's test fixtures make a vhost per test
    through its HTTP API) and waits until the API answers;
-3. makes PostgreSQL allow the connections the parallel tests need (`connections_needed`: per
-   test worker, two per CPU or JII_TEST_WORKERS): a local cluster that allows fewer gets
+3. where the tests use the machine's PostgreSQL (JII_TEST_PG_URL is set, or PostgreSQL's
+   programs are not installed here, so the test run cannot start a server of its own), makes
+   it allow the connections the parallel tests need (`connections_needed`: per test worker,
+   two per CPU or JII_TEST_WORKERS): a local cluster that allows fewer gets
    `ALTER SYSTEM SET max_connections` and a restart, one that allows enough is left alone;
 4. installs the Debian packages listed in deploy/system-packages.txt that are missing
    (`dpkg-query` first, so a ready machine costs a few milliseconds; `apt-get update` once,
@@ -39,6 +41,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from servicekit.devtools.parallel_tests import (
+    CONNECTIONS_PER_WORKER,
+    CONNECTIONS_SPARE,
+    connections_needed,
+    run_has_own_postgres,
+    test_workers,
+)
 
 from jii_cli.workspace import CliError, repo_root
 
@@ -258,24 +268,6 @@ def start_postgres(machine: Machine, server: tuple[str, int]) -> str | None:
     return None
 
 
-# Each test worker (`make test` runs two per CPU) may run a whole platform at once: five
-# services with their connection pools, outbox relays and the test's own queries.
-CONNECTIONS_PER_WORKER = 60
-CONNECTIONS_SPARE = 40  # psql, the jii command, a second person's run
-
-
-def test_workers(environ: dict[str, str]) -> int:
-    """How many test processes `make test` runs: JII_TEST_WORKERS, else two per CPU."""
-    configured = environ.get("JII_TEST_WORKERS", "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return 2 * (os.cpu_count() or 1)
-
-
-def connections_needed(workers: int) -> int:
-    return workers * CONNECTIONS_PER_WORKER + CONNECTIONS_SPARE
-
-
 def _psql(machine: Machine, server: tuple[str, int], statement: str) -> str | None:
     """What `statement` returns on `server` as user postgres, or None when psql fails."""
     argv = ["psql", "-h", server[0], "-p", str(server[1]), "-U", "postgres", "-d", "postgres",
@@ -484,9 +476,10 @@ def setup(machine: Machine, peers: Peers) -> dict[str, str]:
     """Everything; returns the environment the peers need (see ensure_peers). The peers come
     first: a missing database is the likelier failure, and it is reported before any install."""
     env = ensure_peers(machine, peers)
-    need = connections_needed(test_workers(machine.environ))
-    for server in peers.postgres:
-        ensure_connections(machine, server, need)
+    if not run_has_own_postgres(machine.environ):  # else its tests never use these servers
+        need = connections_needed(test_workers(machine.environ))
+        for server in peers.postgres:
+            ensure_connections(machine, server, need)
     ensure_packages(machine, listed_packages(machine.root))
     return env
 

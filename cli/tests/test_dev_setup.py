@@ -71,8 +71,10 @@ class FakeMachine:
 
     def machine(self, is_root: bool = True) -> Machine:
         said: list[str] = []
-        machine = Machine(self.root, environ={"PATH": str(self.bin)}, is_root=is_root,
-                          say=said.append)
+        # No PostgreSQL programs: the tests would use the machine's server (see
+        # test_a_run_with_a_server_of_its_own_leaves_the_machines_connections_alone).
+        environ = {"PATH": str(self.bin), "JII_TEST_PG_BIN": str(self.root / "no-postgres")}
+        machine = Machine(self.root, environ=environ, is_root=is_root, say=said.append)
         machine.said = said  # type: ignore[attr-defined]
         return machine
 
@@ -249,6 +251,22 @@ def test_postgres_allowing_enough_connections_is_neither_changed_nor_restarted(f
     setup(machine, peers_on(ports))
     assert fake.calls() == [f"psql -h 127.0.0.1 -p {ports['pg']} -U postgres -d postgres "
                             "-XAtc SHOW max_connections"]
+
+
+def test_a_run_with_a_server_of_its_own_leaves_the_machines_connections_alone(fake, ports):
+    fake_postgres_allowing(fake, ports, 100)
+    programs = fake.root / "postgres-bin"
+    programs.mkdir()
+    (programs / "initdb").write_text("")
+    machine = fake.machine()
+    machine.environ.update(JII_TEST_WORKERS="3", JII_TEST_PG_BIN=str(programs))
+    setup(machine, peers_on(ports))
+    assert not [call for call in fake.calls() if "max_connections" in call
+                or call.startswith("pg_ctlcluster")]
+    # unless the tests are sent to that server
+    machine.environ["JII_TEST_PG_URL"] = f"postgresql://postgres@127.0.0.1:{ports['pg']}"
+    setup(machine, peers_on(ports))
+    assert any("ALTER SYSTEM SET max_connections" in call for call in fake.calls())
 
 
 def test_too_few_connections_without_root_stop_with_the_commands_and_change_nothing(

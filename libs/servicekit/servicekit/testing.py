@@ -20,9 +20,20 @@ from typing import Any
 
 import pytest
 
+from servicekit.devtools.parallel_tests import (
+    connections_needed,
+    postgres_programs,
+    run_has_own_postgres,
+    test_workers,
+)
 from servicekit.migrations import drop_database, migrate
 
+PG_BIN = postgres_programs(os.environ)
+# The server the tests' databases are created on: JII_TEST_PG_URL if given, else a private one
+# the test run starts (`pytest_configure`), else the machine's own.
 PG_SERVER = os.environ.get("JII_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+SUITE_POSTGRES_PREFIX = "jii-suite-postgres-"
+_SUITE_POSTGRES = pytest.StashKey["PrivatePostgres"]()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -34,6 +45,32 @@ def pytest_configure(config: pytest.Config) -> None:
     specs = getattr(config.option, "tx", None) or []
     worker = f"popen//python={sys.executable} -m servicekit.green_worker"
     config.option.tx = [worker if spec == "popen" else spec for spec in specs]
+    if not hasattr(config, "workerinput"):  # the run's first process; workers inherit the URL
+        _start_suite_postgres(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_SUITE_POSTGRES, None)
+    if server is not None:
+        server.remove()
+
+
+def _start_suite_postgres(config: pytest.Config) -> None:
+    """A PostgreSQL server for the whole run, in memory and without durability (no fsync, no
+    synchronous commit, no full-page writes): the tests create and drop a database each, and
+    on a durable server each of those waits on the disk and a checkpoint. Left out when
+    JII_TEST_PG_URL names a server, or PostgreSQL's programs are not on this machine (the
+    peers run under compose), and then the tests use that server."""
+    global PG_SERVER
+    if not run_has_own_postgres(os.environ):
+        return
+    workers = getattr(config.option, "numprocesses", None)
+    if not isinstance(workers, int) or workers < 1:
+        workers = test_workers(os.environ)
+    PrivatePostgres.remove_abandoned(SUITE_POSTGRES_PREFIX)
+    server = PrivatePostgres.create(SUITE_POSTGRES_PREFIX, connections_needed(workers))
+    config.stash[_SUITE_POSTGRES] = server
+    PG_SERVER = os.environ["JII_TEST_PG_URL"] = server.url
 
 
 @pytest.hookimpl(trylast=True)
@@ -65,6 +102,7 @@ class DatabaseTemplates:
     def __init__(self, server: str) -> None:
         self.server = server
         self._templates: dict[tuple[str, str], str] = {}
+        self._strategy: str | None = None  # the clause, "" for the server's default
 
     def copy(self, service: str, migrations: Path | str) -> str:
         """A fresh database named for `service`, with every migration applied."""
@@ -75,8 +113,20 @@ class DatabaseTemplates:
             migrate(template, migrations)
             self._templates[key] = template
         url = f"{self.server}/jii_test_{service}_{uuid.uuid4().hex[:10]}"
-        _create_from_template(self.server, url, template)
+        _create_from_template(self.server, url, template, self._copy_strategy())
         return url
+
+    def _copy_strategy(self) -> str:
+        """FILE_COPY on a server that does not fsync (the run's own): it copies the files and
+        takes half the server's time WAL_LOG does. A durable server would first wait for a
+        checkpoint written to disk, so there the server's default (WAL_LOG) stays."""
+        if self._strategy is None:
+            import psycopg
+
+            with psycopg.connect(f"{self.server}/postgres", autocommit=True) as conn:
+                fsync = conn.execute("SHOW fsync").fetchone()
+            self._strategy = " STRATEGY FILE_COPY" if fsync and fsync[0] == "off" else ""
+        return self._strategy
 
     def drop_all(self) -> None:
         for template in self._templates.values():
@@ -97,7 +147,7 @@ def _migrations_digest(migrations: Path) -> str:
     return digest.hexdigest()
 
 
-def _create_from_template(server: str, url: str, template: str) -> None:
+def _create_from_template(server: str, url: str, template: str, strategy: str) -> None:
     import time
 
     import psycopg
@@ -105,7 +155,7 @@ def _create_from_template(server: str, url: str, template: str) -> None:
 
     from servicekit.migrations import database_name
 
-    statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+    statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}" + strategy).format(
         sql.Identifier(database_name(url)), sql.Identifier(database_name(template)))
     deadline = time.monotonic() + 10
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -585,23 +635,20 @@ def private_rabbit() -> Iterator[PrivateRabbit]:
     shutil.rmtree(base, ignore_errors=True)
 
 
-PG_BIN = Path(os.environ.get("JII_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
 class PrivatePostgres:
     """A PostgreSQL server of the test's own on a loopback port, that a test may stop and
-    start (a database outage) without touching the shared one. Trust auth, user postgres."""
+    start (a database outage) without touching the shared one. Trust auth, user postgres.
+    Throwaway, so nothing is made durable (no fsync, no synchronous commit)."""
 
-    def __init__(self, base: Path, port: int):
-        self.base, self.port = base, port
+    def __init__(self, base: Path, port: int, max_connections: int = 60):
+        self.base, self.port, self.max_connections = base, port, max_connections
         self.data = base / "data"
         self.url = f"postgresql://postgres@127.0.0.1:{port}"
-        self._as_owner: list[str] = []
-        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+        self._as_owner = _as_postgres()
+        if self._as_owner:
             import shutil
 
             shutil.chown(base, user="postgres")
-            self._as_owner = ["runuser", "-u", "postgres", "--"]
         self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
                   "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
 
@@ -609,9 +656,42 @@ class PrivatePostgres:
         subprocess.run([*self._as_owner, *args], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=timeout)
 
+    @classmethod
+    def create(cls, prefix: str, max_connections: int = 60) -> PrivatePostgres:
+        """A started server in a new directory named with `prefix`, in memory where the
+        machine has /dev/shm; the process that made it is noted, for `remove_abandoned`."""
+        import tempfile
+
+        # not under pytest's tmp_path: its parents are private to root, the server runs as
+        # postgres
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        base = Path(tempfile.mkdtemp(prefix=prefix, dir=shm))
+        (base / "owner.pid").write_text(str(os.getpid()))
+        server = cls(base, free_port(), max_connections)
+        server.start()
+        return server
+
+    @staticmethod
+    def remove_abandoned(prefix: str) -> None:
+        """Stop and remove the servers a killed test run left behind (its process is gone)."""
+        import glob
+        import tempfile
+
+        for folder in {"/dev/shm", tempfile.gettempdir()}:
+            for base in map(Path, glob.glob(f"{folder}/{prefix}*")):
+                try:
+                    os.kill(int((base / "owner.pid").read_text()), 0)
+                except (OSError, ValueError):  # its run is gone
+                    _remove_server(base)
+
+    def remove(self) -> None:
+        """Stop the server at once and delete its files."""
+        _remove_server(self.base)
+
     def start(self) -> None:
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base}"
-                   " -c fsync=off -c max_connections=60")
+                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                   f" -c max_connections={self.max_connections}")
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options,
                   "-l", str(self.base / "postgres.log"), "-w", "start")
 
@@ -626,22 +706,27 @@ class PrivatePostgres:
         return url
 
 
+def _as_postgres() -> list[str]:
+    """The command prefix that runs PostgreSQL's programs, which refuse to run as root."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def _remove_server(base: Path) -> None:
+    import shutil
+
+    if (base / "data" / "postmaster.pid").exists():
+        subprocess.run([*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(base / "data"),
+                        "-m", "immediate", "-w", "stop"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120, check=False)
+    shutil.rmtree(base, ignore_errors=True)
+
+
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
     """A started PostgreSQL server of this test's own (see `PrivatePostgres`), removed after."""
-    import shutil
-    import tempfile
-
-    # not under pytest's tmp_path: its parents are private to root, the server runs as postgres
-    base = Path(tempfile.mkdtemp(prefix="jii-postgres-"))
-    server = PrivatePostgres(base, free_port())
-    server.start()
+    server = PrivatePostgres.create("jii-postgres-")
     yield server
-    try:
-        server.stop("immediate")
-    except subprocess.SubprocessError:
-        pass
-    shutil.rmtree(base, ignore_errors=True)
+    server.remove()
 
 
 def _killing_all(make: Callable) -> Iterator[Callable]:

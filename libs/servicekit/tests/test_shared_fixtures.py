@@ -8,17 +8,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import smtplib
+import subprocess
 import urllib.parse
 import urllib.request
+import uuid
 from email.message import EmailMessage
 from pathlib import Path
+from types import SimpleNamespace
 
+import psycopg
+import pytest
+from servicekit import testing
+from servicekit.devtools.parallel_tests import connections_needed
 from servicekit.migrations import migrate
 from servicekit.testing import (
     DatabaseTemplates,
     HttpCapture,
     LocalstripePool,
+    PrivatePostgres,
     SharedSmtpSink,
     query,
     wait_until,
@@ -118,3 +127,53 @@ def test_the_shared_sink_keeps_each_borrowers_mail_apart(tmp_path):
     # connections are numbered afresh for each borrower, as by a sink of its own
     assert [name.rsplit("-c", 1)[1] for name in names[first]] == ["1.eml", "2.eml"]
     assert [name.rsplit("-c", 1)[1] for name in names[second]] == ["1.eml"]
+
+
+@pytest.mark.skipif(not (testing.PG_BIN / "initdb").exists(), reason="no PostgreSQL programs")
+def test_a_run_starts_a_server_of_its_own_that_keeps_nothing_on_disk_and_removes_it(
+        monkeypatch):
+    monkeypatch.delenv("JII_TEST_PG_URL")  # as `make test` starts, before the workers
+    monkeypatch.setattr(testing, "PG_SERVER", testing.PG_SERVER)
+    config = SimpleNamespace(option=SimpleNamespace(numprocesses=3), stash=pytest.Stash())
+    testing._start_suite_postgres(config)
+    try:
+        url = os.environ["JII_TEST_PG_URL"]
+        assert testing.PG_SERVER == url != "postgresql://postgres@127.0.0.1:5432"
+        settings = {row["name"]: row["setting"] for row in query(
+            f"{url}/postgres", "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)",
+            (["fsync", "synchronous_commit", "max_connections", "data_directory"],))}
+        assert settings["fsync"] == settings["synchronous_commit"] == "off"
+        assert settings["max_connections"] == str(connections_needed(3))
+        data = Path(settings["data_directory"])
+    finally:
+        testing.pytest_unconfigure(config)
+    assert not data.exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(f"{url}/postgres", connect_timeout=2)
+
+
+def test_a_named_server_is_used_as_it_is(monkeypatch):
+    monkeypatch.setenv("JII_TEST_PG_URL", testing.PG_SERVER)
+    config = SimpleNamespace(option=SimpleNamespace(numprocesses=3), stash=pytest.Stash())
+    testing._start_suite_postgres(config)
+    assert os.environ["JII_TEST_PG_URL"] == testing.PG_SERVER
+    assert testing._SUITE_POSTGRES not in config.stash
+
+
+def test_a_server_left_by_a_killed_run_is_removed_and_a_running_runs_is_kept():
+    prefix = f"jii-test-abandoned-{uuid.uuid4().hex[:6]}-"
+    abandoned = PrivatePostgres.create(prefix)
+    alive = PrivatePostgres.create(prefix)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (abandoned.base / "owner.pid").write_text(str(dead.pid))
+    try:
+        PrivatePostgres.remove_abandoned(prefix)
+        assert not abandoned.base.exists()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(f"{abandoned.url}/postgres", connect_timeout=2)
+        assert alive.base.exists()
+        psycopg.connect(f"{alive.url}/postgres").close()
+    finally:
+        alive.remove()
+        abandoned.remove()
