@@ -47,7 +47,7 @@ from servicekit.devtools.parallel_tests import (
     CONNECTIONS_SPARE,
     connections_needed,
     run_has_own_postgres,
-    test_workers,
+    worker_count,
 )
 
 from jii_cli.workspace import CliError, repo_root
@@ -477,7 +477,7 @@ def setup(machine: Machine, peers: Peers) -> dict[str, str]:
     first: a missing database is the likelier failure, and it is reported before any install."""
     env = ensure_peers(machine, peers)
     if not run_has_own_postgres(machine.environ):  # else its tests never use these servers
-        need = connections_needed(test_workers(machine.environ))
+        need = connections_needed(worker_count(machine.environ))
         for server in peers.postgres:
             ensure_connections(machine, server, need)
     ensure_packages(machine, listed_packages(machine.root))

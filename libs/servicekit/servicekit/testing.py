@@ -24,7 +24,7 @@ from servicekit.devtools.parallel_tests import (
     connections_needed,
     postgres_programs,
     run_has_own_postgres,
-    test_workers,
+    worker_count,
 )
 from servicekit.migrations import drop_database, migrate
 
@@ -66,7 +66,7 @@ def _start_suite_postgres(config: pytest.Config) -> None:
         return
     workers = getattr(config.option, "numprocesses", None)
     if not isinstance(workers, int) or workers < 1:
-        workers = test_workers(os.environ)
+        workers = worker_count(os.environ)
     PrivatePostgres.remove_abandoned(SUITE_POSTGRES_PREFIX)
     server = PrivatePostgres.create(SUITE_POSTGRES_PREFIX, connections_needed(workers))
     config.stash[_SUITE_POSTGRES] = server
@@ -125,7 +125,10 @@ class DatabaseTemplates:
 
             with psycopg.connect(f"{self.server}/postgres", autocommit=True) as conn:
                 fsync = conn.execute("SHOW fsync").fetchone()
-            self._strategy = " STRATEGY FILE_COPY" if fsync and fsync[0] == "off" else ""
+                # the STRATEGY clause is PostgreSQL 15's
+                new_enough = conn.info.server_version >= 150000
+            off = fsync is not None and fsync[0] == "off"
+            self._strategy = " STRATEGY FILE_COPY" if off and new_enough else ""
         return self._strategy
 
     def drop_all(self) -> None:

@@ -14,7 +14,7 @@ CONNECTIONS_PER_WORKER = 60
 CONNECTIONS_SPARE = 40  # psql, the jii command, a second person's run
 
 
-def test_workers(environ: Mapping[str, str]) -> int:
+def worker_count(environ: Mapping[str, str]) -> int:
     """How many test processes `make test` runs: JII_TEST_WORKERS, else two per CPU."""
     configured = environ.get("JII_TEST_WORKERS", "").strip()
     if configured.isdigit() and int(configured) > 0:
@@ -26,10 +26,17 @@ def connections_needed(workers: int) -> int:
     return workers * CONNECTIONS_PER_WORKER + CONNECTIONS_SPARE
 
 
-def postgres_programs(environ: Mapping[str, str]) -> Path:
+def postgres_programs(environ: Mapping[str, str],
+                      installed_under: Path = Path("/usr/lib/postgresql")) -> Path:
     """Where PostgreSQL's server programs (initdb, pg_ctl) are: JII_TEST_PG_BIN, else Debian's
-    place for PostgreSQL 15."""
-    return Path(environ.get("JII_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+    place for the newest PostgreSQL installed (15 when none is)."""
+    if "JII_TEST_PG_BIN" in environ:
+        return Path(environ["JII_TEST_PG_BIN"])
+    installed = [path.parent for path in installed_under.glob("*/bin/initdb")
+                 if path.parent.parent.name.isdigit()]
+    if not installed:
+        return installed_under / "15" / "bin"
+    return max(installed, key=lambda folder: int(folder.parent.name))
 
 
 def run_has_own_postgres(environ: Mapping[str, str]) -> bool:
