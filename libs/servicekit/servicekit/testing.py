@@ -45,7 +45,9 @@ def pytest_configure(config: pytest.Config) -> None:
     specs = getattr(config.option, "tx", None) or []
     worker = f"popen//python={sys.executable} -m servicekit.green_worker"
     config.option.tx = [worker if spec == "popen" else spec for spec in specs]
-    if not hasattr(config, "workerinput"):  # the run's first process; workers inherit the URL
+    collecting = config.option.collectonly or getattr(config.option, "help", False)
+    # the run's first process starts it; the workers inherit its URL
+    if not hasattr(config, "workerinput") and not collecting:
         _start_suite_postgres(config)
 
 
@@ -67,7 +69,7 @@ def _start_suite_postgres(config: pytest.Config) -> None:
     workers = getattr(config.option, "numprocesses", None)
     if not isinstance(workers, int) or workers < 1:
         workers = worker_count(os.environ)
-    PrivatePostgres.remove_abandoned(SUITE_POSTGRES_PREFIX)
+    PrivatePostgres.remove_abandoned(SUITE_POSTGRES_PREFIX, PRIVATE_POSTGRES_PREFIX)
     server = PrivatePostgres.create(SUITE_POSTGRES_PREFIX, connections_needed(workers))
     config.stash[_SUITE_POSTGRES] = server
     PG_SERVER = os.environ["JII_TEST_PG_URL"] = server.url
@@ -102,7 +104,7 @@ class DatabaseTemplates:
     def __init__(self, server: str) -> None:
         self.server = server
         self._templates: dict[tuple[str, str], str] = {}
-        self._strategy: str | None = None  # the clause, "" for the server's default
+        self._strategy_clause: str | None = None
 
     def copy(self, service: str, migrations: Path | str) -> str:
         """A fresh database named for `service`, with every migration applied."""
@@ -113,14 +115,15 @@ class DatabaseTemplates:
             migrate(template, migrations)
             self._templates[key] = template
         url = f"{self.server}/jii_test_{service}_{uuid.uuid4().hex[:10]}"
-        _create_from_template(self.server, url, template, self._copy_strategy())
+        _create_from_template(self.server, url, template, self._copy_strategy_clause())
         return url
 
-    def _copy_strategy(self) -> str:
-        """FILE_COPY on a server that does not fsync (the run's own): it copies the files and
-        takes half the server's time WAL_LOG does. A durable server would first wait for a
-        checkpoint written to disk, so there the server's default (WAL_LOG) stays."""
-        if self._strategy is None:
+    def _copy_strategy_clause(self) -> str:
+        """" STRATEGY FILE_COPY" on a server that does not fsync (the run's own): it copies
+        the files and takes half the server's time WAL_LOG does. A durable server would first
+        wait for a checkpoint written to disk, so there the clause is "" and the server's
+        default (WAL_LOG) stays. Asked of the server once."""
+        if self._strategy_clause is None:
             import psycopg
 
             with psycopg.connect(f"{self.server}/postgres", autocommit=True) as conn:
@@ -128,8 +131,8 @@ class DatabaseTemplates:
                 # the STRATEGY clause is PostgreSQL 15's
                 new_enough = conn.info.server_version >= 150000
             off = fsync is not None and fsync[0] == "off"
-            self._strategy = " STRATEGY FILE_COPY" if off and new_enough else ""
-        return self._strategy
+            self._strategy_clause = " STRATEGY FILE_COPY" if off and new_enough else ""
+        return self._strategy_clause
 
     def drop_all(self) -> None:
         for template in self._templates.values():
@@ -150,7 +153,8 @@ def _migrations_digest(migrations: Path) -> str:
     return digest.hexdigest()
 
 
-def _create_from_template(server: str, url: str, template: str, strategy: str) -> None:
+def _create_from_template(server: str, url: str, template: str, strategy_clause: str
+                          ) -> None:
     import time
 
     import psycopg
@@ -158,7 +162,7 @@ def _create_from_template(server: str, url: str, template: str, strategy: str) -
 
     from servicekit.migrations import database_name
 
-    statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}" + strategy).format(
+    statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}" + strategy_clause).format(
         sql.Identifier(database_name(url)), sql.Identifier(database_name(template)))
     deadline = time.monotonic() + 10
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -638,31 +642,27 @@ def private_rabbit() -> Iterator[PrivateRabbit]:
     shutil.rmtree(base, ignore_errors=True)
 
 
+PRIVATE_POSTGRES_PREFIX = "jii-postgres-"
+
+
 class PrivatePostgres:
     """A PostgreSQL server of the test's own on a loopback port, that a test may stop and
     start (a database outage) without touching the shared one. Trust auth, user postgres.
-    Throwaway, so nothing is made durable (no fsync, no synchronous commit)."""
+    Throwaway, so nothing is made durable (no fsync, no synchronous commit). Made with
+    `create`; its folder notes the process that made it, for `remove_abandoned`."""
 
     def __init__(self, base: Path, port: int, max_connections: int = 60):
         self.base, self.port, self.max_connections = base, port, max_connections
         self.data = base / "data"
         self.url = f"postgresql://postgres@127.0.0.1:{port}"
-        self._as_owner = _as_postgres()
-        if self._as_owner:
-            import shutil
-
-            shutil.chown(base, user="postgres")
-        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
-                  "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
-
-    def _run(self, *args: str, timeout: float = 120) -> None:
-        subprocess.run([*self._as_owner, *args], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=timeout)
+        # initdb and postgres refuse to run as root
+        self._as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
     @classmethod
-    def create(cls, prefix: str, max_connections: int = 60) -> PrivatePostgres:
-        """A started server in a new directory named with `prefix`, in memory where the
-        machine has /dev/shm; the process that made it is noted, for `remove_abandoned`."""
+    def create(cls, prefix: str = PRIVATE_POSTGRES_PREFIX,
+               max_connections: int = 60) -> PrivatePostgres:
+        """A new, started server in a new folder named with `prefix`, in memory where the
+        machine has /dev/shm. Nothing is left behind when it cannot start."""
         import tempfile
 
         # not under pytest's tmp_path: its parents are private to root, the server runs as
@@ -671,25 +671,41 @@ class PrivatePostgres:
         base = Path(tempfile.mkdtemp(prefix=prefix, dir=shm))
         (base / "owner.pid").write_text(str(os.getpid()))
         server = cls(base, free_port(), max_connections)
-        server.start()
+        try:
+            if server._as_owner:
+                import shutil
+
+                shutil.chown(base, user="postgres")
+            server._run(str(PG_BIN / "initdb"), "-D", str(server.data), "-U", "postgres",
+                        "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+            server.start()
+        except BaseException:
+            server.remove()
+            raise
         return server
 
-    @staticmethod
-    def remove_abandoned(prefix: str) -> None:
-        """Stop and remove the servers a killed test run left behind (its process is gone)."""
+    @classmethod
+    def remove_abandoned(cls, *prefixes: str) -> None:
+        """Stop and remove the servers killed test runs left behind (the process that made
+        each is gone); a running run's are kept."""
         import glob
         import tempfile
 
         for folder in {"/dev/shm", tempfile.gettempdir()}:
-            for base in map(Path, glob.glob(f"{folder}/{prefix}*")):
-                try:
-                    os.kill(int((base / "owner.pid").read_text()), 0)
-                except (OSError, ValueError):  # its run is gone
-                    _remove_server(base)
+            for prefix in prefixes:
+                for base in map(Path, glob.glob(f"{folder}/{prefix}*")):
+                    try:
+                        os.kill(int((base / "owner.pid").read_text()), 0)
+                    except (OSError, ValueError):  # its run is gone
+                        cls(base, port=0).remove()
 
-    def remove(self) -> None:
-        """Stop the server at once and delete its files."""
-        _remove_server(self.base)
+    def _run(self, *args: str, timeout: float = 120) -> None:
+        """Run one of PostgreSQL's programs as the server's owner; a failure says what the
+        program printed."""
+        result = subprocess.run([*self._as_owner, *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        if result.returncode != 0:
+            raise subprocess.CalledProcessError(result.returncode, args, result.stdout)
 
     def start(self) -> None:
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base}"
@@ -702,6 +718,17 @@ class PrivatePostgres:
         """Stop the server; "fast" ends every session at once, as an outage would."""
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
+    def remove(self) -> None:
+        """Stop the server at once, if it runs, and delete its files."""
+        import shutil
+
+        if (self.data / "postmaster.pid").exists():
+            try:
+                self.stop("immediate")
+            except (subprocess.SubprocessError, OSError):
+                pass  # its files go all the same
+        shutil.rmtree(self.base, ignore_errors=True)
+
     def make_database(self, service: str, migrations: Path | str) -> str:
         """A fresh, migrated database on this server (gone with the server)."""
         url = f"{self.url}/jii_test_{service}_{uuid.uuid4().hex[:10]}"
@@ -709,25 +736,10 @@ class PrivatePostgres:
         return url
 
 
-def _as_postgres() -> list[str]:
-    """The command prefix that runs PostgreSQL's programs, which refuse to run as root."""
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-
-def _remove_server(base: Path) -> None:
-    import shutil
-
-    if (base / "data" / "postmaster.pid").exists():
-        subprocess.run([*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(base / "data"),
-                        "-m", "immediate", "-w", "stop"], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=120, check=False)
-    shutil.rmtree(base, ignore_errors=True)
-
-
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
     """A started PostgreSQL server of this test's own (see `PrivatePostgres`), removed after."""
-    server = PrivatePostgres.create("jii-postgres-")
+    server = PrivatePostgres.create()
     yield server
     server.remove()
 

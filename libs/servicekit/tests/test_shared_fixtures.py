@@ -160,6 +160,40 @@ def test_a_named_server_is_used_as_it_is(monkeypatch):
     assert testing._SUITE_POSTGRES not in config.stash
 
 
+def test_collecting_or_asking_for_help_starts_no_server(monkeypatch):
+    monkeypatch.delenv("JII_TEST_PG_URL")
+    config = SimpleNamespace(option=SimpleNamespace(collectonly=True, tx=None, numprocesses=2),
+                             stash=pytest.Stash())
+    testing.pytest_configure(config)
+    assert testing._SUITE_POSTGRES not in config.stash
+    assert "JII_TEST_PG_URL" not in os.environ
+
+
+def test_a_server_that_cannot_be_made_says_why_and_leaves_nothing(monkeypatch):
+    import stat
+    import tempfile
+
+    programs = Path(tempfile.mkdtemp(prefix="jii-test-pgbin-"))
+    try:
+        initdb = programs / "initdb"
+        initdb.write_text("#!/bin/sh\necho 'initdb: no room left on /dev/shm' >&2\nexit 1\n")
+        for path in (programs, initdb):  # run as the postgres user when the tests run as root
+            path.chmod(path.stat().st_mode | stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP
+                       | stat.S_IROTH | stat.S_IXOTH)
+        monkeypatch.setattr(testing, "PG_BIN", programs)
+        prefix = f"jii-test-broken-{uuid.uuid4().hex[:6]}-"
+        with pytest.raises(subprocess.CalledProcessError) as failure:
+            PrivatePostgres.create(prefix)
+        assert "no room left on /dev/shm" in failure.value.output
+        assert not list(Path("/dev/shm").glob(f"{prefix}*"))
+        assert not list(Path(tempfile.gettempdir()).glob(f"{prefix}*"))
+    finally:
+        import shutil
+
+        shutil.rmtree(programs, ignore_errors=True)
+
+
+@pytest.mark.skipif(not (testing.PG_BIN / "initdb").exists(), reason="no PostgreSQL programs")
 def test_a_server_left_by_a_killed_run_is_removed_and_a_running_runs_is_kept():
     prefix = f"jii-test-abandoned-{uuid.uuid4().hex[:6]}-"
     abandoned = PrivatePostgres.create(prefix)
