@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,7 +155,8 @@ class StripeSender:
     attempts: int = 0
     last_accepted_at: float = 0.0
 
-    def run(self, deadline: float) -> None:
+    def run(self, deadline: float, abort: Callable[[], object] = lambda: False) -> None:
+        """Send until every event is accepted, `deadline` passes or `abort()` is true."""
         start = time.monotonic()
         due = {i: start + i / self.per_second for i in range(len(self.events))}
         tries = Counter()
@@ -181,7 +183,7 @@ class StripeSender:
 
         with ThreadPoolExecutor(16) as pool:
             in_flight: dict[int, object] = {}
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not abort():
                 with lock:
                     if len(self.accepted) == len(self.events):
                         return
@@ -228,7 +230,10 @@ def run_outage(platform: Platform, smtp_sink, stop, start, outage_seconds: float
     events = paid_donations(platform, payments)
     pids = platform.processes.pids()
     sender = StripeSender(f"{platform.url}/api/webhooks/stripe", events)
-    thread = threading.Thread(target=sender.run, args=(time.monotonic() + outage_seconds + 240,))
+    # A service that died cannot recover: the sender stops at once and the test says which.
+    thread = threading.Thread(target=sender.run, daemon=True,
+                              args=(time.monotonic() + outage_seconds + 240,
+                                    platform.processes.exited))
     thread.start()
     time.sleep(3)
     stop()
@@ -239,6 +244,7 @@ def run_outage(platform: Platform, smtp_sink, stop, start, outage_seconds: float
     start()
     restarted_at = time.monotonic()
     thread.join()
+    assert_none_exited(platform)
     ledger = lambda: query(platform.databases["donations"],  # noqa: E731
                            "SELECT stripe_payment_intent_id AS intent, count(*) AS n"
                            " FROM payments GROUP BY 1")
@@ -265,9 +271,13 @@ def run_outage(platform: Platform, smtp_sink, stop, start, outage_seconds: float
     return figures
 
 
+def assert_none_exited(platform: Platform) -> None:
+    exited = platform.processes.exited()
+    assert exited == {}, {name: platform.processes.log(name)[-3000:] for name in exited}
+
+
 def assert_recovered(platform: Platform, figures: dict, rabbit) -> None:
-    assert figures["exited"] == {}, {n: platform.processes.log(n)[-3000:]
-                                     for n in figures["exited"]}
+    assert_none_exited(platform)
     assert figures["restarted"] == []
     assert figures["accepted"] == figures["payments_sent"]
     assert figures["missing_payments"] == figures["doubled_payments"] == 0

@@ -7,6 +7,7 @@ import time
 import eventlet
 import requests
 from gateway_fakes import FakeDonations, FakeMatching, FakeNotifications, FakePrograms
+from nameko.rpc import ReplyListener
 
 VALID = {"amount": 3000, "email": "hanako@example.org", "name": "Yamada Hanako",
          "locale": "en-us", "payment_method": "pm_card_visa"}
@@ -62,6 +63,34 @@ def test_webhook_body_reaches_the_service_byte_for_byte(gateway, donations, call
     [((body, signature), _)] = calls.of("handle_stripe_webhook")
     assert body.encode("utf-8") == raw
     assert signature == "t=1,v1=abc"
+
+
+def test_a_reply_acknowledged_as_the_broker_drops_still_answers_and_the_gateway_lives(
+        gateway, gateway_container, donations, calls, monkeypatch):
+    # The broker going away between a reply's arrival and its acknowledgement used to kill the
+    # gateway's container (a socket error in a container thread), and so the whole process.
+    [listener] = [ext for ext in gateway_container.extensions
+                  if isinstance(ext, ReplyListener)]
+    acknowledge = listener.queue_consumer.ack_message
+    failed = []
+
+    def acknowledge_on_a_reset_connection(message) -> None:
+        if not failed:
+            failed.append(message.properties.get("correlation_id"))
+            raise ConnectionResetError(104, "Connection reset by peer")
+        acknowledge(message)
+
+    monkeypatch.setattr(listener.queue_consumer, "ack_message",
+                        acknowledge_on_a_reset_connection)
+    webhook = {"data": b"{}", "timeout": 10, "headers": {"Stripe-Signature": "t=1,v1=abc"}}
+
+    first = requests.post(f"{gateway}/api/webhooks/stripe", **webhook)
+    second = requests.post(f"{gateway}/api/webhooks/stripe", **webhook)
+
+    assert failed and failed[0]  # the failing acknowledgement was a reply's
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert len(calls.of("handle_stripe_webhook")) == 2
+    assert not gateway_container._died.ready()
 
 
 def test_webhook_accepts_bodies_larger_than_public_forms(gateway, donations, calls):
