@@ -33,6 +33,7 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import pstats  # noqa: E402
+import shutil  # noqa: E402
 import signal  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -44,9 +45,17 @@ from dataclasses import replace  # noqa: E402
 from email import policy  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import bare_services  # noqa: E402
 import eventlet.queue  # noqa: E402
 import requests  # noqa: E402
-from benchkit import Vhost, fresh_databases, percentile, service_runner  # noqa: E402
+from benchkit import (  # noqa: E402
+    MANAGEMENT,
+    PG,
+    Vhost,
+    fresh_databases,
+    percentile,
+    service_runner,
+)
 from dbcount import DbCounter  # noqa: E402
 from jii_cli.devrun import ProcessSpec, Supervisor, nameko_executable, wait_ready  # noqa: E402
 from kombu import Connection, Exchange, Producer, Queue  # noqa: E402
@@ -54,7 +63,7 @@ from servicekit import platform  # noqa: E402
 from servicekit.db import connect  # noqa: E402
 from servicekit.devtools.localstripe_server import stripe_signature  # noqa: E402
 from servicekit.devtools.smtp_sink import start_smtp_sink, stop  # noqa: E402
-from servicekit.migrations import drop_database  # noqa: E402
+from servicekit.migrations import drop_database, ensure_database  # noqa: E402
 from servicekit.testing import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,7 +148,9 @@ def _rows(url: str, sql: str, params: tuple) -> list[dict]:
 
 
 def run_pipeline(gateway: str, maildir: Path, run: int, events: int, concurrency: int,
-                 dbs: dict[str, str]) -> dict:
+                 dbs: dict[str, str] | None) -> dict:
+    """Webhooks sent `concurrency` at a time; with the platform's `dbs`, also each stage's
+    share."""
     sent_at: dict[str, float] = {}
     answered_at: dict[str, float] = {}
 
@@ -166,7 +177,8 @@ def run_pipeline(gateway: str, maildir: Path, run: int, events: int, concurrency
     if len(mailed_at) < events:
         raise RuntimeError(f"only {len(mailed_at)} of {events} e-mails arrived")
     result = summary([mailed_at[to] - sent_at[to] for to in mailed_at], time.time() - started)
-    result.update(stages(dbs, run, sent_at, answered_at, mailed_at))
+    if dbs is not None:
+        result.update(stages(dbs, run, sent_at, answered_at, mailed_at))
     return result
 
 
@@ -246,24 +258,19 @@ class Deployed:
     under cProfile and writes its profile there when stopped."""
 
     name = "deployed"
+    stages = True  # the platform's tables tell each stage's share
 
     def __init__(self, inputs: platform.Inputs, gateway: str, profile_dir: Path | None) -> None:
         self.profiled = profile_dir is not None
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **platform.environment(inputs, RUN),
                "PYTHONWARNINGS": "ignore:pkg_resources is deprecated:UserWarning"}
         self.supervisor = Supervisor(ROOT, env, width=13)
-        self.pids: dict[str, int] = {}
         nameko = nameko_executable()
         host, port = inputs.gateway_address.rsplit(":", 1)
-        for name in RUN:
-            spec = ProcessSpec(name, platform.command(name, nameko),
-                               ready=(host, int(port)) if name == "gateway" else None)
-            if profile_dir is not None:
-                spec = replace(spec, argv=[sys.executable, str(ROOT / "bench/profiled.py"),
-                                           str(profile_dir / f"{spec.name}.prof"), *spec.argv])
-            proc = self.supervisor.start(spec)
-            self.pids[spec.name] = proc.pid
-            wait_ready(self.supervisor, spec, proc, timeout=120)
+        self.pids = start_processes(self.supervisor, [
+            ProcessSpec(name, platform.command(name, nameko),
+                        ready=(host, int(port)) if name == "gateway" else None)
+            for name in RUN], profile_dir)
         wait_services(gateway)
 
     def cpu(self) -> dict[str, float]:
@@ -279,11 +286,82 @@ class Deployed:
         self.supervisor.stop_all()
 
 
+def start_processes(supervisor: Supervisor, specs: list[ProcessSpec],
+                    profile_dir: Path | None) -> dict[str, int]:
+    """Start each process in turn, each once the one before is ready; with `profile_dir`,
+    under `bench/profiled.py`. Returns their pids by name."""
+    pids = {}
+    for spec in specs:
+        if profile_dir is not None:
+            spec = replace(spec, argv=[sys.executable, str(ROOT / "bench/profiled.py"),
+                                       str(profile_dir / f"{spec.name}.prof"), *spec.argv])
+        proc = supervisor.start(spec)
+        pids[spec.name] = proc.pid
+        wait_ready(supervisor, spec, proc, timeout=120)
+    return pids
+
+
+class BareNameko(Deployed):
+    """The same hops in bare Nameko (`bench/bare_services.py`), each its own `nameko run`
+    process: an `@http` endpoint making one RPC, one row written and one event dispatched, one
+    inbox row written and one e-mail sent. What Nameko itself costs, with none of the
+    platform's work: the platform's pipeline cannot be faster than this."""
+
+    name = "bare Nameko"
+    stages = False
+
+    def __init__(self, inputs: platform.Inputs, gateway: str, profile_dir: Path | None) -> None:
+        self.profiled = profile_dir is not None
+        self.database = f"{PG}/jii_bench_bare_{uuid.uuid4().hex[:8]}"
+        ensure_database(self.database)
+        with connect(self.database) as conn:
+            for sql in bare_services.TABLES:
+                conn.execute(sql)
+            conn.commit()
+        self.folder = Path(tempfile.mkdtemp(prefix="jii-bench-bare-"))
+        config = self.folder / "config.yml"
+        config.write_text(json.dumps({  # JSON is YAML
+            "AMQP_URI": inputs.amqp_uri, "WEB_SERVER_ADDRESS": inputs.gateway_address,
+            "BARE_DB_URL": self.database, "BARE_SMTP_PORT": inputs.smtp_port}))
+        env = {**os.environ, "PYTHONUNBUFFERED": "1",
+               "PYTHONWARNINGS": "ignore:pkg_resources is deprecated:UserWarning"}
+        self.supervisor = Supervisor(ROOT / "bench", env, width=13)
+        nameko = nameko_executable()
+        host, port = inputs.gateway_address.rsplit(":", 1)
+        services = {"mailer": "BareMailer", "ledger": "BareLedger", "gateway": "BareGateway"}
+        self.pids = start_processes(self.supervisor, [
+            ProcessSpec(name, [nameko, "run", "--config", str(config),
+                               f"bare_services:{cls}"],
+                        ready=(host, int(port)) if name == "gateway" else None)
+            for name, cls in services.items()], profile_dir)
+        wait_queues(inputs.amqp_uri, ("rpc-bare_ledger", "evt-bare_ledger-taken--bare_mailer"))
+
+    def stop(self) -> None:
+        super().stop()
+        drop_database(self.database)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def wait_queues(amqp_uri: str, prefixes: tuple[str, ...], timeout: float = 60) -> None:
+    """Until the broker has a queue starting with each prefix (consumers declare theirs as
+    they start, and an event published before its queue exists is dropped)."""
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        names = [queue["name"] for queue in requests.get(
+            f"{MANAGEMENT}/queues/{vhost}", auth=("guest", "guest"), timeout=5).json()]
+        if all(any(name.startswith(prefix) for name in names) for prefix in prefixes):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"no queues {prefixes} after {timeout:g}s")
+
+
 class InProcess:
     """The same services with the same config.yml files and inputs, all in the benchmark's
     process."""
 
     name = "one process"
+    stages = True
 
     def __init__(self, inputs: platform.Inputs, gateway: str, profile_dir: Path | None) -> None:
         self.runners = list(platform.start_in_process(
@@ -422,7 +500,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--modes", default="deployed,one-process",
                         help="deployed (each service its own process, as `jii dev run`), "
-                             "one-process, or both (comma-separated)")
+                             "one-process, bare (the same hops in bare Nameko, each its own "
+                             "process), comma-separated")
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of each process (each stage when deployed)")
     parser.add_argument("--profile-top", type=int, default=25)
@@ -431,7 +510,7 @@ def main() -> None:
     parser.add_argument("--sustain-seconds", type=float, default=60)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    modes = {"deployed": Deployed, "one-process": InProcess}
+    modes = {"deployed": Deployed, "one-process": InProcess, "bare": BareNameko}
     chosen = [modes[name.strip()] for name in args.modes.split(",")]
 
     vhost = Vhost()
@@ -464,7 +543,8 @@ def main() -> None:
                     before = services.cpu()
                     services.profiling(True)
                     pipeline.append(run_pipeline(gateway, maildir, run, args.events,
-                                                 args.concurrency, dbs))
+                                                 args.concurrency,
+                                                 dbs if services.stages else None))
                     services.profiling(False)
                     for name, seconds in services.cpu().items():
                         cpu[name] += seconds - before[name]
