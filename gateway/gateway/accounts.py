@@ -6,21 +6,30 @@ routes (`gateway.routes.staff_accounts`) and by `jii staff add`.
 
 from __future__ import annotations
 
+import os
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import psycopg
-from argon2 import PasswordHasher
+import structlog
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from marshmallow import ValidationError, validate
 
 from gateway.auth import ROLES
 
-_hasher = PasswordHasher()
-# Verified when the e-mail is unknown, so both answers take as long (no account probing).
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Set by the test suite alone (conftest.py): argon2's cheapest parameters, the profile argon2
+# keeps for tests. Its default (RFC 9106's low-memory choice) costs about 270 ms of CPU per hash
+# or check here, and the suite hashes and signs in hundreds of times. A hash carries its own
+# parameters, so one made either way is checked the same way.
+CHEAP_HASHES_VARIABLE = "JII_TEST_CHEAP_PASSWORD_HASHES"
+
+log = structlog.get_logger("gateway.accounts")
+
 MIN_PASSWORD_LENGTH = 12
 MAX_EMAIL_LENGTH = 254
 
@@ -56,10 +65,31 @@ def checked_role(role: str) -> str:
     return role
 
 
+def password_hasher(environ: Mapping[str, str] = os.environ) -> PasswordHasher:
+    """Argon2 with its default parameters; its cheapest where the test suite asks."""
+    return _hasher(environ.get(CHEAP_HASHES_VARIABLE) == "1")
+
+
+@cache
+def _hasher(cheap: bool) -> PasswordHasher:
+    if not cheap:
+        return PasswordHasher()
+    log.warning("staff passwords hashed with argon2's profile for tests",
+                variable=CHEAP_HASHES_VARIABLE)
+    return PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Checked when the e-mail is unknown, so both answers take as long (no account
+    probing); made once, when first needed, not at import."""
+    return hasher.hash("not-a-real-password")
+
+
 def _hashed(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
-    return _hasher.hash(password)
+    return password_hasher().hash(password)
 
 
 def temporary_password() -> str:
@@ -135,7 +165,7 @@ def authenticate(conn: psycopg.Connection, email: str, password: str, *, max_att
         (email.strip(),),
     ).fetchone()
     if row is None or row["disabled_at"] is not None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(password_hasher()), password)
         return None
     # Verified even while locked, so that a locked account answers as slowly as any other.
     right = _verify(row["password_hash"], password)
@@ -159,6 +189,6 @@ def authenticate(conn: psycopg.Connection, email: str, password: str, *, max_att
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return password_hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
