@@ -262,9 +262,8 @@ class Deployed:
 
     def __init__(self, inputs: platform.Inputs, gateway: str, profile_dir: Path | None) -> None:
         self.profiled = profile_dir is not None
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **platform.environment(inputs, RUN),
-               "PYTHONWARNINGS": "ignore:pkg_resources is deprecated:UserWarning"}
-        self.supervisor = Supervisor(ROOT, env, width=13)
+        self.supervisor = Supervisor(ROOT, process_env(platform.environment(inputs, RUN)),
+                                     width=13)
         nameko = nameko_executable()
         host, port = inputs.gateway_address.rsplit(":", 1)
         self.pids = start_processes(self.supervisor, [
@@ -284,6 +283,12 @@ class Deployed:
 
     def stop(self) -> None:
         self.supervisor.stop_all()
+
+
+def process_env(variables: dict[str, str]) -> dict[str, str]:
+    """The environment of a service process the bench starts: this one's, with `variables`."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1", **variables,
+            "PYTHONWARNINGS": "ignore:pkg_resources is deprecated:UserWarning"}
 
 
 def start_processes(supervisor: Supervisor, specs: list[ProcessSpec],
@@ -323,9 +328,7 @@ class BareNameko(Deployed):
         config.write_text(json.dumps({  # JSON is YAML
             "AMQP_URI": inputs.amqp_uri, "WEB_SERVER_ADDRESS": inputs.gateway_address,
             "BARE_DB_URL": self.database, "BARE_SMTP_PORT": inputs.smtp_port}))
-        env = {**os.environ, "PYTHONUNBUFFERED": "1",
-               "PYTHONWARNINGS": "ignore:pkg_resources is deprecated:UserWarning"}
-        self.supervisor = Supervisor(ROOT / "bench", env, width=13)
+        self.supervisor = Supervisor(ROOT / "bench", process_env({}), width=13)
         nameko = nameko_executable()
         host, port = inputs.gateway_address.rsplit(":", 1)
         services = {"mailer": "BareMailer", "ledger": "BareLedger", "gateway": "BareGateway"}

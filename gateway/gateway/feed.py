@@ -36,7 +36,6 @@ from psycopg.types.json import Jsonb
 from servicekit.events.consumer import ReliableEventHandler
 from servicekit.events.envelope import Envelope, exchange_for
 from servicekit.events.relay import event_exchange
-from servicekit.rpc import settle
 
 SOURCES = ("donations", "matching", "programs", "notifications")
 QUEUE_NAME = "evt-feed--gateway"
@@ -124,7 +123,7 @@ class FeedHandler(ReliableEventHandler):
         def handle_result(worker_ctx, result=None, exc_info=None):
             if exc_info is None:
                 for _, message in batch:
-                    settle(self.queue_consumer.ack_message, message)
+                    self.queue_consumer.ack_message(message)
                 self.outcomes["handled"] += len(batch)
                 done.send(True)
             elif len(batch) == 1:  # retried or parked, and so acknowledged, the usual way
@@ -139,7 +138,7 @@ class FeedHandler(ReliableEventHandler):
                                         handle_result=handle_result)
         except ContainerBeingKilled:
             for _, message in batch:
-                settle(self.queue_consumer.requeue_message, message)
+                self.queue_consumer.requeue_message(message)
             self.outcomes["requeued"] += len(batch)
             return True
         return done.wait()

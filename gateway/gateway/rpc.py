@@ -9,10 +9,6 @@ per use; here the in-container proxy is kept and the wait is bounded with an eve
 A request that timed out must not be executed later behind the client's back (a pledge created
 minutes after the browser was told to retry), so each message also carries an AMQP expiration
 equal to the timeout: RabbitMQ drops it if no service picked it up in time.
-
-Nameko's reply listener acknowledges each reply from a container thread and lets a socket error
-through (it expects only amqp's own `ConnectionError`). A reply arriving as the broker went away
-then killed the whole gateway; here the reply is settled as every other consumer settles.
 """
 
 from __future__ import annotations
@@ -25,7 +21,7 @@ import eventlet
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.rpc import MethodProxy, ReplyListener, RpcProxy, RpcReply, ServiceProxy
 from servicekit.errors import is_outage
-from servicekit.rpc import QuickPublisher, settle
+from servicekit.rpc import QuickPublisher
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 TIMEOUT_CONFIG_KEY = "RPC_TIMEOUT_SECONDS"
@@ -93,22 +89,8 @@ class TimedServiceProxy(ServiceProxy):
                                 self.timeout, **self.options)
 
 
-class SettlingReplyListener(ReplyListener):
-    """Nameko's reply listener, surviving a reply whose acknowledgement meets a lost connection
-    (the reply itself has arrived and is handed to its caller all the same)."""
-
-    def handle_message(self, body, message) -> None:
-        settle(self.queue_consumer.ack_message, message)
-        correlation_id = message.properties.get("correlation_id")
-        reply_event = self._reply_events.pop(correlation_id, None)
-        if reply_event is not None:
-            reply_event.send(body)
-
-
 class TimedRpcProxy(RpcProxy):
     """`RpcProxy(service)` whose calls raise `RpcTimeout` after `RPC_TIMEOUT_SECONDS`."""
-
-    rpc_reply_listener = SettlingReplyListener()
 
     def setup(self) -> None:
         super().setup()

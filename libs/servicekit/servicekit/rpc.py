@@ -20,7 +20,6 @@ two consumers on one queue, each refusing the other's methods.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable
 
 import structlog
 from nameko.amqp.publish import Publisher
@@ -33,6 +32,7 @@ from nameko.constants import (
 )
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
+import servicekit.settling  # noqa: F401 - mends Nameko's ack and requeue on a lost connection
 import servicekit.stopping  # noqa: F401 - mends Nameko's stop while consumers start
 from servicekit.errors import answering_domain_errors, is_outage, outage_as_unavailable
 
@@ -54,17 +54,6 @@ class ReplyResponder(Responder):
     publisher_cls = QuickPublisher
 
 
-def settle(action: Callable, message) -> None:
-    """Ack or requeue `message`, unless its connection is gone (then the broker has already
-    taken it back and will deliver it again)."""
-    try:
-        action(message)
-    except Exception as exc:  # noqa: BLE001 - only outages are expected here
-        if not is_outage(exc) and not isinstance(exc, OSError):
-            raise
-        log.warning("message not settled: broker connection lost", error=str(exc)[:200])
-
-
 class ResilientRpcConsumer(RpcConsumer):
     def handle_result(self, message, result, exc_info):
         exc_info = outage_as_unavailable(exc_info)
@@ -82,11 +71,8 @@ class ResilientRpcConsumer(RpcConsumer):
             log.warning("rpc reply dropped: the broker is unavailable",
                         method=message.delivery_info.get("routing_key"),
                         error=f"{type(exc).__name__}: {exc}"[:200])
-        settle(self.queue_consumer.ack_message, message)
+        self.queue_consumer.ack_message(message)
         return result, exc_info
-
-    def requeue_message(self, message):
-        settle(self.queue_consumer.requeue_message, message)
 
 
 class ResilientRpc(Rpc):

@@ -26,6 +26,7 @@ import structlog
 from contracts import ContractError
 from nameko.events import SERVICE_POOL, EventHandler
 
+import servicekit.settling  # noqa: F401 - a lost connection while settling is not fatal
 from servicekit.config import amqp_uri, retry_delays_ms
 from servicekit.db import Database
 from servicekit.errors import is_outage
@@ -40,7 +41,6 @@ from servicekit.events.topology import (
     dead_letter_queue,
     retry_queue,
 )
-from servicekit.rpc import settle
 
 log = structlog.get_logger("servicekit.consumer")
 
@@ -113,12 +113,12 @@ class ReliableEventHandler(EventHandler):
                 self, (envelope,), {}, context_data=context_data, handle_result=handle_result
             )
         except ContainerBeingKilled:
-            settle(self.queue_consumer.requeue_message, message)
+            self.queue_consumer.requeue_message(message)
             self.outcomes["requeued"] += 1
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
-            settle(self.queue_consumer.ack_message, message)
+            self.queue_consumer.ack_message(message)
             self.outcomes["handled"] += 1
             return result, exc_info
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
@@ -134,7 +134,7 @@ class ReliableEventHandler(EventHandler):
                 self._retry(message, attempt, error)
         except Exception:  # noqa: BLE001 - the broker is away: hand the message back instead
             log.warning("could not schedule retry; requeueing", queue=self.queue.name)
-            settle(self.queue_consumer.requeue_message, message)
+            self.queue_consumer.requeue_message(message)
             self.outcomes["requeued"] += 1
         return result, exc_info
 
@@ -151,7 +151,7 @@ class ReliableEventHandler(EventHandler):
             message.payload, exchange="", routing_key=queue.name, declare=[queue],
             headers=headers, message_id=message.properties.get("message_id"),
         )
-        settle(self.queue_consumer.ack_message, message)
+        self.queue_consumer.ack_message(message)
         self.outcomes["retried"] += 1
 
     def _park(self, body, message, error: str, attempt: int | None = None) -> None:
@@ -168,7 +168,7 @@ class ReliableEventHandler(EventHandler):
         self.publisher.publish(
             body, exchange="", routing_key=self.dlq.name, declare=[self.dlq], headers=headers,
         )
-        settle(self.queue_consumer.ack_message, message)
+        self.queue_consumer.ack_message(message)
         self.outcomes["parked"] += 1
 
 
