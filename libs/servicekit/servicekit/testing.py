@@ -566,6 +566,23 @@ def localstripe_factory(localstripe_pool: LocalstripePool) -> Iterator[Callable[
         localstripe_pool.give_back(base)
 
 
+class ProgramFailed(subprocess.CalledProcessError):
+    """A program a test's own server needs failed; unlike its base class, the message says
+    what the program printed."""
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}\n{self.output}"
+
+
+def run_program(args: list[str], timeout: float, env: dict[str, str] | None = None,
+                explain: Callable[[], str] = str) -> None:
+    """Run `args`; if they fail, raise `ProgramFailed` with their output and `explain()`."""
+    result = subprocess.run(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise ProgramFailed(result.returncode, args, result.stdout + explain())
+
+
 class PrivateRabbit:
     """A RabbitMQ node of the test's own, on loopback ports, that a test may stop and restart."""
 
@@ -599,8 +616,14 @@ class PrivateRabbit:
             pass
 
     def _ctl(self, *args: str, timeout: float = 60) -> None:
-        subprocess.run(["rabbitmqctl", "-n", self.node, *args], env=self.env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+        # the fixture removes the node's log with it, so a failure carries the log's end
+        run_program(["rabbitmqctl", "-n", self.node, *args], env=self.env, timeout=timeout,
+                    explain=self._log_tail)
+
+    def _log_tail(self, lines: int = 40) -> str:
+        logs = sorted(Path(self.env["RABBITMQ_LOG_BASE"]).glob("*.log"))
+        return "".join(f"\n{log.name} ends:\n" + "\n".join(
+            log.read_text(errors="replace").splitlines()[-lines:]) for log in logs)
 
     def start(self) -> None:
         subprocess.run(["rabbitmq-server", "-detached"], env=self.env, check=True,
@@ -610,6 +633,15 @@ class PrivateRabbit:
 
     def stop(self) -> None:
         self._ctl("stop", str(self.env["RABBITMQ_PID_FILE"]), timeout=120)
+
+    def kill(self) -> None:
+        """End the node's Erlang process at once, when it would not stop: none is left behind."""
+        import signal
+
+        try:
+            os.kill(int(Path(self.env["RABBITMQ_PID_FILE"]).read_text()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass  # never started, or already gone
 
     def stop_app(self) -> None:
         """Stop RabbitMQ itself but not its Erlang node (`rabbitmqctl stop_app`): every client
@@ -636,9 +668,8 @@ def private_rabbit() -> Iterator[PrivateRabbit]:
     yield rabbit
     try:
         rabbit.stop()
-
     except subprocess.SubprocessError:
-        pass
+        rabbit.kill()
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -702,10 +733,7 @@ class PrivatePostgres:
     def _run(self, *args: str, timeout: float = 120) -> None:
         """Run one of PostgreSQL's programs as the server's owner; a failure says what the
         program printed."""
-        result = subprocess.run([*self._as_owner, *args], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, timeout=timeout)
-        if result.returncode != 0:
-            raise subprocess.CalledProcessError(result.returncode, args, result.stdout)
+        run_program([*self._as_owner, *args], timeout=timeout)
 
     def start(self) -> None:
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base}"

@@ -28,6 +28,8 @@ from servicekit.testing import (
     HttpCapture,
     LocalstripePool,
     PrivatePostgres,
+    PrivateRabbit,
+    ProgramFailed,
     SharedSmtpSink,
     query,
     wait_until,
@@ -191,6 +193,24 @@ def test_a_server_that_cannot_be_made_says_why_and_leaves_nothing(monkeypatch):
         import shutil
 
         shutil.rmtree(programs, ignore_errors=True)
+
+
+def test_a_failed_server_program_says_what_it_printed_and_what_explains_it():
+    with pytest.raises(ProgramFailed) as failure:
+        testing.run_program(["sh", "-c", "echo started; echo 'nodedown' >&2; exit 69"],
+                            timeout=10, explain=lambda: "\nthe log ends: boot failed")
+    assert failure.value.returncode == 69
+    assert str(failure.value).endswith("exit status 69.\nstarted\nnodedown\n\n"
+                                       "the log ends: boot failed")
+
+
+def test_a_private_brokers_failure_carries_the_end_of_its_log(tmp_path):
+    rabbit = PrivateRabbit(tmp_path, 45000)
+    log = tmp_path / "log" / f"{rabbit.node}.log"
+    log.parent.mkdir()
+    log.write_text("".join(f"line {n}\n" for n in range(100)))
+    tail = rabbit._log_tail(lines=2)
+    assert tail == f"\n{log.name} ends:\nline 98\nline 99"
 
 
 @pytest.mark.skipif(not (testing.PG_BIN / "initdb").exists(), reason="no PostgreSQL programs")
