@@ -32,6 +32,7 @@ from nameko.constants import (
 )
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
+import servicekit.discovery  # noqa: F401 - Nameko finds extensions in __dict__s alone
 import servicekit.settling  # noqa: F401 - mends Nameko's ack and requeue on a lost connection
 import servicekit.stopping  # noqa: F401 - mends Nameko's stop while consumers start
 from servicekit.errors import answering_domain_errors, is_outage, outage_as_unavailable

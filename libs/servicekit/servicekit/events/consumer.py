@@ -26,6 +26,7 @@ import structlog
 from contracts import ContractError
 from nameko.events import SERVICE_POOL, EventHandler
 
+import servicekit.discovery  # noqa: F401 - Nameko finds extensions in __dict__s alone
 import servicekit.settling  # noqa: F401 - a lost connection while settling is not fatal
 from servicekit.config import amqp_uri, retry_delays_ms
 from servicekit.db import Database
