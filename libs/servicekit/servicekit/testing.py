@@ -90,9 +90,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on, for a server a test starts.
+
+    Chosen below the kernel's range of ports for outgoing connections: a port from that range
+    (what binding port 0 gives) can be taken by any of the run's thousands of connections in
+    the moments before the server binds it, and the server then fails to start."""
+    import random
+
+    below = _outgoing_ports_start()
+    for _ in range(100):
+        port = random.randrange(max(1024, below - 12000), below)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # a server's, or another test's
+            return port
+    raise RuntimeError(f"no free port below {below}")
+
+
+def _outgoing_ports_start() -> int:
+    """Where the kernel's ports for outgoing connections begin (Linux's default, 32768, when
+    the machine does not say)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 class DatabaseTemplates:
@@ -615,7 +638,8 @@ class PrivateRabbit:
             "RABBITMQ_NODENAME": self.node,
             "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
             "RABBITMQ_NODE_PORT": str(port),
-            "RABBITMQ_DIST_PORT": str(port + 20000),
+            # Erlang distribution (rabbitmqctl reaches the node through it)
+            "RABBITMQ_DIST_PORT": str(free_port()),
             "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
             "RABBITMQ_LOG_BASE": str(base / "log"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(plugins),
@@ -675,12 +699,9 @@ def private_rabbit() -> Iterator[PrivateRabbit]:
     import shutil
     import tempfile
 
-    port = free_port()
-    while port + 20000 > 65535:
-        port = free_port()
     # not under pytest's tmp_path: its parents are private to root, the broker runs as rabbitmq
     base = Path(tempfile.mkdtemp(prefix="jii-rabbit-"))
-    rabbit = PrivateRabbit(base, port)
+    rabbit = PrivateRabbit(base, free_port())
     rabbit.start()
     yield rabbit
     try:

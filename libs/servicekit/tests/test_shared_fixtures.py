@@ -10,6 +10,7 @@ import hmac
 import json
 import os
 import smtplib
+import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -31,6 +32,7 @@ from servicekit.testing import (
     PrivateRabbit,
     ProgramFailed,
     SharedSmtpSink,
+    free_port,
     query,
     wait_until,
 )
@@ -193,6 +195,15 @@ def test_a_server_that_cannot_be_made_says_why_and_leaves_nothing(monkeypatch):
         import shutil
 
         shutil.rmtree(programs, ignore_errors=True)
+
+
+def test_a_free_port_is_below_the_ports_of_outgoing_connections_and_nothing_listens_on_it():
+    below = testing._outgoing_ports_start()
+    ports = {free_port() for _ in range(20)}
+    assert all(1024 <= port < below for port in ports)
+    for port in ports:
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def test_a_failed_server_program_says_what_it_printed_and_what_explains_it():
