@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import socket
 import subprocess
 import threading
 import uuid
@@ -26,6 +25,7 @@ from servicekit.devtools.parallel_tests import (
     run_has_own_postgres,
     worker_count,
 )
+from servicekit.devtools.ports import free_port
 from servicekit.migrations import drop_database, migrate
 
 PG_BIN = postgres_programs(os.environ)
@@ -87,35 +87,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return 1 if item.get_closest_marker("xdist_group") else 2
 
     items.sort(key=rank)
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on, for a server a test starts.
-
-    Chosen below the kernel's range of ports for outgoing connections: a port from that range
-    (what binding port 0 gives) can be taken by any of the run's thousands of connections in
-    the moments before the server binds it, and the server then fails to start."""
-    import random
-
-    below = _outgoing_ports_start()
-    for _ in range(100):
-        port = random.randrange(max(1024, below - 12000), below)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue  # a server's, or another test's
-            return port
-    raise RuntimeError(f"no free port below {below}")
-
-
-def _outgoing_ports_start() -> int:
-    """Where the kernel's ports for outgoing connections begin (Linux's default, 32768, when
-    the machine does not say)."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
 
 
 class DatabaseTemplates:

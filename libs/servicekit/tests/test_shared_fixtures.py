@@ -23,6 +23,7 @@ import psycopg
 import pytest
 from servicekit import testing
 from servicekit.devtools.parallel_tests import connections_needed
+from servicekit.devtools.ports import outgoing_ports_start
 from servicekit.migrations import migrate
 from servicekit.testing import (
     DatabaseTemplates,
@@ -198,7 +199,7 @@ def test_a_server_that_cannot_be_made_says_why_and_leaves_nothing(monkeypatch):
 
 
 def test_a_free_port_is_below_the_ports_of_outgoing_connections_and_nothing_listens_on_it():
-    below = testing._outgoing_ports_start()
+    below = outgoing_ports_start()
     ports = {free_port() for _ in range(20)}
     assert all(1024 <= port < below for port in ports)
     for port in ports:

@@ -29,11 +29,10 @@ from donations.stripe_client import (
 from servicekit.devtools.localstripe_server import (
     TEST_API_KEY,
     create_card_payment_method,
-    free_port,
     start_localstripe,
     stop,
 )
-from servicekit.testing import Delivery, HttpCapture
+from servicekit.testing import Delivery, HttpCapture, free_port
 
 WEBHOOK_SECRET = "whsec_test_jii_donations"
 VISA = "4242424242424242"

@@ -27,6 +27,7 @@ from notifications.mailer import (
 )
 from notifications.render import RenderedMessage, render
 from servicekit.devtools.smtp_sink import start_smtp_sink, stop
+from servicekit.testing import free_port
 
 EVENT_ID = "6f1c2a52-3f0e-4a4e-9a51-0c8d1f3b7e21"
 TO_ADDR = "supporter@example.org"
@@ -35,12 +36,6 @@ CASES = {
     "ja": {"to_name": "山田 花子", "from_name": "JII 事務局"},
     "ne": {"to_name": "सीता गुरुङ", "from_name": "JII नेपाली सहयोग"},
 }
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Sink:
@@ -62,7 +57,7 @@ def start_sink(tmp_path: Path) -> Iterator[Callable[..., Sink]]:
     logs = []
 
     def start(**opts: object) -> Sink:
-        port = _free_port()
+        port = free_port()
         maildir = tmp_path / f"mail-{port}"
         log = open(tmp_path / f"sink-{port}.log", "wb")  # closed at teardown
         logs.append(log)
@@ -214,7 +209,7 @@ def test_a_554_after_data_is_permanent(start_sink: Callable[..., Sink]) -> None:
 
 
 def test_a_refused_connection_is_temporary() -> None:
-    mailer = Mailer(_settings(_free_port()))  # nothing listens there
+    mailer = Mailer(_settings(free_port()))  # nothing listens there
     with pytest.raises(TemporaryDeliveryError) as failed:
         mailer.send(_message(mailer.settings))
     assert failed.value.smtp_code is None
@@ -340,7 +335,7 @@ def test_a_session_keeps_its_connection_after_a_refused_address(
 
 
 def test_a_session_dials_an_unreachable_relay_once_and_defers_the_rest_at_once() -> None:
-    mailer = Mailer(_settings(_free_port()))  # nothing listens there
+    mailer = Mailer(_settings(free_port()))  # nothing listens there
     dialed = []
     real_connect = mailer.connect
     mailer.connect = lambda: dialed.append(1) or real_connect()

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import logging
-import socket
 import subprocess
 import sys
 import time
@@ -121,12 +120,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--webhook-secret")
     args = parser.parse_args(argv)
     serve(args.host, args.port, args.webhook_url, args.webhook_secret)
-
-
-def free_port(host: str = DEFAULT_HOST) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def start_localstripe(
