@@ -240,6 +240,7 @@ def vhost_pipeline(request: pytest.FixtureRequest) -> Iterator[Any]:
     # a client of its own: the pool's green threads must not share the tests' HTTP session
     manager = rabbit.Client(request.config.getoption("RABBIT_API_URI"))
     pool = VhostPool(manager, urlparse(request.config.getoption("RABBIT_AMQP_URI")).username)
+    pool.remove_abandoned()
     yield pool
     pool.close()
 

@@ -11,10 +11,16 @@ with is emptied instead:
   vhost that still has a connection, or holds a policy, is deleted, as Nameko would;
 - otherwise what was declared meanwhile and every exchange are deleted, and the vhost, found
   empty, goes back in the pool.
+
+A vhost's name holds the machine and the process that made it, so the vhosts of a test process
+killed before it could delete them are deleted by the next (`remove_abandoned`).
 """
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -71,7 +77,7 @@ class VhostPool:
     def _create(self) -> str:
         import uuid
 
-        vhost = f"nameko_test_{uuid.uuid4().hex[:12]}"
+        vhost = f"{_owner_prefix(os.getpid())}{uuid.uuid4().hex[:12]}"
         self.manager.create_vhost(vhost)
         self.manager.set_vhost_permissions(vhost, self.username, ".*", ".*", ".*")
         self.made.add(vhost)
@@ -109,12 +115,46 @@ class VhostPool:
         return not self.manager.get_queues(vhost) and all(
             _built_in(exchange["name"]) for exchange in self.manager.get_exchanges(vhost))
 
+    def remove_abandoned(self) -> None:
+        """Delete the vhosts that test processes of this machine, killed before they could
+        delete their own, left behind (their names say which process made them)."""
+        for vhost in (entry["name"] for entry in self.manager.get_all_vhosts()):
+            owner = _owner_of(vhost)
+            if owner is not None and not _alive(owner):
+                self._delete(vhost)
+
     def _delete(self, vhost: str) -> None:
         try:
             self.manager.delete_vhost(vhost)
         except Exception as exc:  # noqa: BLE001 - left for the broker's operator, and said so
             log.warning("test vhost not deleted", vhost=vhost, error=str(exc)[:200])
         _close_pooled_connections(vhost)
+
+
+def _machine_prefix() -> str:
+    """How the names of this machine's test vhosts begin (a broker may serve several)."""
+    return f"jii_test_{re.sub(r'[^A-Za-z0-9-]', '-', socket.gethostname())}_"
+
+
+def _owner_prefix(pid: int) -> str:
+    """How the names of a process's vhosts begin."""
+    return f"{_machine_prefix()}{pid}_"
+
+
+def _owner_of(vhost: str) -> int | None:
+    """The process of this machine that made the vhost, if one did."""
+    found = re.fullmatch(re.escape(_machine_prefix()) + r"(\d+)_[0-9a-f]+", vhost)
+    return int(found.group(1)) if found else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's, so alive
+    return True
 
 
 def _built_in(exchange: str) -> bool:

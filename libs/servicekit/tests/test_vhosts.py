@@ -1,14 +1,17 @@
 """A test vhost is handed out again only empty: its queues, exchanges and the test's pooled
 connections gone. One that keeps a connection or holds a policy is deleted instead, and the
-consumers still attached when it is given back are cancelled at once, as deleting it would."""
+consumers still attached when it is given back are cancelled at once, as deleting it would.
+The vhosts of a test process killed before it could delete them are deleted by the next."""
 
 from __future__ import annotations
 
+import subprocess
 from urllib.parse import urlparse
 
 import amqp
 import pytest
 from nameko.testing import rabbit
+from servicekit import vhosts
 from servicekit.vhosts import VhostPool
 
 
@@ -101,3 +104,16 @@ def test_a_vhost_with_a_policy_is_deleted_not_handed_out(pool):
 
     assert vhost not in vhost_names(pool.manager)
     assert use(pool) != vhost
+
+
+def test_the_vhosts_of_a_killed_test_process_are_deleted_and_a_live_ones_kept(pool):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    abandoned = vhosts._owner_prefix(dead.pid) + "0123456789ab"
+    with pool.get() as live:
+        pool.manager.create_vhost(abandoned)
+        pool.remove_abandoned()
+
+        names = vhost_names(pool.manager)
+        assert abandoned not in names
+        assert live in names
