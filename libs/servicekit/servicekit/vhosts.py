@@ -32,7 +32,6 @@ from eventlet.queue import LightQueue
 log = structlog.get_logger("servicekit.vhosts")
 
 
-
 class VhostPool:
     """`get()` as Nameko's vhost pipeline has it: a context manager yielding a vhost name."""
 
