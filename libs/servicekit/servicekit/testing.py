@@ -26,6 +26,7 @@ from servicekit.devtools.parallel_tests import (
     worker_count,
 )
 from servicekit.devtools.ports import free_port
+from servicekit.devtools.processes import process_alive
 from servicekit.migrations import drop_database, migrate
 
 PG_BIN = postgres_programs(os.environ)
@@ -736,8 +737,10 @@ class PrivatePostgres:
             for prefix in prefixes:
                 for base in map(Path, glob.glob(f"{folder}/{prefix}*")):
                     try:
-                        os.kill(int((base / "owner.pid").read_text()), 0)
-                    except (OSError, ValueError):  # its run is gone
+                        owner = int((base / "owner.pid").read_text())
+                    except (OSError, ValueError):  # not yet written, or torn
+                        owner = None
+                    if owner is None or not process_alive(owner):  # its run is gone
                         cls(base, port=0).remove()
 
     def _run(self, *args: str, timeout: float = 120) -> None:

@@ -29,6 +29,8 @@ import eventlet
 import structlog
 from eventlet.queue import LightQueue
 
+from servicekit.devtools.processes import process_alive
+
 log = structlog.get_logger("servicekit.vhosts")
 
 
@@ -119,7 +121,7 @@ class VhostPool:
         delete their own, left behind (their names say which process made them)."""
         for vhost in (entry["name"] for entry in self.manager.get_all_vhosts()):
             owner = _owner_of(vhost)
-            if owner is not None and not _alive(owner):
+            if owner is not None and not process_alive(owner):
                 self._delete(vhost)
 
     def _delete(self, vhost: str) -> None:
@@ -144,16 +146,6 @@ def _owner_of(vhost: str) -> int | None:
     """The process of this machine that made the vhost, if one did."""
     found = re.fullmatch(re.escape(_machine_prefix()) + r"(\d+)_[0-9a-f]+", vhost)
     return int(found.group(1)) if found else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # another user's, so alive
-    return True
 
 
 def _built_in(exchange: str) -> bool:

@@ -117,3 +117,18 @@ def test_the_vhosts_of_a_killed_test_process_are_deleted_and_a_live_ones_kept(po
         names = vhost_names(pool.manager)
         assert abandoned not in names
         assert live in names
+
+
+def test_a_vhost_the_management_api_fails_to_empty_is_deleted_not_handed_out(pool, monkeypatch):
+    with pool.get() as vhost:
+        pool.manager.create_queue(vhost, "rpc-donations", durable=True)
+
+        def refuse(*args, **kwargs):
+            raise OSError("the management API went away")
+
+        monkeypatch.setattr(pool.manager, "get_queues", refuse)
+    pool.wait()
+    monkeypatch.undo()
+
+    assert vhost not in vhost_names(pool.manager)
+    assert pool.clean.empty()
